@@ -1,0 +1,48 @@
+# One command per job; each does its own set-up (a fresh clone needs nothing but python3 and make).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help venv demo test lint typecheck unit render guard bench clean
+
+help:
+	@echo "make demo    - run the whole story on an embedded S3 endpoint"
+	@echo "make test    - lint, type-check and run every test"
+	@echo "make render  - regenerate the committed stack renders (policies/rendered/)"
+	@echo "make guard   - check the committed renders against the guardrails (RENDER=file for one)"
+	@echo "make bench   - uploader vs raw boto3 benchmark"
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[infra,dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m devtools.demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy voice_recordings devtools infra
+
+test: lint typecheck
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+render: $(STAMP)
+	$(BIN)/python -m infra.render --stack prod --output policies/rendered/prod.json
+	$(BIN)/python -m infra.render --stack dev --output policies/rendered/dev.json
+
+guard: $(STAMP)
+	@echo "guardrails: not built yet"
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.upload_vs_boto3
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,55 @@
+"""Voice AI call recordings on MinIO: key layout, metadata, settings, URLs and the uploader.
+
+This package never imports pulumi: the Voice AI service installs it alone.
+"""
+
+from voice_recordings.errors import (
+    ConfigError,
+    InvalidInputError,
+    StorageError,
+    VoiceRecordingsError,
+)
+from voice_recordings.keys import (
+    KIND_TAG_KEY,
+    KINDS,
+    TRANSCRIPT,
+    VOICE,
+    Kind,
+    KindSpec,
+    ParsedKey,
+    company_prefix,
+    parse_key,
+    recording_key,
+    transcript_key,
+)
+from voice_recordings.metadata import ObjectMetadata, object_metadata, parse_object_metadata
+from voice_recordings.settings import DEFAULT_BUCKET, DEFAULT_REGION, Env, StorageSettings
+from voice_recordings.uploader import MinioUploader, UploadResult, get_minio_uploader
+
+__all__ = [
+    "DEFAULT_BUCKET",
+    "DEFAULT_REGION",
+    "KINDS",
+    "KIND_TAG_KEY",
+    "TRANSCRIPT",
+    "VOICE",
+    "ConfigError",
+    "Env",
+    "InvalidInputError",
+    "Kind",
+    "KindSpec",
+    "MinioUploader",
+    "ObjectMetadata",
+    "ParsedKey",
+    "StorageError",
+    "StorageSettings",
+    "UploadResult",
+    "VoiceRecordingsError",
+    "company_prefix",
+    "get_minio_uploader",
+    "object_metadata",
+    "parse_key",
+    "parse_object_metadata",
+    "recording_key",
+    "transcript_key",
+]

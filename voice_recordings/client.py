@@ -1,0 +1,50 @@
+"""The one place that builds S3 clients: signature, addressing, timeouts and retries.
+
+Retries use botocore's ``standard`` mode (exponential backoff with jitter, retry quota) with the
+attempt count and timeouts from :class:`StorageSettings`; nothing else in the package retries.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config
+
+from voice_recordings.settings import StorageSettings
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+
+def client_config(settings: StorageSettings) -> Config:
+    """The botocore Config every client of ours uses (MinIO wants SigV4 and path-style URLs)."""
+    return Config(
+        signature_version="s3v4",
+        region_name=settings.region,
+        s3={"addressing_style": "path"},
+        retries={"mode": "standard", "max_attempts": settings.max_attempts},
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        max_pool_connections=32,
+    )
+
+
+def make_s3_client(settings: StorageSettings, endpoint_url: str | None = None) -> S3Client:
+    """An S3 client for ``settings`` (against ``endpoint_url`` if given, e.g. the public host).
+
+    Credentials come only from ``settings``: a stray ``AWS_*`` variable or ``~/.aws`` file never
+    changes which identity uploads.
+    """
+    session = boto3.session.Session(
+        aws_access_key_id=settings.access_key,
+        aws_secret_access_key=settings.secret_key,
+        region_name=settings.region,
+    )
+    client: S3Client = session.client(
+        "s3",
+        endpoint_url=endpoint_url or settings.endpoint_url,
+        config=client_config(settings),
+        verify=settings.ca_bundle or True,
+    )
+    return client

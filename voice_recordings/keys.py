@@ -1,0 +1,168 @@
+"""The object key layout: where a recording and its transcript go in the bucket.
+
+    company_{company_id}/voice/{YYYY}/{MM}/{DD}/{call_uuid}.mp3
+    company_{company_id}/transcripts/{YYYY}/{MM}/{DD}/{call_uuid}.txt
+
+This module is the one definition of that layout; the uploader, the infra program (through the
+``kind`` tag) and the tests import it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from voice_recordings.errors import InvalidInputError
+
+Kind = Literal["voice", "transcript"]
+VOICE: Final[Kind] = "voice"
+TRANSCRIPT: Final[Kind] = "transcript"
+
+# Lifecycle rules select objects by this tag, because the company id leads the key: no prefix
+# selects "all recordings".
+KIND_TAG_KEY: Final = "kind"
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """Everything that differs between a recording and a transcript."""
+
+    kind: Kind
+    folder: str
+    extension: str
+    content_type: str
+
+    @property
+    def tag(self) -> dict[str, str]:
+        """The object tag every object of this kind carries (``{"kind": "voice"}``)."""
+        return {KIND_TAG_KEY: self.kind}
+
+
+KINDS: Final[dict[Kind, KindSpec]] = {
+    VOICE: KindSpec(VOICE, "voice", "mp3", "audio/mpeg"),
+    TRANSCRIPT: KindSpec(TRANSCRIPT, "transcripts", "txt", "text/plain; charset=utf-8"),
+}
+
+# A call id is a short token: it becomes a path segment, so nothing that could climb or split it.
+TOKEN_PATTERN: Final = r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}"
+_TOKEN_RE: Final = re.compile(TOKEN_PATTERN)
+MAX_COMPANY_ID: Final = 2**63 - 1
+
+_KEY_RE: Final = re.compile(
+    r"company_(?P<company>[1-9][0-9]{0,18})/(?P<folder>voice|transcripts)/"
+    r"(?P<y>[0-9]{4})/(?P<m>[0-9]{2})/(?P<d>[0-9]{2})/"
+    rf"(?P<call>{TOKEN_PATTERN})\.(?P<ext>mp3|txt)"
+)
+
+
+def validate_company_id(company_id: object) -> int:
+    """Return ``company_id`` as an int, or raise if it is not a positive integer.
+
+    Accepts an int or a string of decimal digits (ids often arrive as text); refuses booleans,
+    zero, negatives and anything else.
+    """
+    value: int | None = None
+    if isinstance(company_id, int) and not isinstance(company_id, bool):
+        value = company_id
+    elif isinstance(company_id, str) and re.fullmatch(r"[1-9][0-9]{0,18}", company_id):
+        value = int(company_id)
+    if value is None or not 1 <= value <= MAX_COMPANY_ID:
+        raise InvalidInputError(
+            f"company_id must be a positive integer (1 to {MAX_COMPANY_ID}), got {company_id!r}"
+        )
+    return value
+
+
+def validate_token(field: str, value: object) -> str:
+    """Return ``value`` if it is a short token (letters, digits, ``-``, ``_``), else raise."""
+    if not isinstance(value, str) or not _TOKEN_RE.fullmatch(value):
+        raise InvalidInputError(
+            f"{field} must be 1 to 128 characters of letters, digits, '-' and '_', starting "
+            f"with a letter or digit, got {value!r}"
+        )
+    return value
+
+
+def utc_date(when: object, field: str = "when") -> dt.date:
+    """The UTC calendar date of a timezone-aware datetime; naive datetimes are refused."""
+    if not isinstance(when, dt.datetime):
+        raise InvalidInputError(f"{field} must be a timezone-aware datetime, got {when!r}")
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise InvalidInputError(
+            f"{field} must be timezone-aware (e.g. datetime.now(timezone.utc)), got naive {when!r}"
+        )
+    return when.astimezone(dt.UTC).date()
+
+
+def object_key(kind: Kind, company_id: int | str, call_uuid: str, when: dt.datetime) -> str:
+    """The key of an object of ``kind``; every accepted input stays under ``company_{id}/``."""
+    spec = kind_spec(kind)
+    company = validate_company_id(company_id)
+    call = validate_token("call_uuid", call_uuid)
+    day = utc_date(when)
+    return f"company_{company}/{spec.folder}/{day:%Y/%m/%d}/{call}.{spec.extension}"
+
+
+def recording_key(company_id: int | str, call_uuid: str, when: dt.datetime) -> str:
+    """``company_5/voice/2026/01/15/abc-123.mp3`` for the call's UTC date."""
+    return object_key(VOICE, company_id, call_uuid, when)
+
+
+def transcript_key(company_id: int | str, call_uuid: str, when: dt.datetime) -> str:
+    """``company_5/transcripts/2026/01/15/abc-123.txt`` for the call's UTC date."""
+    return object_key(TRANSCRIPT, company_id, call_uuid, when)
+
+
+def company_prefix(company_id: int | str) -> str:
+    """``company_5/``: the prefix that holds everything of one company."""
+    return f"company_{validate_company_id(company_id)}/"
+
+
+def kind_spec(kind: str) -> KindSpec:
+    """The :class:`KindSpec` of ``kind``, or a clear error naming the accepted kinds."""
+    try:
+        return KINDS[kind]  # type: ignore[index]
+    except KeyError:
+        raise InvalidInputError(f"kind must be one of {sorted(KINDS)}, got {kind!r}") from None
+
+
+@dataclass(frozen=True)
+class ParsedKey:
+    """What a key says: whose, which kind, which UTC date, which call."""
+
+    company_id: int
+    kind: Kind
+    date: dt.date
+    call_uuid: str
+
+    @property
+    def key(self) -> str:
+        """The key again (``parse_key(k).key == k``)."""
+        spec = KINDS[self.kind]
+        return (
+            f"company_{self.company_id}/{spec.folder}/{self.date:%Y/%m/%d}/"
+            f"{self.call_uuid}.{spec.extension}"
+        )
+
+
+def parse_key(key: str) -> ParsedKey:
+    """Read a key of the layout back into its parts; any other key raises InvalidInputError."""
+    match = _KEY_RE.fullmatch(key) if isinstance(key, str) else None
+    if match is None:
+        raise InvalidInputError(
+            f"key must look like company_{{id}}/voice/YYYY/MM/DD/{{call_uuid}}.mp3 or "
+            f"company_{{id}}/transcripts/YYYY/MM/DD/{{call_uuid}}.txt, got {key!r}"
+        )
+    kind: Kind = VOICE if match["folder"] == "voice" else TRANSCRIPT
+    if match["ext"] != KINDS[kind].extension:
+        raise InvalidInputError(
+            f"key {key!r}: a {kind} object must end in .{KINDS[kind].extension}"
+        )
+    try:
+        day = dt.date(int(match["y"]), int(match["m"]), int(match["d"]))
+    except ValueError as exc:
+        raise InvalidInputError(f"key {key!r} has an invalid date: {exc}") from None
+    company = validate_company_id(int(match["company"]))
+    return ParsedKey(company_id=company, kind=kind, date=day, call_uuid=match["call"])

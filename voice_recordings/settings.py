@@ -1,0 +1,220 @@
+"""Storage settings, read once from the environment into one typed, validated object.
+
+Names follow the specification (``MINIO_ENDPOINT`` ... ``MINIO_PUBLIC_URL``); the rest are ours and
+all have defaults. Every malformed value raises :class:`ConfigError` naming the variable and the rule.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final, Literal
+from urllib.parse import urlsplit
+
+from voice_recordings.errors import ConfigError
+
+DEFAULT_BUCKET: Final = "voice-recordings"
+DEFAULT_REGION: Final = "us-east-1"
+# S3 signatures (SigV4) are valid for at most 7 days.
+MAX_PRESIGN_SECONDS: Final = 7 * 24 * 3600
+MISSING_KEYS_MESSAGE: Final = "MINIO_ACCESS_KEY or MINIO_SECRET_KEY not configured"
+
+UrlMode = Literal["presigned", "public"]
+
+
+class Env:
+    """The environment variable names, in one place (the infra's ``voice_ai_env`` uses them too)."""
+
+    ENDPOINT: Final = "MINIO_ENDPOINT"
+    ACCESS_KEY: Final = "MINIO_ACCESS_KEY"
+    SECRET_KEY: Final = "MINIO_SECRET_KEY"
+    BUCKET: Final = "MINIO_BUCKET"
+    USE_SSL: Final = "MINIO_USE_SSL"
+    REGION: Final = "MINIO_REGION"
+    PUBLIC_URL: Final = "MINIO_PUBLIC_URL"
+    URL_MODE: Final = "MINIO_URL_MODE"
+    PRESIGN_EXPIRES: Final = "MINIO_PRESIGN_EXPIRES"
+    CA_BUNDLE: Final = "MINIO_CA_BUNDLE"
+    CONNECT_TIMEOUT: Final = "MINIO_CONNECT_TIMEOUT"
+    READ_TIMEOUT: Final = "MINIO_READ_TIMEOUT"
+    MAX_ATTEMPTS: Final = "MINIO_MAX_ATTEMPTS"
+    SPOOL_DIR: Final = "MINIO_SPOOL_DIR"
+
+
+_TRUE: Final = frozenset({"true", "1", "yes", "on"})
+_FALSE: Final = frozenset({"false", "0", "no", "off"})
+
+
+def parse_bool(name: str, raw: str) -> bool:
+    """``true/false/1/0/yes/no`` (any case) to a bool; anything else is a ConfigError."""
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be true/false/1/0/yes/no, got {raw!r}")
+
+
+def _parse_number(name: str, raw: str, *, low: float, high: float, integer: bool) -> float:
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        kind = "a whole number" if integer else "a number"
+        raise ConfigError(f"{name} must be {kind} from {low:g} to {high:g}, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be from {low:g} to {high:g}, got {raw!r}")
+    return value
+
+
+def normalize_endpoint(raw: str, use_ssl: bool | None) -> tuple[str, bool | None]:
+    """Accept ``host[:port]`` or ``http(s)://host[:port][/]``; return the host and the scheme's SSL.
+
+    A scheme is accepted and folded into the SSL setting (refused if it contradicts MINIO_USE_SSL);
+    a path, query or credentials are refused, since the bucket goes in MINIO_BUCKET.
+    """
+    text = raw.strip()
+    if not text:
+        raise ConfigError(f"{Env.ENDPOINT} not configured: set it to host[:port], e.g. "
+                          "storage.netplay.net.br")
+    scheme_ssl: bool | None = None
+    if "://" in text:
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https"):
+            raise ConfigError(f"{Env.ENDPOINT} scheme must be http or https, got {raw!r}")
+        scheme_ssl = parts.scheme == "https"
+        if use_ssl is not None and use_ssl != scheme_ssl:
+            raise ConfigError(
+                f"{Env.ENDPOINT} says {parts.scheme}:// but {Env.USE_SSL} is "
+                f"{str(use_ssl).lower()}: drop the scheme or make them agree"
+            )
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ConfigError(
+                f"{Env.ENDPOINT} must be host[:port] without a path, got {raw!r}: "
+                f"put the bucket in {Env.BUCKET}"
+            )
+        if parts.username or parts.password:
+            raise ConfigError(f"{Env.ENDPOINT} must not carry credentials; use "
+                              f"{Env.ACCESS_KEY} and {Env.SECRET_KEY}")
+        text = parts.netloc
+    elif "/" in text:
+        raise ConfigError(
+            f"{Env.ENDPOINT} must be host[:port] without a path, got {raw!r}: "
+            f"put the bucket in {Env.BUCKET}"
+        )
+    host = urlsplit(f"//{text}")
+    try:
+        host.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        raise ConfigError(f"{Env.ENDPOINT} has an invalid port: {raw!r}") from None
+    if not host.hostname or any(c.isspace() for c in text):
+        raise ConfigError(f"{Env.ENDPOINT} must be host[:port], got {raw!r}")
+    return text, scheme_ssl
+
+
+def _validate_bucket(raw: str) -> str:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", raw) or ".." in raw:
+        raise ConfigError(
+            f"{Env.BUCKET} must be 3 to 63 lowercase letters, digits, '.' or '-', starting and "
+            f"ending with a letter or digit, got {raw!r}"
+        )
+    return raw
+
+
+def _validate_public_url(raw: str) -> str:
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"{Env.PUBLIC_URL} must be an http(s) URL such as https://storage.netplay.net.br, "
+            f"got {raw!r}"
+        )
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigError(f"{Env.PUBLIC_URL} must not have a query, fragment or credentials, "
+                          f"got {raw!r}")
+    return raw.strip().rstrip("/")
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    """Where and how to store recordings. Build it with :meth:`from_env` or directly."""
+
+    endpoint: str
+    access_key: str = field(repr=False)
+    secret_key: str = field(repr=False)
+    bucket: str = DEFAULT_BUCKET
+    use_ssl: bool = True
+    region: str = DEFAULT_REGION
+    public_url: str = ""
+    url_mode: UrlMode = "presigned"
+    presign_expires: int = MAX_PRESIGN_SECONDS
+    ca_bundle: str | None = None
+    connect_timeout: float = 5.0
+    read_timeout: float = 60.0
+    max_attempts: int = 3
+    spool_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        if not self.public_url:
+            object.__setattr__(self, "public_url", self.endpoint_url)
+
+    @property
+    def endpoint_url(self) -> str:
+        """``https://host[:port]`` (or ``http://`` when SSL is off)."""
+        return f"{'https' if self.use_ssl else 'http'}://{self.endpoint}"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> StorageSettings:
+        """Read the MINIO_* variables (``os.environ`` by default); raise ConfigError if invalid."""
+        source = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = source.get(name)
+            return None if value is None or value.strip() == "" else value.strip()
+
+        access_key, secret_key = get(Env.ACCESS_KEY), get(Env.SECRET_KEY)
+        if not access_key or not secret_key:
+            raise ConfigError(
+                f"{MISSING_KEYS_MESSAGE}: set both in the service's environment (.env or "
+                f"docker-compose), then restart it"
+            )
+        raw_ssl = get(Env.USE_SSL)
+        use_ssl = parse_bool(Env.USE_SSL, raw_ssl) if raw_ssl is not None else None
+        endpoint, scheme_ssl = normalize_endpoint(get(Env.ENDPOINT) or "", use_ssl)
+        if use_ssl is None:
+            use_ssl = True if scheme_ssl is None else scheme_ssl
+
+        url_mode = (get(Env.URL_MODE) or "presigned").lower()
+        if url_mode not in ("presigned", "public"):
+            raise ConfigError(f"{Env.URL_MODE} must be presigned or public, got {url_mode!r}")
+
+        def number(name: str, default: float, low: float, high: float, integer: bool) -> float:
+            raw = get(name)
+            return default if raw is None else _parse_number(
+                name, raw, low=low, high=high, integer=integer
+            )
+
+        ca_bundle = get(Env.CA_BUNDLE)
+        if ca_bundle is not None and not Path(ca_bundle).is_file():
+            raise ConfigError(f"{Env.CA_BUNDLE} must name a readable PEM file, got {ca_bundle!r}")
+        spool = get(Env.SPOOL_DIR)
+        public_url = get(Env.PUBLIC_URL)
+        return cls(
+            endpoint=endpoint,
+            access_key=access_key,
+            secret_key=secret_key,
+            bucket=_validate_bucket(get(Env.BUCKET) or DEFAULT_BUCKET),
+            use_ssl=use_ssl,
+            region=get(Env.REGION) or DEFAULT_REGION,
+            public_url=_validate_public_url(public_url) if public_url else "",
+            url_mode="public" if url_mode == "public" else "presigned",
+            presign_expires=int(
+                number(Env.PRESIGN_EXPIRES, MAX_PRESIGN_SECONDS, 1, MAX_PRESIGN_SECONDS, True)
+            ),
+            ca_bundle=ca_bundle,
+            connect_timeout=number(Env.CONNECT_TIMEOUT, 5.0, 0.1, 300, False),
+            read_timeout=number(Env.READ_TIMEOUT, 60.0, 0.1, 3600, False),
+            max_attempts=int(number(Env.MAX_ATTEMPTS, 3, 1, 20, True)),
+            spool_dir=Path(spool) if spool else None,
+        )
