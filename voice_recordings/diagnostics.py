@@ -75,28 +75,51 @@ def diagnose(exc: BaseException) -> Diagnosis:
         code = str(error.get("Code", ""))
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         if code in BAD_CREDENTIAL_CODES:
-            return Diagnosis("credentials", f"S3 rejected the credentials ({code})",
-                             FIX_CREDENTIALS, transient=False)
+            return Diagnosis(
+                "credentials",
+                f"S3 rejected the credentials ({code})",
+                FIX_CREDENTIALS,
+                transient=False,
+            )
         if code in ACCESS_DENIED_CODES:
-            return Diagnosis("access_denied", "S3 Access Denied", FIX_ACCESS_DENIED,
-                             transient=False)
+            return Diagnosis(
+                "access_denied", "S3 Access Denied", FIX_ACCESS_DENIED, transient=False
+            )
         if code in MISSING_BUCKET_CODES:
-            return Diagnosis("missing_bucket", f"S3 says the bucket is missing ({code})",
-                             FIX_MISSING_BUCKET, transient=False)
-        if isinstance(status, int) and status >= 500 or code in {"SlowDown", "RequestTimeout"}:
-            return Diagnosis("server_error", f"S3 server error ({code or status})",
-                             FIX_UNREACHABLE, transient=True)
-        return Diagnosis("rejected", f"S3 refused the request ({code or status})",
-                         "see the server's error code above", transient=False)
+            return Diagnosis(
+                "missing_bucket",
+                f"S3 says the bucket is missing ({code})",
+                FIX_MISSING_BUCKET,
+                transient=False,
+            )
+        if (isinstance(status, int) and status >= 500) or code in {"SlowDown", "RequestTimeout"}:
+            return Diagnosis(
+                "server_error",
+                f"S3 server error ({code or status})",
+                FIX_UNREACHABLE,
+                transient=True,
+            )
+        return Diagnosis(
+            "rejected",
+            f"S3 refused the request ({code or status})",
+            "see the server's error code above",
+            transient=False,
+        )
     if isinstance(exc, SSLError | ssl.SSLError):
         return Diagnosis("ssl", "SSL Certificate Error", FIX_SSL, transient=False)
     if isinstance(exc, EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError):
-        return Diagnosis("unreachable", "storage server unreachable", FIX_UNREACHABLE,
-                         transient=True)
+        return Diagnosis(
+            "unreachable", "storage server unreachable", FIX_UNREACHABLE, transient=True
+        )
     if isinstance(exc, NoCredentialsError):
         return Diagnosis("credentials", MISSING_KEYS_MESSAGE, FIX_CREDENTIALS, transient=False)
     if isinstance(exc, BotoCoreError | OSError):
-        return Diagnosis("unreachable", f"storage request failed ({type(exc).__name__})",
-                         FIX_UNREACHABLE, transient=True)
-    return Diagnosis("unknown", f"unexpected error ({type(exc).__name__})",
-                     "see the traceback", transient=False)
+        return Diagnosis(
+            "unreachable",
+            f"storage request failed ({type(exc).__name__})",
+            FIX_UNREACHABLE,
+            transient=True,
+        )
+    return Diagnosis(
+        "unknown", f"unexpected error ({type(exc).__name__})", "see the traceback", transient=False
+    )

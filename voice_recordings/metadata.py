@@ -71,7 +71,7 @@ def parse_object_metadata(metadata: Mapping[str, str]) -> ObjectMetadata:
     the ``x-amz-meta-`` prefix); a missing or malformed field raises InvalidInputError."""
     prefix = "x-amz-meta-"
     meta = {
-        (name.lower()[len(prefix):] if name.lower().startswith(prefix) else name.lower()): value
+        (name.lower()[len(prefix) :] if name.lower().startswith(prefix) else name.lower()): value
         for name, value in metadata.items()
     }
     for required in (META_CALL_UUID, META_COMPANY_ID, META_UPLOADED_AT):

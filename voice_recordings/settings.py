@@ -1,7 +1,7 @@
 """Storage settings, read once from the environment into one typed, validated object.
 
-Names follow the specification (``MINIO_ENDPOINT`` ... ``MINIO_PUBLIC_URL``); the rest are ours and
-all have defaults. Every malformed value raises :class:`ConfigError` naming the variable and the rule.
+Names follow the specification (``MINIO_ENDPOINT`` ... ``MINIO_PUBLIC_URL``); the rest are ours
+and all have defaults. A malformed value raises :class:`ConfigError` naming the variable and rule.
 """
 
 from __future__ import annotations
@@ -77,8 +77,9 @@ def normalize_endpoint(raw: str, use_ssl: bool | None) -> tuple[str, bool | None
     """
     text = raw.strip()
     if not text:
-        raise ConfigError(f"{Env.ENDPOINT} not configured: set it to host[:port], e.g. "
-                          "storage.netplay.net.br")
+        raise ConfigError(
+            f"{Env.ENDPOINT} not configured: set it to host[:port], e.g. storage.netplay.net.br"
+        )
     scheme_ssl: bool | None = None
     if "://" in text:
         parts = urlsplit(text)
@@ -96,8 +97,10 @@ def normalize_endpoint(raw: str, use_ssl: bool | None) -> tuple[str, bool | None
                 f"put the bucket in {Env.BUCKET}"
             )
         if parts.username or parts.password:
-            raise ConfigError(f"{Env.ENDPOINT} must not carry credentials; use "
-                              f"{Env.ACCESS_KEY} and {Env.SECRET_KEY}")
+            raise ConfigError(
+                f"{Env.ENDPOINT} must not carry credentials; use "
+                f"{Env.ACCESS_KEY} and {Env.SECRET_KEY}"
+            )
         text = parts.netloc
     elif "/" in text:
         raise ConfigError(
@@ -131,8 +134,9 @@ def _validate_public_url(raw: str) -> str:
             f"got {raw!r}"
         )
     if parts.query or parts.fragment or parts.username or parts.password:
-        raise ConfigError(f"{Env.PUBLIC_URL} must not have a query, fragment or credentials, "
-                          f"got {raw!r}")
+        raise ConfigError(
+            f"{Env.PUBLIC_URL} must not have a query, fragment or credentials, got {raw!r}"
+        )
     return raw.strip().rstrip("/")
 
 
@@ -191,8 +195,10 @@ class StorageSettings:
 
         def number(name: str, default: float, low: float, high: float, integer: bool) -> float:
             raw = get(name)
-            return default if raw is None else _parse_number(
-                name, raw, low=low, high=high, integer=integer
+            return (
+                default
+                if raw is None
+                else _parse_number(name, raw, low=low, high=high, integer=integer)
             )
 
         ca_bundle = get(Env.CA_BUNDLE)

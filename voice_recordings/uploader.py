@@ -146,8 +146,9 @@ class MinioUploader:
         progress: Progress | None = None,
     ) -> UploadResult:
         """Store a call's audio (MP3) and return its URL."""
-        return self.upload(VOICE, audio_data, call_uuid, company_id, domain_uuid,
-                           secretary_uuid, when, progress)
+        return self.upload(
+            VOICE, audio_data, call_uuid, company_id, domain_uuid, secretary_uuid, when, progress
+        )
 
     def upload_transcript(
         self,
@@ -161,8 +162,9 @@ class MinioUploader:
     ) -> UploadResult:
         """Store a call's transcript (text, UTF-8) and return its URL."""
         body = transcript.encode("utf-8") if isinstance(transcript, str) else transcript
-        return self.upload(TRANSCRIPT, body, call_uuid, company_id, domain_uuid,
-                           secretary_uuid, when, progress)
+        return self.upload(
+            TRANSCRIPT, body, call_uuid, company_id, domain_uuid, secretary_uuid, when, progress
+        )
 
     async def upload_audio_async(self, *args: Any, **kwargs: Any) -> UploadResult:
         """:meth:`upload_audio` in a worker thread, so the event loop keeps running."""
@@ -189,8 +191,7 @@ class MinioUploader:
         metadata = object_metadata(call_uuid, company_id, domain_uuid, secretary_uuid, now)
         size, version_id = self.put(kind, key, body, metadata, progress)
         log.info("stored %s (%d bytes)", key, size)
-        return UploadResult(self.url_for(key), key=key, kind=kind, size=size,
-                            version_id=version_id)
+        return UploadResult(self.url_for(key), key=key, kind=kind, size=size, version_id=version_id)
 
     def put(
         self,
