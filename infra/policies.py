@@ -1,0 +1,50 @@
+"""The IAM and bucket policy documents, kept as JSON files in ``policies/`` for reviewable diffs.
+
+Each file names the bucket with the placeholder ``${bucket}``; :func:`load_policy` substitutes the
+stack's bucket into every string of the parsed document (never into raw text, so a value can never
+change the JSON's structure).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Final
+
+POLICY_DIR: Final = Path(__file__).resolve().parent.parent / "policies"
+BUCKET_PLACEHOLDER: Final = "${bucket}"
+
+UPLOADER_POLICY: Final = "voice-ai-uploader"
+READER_POLICY: Final = "omniplay-reader"
+PUBLIC_RECORDINGS_POLICY: Final = "public-recordings-read"
+
+
+def policy_path(name: str) -> Path:
+    """``policies/<name>.json``."""
+    return POLICY_DIR / f"{name}.json"
+
+
+def load_policy(name: str, bucket: str) -> dict[str, Any]:
+    """The document of ``policies/<name>.json`` with ``${bucket}`` replaced by ``bucket``."""
+    document = json.loads(policy_path(name).read_text(encoding="utf-8"))
+    substituted = _substitute(document, bucket)
+    if not isinstance(substituted, dict):
+        raise ValueError(f"{policy_path(name)} must hold a JSON object")
+    if "${" in json.dumps(substituted):
+        raise ValueError(f"{policy_path(name)} has a placeholder other than {BUCKET_PLACEHOLDER}")
+    return substituted
+
+
+def _substitute(value: Any, bucket: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(BUCKET_PLACEHOLDER, bucket)
+    if isinstance(value, list):
+        return [_substitute(item, bucket) for item in value]
+    if isinstance(value, dict):
+        return {key: _substitute(item, bucket) for key, item in value.items()}
+    return value
+
+
+def policy_json(name: str, bucket: str) -> str:
+    """:func:`load_policy` as the compact JSON string the MinIO provider takes."""
+    return json.dumps(load_policy(name, bucket), separators=(",", ":"), sort_keys=True)

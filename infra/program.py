@@ -1,0 +1,101 @@
+"""The Pulumi program: read and validate the stack config, build the storage, export the outputs.
+
+``infra/__main__.py`` (what ``pulumi up`` runs) and the offline render (``infra/render.py``, under
+Pulumi mocks) both call :func:`main`, so the render is the program itself, not a copy of it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Final
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+
+from infra.config import NAMESPACE, StackConfig, StackConfigError, parse_stack_config
+from infra.storage import RecordingStorage, RecordingStorageArgs
+from voice_recordings import Env
+
+PROVIDER_NAMESPACE: Final = "minio"
+ADMIN_USER_KEY: Final = "minioUser"
+ADMIN_PASSWORD_KEY: Final = "minioPassword"
+ADMIN_USER_ENV: Final = "MINIO_USER"
+ADMIN_PASSWORD_ENV: Final = "MINIO_PASSWORD"
+
+
+def raw_stack_config() -> dict[str, str]:
+    """Every config key of this project's namespace that the Pulumi engine passed in, as strings.
+
+    ``pulumi.Config`` can only ``get`` a key by name; listing them all is what lets a typo'd key
+    fail instead of being silently ignored.
+    """
+    merged = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    prefix = f"{NAMESPACE}:"
+    return {key: str(value) for key, value in merged.items() if key.startswith(prefix)}
+
+
+def admin_credentials() -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+    """The provider's admin user and password: stack config (secret) first, then the environment."""
+    config = pulumi.Config(PROVIDER_NAMESPACE)
+    user = config.get_secret(ADMIN_USER_KEY)
+    password = config.get_secret(ADMIN_PASSWORD_KEY)
+    if user is None and os.environ.get(ADMIN_USER_ENV):
+        user = pulumi.Output.secret(os.environ[ADMIN_USER_ENV])
+    if password is None and os.environ.get(ADMIN_PASSWORD_ENV):
+        password = pulumi.Output.secret(os.environ[ADMIN_PASSWORD_ENV])
+    if user is None or password is None:
+        raise StackConfigError(
+            f"MinIO admin credentials not configured: run `pulumi config set "
+            f"{PROVIDER_NAMESPACE}:{ADMIN_USER_KEY} <user>` and `pulumi config set --secret "
+            f"{PROVIDER_NAMESPACE}:{ADMIN_PASSWORD_KEY}`, or export {ADMIN_USER_ENV} and "
+            f"{ADMIN_PASSWORD_ENV}"
+        )
+    return user, password
+
+
+def voice_ai_dotenv(config: StackConfig, access_key: str, secret_key: str) -> str:
+    """The Voice AI service's ``.env`` block, with the specification's MINIO_* names."""
+    lines = {
+        Env.ENDPOINT: config.endpoint,
+        Env.ACCESS_KEY: access_key,
+        Env.SECRET_KEY: secret_key,
+        Env.BUCKET: config.bucket,
+        Env.USE_SSL: "true" if config.ssl else "false",
+        Env.REGION: config.region,
+        Env.PUBLIC_URL: config.public_url,
+        # Public URLs play only where the bucket allows anonymous reads of recordings.
+        Env.URL_MODE: "public" if config.anonymous_recordings else "presigned",
+    }
+    return "".join(f"{name}={value}\n" for name, value in lines.items())
+
+
+def main() -> RecordingStorage:
+    """Validate the config (before any resource), build the storage, export the stack outputs."""
+    config = parse_stack_config(raw_stack_config())
+    admin_user, admin_password = admin_credentials()
+    storage = RecordingStorage(
+        "recording-storage",
+        RecordingStorageArgs(config=config, admin_user=admin_user, admin_password=admin_password),
+    )
+    uploader = storage.uploader.service_account
+    pulumi.export("bucket", storage.bucket.bucket)
+    pulumi.export("endpoint", config.endpoint)
+    pulumi.export("region", config.region)
+    pulumi.export("use_ssl", config.ssl)
+    pulumi.export("public_url", config.public_url)
+    pulumi.export("public_recordings", config.anonymous_recordings)
+    pulumi.export("voice_ai_access_key", pulumi.Output.secret(uploader.access_key))
+    pulumi.export("voice_ai_secret_key", pulumi.Output.secret(uploader.secret_key))
+    pulumi.export(
+        "voice_ai_env",
+        pulumi.Output.secret(
+            pulumi.Output.all(uploader.access_key, uploader.secret_key).apply(
+                lambda keys: voice_ai_dotenv(config, str(keys[0]), str(keys[1]))
+            )
+        ),
+    )
+    if storage.reader is not None:
+        reader = storage.reader.service_account
+        pulumi.export("omniplay_reader_access_key", pulumi.Output.secret(reader.access_key))
+        pulumi.export("omniplay_reader_secret_key", pulumi.Output.secret(reader.secret_key))
+    return storage

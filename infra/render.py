@@ -1,0 +1,345 @@
+"""Offline render: run the Pulumi program under mocks and print each stack's desired state as JSON.
+
+    python -m infra.render --stack prod [--config KEY=VALUE ...] [--output FILE]
+
+No engine, provider plugin or server is needed: :func:`pulumi.runtime.set_mocks` stands in for the
+engine, and a recording resource monitor keeps every registration exactly as the engine would get
+it (type, logical name, parent, ``protect``, ``retainOnDelete``, wire-format inputs). Secrets are
+found by Pulumi's own secret marker on the wire (``Output.secret``, pulumi-random results, the
+provider's credentials) and printed as ``"[secret]"``; as a second guard, the render refuses to
+finish if any secret the mocks generated appears anywhere in it. Policy documents are parsed into
+JSON objects. The format is the contract in /work/notes/render-format.md.
+
+Each render runs in a fresh :class:`contextvars.Context`, because the Pulumi runtime keeps its
+settings, config and root stack in context variables: that makes :func:`render_stack` callable
+any number of times in one process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextvars
+import json
+import secrets
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import pulumi
+import yaml
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.settings import get_root_resource
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from infra.config import NAMESPACE, StackConfigError, parse_stack_config
+from infra.program import ADMIN_PASSWORD_KEY, ADMIN_USER_KEY, PROVIDER_NAMESPACE, main
+
+PROJECT: Final = "voice-recordings"
+REPO_ROOT: Final = Path(__file__).resolve().parent.parent
+SECRET: Final = "[secret]"
+RENDERED_DIR: Final = REPO_ROOT / "policies" / "rendered"
+# Inputs that hold a policy document (a JSON string on the wire), parsed in the render.
+POLICY_INPUT: Final = "policy"
+
+# Pulumi's wire markers (pulumi/sdk: rpc.py), stable across SDK versions.
+_SIG_KEY: Final = "4dabf18193072939515e22adb298388d"
+_SECRET_SIG: Final = "1b47061264138c4ac30d75fd1eb44270"
+_RESOURCE_SIG: Final = "5cf8f73096256a8f31e491e813e4eb8e"
+_UNKNOWN: Final = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+# Resource outputs the mocks must invent, by type: each is a fresh random secret per run.
+_GENERATED_OUTPUTS: Final[dict[str, tuple[str, ...]]] = {
+    "random:index/randomPassword:RandomPassword": ("result", "bcryptHash"),
+    "minio:index/iamServiceAccount:IamServiceAccount": ("accessKey", "secretKey"),
+}
+
+
+def stack_file(stack: str) -> Path:
+    """``Pulumi.<stack>.yaml`` at the repository root."""
+    return REPO_ROOT / f"Pulumi.{stack}.yaml"
+
+
+def known_stacks() -> list[str]:
+    """The stacks that have a stack file."""
+    return sorted(p.name.split(".")[1] for p in REPO_ROOT.glob("Pulumi.*.yaml"))
+
+
+def _as_config_string(key: str, value: object) -> str:
+    # Pulumi hands every config value to the program as a string; YAML gave us typed scalars.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | str):
+        return str(value)
+    raise StackConfigError(f"{key} must be a plain value (string, number or bool), got {value!r}")
+
+
+def _qualify(key: str) -> str:
+    # Like the Pulumi CLI: a key without a namespace belongs to the project.
+    return key if ":" in key else f"{PROJECT}:{key}"
+
+
+def load_stack_config(stack: str, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The raw config of this project's namespace from the stack file, then ``overrides``."""
+    path = stack_file(stack)
+    if not path.is_file():
+        raise StackConfigError(
+            f"no stack file {path.name} for stack {stack!r}; known stacks: {known_stacks()}"
+        )
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    entries = document.get("config") or {}
+    if not isinstance(entries, dict):
+        raise StackConfigError(f"{path.name}: 'config' must be a mapping")
+    raw: dict[str, str] = {}
+    for key, value in {**entries, **dict(overrides or {})}.items():
+        name = _qualify(str(key))
+        if name.startswith(f"{NAMESPACE}:"):
+            raw[name] = _as_config_string(name, value)
+    return raw
+
+
+@dataclass
+class ResourceRecord:
+    """One resource registration as the engine received it (inputs already masked)."""
+
+    type: str
+    name: str
+    urn: str
+    parent: str | None
+    protect: bool
+    retain_on_delete: bool
+    provider: str | None
+    dependencies: list[str]
+    inputs: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        """The resource in the render's format."""
+        return {
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "protect": self.protect,
+            "retain_on_delete": self.retain_on_delete,
+            "inputs": self.inputs,
+        }
+
+
+@dataclass
+class ProgramRun:
+    """Everything one mocked run of the program produced, for the render and the tests."""
+
+    stack: str
+    config: dict[str, Any]
+    resources: list[ResourceRecord]
+    outputs: dict[str, Any]  # masked
+    plain_outputs: dict[str, Any] = field(repr=False)  # unmasked: tests only, never printed
+    secret_outputs: set[str] = field(default_factory=set)
+    generated_secrets: set[str] = field(default_factory=set, repr=False)
+
+    def document(self) -> dict[str, Any]:
+        """The render (format: /work/notes/render-format.md)."""
+        return {
+            "project": PROJECT,
+            "stack": self.stack,
+            "config": self.config,
+            "resources": [
+                r.to_json() for r in sorted(self.resources, key=lambda r: (r.type, r.name))
+            ],
+            "outputs": self.outputs,
+        }
+
+
+class _Mocks(pulumi_mocks.Mocks):
+    """Echo inputs as outputs and invent random secrets for what a provider would generate."""
+
+    def __init__(self) -> None:
+        self.generated: set[str] = set()
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        outputs = dict(args.inputs)
+        for name in _GENERATED_OUTPUTS.get(args.typ, ()):
+            outputs[name] = self.secret()
+        return f"{args.name}-id", outputs
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], None]:
+        return {}, None
+
+    def secret(self) -> str:
+        """A fresh random value, remembered so the render can prove it never leaks."""
+        value = secrets.token_hex(20)
+        self.generated.add(value)
+        return value
+
+
+def _urn_name(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1]
+
+
+def _mask(value: Any) -> Any:
+    """Wire value (from the protobuf Struct as a dict) -> plain JSON, secrets as "[secret]"."""
+    if isinstance(value, dict):
+        sig = value.get(_SIG_KEY)
+        if sig == _SECRET_SIG:
+            return SECRET
+        if sig == _RESOURCE_SIG:
+            return {"resource": _urn_name(str(value.get("urn", "")))}
+        return {key: _mask(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_mask(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # protobuf Struct numbers are doubles; the program sent integers
+    if value == _UNKNOWN:
+        raise RuntimeError("an input is unknown under mocks: the render needs known values")
+    return value
+
+
+def _parse_policy(inputs: dict[str, Any]) -> dict[str, Any]:
+    document = inputs.get(POLICY_INPUT)
+    if isinstance(document, str) and document != SECRET:
+        return {**inputs, POLICY_INPUT: json.loads(document)}
+    return inputs
+
+
+class _RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The mock engine, keeping each registration request as the engine would receive it."""
+
+    def __init__(self, mocks: _Mocks) -> None:
+        super().__init__(mocks)
+        self.records: list[ResourceRecord] = []
+
+    def RegisterResource(self, request: resource_pb2.RegisterResourceRequest) -> Any:  # noqa: N802 - gRPC name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            wire = json_format.MessageToDict(request.object)
+            parent = request.parent
+            root = get_root_resource()
+            parent_is_stack = not parent or (root is not None and parent.endswith("::" + _stack_name()))
+            self.records.append(
+                ResourceRecord(
+                    type=request.type,
+                    name=request.name,
+                    urn=response.urn,
+                    parent=None if parent_is_stack else _urn_name(parent),
+                    protect=bool(request.protect),
+                    retain_on_delete=bool(request.retainOnDelete),
+                    provider=request.provider or None,
+                    dependencies=sorted(_urn_name(d) for d in request.dependencies),
+                    inputs=_parse_policy(_mask(wire)),
+                )
+            )
+        return response
+
+
+def _stack_name() -> str:
+    return f"{pulumi.get_project()}-{pulumi.get_stack()}"
+
+
+async def _resolve(value: Any) -> tuple[Any, bool]:
+    output = pulumi.Output.from_input(value)
+    return await output.future(), bool(await output.is_secret())
+
+
+def _run(stack: str, raw: dict[str, str]) -> ProgramRun:
+    """One mocked run of the program; call it in a fresh context (see :func:`run_program`)."""
+    mocks = _Mocks()
+    monitor = _RecordingMonitor(mocks)
+    admin = {
+        # The render must not read the renderer's environment: fixed, masked stand-ins.
+        f"{PROVIDER_NAMESPACE}:{ADMIN_USER_KEY}": "render-admin",
+        f"{PROVIDER_NAMESPACE}:{ADMIN_PASSWORD_KEY}": mocks.secret(),
+    }
+    pulumi.runtime.set_all_config({**raw, **admin}, secret_keys=sorted(admin))
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+
+    plain: dict[str, Any] = {}
+    secret_names: set[str] = set()
+
+    async def program() -> None:
+        main()
+        root = get_root_resource()
+        exported: dict[str, Any] = dict(getattr(root, "outputs", {}))
+        for name, value in exported.items():
+            plain[name], is_secret = await _resolve(value)
+            if is_secret:
+                secret_names.add(name)
+
+    _sync_await(run_pulumi_func(program))
+    config = parse_stack_config(raw).to_json()
+    masked = {name: SECRET if name in secret_names else v for name, v in plain.items()}
+    return ProgramRun(
+        stack=stack,
+        config=config,
+        resources=monitor.records,
+        outputs=masked,
+        plain_outputs=plain,
+        secret_outputs=secret_names,
+        generated_secrets=set(mocks.generated),
+    )
+
+
+def run_program(stack: str, overrides: Mapping[str, str] | None = None) -> ProgramRun:
+    """Run the program for ``stack`` under mocks; the config is checked before anything runs."""
+    raw = load_stack_config(stack, overrides)
+    parse_stack_config(raw)  # fail with the config error before any resource is made
+    run = contextvars.Context().run(_run, stack, raw)
+    text = json.dumps(run.document(), sort_keys=True)
+    if any(value in text for value in run.generated_secrets):
+        raise RuntimeError("a secret reached the render unmasked; refusing to print it")
+    return run
+
+
+def render_stack(stack: str, overrides: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The desired state of ``stack`` as the render's JSON object (secrets masked)."""
+    return run_program(stack, overrides).document()
+
+
+def render_text(stack: str, overrides: Mapping[str, str] | None = None) -> str:
+    """:func:`render_stack` as the exact text of the committed snapshot."""
+    return json.dumps(render_stack(stack, overrides), indent=2, sort_keys=True) + "\n"
+
+
+def snapshot_path(stack: str) -> Path:
+    """``policies/rendered/<stack>.json``."""
+    return RENDERED_DIR / f"{stack}.json"
+
+
+def _parse_override(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"--config wants KEY=VALUE, got {text!r}")
+    return _qualify(key), value
+
+
+def cli(argv: Sequence[str] | None = None) -> int:
+    """``python -m infra.render``; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m infra.render", description=__doc__.split("\n")[0])
+    parser.add_argument("--stack", required=True, help=f"one of {known_stacks()}")
+    parser.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        type=_parse_override,
+        metavar="KEY=VALUE",
+        help="override a stack config value, like `pulumi up --config` (repeatable)",
+    )
+    parser.add_argument("--output", type=Path, help="write here instead of standard output")
+    args = parser.parse_args(argv)
+    try:
+        text = render_text(args.stack, dict(args.config))
+    except StackConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(cli())

@@ -1,0 +1,193 @@
+"""``RecordingStorage``: the bucket, its lifecycle, and the identities that use it, as one component.
+
+This replaces the specification's hand steps (``mc mb``, ``mc admin user add``,
+``mc admin policy add/set``, the console's service account) with resources of the MinIO provider.
+Every child is parented to the component and managed through one explicit ``minio.Provider``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_minio as minio
+import pulumi_random as random
+
+from infra.config import StackConfig
+from infra.policies import (
+    PUBLIC_RECORDINGS_POLICY,
+    READER_POLICY,
+    UPLOADER_POLICY,
+    policy_json,
+)
+from voice_recordings import KINDS
+
+COMPONENT_TYPE = "voice-recordings:index:RecordingStorage"
+
+
+@dataclass(frozen=True)
+class RecordingStorageArgs:
+    """What the component needs: the validated stack config and the MinIO admin credentials."""
+
+    config: StackConfig
+    admin_user: pulumi.Input[str]
+    admin_password: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A MinIO user with one policy attached and one service account (the keys a client uses)."""
+
+    user: minio.IamUser
+    policy: minio.IamPolicy
+    attachment: minio.IamUserPolicyAttachment
+    service_account: minio.IamServiceAccount
+
+
+class RecordingStorage(pulumi.ComponentResource):
+    """The recordings bucket (protected), versioning, lifecycle, policies and identities."""
+
+    config: StackConfig
+    bucket: minio.S3Bucket
+    uploader: Identity
+    reader: Identity | None
+
+    def __init__(
+        self,
+        name: str,
+        args: RecordingStorageArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(COMPONENT_TYPE, name, None, opts)
+        config = args.config
+        self.config = config
+        self._provider = minio.Provider(
+            "minio-admin",
+            minio_server=config.endpoint,
+            minio_ssl=config.ssl,
+            minio_region=config.region,
+            # Both are secrets: the admin's name is half of the admin's credentials.
+            minio_user=pulumi.Output.secret(args.admin_user),
+            minio_password=pulumi.Output.secret(args.admin_password),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.bucket = minio.S3Bucket(
+            "recordings-bucket",
+            bucket=config.bucket,
+            acl="private",
+            force_destroy=False,
+            # Recordings outlive the stack: `pulumi destroy` must never delete them.
+            opts=self._child(protect=True, retain_on_delete=True),
+        )
+        versioning = minio.S3BucketVersioning(
+            "recordings-versioning",
+            bucket=self.bucket.bucket,
+            versioning_configuration=minio.S3BucketVersioningVersioningConfigurationArgs(
+                status="Enabled"
+            ),
+            opts=self._child(depends_on=[self.bucket]),
+        )
+        minio.IlmPolicy(
+            "recordings-lifecycle",
+            bucket=self.bucket.bucket,
+            rules=[
+                # Selected by the object's kind tag: the company id leads the key, so no prefix
+                # selects every recording.
+                minio.IlmPolicyRuleArgs(
+                    id=f"expire-{kind}",
+                    status="Enabled",
+                    tags=spec.tag,
+                    expiration=f"{config.retention_days(kind)}d",
+                    noncurrent_version_expiration_days=config.noncurrent_version_expiration_days,
+                )
+                for kind, spec in sorted(KINDS.items())
+            ],
+            opts=self._child(depends_on=[self.bucket, versioning]),
+        )
+        self.uploader = self._identity(
+            "uploader",
+            user=config.uploader_user,
+            policy_name=config.uploader_policy,
+            policy_file=UPLOADER_POLICY,
+            service_account=config.uploader_service_account,
+        )
+        self.reader = None
+        if config.omniplay_reader:
+            self.reader = self._identity(
+                "reader",
+                user=config.reader_user,
+                policy_name=config.reader_policy,
+                policy_file=READER_POLICY,
+                service_account=config.reader_service_account,
+            )
+        if config.anonymous_recordings:
+            minio.S3BucketPolicy(
+                "public-recordings-policy",
+                bucket=self.bucket.bucket,
+                policy=policy_json(PUBLIC_RECORDINGS_POLICY, config.bucket),
+                opts=self._child(depends_on=[self.bucket]),
+            )
+        self.register_outputs(
+            {
+                "bucket": self.bucket.bucket,
+                "uploader_access_key": self.uploader.service_account.access_key,
+                "uploader_secret_key": self.uploader.service_account.secret_key,
+            }
+        )
+
+    def _child(
+        self,
+        *,
+        depends_on: list[pulumi.Resource] | None = None,
+        protect: bool = False,
+        retain_on_delete: bool = False,
+    ) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(
+            parent=self,
+            provider=self._provider,
+            depends_on=depends_on,
+            protect=protect,
+            retain_on_delete=retain_on_delete,
+        )
+
+    def _identity(
+        self, role: str, *, user: str, policy_name: str, policy_file: str, service_account: str
+    ) -> Identity:
+        """``mc admin user add`` + ``mc admin policy add/set`` + the console's service account."""
+        password = random.RandomPassword(
+            f"{role}-user-secret",
+            length=40,
+            special=False,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        iam_user = minio.IamUser(
+            f"{role}-user",
+            name=user,
+            secret=password.result,
+            opts=self._child(depends_on=[password]),
+        )
+        iam_policy = minio.IamPolicy(
+            f"{role}-policy",
+            name=policy_name,
+            policy=policy_json(policy_file, self.config.bucket),
+            opts=self._child(),
+        )
+        attachment = minio.IamUserPolicyAttachment(
+            f"{role}-policy-attachment",
+            user_name=iam_user.name,
+            policy_name=iam_policy.name,
+            opts=self._child(depends_on=[iam_user, iam_policy]),
+        )
+        # pulumi_minio 0.17.1's IamServiceAccount has no description argument, so the
+        # specification's description (e.g. "voice-ai-realtime") is the logical name.
+        account = minio.IamServiceAccount(
+            service_account,
+            target_user=iam_user.name,
+            opts=self._child(depends_on=[iam_user, attachment]),
+        )
+        return Identity(iam_user, iam_policy, attachment, account)
+
+    @property
+    def provider(self) -> minio.Provider:
+        """The explicit MinIO provider every child uses."""
+        return self._provider
