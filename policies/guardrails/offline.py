@@ -1,0 +1,93 @@
+"""Check rendered stacks against the guardrails, without the Pulumi engine.
+
+    python -m policies.guardrails.offline                      # every policies/rendered/*.json
+    python -m policies.guardrails.offline path/to/render.json  # just these
+
+Prints one line per violation (MANDATORY / ADVISORY). Exit 0 when no mandatory rule fails
+(advisories alone pass), 1 when one does, 2 when a render cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from policies.guardrails.rules import MANDATORY, Resource, StackContext, Violation, check_all
+
+RENDER_DIR: Final = Path(__file__).resolve().parents[1] / "rendered"
+
+
+class RenderError(Exception):
+    """A render file is missing or not in the render format."""
+
+
+def resources_of(render: Mapping[str, Any]) -> list[Resource]:
+    """The render's resources as the rules see them."""
+    return [
+        Resource(
+            type=item["type"],
+            name=item["name"],
+            inputs=item.get("inputs") or {},
+            protect=bool(item.get("protect", False)),
+            retain_on_delete=bool(item.get("retain_on_delete", False)),
+        )
+        for item in render["resources"]
+    ]
+
+
+def check_render(render: Mapping[str, Any]) -> list[Violation]:
+    """Every violation in one render (a dict in the render format)."""
+    try:
+        resources = resources_of(render)
+        ctx = StackContext.from_config(render.get("config") or {})
+    except (KeyError, TypeError) as exc:
+        raise RenderError(f"not in the render format (missing {exc})") from None
+    return check_all(resources, ctx)
+
+
+def load_render(path: Path) -> dict[str, Any]:
+    """Read one render file."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise RenderError(f"{path}: cannot read: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("resources"), list):
+        raise RenderError(f"{path}: not a render (expected an object with 'resources')")
+    return data
+
+
+def default_renders() -> list[Path]:
+    """The committed renders, policies/rendered/*.json."""
+    return sorted(RENDER_DIR.glob("*.json"))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the guardrails over the given renders (default: the committed ones)."""
+    parser = argparse.ArgumentParser(prog="make guard", description=__doc__.splitlines()[0])
+    parser.add_argument("renders", nargs="*", type=Path, help="render files (default: committed)")
+    args = parser.parse_args(argv)
+    paths: list[Path] = list(args.renders) or default_renders()
+    if not paths:
+        print(f"guardrails: no renders in {RENDER_DIR} (run `make render`)", file=sys.stderr)
+        return 2
+    failed = False
+    for path in paths:
+        try:
+            violations = check_render(load_render(path))
+        except RenderError as exc:
+            print(f"guardrails: {path}: {exc}", file=sys.stderr)
+            return 2
+        mandatory = sum(v.level == MANDATORY for v in violations)
+        for violation in violations:
+            print(f"{path}: {violation.line()}")
+        print(f"guardrails: {path}: {mandatory} mandatory, {len(violations) - mandatory} advisory")
+        failed = failed or mandatory > 0
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
