@@ -1,0 +1,220 @@
+"""The guardrails as CrossGuard policies: adapters from pulumi-policy's arguments to ``rules``.
+
+Only this module and ``__main__.py`` import pulumi_policy; the rules themselves do not.
+
+What the pack sees inside ``pulumi preview``, and how it is made to look like the render:
+
+- ``args.props`` are the resource's inputs with wire names; a policy document is a JSON string
+  (the rules parse it). Values preview cannot know yet become :data:`rules.UNKNOWN`; a rule that
+  needs one raises UnknownInput, reported by the SDK as "can't run policy during preview".
+- The engine sends secret inputs marked as secrets, but pulumi-policy unwraps them to plaintext
+  before validation. :func:`mask_secrets_before_validation` keeps the mark instead: every secret
+  input reaches the rules as ``"[secret]"``, exactly as in the render, so ``secrets-masked`` can
+  tell a secret from plaintext, and no plaintext secret can reach a violation message.
+- The stack config (``voice-recordings:*``) comes from the config the engine hands every policy
+  pack (PULUMI_CONFIG): the acknowledgement of public recordings is the very same stack key the
+  render carries, validated by ``infra.config`` with the same defaults.
+- ``retainOnDelete`` is not in the analyzer protocol: inside preview ``bucket-protected`` checks
+  ``protect`` and ``forceDestroy``; the offline runner checks ``retain_on_delete`` on the render.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+import pulumi.runtime
+from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy import deserialize as policy_deserialize
+from pulumi_policy import policy as policy_module
+from pulumi_policy import proxy as policy_proxy
+
+from policies.guardrails.rules import (
+    CONFIG_NAMESPACE,
+    MANDATORY,
+    RESOURCE_RULES,
+    SECRET_MARKER,
+    STACK_RULES,
+    UNKNOWN,
+    Level,
+    Resource,
+    ResourceRule,
+    StackContext,
+    StackRule,
+    UnknownInput,
+    run_resource_rule,
+    run_stack_rule,
+)
+
+PACK_NAME: Final = "voice-recordings-guardrails"
+# The function pulumi-policy's analyzer calls on every request's wire properties.
+_HOOK: Final = "deserialize_properties"
+
+_UNKNOWN_SENTINELS: Final = frozenset(
+    {
+        policy_proxy.UNKNOWN_BOOLEAN_VALUE,
+        policy_proxy.UNKNOWN_NUMBER_VALUE,
+        policy_proxy.UNKNOWN_STRING_VALUE,
+        policy_proxy.UNKNOWN_ARRAY_VALUE,
+        policy_proxy.UNKNOWN_ASSET_VALUE,
+        policy_proxy.UNKNOWN_ARCHIVE_VALUE,
+        policy_proxy.UNKNOWN_OBJECT_VALUE,
+    }
+)
+
+
+def _enforcement(level: Level) -> EnforcementLevel:
+    return EnforcementLevel.MANDATORY if level == MANDATORY else EnforcementLevel.ADVISORY
+
+
+# --- secrets: keep the engine's secret mark as "[secret]" --------------------------------------
+
+
+def mask_secret_values(wire: Any) -> Any:
+    """Replace every secret-marked value of the engine's wire format with ``"[secret]"``."""
+    if isinstance(wire, dict):
+        if wire.get(policy_deserialize.SPECIAL_SIG_KEY) == policy_deserialize.SPECIAL_SECRET_SIG:
+            return SECRET_MARKER
+        return {key: mask_secret_values(value) for key, value in wire.items()}
+    if isinstance(wire, list):
+        return [mask_secret_values(item) for item in wire]
+    return wire
+
+
+def mask_secrets_before_validation() -> None:
+    """Make pulumi-policy hand the policies ``"[secret]"`` instead of a secret's plaintext.
+
+    pulumi-policy's analyzer calls ``deserialize_properties`` on each request's wire properties;
+    wrapping it is the one hook that sees the secret marks (idempotent).
+    """
+    original = policy_module.__dict__[_HOOK]
+    if getattr(original, "masks_secrets", False):
+        return
+
+    def deserialize_masking_secrets(props: dict[str, Any], proxy_secrets: bool = False) -> Any:
+        return original(mask_secret_values(props), proxy_secrets)
+
+    deserialize_masking_secrets.masks_secrets = True  # type: ignore[attr-defined]
+    setattr(policy_module, _HOOK, deserialize_masking_secrets)
+
+
+# --- arguments -> the rules' view ---------------------------------------------------------
+
+
+def plain(props: Mapping[str, Any]) -> dict[str, Any]:
+    """pulumi-policy's proxied props as plain data, with unknowns as :data:`rules.UNKNOWN`."""
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, str) and value in _UNKNOWN_SENTINELS:
+            return UNKNOWN
+        if isinstance(value, Mapping):
+            return {key: convert(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [convert(item) for item in value]
+        return value
+
+    # serialize_properties unwraps the SDK's proxies without tripping on unknown values.
+    raw = policy_deserialize.serialize_properties(props)
+    return {key: convert(value) for key, value in raw.items()}
+
+
+def resource_of(args: ResourceValidationArgs) -> Resource:
+    """The rules' view of the resource under validation."""
+    return Resource(
+        type=args.resource_type,
+        name=args.name,
+        inputs=plain(args.props),
+        protect=bool(args.opts.protect),
+        retain_on_delete=None,
+    )
+
+
+def stack_resources(args: StackValidationArgs) -> list[Resource]:
+    """The rules' view of every resource of the stack."""
+    return [
+        Resource(r.resource_type, r.name, plain(r.props), bool(r.opts.protect), None)
+        for r in args.resources
+    ]
+
+
+def stack_config() -> dict[str, Any]:
+    """The stack's ``voice-recordings:*`` config, validated with the program's own defaults.
+
+    Only this project's namespace is read: provider secrets in the same config never get here.
+    """
+    from infra.config import parse_stack_config
+
+    raw = {
+        key: str(value)
+        for key, value in pulumi.runtime.get_config_env().items()
+        if key.startswith(f"{CONFIG_NAMESPACE}:")
+    }
+    return parse_stack_config(raw).to_json()
+
+
+ContextSource = Callable[[], StackContext]
+
+
+def context_from_stack() -> StackContext:
+    """The context for this preview, from the stack config the engine passes to the pack."""
+    return StackContext.from_config(stack_config())
+
+
+def _unknown(exc: UnknownInput) -> Exception:
+    return policy_proxy.UnknownValueError(policy_proxy.UNKNOWN_STRING_VALUE, exc.path.split("."))
+
+
+def resource_policy(rule: ResourceRule, context: ContextSource) -> ResourceValidationPolicy:
+    """A ResourceValidationPolicy that runs one resource rule."""
+
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        resource = resource_of(args)
+        if not rule.applies_to(resource):
+            return
+        try:
+            violations = run_resource_rule(rule, resource, context())
+        except UnknownInput as exc:
+            raise _unknown(exc) from None
+        for violation in violations:
+            report_violation(violation.message, None)
+
+    return ResourceValidationPolicy(
+        name=rule.name,
+        description=rule.description,
+        validate=validate,
+        enforcement_level=_enforcement(rule.level),
+    )
+
+
+def stack_policy(rule: StackRule, context: ContextSource) -> StackValidationPolicy:
+    """A StackValidationPolicy that runs one stack rule."""
+
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        try:
+            violations = run_stack_rule(rule, stack_resources(args), context())
+        except UnknownInput as exc:
+            raise _unknown(exc) from None
+        for violation in violations:
+            report_violation(violation.message, None)
+
+    return StackValidationPolicy(
+        name=rule.name,
+        description=rule.description,
+        validate=validate,
+        enforcement_level=_enforcement(rule.level),
+    )
+
+
+def policies(context: ContextSource = context_from_stack) -> list[Policy]:
+    """Every guardrail as a CrossGuard policy, in the rules' order."""
+    found: list[Policy] = [resource_policy(rule, context) for rule in RESOURCE_RULES]
+    found.extend(stack_policy(rule, context) for rule in STACK_RULES)
+    return found
