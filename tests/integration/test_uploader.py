@@ -1,0 +1,258 @@
+"""The uploader against the embedded S3 endpoint (authentication on)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import hashlib
+import io
+from typing import Any
+
+import pytest
+import requests
+
+from devtools.embedded_s3 import Credentials, EmbeddedS3
+from voice_recordings import (
+    KINDS,
+    TRANSCRIPT,
+    VOICE,
+    ConfigError,
+    InvalidInputError,
+    MinioUploader,
+    StorageError,
+    parse_key,
+    parse_object_metadata,
+    recording_key,
+)
+from voice_recordings.uploader import MULTIPART_CHUNK
+
+pytestmark = pytest.mark.integration
+WHEN = dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def uploader(embedded_s3: EmbeddedS3, bucket: str) -> MinioUploader:
+    return MinioUploader(embedded_s3.settings(bucket=bucket))
+
+
+def stored(embedded_s3: EmbeddedS3, bucket: str, key: str) -> dict[str, Any]:
+    s3 = embedded_s3.s3()
+    head = s3.head_object(Bucket=bucket, Key=key)
+    return {
+        "body": s3.get_object(Bucket=bucket, Key=key)["Body"].read(),
+        "content_type": head["ContentType"],
+        "metadata": head["Metadata"],
+        "etag": head["ETag"],
+        "tags": {
+            t["Key"]: t["Value"] for t in s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]
+        },
+    }
+
+
+def test_specification_snippet_runs_with_only_the_import_changed(
+    embedded_s3: EmbeddedS3, bucket: str, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    for name, value in embedded_s3.env(bucket=bucket).items():
+        monkeypatch.setenv(name, value)
+
+    from voice_recordings import get_minio_uploader
+
+    uploader = get_minio_uploader()
+    print(f"MinIO available: {uploader.is_available}")
+
+    # Testar upload
+    result = uploader.upload_audio(
+        audio_data=b"test audio data",
+        call_uuid="test-123",
+        company_id=1,
+    )
+    print(f"Upload result: {result}")
+
+    out = capsys.readouterr().out
+    assert "MinIO available: True" in out
+    assert f"Upload result: {embedded_s3.endpoint_url}/{bucket}/company_1/voice/" in out
+    assert requests.get(str(result), timeout=10).content == b"test audio data"
+
+
+@pytest.mark.parametrize("kind", [VOICE, TRANSCRIPT])
+@pytest.mark.parametrize("as_file", [False, True], ids=["bytes", "fileobj"])
+def test_round_trip_of_bytes_metadata_tag_and_content_type(
+    embedded_s3: EmbeddedS3, bucket: str, uploader: MinioUploader, kind: str, as_file: bool
+) -> None:
+    data = b"\x00\xffID3 fake mp3 frame" * 100
+    body: Any = io.BytesIO(data) if as_file else data
+    upload = uploader.upload_audio if kind == VOICE else uploader.upload_transcript
+    result = upload(
+        body,
+        call_uuid="abc-123-def-456",
+        company_id=5,
+        domain_uuid="xyz-789",
+        secretary_uuid="sec-456",
+        when=WHEN,
+    )
+
+    assert result.key == parse_key(result.key).key
+    assert parse_key(result.key).kind == kind
+    assert result.size == len(data) and not result.spooled
+    obj = stored(embedded_s3, bucket, result.key)
+    assert obj["body"] == data
+    assert obj["content_type"] == KINDS[kind].content_type  # type: ignore[index]
+    assert obj["tags"] == KINDS[kind].tag  # type: ignore[index]
+    meta = parse_object_metadata(obj["metadata"])
+    assert (meta.call_uuid, meta.company_id) == ("abc-123-def-456", 5)
+    assert (meta.domain_uuid, meta.secretary_uuid) == ("xyz-789", "sec-456")
+    assert abs(meta.uploaded_at - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=1)
+
+
+def test_transcript_text_is_stored_as_utf8(
+    embedded_s3: EmbeddedS3, bucket: str, uploader: MinioUploader
+) -> None:
+    result = uploader.upload_transcript("Olá, ligação encerrada.", "abc", 5, when=WHEN)
+    assert result.key == "company_5/transcripts/2026/01/15/abc.txt"
+    assert (
+        stored(embedded_s3, bucket, result.key)["body"].decode("utf-8") == "Olá, ligação encerrada."
+    )
+
+
+class TrackingReader(io.RawIOBase):
+    """A 20 MB stream generated on the fly; remembers the largest single read."""
+
+    def __init__(self, size: int) -> None:
+        self.remaining, self.largest_read = size, 0
+        self.digest = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = min(len(buffer), self.remaining)
+        self.largest_read = max(self.largest_read, len(buffer))
+        chunk = bytes([self.remaining % 251]) * n
+        buffer[:n] = chunk
+        self.digest.update(chunk)
+        self.remaining -= n
+        return n
+
+
+def test_large_file_object_streams_multipart(
+    embedded_s3: EmbeddedS3, bucket: str, uploader: MinioUploader
+) -> None:
+    size = 20 * 1024 * 1024
+    reader = TrackingReader(size)
+    calls: list[str] = []
+    uploader.client.meta.events.register(
+        "before-call.s3.*", lambda model, **_: calls.append(model.name)
+    )
+    result = uploader.upload_audio(io.BufferedReader(reader), "big-call", 5, when=WHEN)
+
+    assert "CreateMultipartUpload" in calls and calls.count("UploadPart") == 3
+    assert "PutObject" not in calls
+    assert reader.largest_read <= MULTIPART_CHUNK  # never read whole into memory
+    obj = stored(embedded_s3, bucket, result.key)
+    assert hashlib.sha256(obj["body"]).digest() == reader.digest.digest()
+    assert obj["etag"].endswith('-3"')
+    assert obj["tags"] == KINDS[VOICE].tag
+    assert parse_object_metadata(obj["metadata"]).call_uuid == "big-call"
+
+
+def test_body_not_matching_its_checksum_is_refused(
+    embedded_s3: EmbeddedS3, bucket: str, uploader: MinioUploader
+) -> None:
+    def tamper(request: Any, **_: Any) -> None:
+        original = request.body.read() if hasattr(request.body, "read") else request.body
+        request.body = b"X" + original[1:]  # corrupted on the wire, same length
+
+    uploader.client.meta.events.register("before-send.s3.PutObject", tamper)
+    with pytest.raises(StorageError, match="BadDigest"):
+        uploader.upload_audio(b"original audio", "tampered", 5, when=WHEN)
+    listed = embedded_s3.s3().list_objects_v2(Bucket=bucket)
+    assert listed.get("KeyCount", 0) == 0
+
+
+def test_checksum_sent_is_the_sha256_of_the_body(bucket: str, uploader: MinioUploader) -> None:
+    sent: dict[str, str] = {}
+    uploader.client.meta.events.register(
+        "before-send.s3.PutObject",
+        lambda request, **_: sent.update(
+            {"sha256": request.headers["x-amz-checksum-sha256"].decode()}
+        ),
+    )
+    uploader.upload_audio(b"audio", "checksum", 5, when=WHEN)
+    assert sent["sha256"] == base64.b64encode(hashlib.sha256(b"audio").digest()).decode()
+
+
+def test_invalid_input_never_reaches_the_server(
+    embedded_s3: EmbeddedS3, bucket: str, uploader: MinioUploader
+) -> None:
+    with pytest.raises(InvalidInputError, match="call_uuid"):
+        uploader.upload_audio(b"x", "../../other-company/evil", 5)
+    with pytest.raises(InvalidInputError, match="company_id"):
+        uploader.upload_audio(b"x", "abc", -5)
+    with pytest.raises(InvalidInputError, match="bytes or a binary file object"):
+        uploader.upload_audio("not bytes", "abc", 5)  # type: ignore[arg-type]
+    assert embedded_s3.s3().list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
+
+
+def test_presigned_url_plays_and_the_private_bucket_refuses_anonymous(
+    bucket: str, uploader: MinioUploader
+) -> None:
+    result = uploader.upload_audio(b"play me", "play", 5, when=WHEN)
+    assert requests.get(str(result), timeout=10).content == b"play me"
+    assert requests.get(uploader.public_url(result.key), timeout=10).status_code == 403
+    expired = uploader.presigned_url(result.key, expires_in=1)
+    tampered = str(result).replace("company_5", "company_6")
+    assert requests.get(tampered, timeout=10).status_code == 403
+    import time
+
+    time.sleep(2)
+    response = requests.get(expired, timeout=10)
+    assert response.status_code == 403 and b"expired" in response.content
+
+
+def test_awaitable_uploads_do_not_block_the_event_loop(
+    embedded_s3: EmbeddedS3, bucket: str, uploader: MinioUploader
+) -> None:
+    async def scenario() -> tuple[list[Any], int]:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.001)
+
+        tick_task = asyncio.create_task(ticker())
+        results = await asyncio.gather(
+            uploader.upload_audio_async(b"a" * 5_000_000, "async-audio", 5, when=WHEN),
+            uploader.upload_transcript_async("texto", "async-audio", 5, when=WHEN),
+        )
+        tick_task.cancel()
+        return results, ticks
+
+    results, ticks = asyncio.run(scenario())
+    assert [r.key for r in results] == [
+        recording_key(5, "async-audio", WHEN),
+        "company_5/transcripts/2026/01/15/async-audio.txt",
+    ]
+    assert ticks > 5  # the loop kept running while the uploads were in flight
+    assert stored(embedded_s3, bucket, results[1].key)["body"] == b"texto"
+
+
+def test_availability_and_bad_credentials(
+    embedded_s3: EmbeddedS3, bucket: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert MinioUploader(embedded_s3.settings(bucket=bucket)).is_available
+    wrong = Credentials(embedded_s3.admin.access_key, "wrong-secret-value")
+    bad = MinioUploader(embedded_s3.settings(wrong, bucket=bucket, max_attempts=1))
+    assert not bad.is_available
+    with pytest.raises(StorageError, match="SignatureDoesNotMatch.*MINIO_SECRET_KEY"):
+        bad.upload_audio(b"x", "abc", 5)
+    assert "wrong-secret-value" not in caplog.text
+
+
+def test_missing_keys_fail_at_start_with_the_specification_message() -> None:
+    from voice_recordings import get_minio_uploader
+
+    with pytest.raises(ConfigError, match="MINIO_ACCESS_KEY or MINIO_SECRET_KEY not configured"):
+        get_minio_uploader({"MINIO_ENDPOINT": "storage.netplay.net.br"})
