@@ -246,7 +246,7 @@ def test_availability_and_bad_credentials(
     wrong = Credentials(embedded_s3.admin.access_key, "wrong-secret-value")
     bad = MinioUploader(embedded_s3.settings(wrong, bucket=bucket, max_attempts=1))
     assert not bad.is_available
-    with pytest.raises(StorageError, match="SignatureDoesNotMatch.*MINIO_SECRET_KEY"):
+    with pytest.raises(StorageError, match=r"SignatureDoesNotMatch.*MINIO_SECRET_KEY"):
         bad.upload_audio(b"x", "abc", 5)
     assert "wrong-secret-value" not in caplog.text
 
