@@ -38,8 +38,9 @@ render: $(STAMP)
 	$(BIN)/python -m infra.render --stack prod --output policies/rendered/prod.json
 	$(BIN)/python -m infra.render --stack dev --output policies/rendered/dev.json
 
+# RENDER=<file> checks one render; default: every committed policies/rendered/*.json.
 guard: $(STAMP)
-	@echo "guardrails: not built yet"
+	$(BIN)/python -m policies.guardrails.offline $(RENDER)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.upload_vs_boto3
