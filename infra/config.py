@@ -1,9 +1,9 @@
 """The stack's configuration, read in one place into one typed, validated, frozen object.
 
-Every key lives in the ``voice-recordings`` namespace (``voice-recordings:bucket`` ...). Validation is
-a pure function over a mapping of raw strings (:func:`parse_stack_config`), so the Pulumi program
-(``pulumi.Config``) and the offline render (the stack file read with PyYAML) share it. A bad value
-fails before any resource is made, naming the full key, the rule and the value.
+Every key lives in the ``voice-recordings`` namespace (``voice-recordings:bucket`` ...).
+Validation is a pure function over a mapping of raw strings (:func:`parse_stack_config`), so the
+Pulumi program (``pulumi.Config``) and the offline render (the stack file read with PyYAML) share
+it. A bad value fails before any resource is made, naming the full key, the rule and the value.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ class StackConfig:
 
 def _whole_days(name: str, raw: str) -> int:
     text = raw.strip()
-    if not re.fullmatch(r"[0-9]+|-[0-9]+", text) or not 1 <= int(text) <= MAX_RETENTION_DAYS:
+    if not re.fullmatch(r"-?[0-9]+", text) or not 1 <= int(text) <= MAX_RETENTION_DAYS:
         raise StackConfigError(
             f"{name} must be a whole number of days >= 1 (at most {MAX_RETENTION_DAYS}), "
             f"got {raw!r}"
@@ -191,8 +191,10 @@ def parse_stack_config(raw: Mapping[str, str]) -> StackConfig:
         if namespace != NAMESPACE:
             continue
         if short not in _FIELDS:
-            close = difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.6)
-            hint = f": did you mean {close[0]}?" if close else f"; known keys: {', '.join(KNOWN_KEYS)}"
+            # Compare the short names: the shared namespace would make every key look close.
+            close = difflib.get_close_matches(short, list(_FIELDS), n=1, cutoff=0.6)
+            known = ", ".join(KNOWN_KEYS)
+            hint = f": did you mean {full_key(close[0])}?" if close else f"; known keys: {known}"
             raise StackConfigError(f"{key} is not a known config key{hint}")
         attr, rule = _FIELDS[short]
         values[attr] = rule(key, raw[key])

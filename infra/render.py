@@ -29,7 +29,7 @@ from typing import Any, Final
 
 import pulumi
 import yaml
-from google.protobuf import json_format
+from google.protobuf import json_format  # type: ignore[import-untyped]
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.settings import get_root_resource
@@ -211,13 +211,12 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.records: list[ResourceRecord] = []
 
-    def RegisterResource(self, request: resource_pb2.RegisterResourceRequest) -> Any:  # noqa: N802 - gRPC name
-        response = super().RegisterResource(request)
+    def RegisterResource(self, request: resource_pb2.RegisterResourceRequest) -> Any:
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             wire = json_format.MessageToDict(request.object)
             parent = request.parent
-            root = get_root_resource()
-            parent_is_stack = not parent or (root is not None and parent.endswith("::" + _stack_name()))
+            parent_is_stack = not parent or parent.endswith("::" + _stack_name())
             self.records.append(
                 ResourceRecord(
                     type=request.type,
@@ -316,7 +315,9 @@ def _parse_override(text: str) -> tuple[str, str]:
 
 def cli(argv: Sequence[str] | None = None) -> int:
     """``python -m infra.render``; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m infra.render", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m infra.render", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--stack", required=True, help=f"one of {known_stacks()}")
     parser.add_argument(
         "--config",

@@ -1,4 +1,4 @@
-"""``RecordingStorage``: the bucket, its lifecycle, and the identities that use it, as one component.
+"""``RecordingStorage``: the bucket, its lifecycle and the identities that use it, as one component.
 
 This replaces the specification's hand steps (``mc mb``, ``mc admin user add``,
 ``mc admin policy add/set``, the console's service account) with resources of the MinIO provider.
@@ -48,6 +48,7 @@ class RecordingStorage(pulumi.ComponentResource):
     """The recordings bucket (protected), versioning, lifecycle, policies and identities."""
 
     config: StackConfig
+    admin_provider: minio.Provider  # explicit: every MinIO child uses it, never a default provider
     bucket: minio.S3Bucket
     uploader: Identity
     reader: Identity | None
@@ -61,7 +62,7 @@ class RecordingStorage(pulumi.ComponentResource):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         config = args.config
         self.config = config
-        self._provider = minio.Provider(
+        self.admin_provider = minio.Provider(
             "minio-admin",
             minio_server=config.endpoint,
             minio_ssl=config.ssl,
@@ -144,7 +145,7 @@ class RecordingStorage(pulumi.ComponentResource):
     ) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(
             parent=self,
-            provider=self._provider,
+            provider=self.admin_provider,
             depends_on=depends_on,
             protect=protect,
             retain_on_delete=retain_on_delete,
@@ -186,8 +187,3 @@ class RecordingStorage(pulumi.ComponentResource):
             opts=self._child(depends_on=[iam_user, attachment]),
         )
         return Identity(iam_user, iam_policy, attachment, account)
-
-    @property
-    def provider(self) -> minio.Provider:
-        """The explicit MinIO provider every child uses."""
-        return self._provider

@@ -1,0 +1,150 @@
+"""Stack config validation: defaults, typed values, and one-line errors naming the full key."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.config import KNOWN_KEYS, StackConfig, StackConfigError, parse_stack_config
+from infra.render import load_stack_config
+from voice_recordings import DEFAULT_BUCKET, DEFAULT_REGION
+
+ENDPOINT = {"voice-recordings:endpoint": "storage.example.net"}
+
+
+def test_defaults_are_the_secure_choices() -> None:
+    config = parse_stack_config(ENDPOINT)
+    assert config.bucket == DEFAULT_BUCKET
+    assert config.region == DEFAULT_REGION
+    assert config.ssl is True
+    assert config.public_url == "https://storage.example.net"
+    assert config.public_recordings is False
+    assert config.anonymous_recordings is False
+    assert config.omniplay_reader is True
+    assert (config.uploader_user, config.uploader_service_account, config.uploader_policy) == (
+        "voice-ai-service",
+        "voice-ai-realtime",
+        "voice-ai-policy",
+    )
+    assert config.reader_user == "omniplay-reader"
+
+
+def test_values_are_typed_and_keys_outside_the_namespace_are_ignored() -> None:
+    config = parse_stack_config(
+        {
+            **ENDPOINT,
+            "voice-recordings:ssl": "false",
+            "voice-recordings:recordingRetentionDays": "90",
+            "voice-recordings:omniplayReader": "false",
+            "minio:minioUser": "admin",
+            "pulumi:disable-default-providers": '["minio"]',
+        }
+    )
+    assert config.ssl is False
+    assert config.public_url == "http://storage.example.net"
+    assert config.recording_retention_days == 90
+    assert config.omniplay_reader is False
+
+
+def test_the_config_is_frozen() -> None:
+    config = parse_stack_config(ENDPOINT)
+    with pytest.raises(AttributeError):
+        config.bucket = "other"  # type: ignore[misc]
+
+
+def test_to_json_names_every_known_key() -> None:
+    assert sorted(parse_stack_config(ENDPOINT).to_json()) == sorted(KNOWN_KEYS)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "rule"),
+    [
+        ("recordingRetentionDays", "-3", "whole number of days >= 1"),
+        ("transcriptRetentionDays", "0", "whole number of days >= 1"),
+        ("noncurrentVersionExpirationDays", "7.5", "whole number of days >= 1"),
+        ("recordingRetentionDays", "a year", "whole number of days >= 1"),
+        ("bucket", "Voice_Recordings", "S3 bucket name"),
+        ("endpoint", "https://storage.example.net/minio", "host[:port]"),
+        ("endpoint", "storage.example.net:99999", "host[:port]"),
+        ("ssl", "yes", "true or false"),
+        ("omniplayReader", "maybe", "true or false"),
+        ("publicUrl", "ftp://storage.example.net", "http(s) URL"),
+        ("uploaderUser", "a b", "letters, digits"),
+        ("region", "US East", "region name"),
+    ],
+)
+def test_a_bad_value_names_the_full_key_the_rule_and_the_value(
+    key: str, value: str, rule: str
+) -> None:
+    with pytest.raises(StackConfigError) as caught:
+        parse_stack_config({**ENDPOINT, f"voice-recordings:{key}": value})
+    message = str(caught.value)
+    assert message.startswith(f"voice-recordings:{key} must ")
+    assert rule in message
+    assert repr(value) in message
+    assert "\n" not in message
+
+
+def test_an_unknown_key_fails_and_suggests_the_closest() -> None:
+    with pytest.raises(
+        StackConfigError,
+        match=r"recordingRetentionDay\b.*did you mean "
+        r"voice-recordings:recordingRetentionDays\?",
+    ):
+        parse_stack_config({**ENDPOINT, "voice-recordings:recordingRetentionDay": "30"})
+
+
+def test_a_far_unknown_key_lists_the_known_ones() -> None:
+    with pytest.raises(StackConfigError, match=r"known keys: .*voice-recordings:bucket"):
+        parse_stack_config({**ENDPOINT, "voice-recordings:zzz": "1"})
+
+
+def test_the_endpoint_is_required() -> None:
+    with pytest.raises(StackConfigError, match="voice-recordings:endpoint is required"):
+        parse_stack_config({})
+
+
+def test_public_recordings_need_the_acknowledgement() -> None:
+    with pytest.raises(StackConfigError, match="voice-recordings:acknowledgePublicRecordings"):
+        parse_stack_config({**ENDPOINT, "voice-recordings:publicRecordings": "true"})
+    acknowledged = parse_stack_config(
+        {
+            **ENDPOINT,
+            "voice-recordings:publicRecordings": "true",
+            "voice-recordings:acknowledgePublicRecordings": "true",
+        }
+    )
+    assert acknowledged.anonymous_recordings
+
+
+def test_the_acknowledgement_alone_opens_nothing() -> None:
+    config = parse_stack_config(
+        {**ENDPOINT, "voice-recordings:acknowledgePublicRecordings": "true"}
+    )
+    assert not config.anonymous_recordings
+
+
+def test_uploader_and_reader_must_be_different_users() -> None:
+    with pytest.raises(StackConfigError, match="voice-recordings:readerUser must differ"):
+        parse_stack_config({**ENDPOINT, "voice-recordings:readerUser": "voice-ai-service"})
+
+
+@pytest.mark.parametrize("stack", ["prod", "dev"])
+def test_each_stack_file_is_valid(stack: str) -> None:
+    assert isinstance(parse_stack_config(load_stack_config(stack)), StackConfig)
+
+
+def test_prod_and_dev_point_where_the_specification_says() -> None:
+    prod = parse_stack_config(load_stack_config("prod"))
+    assert (prod.endpoint, prod.ssl, prod.region, prod.bucket) == (
+        "storage.netplay.net.br",
+        True,
+        "us-east-1",
+        "voice-recordings",
+    )
+    dev = parse_stack_config(load_stack_config("dev"))
+    assert (dev.endpoint, dev.ssl) == ("localhost:9000", False)
+
+
+def test_overrides_win_over_the_stack_file_and_may_omit_the_namespace() -> None:
+    raw = load_stack_config("prod", {"bucket": "other-bucket"})
+    assert parse_stack_config(raw).bucket == "other-bucket"

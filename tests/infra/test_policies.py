@@ -1,0 +1,88 @@
+"""The policy files: one loader, the stack's bucket substituted, least privilege."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from infra.policies import (
+    BUCKET_PLACEHOLDER,
+    POLICY_DIR,
+    PUBLIC_RECORDINGS_POLICY,
+    READER_POLICY,
+    UPLOADER_POLICY,
+    load_policy,
+)
+from voice_recordings import recording_key, transcript_key
+
+WHEN = datetime(2026, 1, 15, 12, 30, tzinfo=UTC)
+
+
+def _statements(name: str, bucket: str = "my-bucket") -> list[dict[str, object]]:
+    statements = load_policy(name, bucket)["Statement"]
+    assert isinstance(statements, list)
+    return statements
+
+
+def _actions(name: str) -> set[str]:
+    return {a for s in _statements(name) for a in s["Action"]}  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("name", [UPLOADER_POLICY, READER_POLICY, PUBLIC_RECORDINGS_POLICY])
+def test_the_bucket_is_substituted_everywhere(name: str) -> None:
+    text = (POLICY_DIR / f"{name}.json").read_text()
+    assert BUCKET_PLACEHOLDER in text
+    loaded = json.dumps(load_policy(name, "my-bucket"))
+    assert "${" not in loaded
+    assert "arn:aws:s3:::my-bucket" in loaded
+
+
+def test_the_uploader_gets_the_specifications_actions_plus_tagging_and_nothing_else() -> None:
+    assert _actions(UPLOADER_POLICY) == {
+        "s3:PutObject",
+        "s3:GetObject",
+        "s3:ListBucket",
+        "s3:PutObjectTagging",
+    }
+    for statement in _statements(UPLOADER_POLICY):
+        resources = statement["Resource"]
+        # Listing applies to the bucket, object actions to its objects: least privilege.
+        expected = (
+            ["arn:aws:s3:::my-bucket"]
+            if statement["Action"] == ["s3:ListBucket"]
+            else ["arn:aws:s3:::my-bucket/*"]
+        )
+        assert resources == expected
+
+
+def test_the_reader_may_only_get_objects() -> None:
+    assert _statements(READER_POLICY) == [
+        {
+            "Sid": "PlayRecordings",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": ["arn:aws:s3:::my-bucket/*"],
+        }
+    ]
+
+
+def test_the_public_policy_reads_recordings_only_never_transcripts_nor_listing() -> None:
+    (statement,) = _statements(PUBLIC_RECORDINGS_POLICY)
+    assert statement["Action"] == ["s3:GetObject"]
+    assert statement["Principal"] == {"AWS": ["*"]}
+    resources = statement["Resource"]
+    assert isinstance(resources, list) and len(resources) == 1
+    pattern = str(resources[0])
+    prefix = "arn:aws:s3:::my-bucket/"
+    assert fnmatch.fnmatchcase(prefix + recording_key(5, "abc-123", WHEN), pattern)
+    assert not fnmatch.fnmatchcase(prefix + transcript_key(5, "abc-123", WHEN), pattern)
+
+
+def test_a_policy_with_another_placeholder_is_refused(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "odd.json").write_text('{"Resource": "${account}"}')
+    monkeypatch.setattr("infra.policies.POLICY_DIR", tmp_path)
+    with pytest.raises(ValueError, match="placeholder"):
+        load_policy("odd", "my-bucket")

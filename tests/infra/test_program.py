@@ -1,0 +1,210 @@
+"""The Pulumi program under mocks, for each stack file: resources, inputs, options, outputs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from infra.config import parse_stack_config
+from infra.policies import PUBLIC_RECORDINGS_POLICY, READER_POLICY, UPLOADER_POLICY, load_policy
+from infra.render import SECRET, ProgramRun, load_stack_config
+from infra.storage import COMPONENT_TYPE
+from tests.infra.conftest import PUBLIC_OPT_IN, only
+from voice_recordings import KINDS, Env, StorageSettings
+
+COMPONENT = "recording-storage"
+
+
+def _config(run: ProgramRun):  # type: ignore[no-untyped-def]
+    return parse_stack_config(load_stack_config(run.stack))
+
+
+def test_the_resources_are_exactly_the_specifications_hand_steps(run: ProgramRun) -> None:
+    names = sorted((r.type.split(":")[-1], r.name) for r in run.resources)
+    assert names == sorted(
+        [
+            ("RecordingStorage", COMPONENT),
+            ("minio", "minio-admin"),
+            ("S3Bucket", "recordings-bucket"),
+            ("S3BucketVersioning", "recordings-versioning"),
+            ("IlmPolicy", "recordings-lifecycle"),
+            ("RandomPassword", "uploader-user-secret"),
+            ("IamUser", "uploader-user"),
+            ("IamPolicy", "uploader-policy"),
+            ("IamUserPolicyAttachment", "uploader-policy-attachment"),
+            ("IamServiceAccount", "voice-ai-realtime"),
+            ("RandomPassword", "reader-user-secret"),
+            ("IamUser", "reader-user"),
+            ("IamPolicy", "reader-policy"),
+            ("IamUserPolicyAttachment", "reader-policy-attachment"),
+            ("IamServiceAccount", "omniplay-reader-access"),
+        ]
+    )
+
+
+def test_every_resource_is_a_child_of_the_component(run: ProgramRun) -> None:
+    component = only(run, COMPONENT_TYPE)
+    assert component.parent is None
+    assert {r.parent for r in run.resources if r is not component} == {COMPONENT}
+
+
+def test_every_minio_resource_uses_the_explicit_provider(run: ProgramRun) -> None:
+    provider = only(run, "pulumi:providers:minio")
+    for record in run.resources:
+        if record.type.startswith("minio:"):
+            assert record.provider == f"{provider.urn}::{provider.name}-id", record.name
+
+
+def test_the_provider_points_at_the_stacks_server_with_masked_credentials(
+    run: ProgramRun,
+) -> None:
+    config = _config(run)
+    inputs = only(run, "pulumi:providers:minio").inputs
+    assert inputs == {
+        "minioServer": config.endpoint,
+        "minioSsl": json.dumps(config.ssl),  # the SDK sends provider bools JSON-encoded
+        "minioRegion": config.region,
+        "minioUser": SECRET,
+        "minioPassword": SECRET,
+    }
+
+
+def test_the_bucket_is_private_protected_and_retained(run: ProgramRun) -> None:
+    bucket = only(run, "S3Bucket")
+    assert bucket.inputs == {"bucket": _config(run).bucket, "acl": "private", "forceDestroy": False}
+    assert (bucket.protect, bucket.retain_on_delete) == (True, True)
+    unprotected = [r.name for r in run.resources if r is not bucket and r.protect]
+    assert unprotected == []
+
+
+def test_versioning_is_enabled(run: ProgramRun) -> None:
+    versioning = only(run, "S3BucketVersioning")
+    assert versioning.inputs["versioningConfiguration"] == {"status": "Enabled"}
+    assert versioning.dependencies == ["recordings-bucket"]
+
+
+def test_the_lifecycle_expires_each_kind_by_its_tag(run: ProgramRun) -> None:
+    config = _config(run)
+    rules = only(run, "IlmPolicy").inputs["rules"]
+    assert {r["id"]: r for r in rules} == {
+        f"expire-{kind}": {
+            "id": f"expire-{kind}",
+            "status": "Enabled",
+            "tags": spec.tag,
+            "expiration": f"{config.retention_days(kind)}d",
+            "noncurrentVersionExpirationDays": config.noncurrent_version_expiration_days,
+        }
+        for kind, spec in KINDS.items()
+    }
+
+
+def test_each_policy_document_equals_its_file_with_the_stacks_bucket(run: ProgramRun) -> None:
+    config = _config(run)
+    uploader = only(run, "IamPolicy", "uploader-policy").inputs
+    reader = only(run, "IamPolicy", "reader-policy").inputs
+    assert uploader == {
+        "name": config.uploader_policy,
+        "policy": load_policy(UPLOADER_POLICY, config.bucket),
+    }
+    assert reader == {
+        "name": config.reader_policy,
+        "policy": load_policy(READER_POLICY, config.bucket),
+    }
+
+
+def test_users_get_a_generated_secret_and_their_policy(run: ProgramRun) -> None:
+    config = _config(run)
+    for role, user, policy in (
+        ("uploader", config.uploader_user, config.uploader_policy),
+        ("reader", config.reader_user, config.reader_policy),
+    ):
+        iam_user = only(run, "IamUser", f"{role}-user")
+        assert iam_user.inputs == {"name": user, "secret": SECRET}
+        assert iam_user.dependencies == [f"{role}-user-secret"]
+        attachment = only(run, "IamUserPolicyAttachment", f"{role}-policy-attachment")
+        assert attachment.inputs == {"userName": user, "policyName": policy}
+        assert attachment.dependencies == sorted([f"{role}-user", f"{role}-policy"])
+
+
+def test_the_service_account_targets_the_uploader_after_its_policy(run: ProgramRun) -> None:
+    config = _config(run)
+    account = only(run, "IamServiceAccount", config.uploader_service_account)
+    assert account.inputs == {"targetUser": config.uploader_user}
+    assert "uploader-policy-attachment" in account.dependencies
+    reader = only(run, "IamServiceAccount", config.reader_service_account)
+    assert reader.inputs == {"targetUser": config.reader_user}
+
+
+def test_no_anonymous_access_by_default(run: ProgramRun) -> None:
+    assert not [r for r in run.resources if r.type.endswith("S3BucketPolicy")]
+    assert run.outputs["public_recordings"] is False
+
+
+def test_the_public_opt_in_reads_recordings_only(runner: Callable[..., ProgramRun]) -> None:
+    run = runner("prod", PUBLIC_OPT_IN)
+    policy = only(run, "S3BucketPolicy")
+    assert policy.inputs == {
+        "bucket": "voice-recordings",
+        "policy": load_policy(PUBLIC_RECORDINGS_POLICY, "voice-recordings"),
+    }
+    assert policy.dependencies == ["recordings-bucket"]
+    assert run.outputs["public_recordings"] is True
+
+
+def test_without_the_omniplay_reader_there_is_no_reader(runner: Callable[..., ProgramRun]) -> None:
+    run = runner("dev", {"voice-recordings:omniplayReader": "false"})
+    assert not [r for r in run.resources if r.name.startswith("reader-")]
+    assert "omniplay_reader_access_key" not in run.outputs
+
+
+def test_outputs_and_which_are_secret(run: ProgramRun) -> None:
+    config = _config(run)
+    assert run.outputs == {
+        "bucket": config.bucket,
+        "endpoint": config.endpoint,
+        "region": config.region,
+        "use_ssl": config.ssl,
+        "public_url": config.public_url,
+        "public_recordings": False,
+        "voice_ai_access_key": SECRET,
+        "voice_ai_secret_key": SECRET,
+        "voice_ai_env": SECRET,
+        "omniplay_reader_access_key": SECRET,
+        "omniplay_reader_secret_key": SECRET,
+    }
+
+
+def test_voice_ai_env_configures_the_runtime_package(run: ProgramRun) -> None:
+    config = _config(run)
+    dotenv = run.plain_outputs["voice_ai_env"]
+    env = dict(line.split("=", 1) for line in dotenv.splitlines())
+    settings = StorageSettings.from_env(env)
+    assert settings.access_key == run.plain_outputs["voice_ai_access_key"]
+    assert settings.secret_key == run.plain_outputs["voice_ai_secret_key"]
+    assert (settings.endpoint, settings.bucket, settings.use_ssl, settings.region) == (
+        config.endpoint,
+        config.bucket,
+        config.ssl,
+        config.region,
+    )
+    assert settings.public_url == config.public_url
+    assert settings.url_mode == "presigned"
+    assert set(env) >= {Env.ENDPOINT, Env.ACCESS_KEY, Env.SECRET_KEY, Env.BUCKET, Env.PUBLIC_URL}
+
+
+def test_the_public_opt_in_switches_the_service_to_public_urls(
+    runner: Callable[..., ProgramRun],
+) -> None:
+    dotenv = runner("prod", PUBLIC_OPT_IN).plain_outputs["voice_ai_env"]
+    assert f"{Env.URL_MODE}=public\n" in dotenv
+
+
+def test_no_generated_secret_appears_in_inputs_outputs_or_render(run: ProgramRun) -> None:
+    assert len(run.generated_secrets) >= 5  # admin password, two user secrets, two key pairs
+    visible = json.dumps(
+        [run.document(), [r.inputs for r in run.resources], run.outputs], sort_keys=True
+    )
+    for value in run.generated_secrets:
+        assert value not in visible
+    # The unmasked outputs do carry them, so the check above would see a leak.
+    assert run.plain_outputs["voice_ai_secret_key"] in run.generated_secrets

@@ -1,0 +1,142 @@
+"""The offline render: the committed snapshots, determinism, the CLI."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from infra.render import REPO_ROOT, cli, render_stack, render_text, snapshot_path
+from tests.infra.conftest import PUBLIC_OPT_IN, STACKS
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_committed_snapshot_is_up_to_date(stack: str) -> None:
+    committed = snapshot_path(stack).read_text(encoding="utf-8")
+    assert render_text(stack) == committed, (
+        f"{snapshot_path(stack).relative_to(REPO_ROOT)} is stale: the program, a policy file or "
+        f"Pulumi.{stack}.yaml changed. Run make render and commit the result."
+    )
+
+
+def test_render_stack_is_repeatable_in_one_process() -> None:
+    first = render_stack("dev")
+    render_stack("prod")
+    public = render_stack("dev", PUBLIC_OPT_IN)
+    assert render_stack("dev") == first
+    assert len(public["resources"]) == len(first["resources"]) + 1
+
+
+def test_the_render_follows_the_format() -> None:
+    document = render_stack("prod")
+    assert set(document) == {"project", "stack", "config", "resources", "outputs"}
+    assert (document["project"], document["stack"]) == ("voice-recordings", "prod")
+    keys = [(r["type"], r["name"]) for r in document["resources"]]
+    assert keys == sorted(keys)
+    for resource in document["resources"]:
+        assert set(resource) == {"type", "name", "parent", "protect", "retain_on_delete", "inputs"}
+        if "policy" in resource["inputs"]:
+            assert isinstance(resource["inputs"]["policy"], dict)
+
+
+def test_the_cli_writes_the_snapshot_format(tmp_path: Path) -> None:
+    output = tmp_path / "out" / "dev.json"
+    assert cli(["--stack", "dev", "--output", str(output)]) == 0
+    assert output.read_text() == snapshot_path("dev").read_text()
+
+
+def test_the_cli_takes_config_overrides(capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        cli(
+            [
+                "--stack",
+                "dev",
+                "--config",
+                "voice-recordings:bucket=other-bucket",
+                "--config",
+                "recordingRetentionDays=7",
+            ]
+        )
+        == 0
+    )
+    document = json.loads(capsys.readouterr().out)
+    assert document["outputs"]["bucket"] == "other-bucket"
+    assert document["config"]["voice-recordings:recordingRetentionDays"] == 7
+
+
+def test_a_bad_config_exits_non_zero_with_one_line_naming_the_key() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "infra.render",
+            "--stack",
+            "prod",
+            "--config",
+            "voice-recordings:recordingRetentionDays=-3",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert "voice-recordings:recordingRetentionDays must be a whole number of days >= 1" in (
+        result.stderr
+    )
+
+
+def test_pulumi_main_imports_from_infra_and_validates_before_any_resource() -> None:
+    # What the language host does with `main: infra/`: run infra/__main__.py with cwd infra/.
+    result = subprocess.run(
+        [sys.executable, "__main__.py"],
+        cwd=REPO_ROOT / "infra",
+        env={
+            "PULUMI_CONFIG": json.dumps(
+                {"voice-recordings:endpoint": "h", "voice-recordings:bucketz": "x"}
+            )
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert (
+        "voice-recordings:bucketz is not a known config key: did you mean "
+        "voice-recordings:bucket?" in result.stderr
+    )
+
+
+def test_the_project_file() -> None:
+    project = yaml.safe_load((REPO_ROOT / "Pulumi.yaml").read_text())
+    assert project["name"] == "voice-recordings"
+    assert project["main"] == "infra/"
+    assert project["runtime"] == {"name": "python", "options": {"virtualenv": ".venv"}}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_stack_files_hold_no_secret(stack: str) -> None:
+    config = yaml.safe_load((REPO_ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    for key, value in config.items():
+        lowered = key.lower()
+        if any(word in lowered for word in ("password", "secret", "accesskey", "user")):
+            assert isinstance(value, dict) and set(value) == {"secure"}, key
+
+
+def test_the_runtime_package_never_imports_infra_or_pulumi() -> None:
+    for path in (REPO_ROOT / "voice_recordings").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            for name in names:
+                assert name.split(".")[0] not in {"infra", "pulumi", "pulumi_minio"}, path
