@@ -140,6 +140,29 @@ def _validate_public_url(raw: str) -> str:
     return raw.strip().rstrip("/")
 
 
+SPOOL_OFF: Final = frozenset({"off", "none", "disabled", "false"})
+
+
+def default_spool_dir(env: Mapping[str, str]) -> Path:
+    """``$XDG_STATE_HOME/voice-recordings/spool`` (``~/.local/state/...`` when unset)."""
+    state = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "voice-recordings" / "spool"
+
+
+def parse_spool_dir(raw: str | None, env: Mapping[str, str]) -> Path | None:
+    """MINIO_SPOOL_DIR: unset means the per-user default (never lose a recording unless told);
+    ``off`` disables the spool; anything else must be an absolute path (``~`` is expanded), so
+    the service and a ``voice-recordings replay`` cron job agree on it whatever their cwd."""
+    if raw is None:
+        return default_spool_dir(env)
+    if raw.lower() in SPOOL_OFF:
+        return None
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        raise ConfigError(f"{Env.SPOOL_DIR} must be an absolute path or 'off', got {raw!r}")
+    return path
+
+
 @dataclass(frozen=True)
 class StorageSettings:
     """Where and how to store recordings. Build it with :meth:`from_env` or directly."""
@@ -157,6 +180,8 @@ class StorageSettings:
     connect_timeout: float = 5.0
     read_timeout: float = 60.0
     max_attempts: int = 3
+    # Where recordings wait when the server is down; None disables the spool (from_env defaults
+    # to a per-user state directory, see parse_spool_dir).
     spool_dir: Path | None = None
 
     def __post_init__(self) -> None:
@@ -204,7 +229,7 @@ class StorageSettings:
         ca_bundle = get(Env.CA_BUNDLE)
         if ca_bundle is not None and not Path(ca_bundle).is_file():
             raise ConfigError(f"{Env.CA_BUNDLE} must name a readable PEM file, got {ca_bundle!r}")
-        spool = get(Env.SPOOL_DIR)
+        spool_dir = parse_spool_dir(get(Env.SPOOL_DIR), source)
         public_url = get(Env.PUBLIC_URL)
         return cls(
             endpoint=endpoint,
@@ -222,5 +247,5 @@ class StorageSettings:
             connect_timeout=number(Env.CONNECT_TIMEOUT, 5.0, 0.1, 300, False),
             read_timeout=number(Env.READ_TIMEOUT, 60.0, 0.1, 3600, False),
             max_attempts=int(number(Env.MAX_ATTEMPTS, 3, 1, 20, True)),
-            spool_dir=Path(spool) if spool else None,
+            spool_dir=spool_dir,
         )
