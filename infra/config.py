@@ -78,6 +78,11 @@ class StackConfig:
 # --- rules: each takes the full key name and the raw string, returns the typed value ----------
 
 
+def _has_space(text: str) -> bool:
+    # Values end up in the service's dotenv block: a newline there would smuggle in a variable.
+    return any(c.isspace() or not c.isprintable() for c in text)
+
+
 def _whole_days(name: str, raw: str) -> int:
     text = raw.strip()
     if not re.fullmatch(r"-?[0-9]+", text) or not 1 <= int(text) <= MAX_RETENTION_DAYS:
@@ -112,7 +117,8 @@ def _endpoint(name: str, raw: str) -> str:
         port = parts.port
     except ValueError:
         port = -1
-    if not text or "/" in text or "@" in text or not parts.hostname or port == -1:
+    bad = not text or "/" in text or "@" in text or _has_space(text)
+    if bad or not parts.hostname or port == -1:
         raise StackConfigError(
             f"{name} must be host[:port] without scheme or path (e.g. storage.netplay.net.br), "
             f"got {raw!r}"
@@ -130,7 +136,8 @@ def _public_url(name: str, raw: str) -> str:
     text = raw.strip().rstrip("/")
     parts = urlsplit(text)
     if (
-        parts.scheme not in ("http", "https")
+        _has_space(text)
+        or parts.scheme not in ("http", "https")
         or not parts.hostname
         or parts.query
         or parts.fragment

@@ -68,6 +68,8 @@ def test_to_json_names_every_known_key() -> None:
         ("ssl", "yes", "true or false"),
         ("omniplayReader", "maybe", "true or false"),
         ("publicUrl", "ftp://storage.example.net", "http(s) URL"),
+        ("publicUrl", "https://storage.example.net\nMINIO_URL_MODE=public", "http(s) URL"),
+        ("endpoint", "storage.example.net\nMINIO_BUCKET=x", "host[:port]"),
         ("uploaderUser", "a b", "letters, digits"),
         ("region", "US East", "region name"),
     ],
