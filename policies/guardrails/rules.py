@@ -698,9 +698,12 @@ STACK_RULES: Final[tuple[StackRule, ...]] = (
     ),
 )
 
-ALL_RULE_NAMES: Final[tuple[str, ...]] = tuple(
-    [r.name for r in RESOURCE_RULES] + [r.name for r in STACK_RULES]
-)
+# Every rule's name -> its level, in the order the pack serves them.
+RULE_LEVELS: Final[dict[str, Level]] = {
+    **{rule.name: rule.level for rule in RESOURCE_RULES},
+    **{rule.name: rule.level for rule in STACK_RULES},
+}
+ALL_RULE_NAMES: Final[tuple[str, ...]] = tuple(RULE_LEVELS)
 
 
 def run_resource_rule(rule: ResourceRule, resource: Resource, ctx: StackContext) -> list[Violation]:

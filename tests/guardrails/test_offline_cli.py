@@ -1,0 +1,79 @@
+"""`make guard` (python -m policies.guardrails.offline): output and exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from policies.guardrails.offline import RENDER_DIR
+from tests.guardrails.conftest import Render, find, load_committed
+
+REPO = RENDER_DIR.parents[1]
+
+
+def guard(*renders: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "policies.guardrails.offline", *map(str, renders)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def write(tmp_path: Path, render: Render) -> Path:
+    path = tmp_path / "render.json"
+    path.write_text(json.dumps(render))
+    return path
+
+
+def test_committed_renders_pass() -> None:
+    result = guard()
+    assert result.returncode == 0, result.stdout + result.stderr
+    for stack in ("prod", "dev"):
+        assert f"{stack}.json: 0 mandatory" in result.stdout
+
+
+def test_a_widened_render_fails_listing_each_violation(tmp_path: Path) -> None:
+    render = load_committed("prod")
+    find(render, ":S3Bucket")["inputs"]["forceDestroy"] = True
+    find(render, ":S3Bucket")["inputs"]["acl"] = "public-read"
+    result = guard(write(tmp_path, render))
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert any("MANDATORY bucket-protected: S3Bucket 'recordings-bucket'" in x for x in lines)
+    assert any("MANDATORY bucket-acl-private: S3Bucket 'recordings-bucket'" in x for x in lines)
+    assert "2 mandatory" in result.stdout
+
+
+def test_advisories_alone_pass(tmp_path: Path) -> None:
+    render = load_committed("prod")
+    rules = find(render, ":IlmPolicy")["inputs"]["rules"]
+    next(r for r in rules if r["tags"] == {"kind": "voice"})["expiration"] = "3650d"
+    result = guard(write(tmp_path, render))
+    assert result.returncode == 0
+    assert "ADVISORY retention-in-range" in result.stdout
+
+
+def test_one_bad_render_among_good_ones_fails(tmp_path: Path) -> None:
+    render = load_committed("dev")
+    find(render, ":S3Bucket")["protect"] = False
+    result = guard(RENDER_DIR / "prod.json", write(tmp_path, render))
+    assert result.returncode == 1
+    assert "prod.json: 0 mandatory" in result.stdout
+
+
+def test_unreadable_render_is_an_error_not_a_pass(tmp_path: Path) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text("{not json")
+    result = guard(path)
+    assert result.returncode == 2
+    assert "cannot read" in result.stderr
+
+
+def test_make_guard_runs_this_module_with_render() -> None:
+    makefile = (REPO / "Makefile").read_text()
+    recipe = makefile.split("\nguard:", 1)[1].split("\n\n", 1)[0]
+    assert "-m policies.guardrails.offline $(RENDER)" in recipe

@@ -1,0 +1,166 @@
+"""The policy pack as the engine runs it: a gRPC analyzer process fed the stack config."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import grpc  # type: ignore[import-untyped]
+import pytest
+from google.protobuf import empty_pb2, struct_pb2  # type: ignore[import-untyped]
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+from pulumi_policy import EnforcementLevel
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
+
+from policies.guardrails import pack, rules
+from tests.guardrails.conftest import load_committed
+from tests.guardrails.packrun import resource_args
+
+PACK_DIR = Path(pack.__file__).resolve().parent
+SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
+ADMIN_PASSWORD = "not-a-real-admin-password"
+
+
+def engine_config(config: dict[str, object]) -> str:
+    """PULUMI_CONFIG as the engine sets it: every value a string, provider secrets included."""
+    values = {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+    return json.dumps(values | {"minio:minioPassword": ADMIN_PASSWORD})
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+    """`python policies/guardrails/__main__.py` started like the engine does, as a gRPC stub."""
+    env = dict(os.environ, PULUMI_CONFIG=engine_config(load_committed("prod")["config"]))
+    process = subprocess.Popen(
+        [sys.executable, str(PACK_DIR / "__main__.py")],
+        cwd=PACK_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline())
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            yield analyzer_pb2_grpc.AnalyzerStub(channel)
+    finally:
+        process.kill()
+        process.wait()
+
+
+def analyze(
+    stub: analyzer_pb2_grpc.AnalyzerStub, type_token: str, name: str, props: Mapping[str, object]
+) -> list[analyzer_pb2.AnalyzeDiagnostic]:
+    wire = struct_pb2.Struct()
+    wire.update(dict(props))
+    request = analyzer_pb2.AnalyzeRequest(
+        type=type_token,
+        name=name,
+        urn=f"urn:pulumi:prod::voice-recordings::{type_token}::{name}",
+        properties=wire,
+    )
+    return list(stub.Analyze(request).diagnostics)
+
+
+def test_pack_serves_every_rule_at_its_level(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    info = analyzer.GetAnalyzerInfo(empty_pb2.Empty())
+    assert info.name == pack.PACK_NAME
+    served = {p.name: p.enforcementLevel for p in info.policies}
+    levels = rules.RULE_LEVELS
+    assert set(served) == set(rules.ALL_RULE_NAMES)
+    for name, level in levels.items():
+        expected = analyzer_pb2.MANDATORY if level == rules.MANDATORY else analyzer_pb2.ADVISORY
+        assert served[name] == expected, name
+
+
+def test_pack_accepts_a_secret_and_refuses_plaintext_without_echoing_it(
+    analyzer: analyzer_pb2_grpc.AnalyzerStub,
+) -> None:
+    secret = {**SECRET_SIG, "value": "generated-by-random"}
+    assert analyze(analyzer, rules.IAM_USER, "uploader-user", {"name": "u", "secret": secret}) == []
+    found = analyze(analyzer, rules.IAM_USER, "uploader-user", {"name": "u", "secret": "hunter2"})
+    assert [d.policyName for d in found] == ["secrets-masked"]
+    assert found[0].enforcementLevel == analyzer_pb2.MANDATORY
+    assert "hunter2" not in found[0].message and "IamUser 'uploader-user'" in found[0].message
+
+
+def test_pack_reads_the_document_as_a_json_string(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    document = {"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+    props = {"name": "voice-ai-policy", "policy": json.dumps(document)}
+    found = {d.policyName for d in analyze(analyzer, rules.IAM_POLICY, "uploader-policy", props)}
+    assert found == {"iam-no-wildcards", "iam-bucket-scope"}
+
+
+def test_pack_uses_the_stack_config_for_the_acknowledgement(
+    analyzer: analyzer_pb2_grpc.AnalyzerStub,
+) -> None:
+    # prod has not acknowledged public recordings: any anonymous grant fails.
+    document = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::voice-recordings/company_*/voice/*",
+            }
+        ]
+    }
+    props = {"bucket": "voice-recordings", "policy": json.dumps(document)}
+    found = analyze(analyzer, rules.BUCKET_POLICY, "public", props)
+    assert [d.policyName for d in found] == ["no-anonymous-access"]
+
+
+def test_unknown_inputs_are_reported_as_unknown_not_as_passing(
+    analyzer: analyzer_pb2_grpc.AnalyzerStub,
+) -> None:
+    props = {"name": "voice-ai-policy", "policy": UNKNOWN_STRING_VALUE}
+    found = analyze(analyzer, rules.IAM_POLICY, "uploader-policy", props)
+    assert found and all("can't be known during preview" in d.message for d in found)
+    assert all(d.enforcementLevel == analyzer_pb2.ADVISORY for d in found)
+
+
+def ignore(message: str, urn: str | None = None) -> None:
+    """A report_violation that drops the report."""
+
+
+def test_unknown_document_raises_the_sdk_unknown_error() -> None:
+    resource = {
+        "type": rules.IAM_POLICY,
+        "name": "uploader-policy",
+        "protect": False,
+        "inputs": {"name": "voice-ai-policy", "policy": UNKNOWN_STRING_VALUE},
+    }
+    rule = next(r for r in rules.RESOURCE_RULES if r.name == "iam-no-wildcards")
+    policy = pack.resource_policy(rule, rules.StackContext)
+    with pytest.raises(UnknownValueError):
+        policy.validate(resource_args(resource), ignore)
+
+
+def test_stack_config_reads_only_this_project_and_applies_defaults(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(
+        "PULUMI_CONFIG",
+        json.dumps(
+            {
+                "voice-recordings:endpoint": "storage.example.org",
+                "voice-recordings:publicRecordings": "true",
+                "voice-recordings:acknowledgePublicRecordings": "true",
+                "minio:minioPassword": ADMIN_PASSWORD,
+            }
+        ),
+    )
+    config = pack.stack_config()
+    assert ADMIN_PASSWORD not in json.dumps(config)
+    ctx = pack.context_from_stack()
+    assert ctx.public_acknowledged
+    assert ctx.uploader_policy and ctx.reader_policy  # the program's defaults
+
+
+def test_pack_levels_map_to_enforcement_levels() -> None:
+    by_name = {p.name: p.enforcement_level for p in pack.policies(rules.StackContext)}
+    assert by_name["bucket-protected"] == EnforcementLevel.MANDATORY
+    assert by_name["encryption-configured"] == EnforcementLevel.ADVISORY
