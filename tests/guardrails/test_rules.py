@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from policies.guardrails import rules
@@ -80,3 +82,12 @@ def test_policy_pack_reports_what_the_offline_runner_reports(case: Case, base: s
 def test_policy_pack_agrees_on_the_clean_states(committed: Render, public: Render) -> None:
     assert pack_violations(committed) == offline_violations(committed)
     assert pack_violations(public) == offline_violations(public)
+
+
+def test_readme_lists_every_rule_at_its_level_and_the_recommended_range() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Reviewing a change", 1)[1].split("\n## ", 1)[0]
+    for name, level in rules.RULE_LEVELS.items():
+        assert f"| `{name}` | {level} |" in section, name
+    for low, high in set(rules.RECOMMENDED_RETENTION_DAYS.values()):
+        assert f"{low} to {high} days" in section
