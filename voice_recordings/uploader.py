@@ -2,6 +2,12 @@
 
 Names follow the specification (``get_minio_uploader``, ``is_available``, ``upload_audio``) so its
 test snippet runs with only the import line changed.
+
+A recording is never lost to a storage outage: when the server stays unreachable or refuses
+(after botocore's retries, configured in :mod:`voice_recordings.client`), the bytes go to the
+local spool (:mod:`voice_recordings.spool`) and the upload still returns the URL the recording
+will have, with ``spooled=True``; :meth:`MinioUploader.replay_spool` or ``voice-recordings
+replay`` uploads it later.
 """
 
 from __future__ import annotations
@@ -11,8 +17,10 @@ import base64
 import datetime as dt
 import hashlib
 import logging
+import threading
+import time
 from collections.abc import Callable
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Final
 from urllib.parse import urlencode
 
 from boto3.s3.transfer import TransferConfig
@@ -22,7 +30,9 @@ from voice_recordings.diagnostics import diagnose
 from voice_recordings.errors import InvalidInputError, StorageError
 from voice_recordings.keys import TRANSCRIPT, VOICE, Kind, kind_spec, object_key
 from voice_recordings.metadata import object_metadata
+from voice_recordings.metrics import UploadMetrics, UploadStatus, upload_metrics
 from voice_recordings.settings import StorageSettings
+from voice_recordings.spool import ReplayReport, Spool, SpoolWriter, replay_spool
 from voice_recordings.urls import presign_endpoint, presigned_get_url, public_url
 
 if TYPE_CHECKING:
@@ -37,7 +47,7 @@ Progress = Callable[[int], None]
 
 # Above this a file object goes multipart; parts this size bound the memory an upload holds.
 MULTIPART_CHUNK = 8 * 1024 * 1024
-CHECKSUM_ALGORITHM = "SHA256"
+CHECKSUM_ALGORITHM: Final = "SHA256"
 
 
 class UploadResult(str):
@@ -88,9 +98,18 @@ def transfer_config() -> TransferConfig:
 class MinioUploader:
     """Stores recordings and transcripts under the key layout, with metadata, tag and checksum."""
 
-    def __init__(self, settings: StorageSettings, client: S3Client | None = None) -> None:
+    def __init__(
+        self,
+        settings: StorageSettings,
+        client: S3Client | None = None,
+        metrics: UploadMetrics | None = None,
+    ) -> None:
         self.settings = settings
         self.client = client or _make_client(settings)
+        self.metrics = metrics or upload_metrics()
+        self.spool = Spool(settings.spool_dir) if settings.spool_dir else None
+        if self.spool is not None:
+            self.metrics.track_spool(self.spool.count)
         self._presign_client: S3Client | None = None
         self._transfer_config = transfer_config()
 
@@ -185,13 +204,78 @@ class MinioUploader:
         when: dt.datetime | None = None,
         progress: Progress | None = None,
     ) -> UploadResult:
-        """Validate everything first (nothing malformed reaches the server), then store."""
+        """Validate everything first (nothing malformed reaches the server), then store; if the
+        server cannot take it, spool it (see the module docstring)."""
         now = dt.datetime.now(dt.UTC)
         key = object_key(kind, company_id, call_uuid, when or now)
         metadata = object_metadata(call_uuid, company_id, domain_uuid, secretary_uuid, now)
-        size, version_id = self.put(kind, key, body, metadata, progress)
-        log.info("stored %s (%d bytes)", key, size)
-        return UploadResult(self.url_for(key), key=key, kind=kind, size=size, version_id=version_id)
+        _check_body(body)
+        started = time.perf_counter()
+        status: UploadStatus = "error"
+        size: int | None = None
+        source = _Source(body, self.spool)
+        try:
+            try:
+                size, version_id = self.put(kind, key, source.body, metadata, progress)
+            except StorageError as exc:
+                if self.spool is None:
+                    raise
+                size = self._spool(source, exc, kind, key, metadata)
+                status = "spooled"
+                return UploadResult(self.url_for(key), key=key, kind=kind, size=size, spooled=True)
+            status = "success"
+            log.info("stored %s (%d bytes)", key, size)
+            return UploadResult(
+                self.url_for(key), key=key, kind=kind, size=size, version_id=version_id
+            )
+        finally:
+            source.close()
+            self.metrics.observe(status, size, time.perf_counter() - started)
+
+    def _spool(
+        self,
+        source: _Source,
+        failure: StorageError,
+        kind: Kind,
+        key: str,
+        metadata: dict[str, str],
+    ) -> int:
+        """Write the body to the spool after ``failure``; log one line with the fix."""
+        assert self.spool is not None
+        diagnosis = diagnose(failure.__cause__ or failure)
+        try:
+            writer = source.recover()
+            size = writer.size
+            entry_dir = writer.commit(key, kind, metadata, diagnosis.category, self.settings.bucket)
+        except (OSError, ValueError) as spool_exc:
+            log.error(
+                "%s NOT stored and NOT spooled: %s; the spool at %s failed (%s: %s)",
+                key,
+                diagnosis,
+                self.spool.directory,
+                type(spool_exc).__name__,
+                spool_exc,
+            )
+            raise StorageError(
+                f"{failure}; the spool at {self.spool.directory} also failed "
+                f"({type(spool_exc).__name__}: {spool_exc})"
+            ) from failure
+        # One line, with the fix; a non-transient failure (wrong keys, access denied) is not
+        # retried in a loop: it needs a person, then `voice-recordings replay`.
+        log.log(
+            logging.WARNING if diagnosis.transient else logging.ERROR,
+            "%s not stored (%s), spooled %d bytes to %s for replay. Fix: %s",
+            key,
+            diagnosis.summary,
+            size,
+            entry_dir,
+            diagnosis.fix,
+        )
+        return size
+
+    def replay_spool(self, progress: Callable[[str], None] | None = None) -> ReplayReport:
+        """Upload what the spool holds to this uploader's server (see :func:`replay_spool`)."""
+        return replay_spool(self, progress=progress)
 
     def put(
         self,
@@ -214,16 +298,14 @@ class MinioUploader:
                     ContentType=spec.content_type,
                     Metadata=metadata,
                     Tagging=tagging,
+                    # The algorithm too, so the server keeps the checksum (replay compares it).
+                    ChecksumAlgorithm=CHECKSUM_ALGORITHM,
                     ChecksumSHA256=base64.b64encode(hashlib.sha256(data).digest()).decode(),
                 )
                 if progress:
                     progress(len(data))
                 return len(data), response.get("VersionId")
-            if not hasattr(body, "read"):
-                raise InvalidInputError(
-                    f"audio/transcript body must be bytes or a binary file object, got "
-                    f"{type(body).__name__}"
-                )
+            _check_body(body)
             counter = _Counter(progress)
             self.client.upload_fileobj(
                 body,
@@ -249,12 +331,86 @@ class MinioUploader:
             self._presign_client.close()
 
 
+def _check_body(body: object) -> None:
+    if not isinstance(body, bytes | bytearray | memoryview) and not hasattr(body, "read"):
+        raise InvalidInputError(
+            f"audio/transcript body must be bytes or a binary file object, got "
+            f"{type(body).__name__}"
+        )
+
+
+def _seekable(body: IO[bytes]) -> bool:
+    try:
+        if not body.seekable():
+            return False
+        body.tell()
+    except (AttributeError, OSError, ValueError):
+        return False
+    return True
+
+
+class _Tee:
+    """A non-seekable stream as s3transfer reads it, every byte also copied to a spool entry,
+    so a failed upload can still spool the whole recording (the consumed part cannot be read
+    again). Exposes only ``read``: s3transfer then treats it as the non-seekable stream it is."""
+
+    def __init__(self, source: IO[bytes], writer: SpoolWriter) -> None:
+        self._source, self._writer = source, writer
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._source.read(size)
+        self._writer.write(data)
+        return data
+
+
+class _Source:
+    """The body of one upload, and how to get all of it back for the spool after a failure:
+    bytes are in memory, a seekable file is rewound, a non-seekable one is teed as it is read."""
+
+    def __init__(self, body: Body, spool: Spool | None) -> None:
+        self._original = body
+        self._spool = spool
+        self._writer: SpoolWriter | None = None
+        self._start: int | None = None
+        self.body: Body = body
+        if spool is None or isinstance(body, bytes | bytearray | memoryview):
+            return
+        if _seekable(body):
+            self._start = body.tell()
+        else:
+            self._writer = spool.writer()
+            self.body = _Tee(body, self._writer)  # type: ignore[assignment]
+
+    def recover(self) -> SpoolWriter:
+        """A spool entry holding the whole body (to be committed by the caller)."""
+        body = self._original
+        if isinstance(body, bytes | bytearray | memoryview):
+            writer = self._spool_writer()
+            writer.write(body)
+            return writer
+        if self._writer is not None:  # teed so far: add what s3transfer did not read
+            self._writer.copy_from(body)
+            return self._writer
+        writer = self._spool_writer()
+        body.seek(self._start or 0)
+        writer.copy_from(body)
+        return writer
+
+    def _spool_writer(self) -> SpoolWriter:
+        assert self._spool is not None
+        self._writer = self._spool.writer()
+        return self._writer
+
+    def close(self) -> None:
+        """Drop an uncommitted spool entry (the upload succeeded, or spooling failed)."""
+        if self._writer is not None and self._writer.tmp_dir.exists():
+            self._writer.abort()
+
+
 class _Counter:
     """Counts the bytes s3transfer reports (it calls back from several threads)."""
 
     def __init__(self, progress: Progress | None) -> None:
-        import threading
-
         self.total = 0
         self._lock = threading.Lock()
         self._progress = progress

@@ -1,0 +1,459 @@
+"""The durable local spool: where a recording waits when the storage server cannot take it.
+
+Layout (``MINIO_SPOOL_DIR``, mode 0700)::
+
+    <spool>/20260115T123000123456Z-3f9a0c1b2d4e/   one entry per recording
+        body         the bytes, exactly as the caller gave them
+        entry.json   key, kind, content type, metadata, tags, size, sha256 (never a secret)
+    <spool>/.tmp-*     an entry being written (invisible to replay)
+    <spool>/.trash-*   an entry verified on the server, being removed
+
+An entry appears atomically: it is written in a ``.tmp-`` directory (each file fsynced, the JSON
+through a temporary file and ``os.replace``) and then renamed into place, so a crash leaves
+either nothing or a whole entry. :func:`replay_spool` claims an entry with an ``fcntl`` lock (two
+replayers never upload the same entry at once; a crashed replayer's lock dies with it), checks
+the body against its sha256, uploads it, and deletes it only after the server reports the same
+size and checksum.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Final
+from urllib.parse import urlencode
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from voice_recordings.diagnostics import Diagnosis, diagnose
+from voice_recordings.errors import ConfigError, VoiceRecordingsError
+from voice_recordings.keys import Kind, kind_spec, parse_key
+from voice_recordings.metadata import parse_object_metadata
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+    from voice_recordings.uploader import MinioUploader
+
+log = logging.getLogger("voice_recordings.spool")
+
+ENTRY_FILE: Final = "entry.json"
+BODY_FILE: Final = "body"
+FORMAT_VERSION: Final = 1
+TMP_PREFIX: Final = ".tmp-"
+TRASH_PREFIX: Final = ".trash-"
+COPY_CHUNK: Final = 1024 * 1024
+# Above this a single PUT is refused by S3; replay then goes multipart.
+MAX_SINGLE_PUT: Final = 5 * 1024**3
+_SHA256_HEX: Final = re.compile(r"[0-9a-f]{64}")
+
+
+class CorruptEntryError(VoiceRecordingsError):
+    """A spool entry whose JSON is unreadable or whose body does not match its size/sha256."""
+
+
+class VerificationError(VoiceRecordingsError):
+    """The server's copy after a replay does not match the spooled bytes (entry kept)."""
+
+
+@dataclass(frozen=True)
+class SpoolEntry:
+    """What ``entry.json`` records about one spooled object."""
+
+    key: str
+    kind: Kind
+    content_type: str
+    metadata: dict[str, str]
+    tags: dict[str, str]
+    size: int
+    sha256: str
+    spooled_at: str
+    reason: str
+    bucket: str
+
+    @property
+    def checksum_b64(self) -> str:
+        """The sha256 as S3 writes it (base64 of the digest)."""
+        return base64.b64encode(bytes.fromhex(self.sha256)).decode()
+
+    def to_json(self) -> str:
+        """The ``entry.json`` text."""
+        return json.dumps({"format": FORMAT_VERSION, **self.__dict__}, indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> SpoolEntry:
+        """Parse and validate ``entry.json``; anything off raises CorruptEntryError."""
+        try:
+            raw = json.loads(text)
+            if raw.pop("format") != FORMAT_VERSION:
+                raise ValueError("unknown format version")
+            entry = cls(**raw)
+            parsed = parse_key(entry.key)
+            if (
+                parsed.kind != entry.kind
+                or kind_spec(entry.kind).content_type != entry.content_type
+            ):
+                raise ValueError("kind or content type does not match the key")
+            parse_object_metadata(entry.metadata)
+            if entry.tags != kind_spec(entry.kind).tag:
+                raise ValueError(f"tags must be {kind_spec(entry.kind).tag}")
+            if not isinstance(entry.size, int) or entry.size < 0:
+                raise ValueError("size must be a whole number of bytes")
+            if not isinstance(entry.sha256, str) or not _SHA256_HEX.fullmatch(entry.sha256):
+                raise ValueError("sha256 must be 64 lowercase hex digits")
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise CorruptEntryError(f"{ENTRY_FILE} is invalid: {exc}") from None
+        return entry
+
+
+class SpoolWriter:
+    """One entry being written: feed it the body, then :meth:`commit` or :meth:`abort`."""
+
+    def __init__(self, spool: Spool) -> None:
+        self.spool = spool
+        self.size = 0
+        self._sha = hashlib.sha256()
+        spool.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.name = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:12]}"
+        self.tmp_dir = spool.directory / f"{TMP_PREFIX}{self.name}"
+        self.tmp_dir.mkdir(mode=0o700)
+        self._body: IO[bytes] | None = open(self.tmp_dir / BODY_FILE, "xb")  # noqa: SIM115
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Append ``data`` to the body."""
+        if self._body is None:
+            raise ValueError("spool entry already committed or aborted")
+        self._body.write(data)
+        self._sha.update(data)
+        self.size += len(data)
+
+    def copy_from(self, source: IO[bytes]) -> None:
+        """Append everything left in ``source``, a chunk at a time (never the whole in memory)."""
+        while chunk := source.read(COPY_CHUNK):
+            self.write(chunk)
+
+    def commit(
+        self, key: str, kind: Kind, metadata: dict[str, str], reason: str, bucket: str
+    ) -> Path:
+        """Make the entry durable and visible; return its directory."""
+        if self._body is None:
+            raise ValueError("spool entry already committed or aborted")
+        spec = kind_spec(kind)
+        entry = SpoolEntry(
+            key=key,
+            kind=kind,
+            content_type=spec.content_type,
+            metadata=dict(metadata),
+            tags=spec.tag,
+            size=self.size,
+            sha256=self._sha.hexdigest(),
+            spooled_at=f"{dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%M:%SZ}",
+            reason=reason,
+            bucket=bucket,
+        )
+        self._body.flush()
+        os.fsync(self._body.fileno())
+        self._body.close()
+        self._body = None
+        _write_atomically(self.tmp_dir / ENTRY_FILE, entry.to_json().encode())
+        _fsync_dir(self.tmp_dir)
+        final = self.spool.directory / self.name
+        os.replace(self.tmp_dir, final)
+        _fsync_dir(self.spool.directory)
+        return final
+
+    def abort(self) -> None:
+        """Forget the partial entry (the upload succeeded, or the spool write failed)."""
+        if self._body is not None:
+            self._body.close()
+            self._body = None
+        shutil.rmtree(self.tmp_dir, ignore_errors=True)
+
+
+class Spool:
+    """A spool directory (created, mode 0700, on first write)."""
+
+    def __init__(self, directory: Path | str) -> None:
+        self.directory = Path(directory)
+
+    def writer(self) -> SpoolWriter:
+        """Start a new entry."""
+        return SpoolWriter(self)
+
+    def add(
+        self,
+        key: str,
+        kind: Kind,
+        metadata: dict[str, str],
+        body: bytes | bytearray | memoryview | IO[bytes],
+        reason: str,
+        bucket: str,
+    ) -> Path:
+        """Spool ``body`` (bytes, or a file object read from its current position) in one go."""
+        writer = self.writer()
+        try:
+            if isinstance(body, bytes | bytearray | memoryview):
+                writer.write(body)
+            else:
+                writer.copy_from(body)
+            return writer.commit(key, kind, metadata, reason, bucket)
+        except BaseException:
+            writer.abort()
+            raise
+
+    def entries(self) -> list[Path]:
+        """Entry directories, oldest first."""
+        try:
+            names = sorted(os.listdir(self.directory))
+        except FileNotFoundError:
+            return []
+        return [self.directory / n for n in names if not n.startswith(".")]
+
+    def count(self) -> int:
+        """How many entries wait (what the ``voice_ai_minio_spool_items`` gauge shows)."""
+        return len(self.entries())
+
+    @contextlib.contextmanager
+    def claim(self, entry_dir: Path) -> Iterator[bool]:
+        """Lock ``entry_dir`` for this process; yields False if another replayer holds it or it
+        is gone (already replayed). The lock is released on exit, or when the process dies."""
+        try:
+            fd = os.open(entry_dir / ENTRY_FILE, os.O_RDONLY)
+        except FileNotFoundError:
+            yield False
+            return
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                held = False
+            else:
+                held = _same_file(fd, entry_dir / ENTRY_FILE)
+            yield held
+        finally:
+            os.close(fd)  # releases the lock
+
+    def read(self, entry_dir: Path) -> SpoolEntry:
+        """The entry's JSON, validated, and its body checked against size and sha256."""
+        try:
+            entry = SpoolEntry.from_json((entry_dir / ENTRY_FILE).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CorruptEntryError(f"{ENTRY_FILE} unreadable: {exc}") from None
+        sha, size = hashlib.sha256(), 0
+        try:
+            with open(entry_dir / BODY_FILE, "rb") as body:
+                while chunk := body.read(COPY_CHUNK):
+                    sha.update(chunk)
+                    size += len(chunk)
+        except OSError as exc:
+            raise CorruptEntryError(f"{BODY_FILE} unreadable: {exc}") from None
+        if size != entry.size or sha.hexdigest() != entry.sha256:
+            raise CorruptEntryError(
+                f"{BODY_FILE} has {size} bytes (sha256 {sha.hexdigest()[:12]}...), "
+                f"{ENTRY_FILE} says {entry.size} bytes (sha256 {entry.sha256[:12]}...)"
+            )
+        return entry
+
+    def remove(self, entry_dir: Path) -> None:
+        """Delete an entry: first renamed aside (atomic), then its files."""
+        trash = self.directory / f"{TRASH_PREFIX}{entry_dir.name}"
+        os.replace(entry_dir, trash)
+        _fsync_dir(self.directory)
+        shutil.rmtree(trash, ignore_errors=True)
+
+    def sweep_trash(self) -> None:
+        """Finish removals that a crashed replayer began (their objects were verified)."""
+        for name in _listdir(self.directory):
+            if name.startswith(TRASH_PREFIX):
+                shutil.rmtree(self.directory / name, ignore_errors=True)
+
+
+@dataclass
+class ReplayReport:
+    """What one :func:`replay_spool` run did."""
+
+    uploaded: list[str] = field(default_factory=list)
+    already_stored: list[str] = field(default_factory=list)
+    corrupt: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    busy: int = 0
+    stopped: Diagnosis | None = None
+    remaining: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when the spool is empty: every recording is on the server."""
+        return self.remaining == 0
+
+
+def replay_spool(
+    uploader: MinioUploader,
+    spool: Spool | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> ReplayReport:
+    """Upload every spooled entry with ``uploader`` (its endpoint, keys and bucket), and delete
+    each one only once the server holds identical bytes and metadata.
+
+    Safe to run twice at once and to re-run after a crash. A corrupt entry is reported and
+    kept (never uploaded); a server-wide failure (down, wrong keys, access denied) stops the run
+    after one log line with the fix, instead of failing once per entry.
+    """
+    spool = spool or uploader.spool
+    if spool is None:
+        raise ConfigError("the spool is disabled (MINIO_SPOOL_DIR=off): nothing to replay")
+    report = ReplayReport()
+    spool.sweep_trash()
+    entries = spool.entries()
+    for number, entry_dir in enumerate(entries, 1):
+        with spool.claim(entry_dir) as claimed:
+            if not claimed:
+                report.busy += entry_dir.exists()
+                continue
+            step = f"[{number}/{len(entries)}] {entry_dir.name}"
+            try:
+                entry = spool.read(entry_dir)
+            except CorruptEntryError as exc:
+                log.error(
+                    "spool entry %s is corrupt, kept for a person to inspect: %s", entry_dir, exc
+                )
+                report.corrupt.append((entry_dir.name, str(exc)))
+                if progress:
+                    progress(f"{step}: CORRUPT, kept: {exc}")
+                continue
+            try:
+                present = store_entry(uploader.client, uploader.settings.bucket, entry, entry_dir)
+            except VerificationError as exc:
+                report.failed.append((entry.key, str(exc)))
+                log.error("replay of %s not verified, entry kept: %s", entry.key, exc)
+                continue
+            except (ClientError, BotoCoreError, OSError) as exc:
+                diagnosis = diagnose(exc)
+                if diagnosis.category == "rejected":  # this object only: try the others
+                    report.failed.append((entry.key, str(diagnosis)))
+                    log.error("replay of %s refused, entry kept: %s", entry.key, diagnosis)
+                    continue
+                report.stopped = diagnosis
+                log.error("replay stopped, %d entries kept: %s", len(entries), diagnosis)
+                break
+            spool.remove(entry_dir)
+            (report.already_stored if present else report.uploaded).append(entry.key)
+            if progress:
+                progress(f"{step}: {'already stored' if present else 'uploaded'} {entry.key}")
+    report.remaining = spool.count()
+    return report
+
+
+def store_entry(client: S3Client, bucket: str, entry: SpoolEntry, entry_dir: Path) -> bool:
+    """Make the server hold ``entry``; return True if it already did. Raises VerificationError
+    if, after the upload, the server's size, checksum or metadata differ."""
+    if _matches(_head(client, bucket, entry.key), entry, strict=True):
+        return True
+    tagging = urlencode(entry.tags)
+    with open(entry_dir / BODY_FILE, "rb") as body:
+        if entry.size <= MAX_SINGLE_PUT:
+            # One PUT carrying the sha256: the server refuses it unless the bytes match.
+            client.put_object(
+                Bucket=bucket,
+                Key=entry.key,
+                Body=body,
+                ContentType=entry.content_type,
+                Metadata=entry.metadata,
+                Tagging=tagging,
+                ChecksumAlgorithm="SHA256",
+                ChecksumSHA256=entry.checksum_b64,
+            )
+        else:
+            from voice_recordings.uploader import transfer_config
+
+            client.upload_fileobj(
+                body,
+                bucket,
+                entry.key,
+                ExtraArgs={
+                    "ContentType": entry.content_type,
+                    "Metadata": entry.metadata,
+                    "Tagging": tagging,
+                    "ChecksumAlgorithm": "SHA256",
+                },
+                Config=transfer_config(),
+            )
+    head = _head(client, bucket, entry.key)
+    if not _matches(head, entry, strict=False):
+        raise VerificationError(
+            f"the server reports {head.get('ContentLength') if head else 'no object'} bytes, "
+            f"checksum {head.get('ChecksumSHA256') if head else None}; expected {entry.size} "
+            f"bytes, {entry.checksum_b64}"
+        )
+    return False
+
+
+def _head(client: S3Client, bucket: str, key: str) -> dict[str, Any] | None:
+    try:
+        head: dict[str, Any] = dict(
+            client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+        )
+    except ClientError as exc:
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if status in (403, 404):  # not there (or not visible): the PUT will tell which
+            return None
+        raise
+    return head
+
+
+def _matches(head: dict[str, Any] | None, entry: SpoolEntry, *, strict: bool) -> bool:
+    """Does the server's object hold the entry? ``strict`` demands a full sha256 from the server
+    (to skip an upload); otherwise a size match suffices where the server keeps no full-object
+    checksum (a multipart upload's is composite), since every part was checked on arrival."""
+    if head is None or head.get("ContentLength") != entry.size:
+        return False
+    stored = {k.lower(): v for k, v in head.get("Metadata", {}).items()}
+    if any(stored.get(k) != v for k, v in entry.metadata.items()):
+        return False
+    checksum = head.get("ChecksumSHA256")
+    if checksum and "-" not in checksum:
+        return bool(checksum == entry.checksum_b64)
+    return not strict
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same directory."""
+    tmp = path.with_name(f"{path.name}.tmp")
+    with open(tmp, "xb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        return os.stat(path).st_ino == os.fstat(fd).st_ino
+    except FileNotFoundError:
+        return False
+
+
+def _listdir(directory: Path) -> list[str]:
+    try:
+        return os.listdir(directory)
+    except FileNotFoundError:
+        return []
