@@ -1,0 +1,392 @@
+"""Provision a live S3+IAM endpoint from a stack's render: what `pulumi up` would do, for tests.
+
+Dev-only (the integration tests and ``make demo`` use it). It reads only the render (the dict of
+:func:`infra.render.render_stack`, or its JSON file), never ``policies/*.json``: so what the tests
+see on the server is exactly what the program asked for, and a change to a policy file reaches the
+server only through the program.
+
+One resource of the render is one action on the endpoint, through :data:`HANDLERS` (type token ->
+handler). A type without a handler is an error naming the type, and so is an input a handler does
+not understand: nothing in the render is skipped silently. Resources are applied in the fixed order
+of :data:`APPLY_ORDER` (dependencies first), in render order within a type.
+
+How MinIO resources map onto S3+IAM calls (the admin's clients make every call):
+
+- ``S3Bucket`` -> create_bucket; ``S3BucketVersioning`` -> put_bucket_versioning;
+  ``IlmPolicy`` -> put_bucket_lifecycle_configuration (:func:`lifecycle_rules` translates MinIO's
+  ILM rules); ``S3BucketPolicy`` -> put_bucket_policy;
+  ``S3BucketServerSideEncryption`` -> put_bucket_encryption.
+- ``IamPolicy`` -> create_policy; ``IamUser`` -> create_user (its secret, a locally generated
+  password, becomes the user's login profile); ``IamUserPolicyAttachment`` -> attach_user_policy.
+- ``IamServiceAccount`` -> create_access_key for the target user: like a MinIO service account,
+  an access key inherits exactly the user's policies.
+- ``RandomPassword`` -> a password generated here (``secrets``), kept in memory, never printed.
+- The provider and the component resource are explicit no-ops: the endpoint is given, and a
+  component has nothing on the server.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import string
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from devtools.embedded_s3 import Credentials
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_s3 import S3Client
+
+    from devtools.embedded_s3 import EmbeddedS3
+
+PROVIDER: Final = "pulumi:providers:minio"
+COMPONENT: Final = "voice-recordings:index:RecordingStorage"
+RANDOM_PASSWORD: Final = "random:index/randomPassword:RandomPassword"
+BUCKET: Final = "minio:index/s3Bucket:S3Bucket"
+VERSIONING: Final = "minio:index/s3BucketVersioning:S3BucketVersioning"
+ENCRYPTION: Final = "minio:index/s3BucketServerSideEncryption:S3BucketServerSideEncryption"
+LIFECYCLE: Final = "minio:index/ilmPolicy:IlmPolicy"
+BUCKET_POLICY: Final = "minio:index/s3BucketPolicy:S3BucketPolicy"
+IAM_POLICY: Final = "minio:index/iamPolicy:IamPolicy"
+IAM_USER: Final = "minio:index/iamUser:IamUser"
+ATTACHMENT: Final = "minio:index/iamUserPolicyAttachment:IamUserPolicyAttachment"
+SERVICE_ACCOUNT: Final = "minio:index/iamServiceAccount:IamServiceAccount"
+
+# Dependencies first: a bucket before its settings, policies and users before attachments, a
+# user before its service account.
+APPLY_ORDER: Final[tuple[str, ...]] = (
+    PROVIDER,
+    COMPONENT,
+    RANDOM_PASSWORD,
+    BUCKET,
+    VERSIONING,
+    ENCRYPTION,
+    LIFECYCLE,
+    BUCKET_POLICY,
+    IAM_POLICY,
+    IAM_USER,
+    ATTACHMENT,
+    SERVICE_ACCOUNT,
+)
+SECRET: Final = "[secret]"  # how the render masks a secret value
+_DAYS_RE: Final = re.compile(r"([1-9][0-9]*)d")
+
+
+class ProvisionError(ValueError):
+    """The render asks for something this provisioner cannot do faithfully (names what)."""
+
+
+@dataclass(frozen=True)
+class ProvisionedStack:
+    """What :func:`provision` created: the bucket and the keys of each service account."""
+
+    stack: str
+    buckets: tuple[str, ...]
+    # Service account render name (e.g. "voice-ai-realtime") -> its access key.
+    service_accounts: Mapping[str, Credentials]
+    # Service account render name -> the user it acts as (e.g. "voice-ai-service").
+    service_account_users: Mapping[str, str]
+    users: tuple[str, ...]
+    policies: tuple[str, ...]
+    public_bucket_policy: bool
+    resource_counts: Mapping[str, int]  # by type token
+
+    @property
+    def bucket(self) -> str:
+        """The stack's one bucket."""
+        if len(self.buckets) != 1:
+            raise ProvisionError(f"expected one bucket in the render, got {list(self.buckets)}")
+        return self.buckets[0]
+
+    def credentials(self, service_account: str) -> Credentials:
+        """The keys of the service account named ``service_account`` in the render."""
+        try:
+            return self.service_accounts[service_account]
+        except KeyError:
+            raise ProvisionError(
+                f"no service account {service_account!r} in the render; it has "
+                f"{sorted(self.service_accounts)}"
+            ) from None
+
+
+@dataclass
+class _State:
+    """What earlier resources produced, for the later ones (and for the result)."""
+
+    s3: S3Client
+    iam: IAMClient
+    region: str
+    passwords: dict[str, str] = field(default_factory=dict)  # RandomPassword name -> value
+    policy_arns: dict[str, str] = field(default_factory=dict)  # policy name -> ARN
+    buckets: list[str] = field(default_factory=list)
+    users: list[str] = field(default_factory=list)
+    keys: dict[str, Credentials] = field(default_factory=dict)
+    key_users: dict[str, str] = field(default_factory=dict)
+    public_bucket_policy: bool = False
+
+
+Handler = Callable[[_State, str, Mapping[str, Any]], None]
+
+
+def _inputs(
+    type_: str,
+    name: str,
+    inputs: Mapping[str, Any],
+    required: set[str],
+    optional: frozenset[str] = frozenset(),
+) -> Mapping[str, Any]:
+    """Refuse missing or unknown inputs: an input we would ignore could change what is made."""
+    missing = required - set(inputs)
+    unknown = set(inputs) - required - optional
+    if missing or unknown:
+        raise ProvisionError(
+            f"{type_} {name!r}: missing inputs {sorted(missing)}, unsupported inputs "
+            f"{sorted(unknown)}"
+        )
+    return inputs
+
+
+def _plain(type_: str, name: str, key: str, value: Any) -> Any:
+    if value == SECRET:
+        raise ProvisionError(f"{type_} {name!r}: input {key!r} is a masked secret")
+    return value
+
+
+# -- handlers: one resource, one action ---------------------------------------------------------
+
+
+def _no_op(state: _State, name: str, inputs: Mapping[str, Any]) -> None:
+    """The provider (the endpoint is given) and the component (nothing on the server)."""
+
+
+def _random_password(state: _State, name: str, inputs: Mapping[str, Any]) -> None:
+    spec = _inputs(
+        RANDOM_PASSWORD,
+        name,
+        inputs,
+        {"length"},
+        frozenset({"special", "upper", "lower", "numeric", "number", "overrideSpecial"}),
+    )
+    alphabet = string.ascii_letters + string.digits
+    if spec.get("special", True):
+        alphabet += spec.get("overrideSpecial") or "!@#$%&*()-_=+[]{}<>:?"
+    state.passwords[name] = "".join(secrets.choice(alphabet) for _ in range(int(spec["length"])))
+
+
+def _bucket(state: _State, name: str, inputs: Mapping[str, Any]) -> None:
+    spec = _inputs(BUCKET, name, inputs, {"bucket"}, frozenset({"acl", "forceDestroy"}))
+    if spec.get("acl", "private") != "private":
+        raise ProvisionError(f"{BUCKET} {name!r}: only acl 'private' is supported")
+    bucket = _plain(BUCKET, name, "bucket", spec["bucket"])
+    if state.region == "us-east-1":
+        state.s3.create_bucket(Bucket=bucket)
+    else:
+        state.s3.create_bucket(
+            Bucket=bucket,
+            CreateBucketConfiguration={"LocationConstraint": state.region},  # type: ignore[typeddict-item]
+        )
+    state.buckets.append(bucket)
+
+
+def _versioning(state: _State, name: str, inputs: Mapping[str, Any]) -> None:
+    spec = _inputs(VERSIONING, name, inputs, {"bucket", "versioningConfiguration"})
+    status = spec["versioningConfiguration"].get("status")
+    if status not in ("Enabled", "Suspended"):
+        raise ProvisionError(f"{VERSIONING} {name!r}: status must be Enabled or Suspended")
+    state.s3.put_bucket_versioning(
+        Bucket=spec["bucket"], VersioningConfiguration={"Status": status}
+    )
+
+
+def _encryption(state: _State, name: str, inputs: Mapping[str, Any]) -> None:
+    spec = _inputs(ENCRYPTION, name, inputs, {"bucket", "encryptionType"}, frozenset({"kmsKeyId"}))
+    rule: dict[str, str] = {"SSEAlgorithm": spec["encryptionType"]}
+    if spec.get("kmsKeyId"):
+        rule["KMSMasterKeyID"] = spec["kmsKeyId"]
+    configuration: Any = {"Rules": [{"ApplyServerSideEncryptionByDefault": rule}]}
+    state.s3.put_bucket_encryption(
+        Bucket=spec["bucket"], ServerSideEncryptionConfiguration=configuration
+    )
+
+
+def _lifecycle(state: _State, name: str, inputs: Mapping[str, Any]) -> None:
+    spec = _inputs(LIFECYCLE, name, inputs, {"bucket", "rules"})
+    state.s3.put_bucket_lifecycle_configuration(
+        Bucket=spec["bucket"],
+        LifecycleConfiguration={"Rules": lifecycle_rules(spec["rules"])},  # type: ignore[typeddict-item]
+    )
+
+
+def _bucket_policy(state: _State, name: str, inputs: Mapping[str, Any]) -> None:
+    spec = _inputs(BUCKET_POLICY, name, inputs, {"bucket", "policy"})
+    policy = _plain(BUCKET_POLICY, name, "policy", spec["policy"])
+    state.s3.put_bucket_policy(Bucket=spec["bucket"], Policy=json.dumps(policy))
+    state.public_bucket_policy = True
+
+
+def _iam_policy(state: _State, name: str, inputs: Mapping[str, Any]) -> None:
+    spec = _inputs(IAM_POLICY, name, inputs, {"name", "policy"})
+    policy = _plain(IAM_POLICY, name, "policy", spec["policy"])
+    created = state.iam.create_policy(PolicyName=spec["name"], PolicyDocument=json.dumps(policy))
+    state.policy_arns[spec["name"]] = created["Policy"]["Arn"]
+
+
+def _iam_user(state: _State, name: str, inputs: Mapping[str, Any]) -> None:
+    spec = _inputs(
+        IAM_USER, name, inputs, {"name"}, frozenset({"secret", "forceDestroy", "disableUser"})
+    )
+    if spec.get("disableUser"):
+        raise ProvisionError(f"{IAM_USER} {name!r}: disabled users are not supported")
+    user = spec["name"]
+    state.iam.create_user(UserName=user)
+    if "secret" in spec:
+        # The render masks which RandomPassword feeds the secret; the program names it
+        # "<user resource>-secret". Either way the value is generated here, never shown.
+        password = state.passwords.get(f"{name}-secret") or secrets.token_urlsafe(30)
+        state.iam.create_login_profile(UserName=user, Password=password)
+    state.users.append(user)
+
+
+def _attachment(state: _State, name: str, inputs: Mapping[str, Any]) -> None:
+    spec = _inputs(ATTACHMENT, name, inputs, {"userName", "policyName"})
+    arn = state.policy_arns.get(spec["policyName"])
+    if arn is None:
+        raise ProvisionError(
+            f"{ATTACHMENT} {name!r}: policy {spec['policyName']!r} is not in the render "
+            f"(built-in MinIO policies are not provisioned)"
+        )
+    state.iam.attach_user_policy(UserName=spec["userName"], PolicyArn=arn)
+
+
+def _service_account(state: _State, name: str, inputs: Mapping[str, Any]) -> None:
+    # A "policy" input would narrow the service account below its user's policies; an IAM
+    # access key cannot express that, so it is refused rather than ignored.
+    spec = _inputs(SERVICE_ACCOUNT, name, inputs, {"targetUser"}, frozenset({"description"}))
+    key = state.iam.create_access_key(UserName=spec["targetUser"])["AccessKey"]
+    state.keys[name] = Credentials(key["AccessKeyId"], key["SecretAccessKey"])
+    state.key_users[name] = spec["targetUser"]
+
+
+HANDLERS: Final[dict[str, Handler]] = {
+    PROVIDER: _no_op,
+    COMPONENT: _no_op,
+    RANDOM_PASSWORD: _random_password,
+    BUCKET: _bucket,
+    VERSIONING: _versioning,
+    ENCRYPTION: _encryption,
+    LIFECYCLE: _lifecycle,
+    BUCKET_POLICY: _bucket_policy,
+    IAM_POLICY: _iam_policy,
+    IAM_USER: _iam_user,
+    ATTACHMENT: _attachment,
+    SERVICE_ACCOUNT: _service_account,
+}
+
+
+# -- lifecycle translation ----------------------------------------------------------------------
+
+
+def _days(rule_id: str, field_name: str, value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    match = _DAYS_RE.fullmatch(str(value))
+    if match is None:
+        raise ProvisionError(f"ILM rule {rule_id!r}: {field_name} must be '<N>d', got {value!r}")
+    return int(match[1])
+
+
+def lifecycle_rules(rules: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """MinIO ILM rules (the ``IlmPolicy`` inputs) as S3 lifecycle rules.
+
+    ``expiration: "30d"`` -> ``Expiration.Days``; ``tags`` -> ``Filter.Tag`` (one tag) or
+    ``Filter.And`` (several, or tags with a prefix); ``filter`` (a prefix) -> ``Filter.Prefix``;
+    ``noncurrentVersionExpirationDays`` -> ``NoncurrentVersionExpiration.NoncurrentDays``.
+    """
+    known = {"id", "status", "expiration", "tags", "filter", "noncurrentVersionExpirationDays"}
+    translated = []
+    for rule in rules:
+        rule_id = str(rule.get("id", ""))
+        unknown = set(rule) - known
+        if not rule_id or unknown:
+            raise ProvisionError(
+                f"ILM rule {rule_id!r}: needs an id; unsupported fields {sorted(unknown)}"
+            )
+        tags = [{"Key": k, "Value": v} for k, v in sorted((rule.get("tags") or {}).items())]
+        prefix = rule.get("filter") or ""
+        filter_: dict[str, Any]
+        if len(tags) == 1 and not prefix:
+            filter_ = {"Tag": tags[0]}
+        elif tags:
+            filter_ = {"And": {"Tags": tags, **({"Prefix": prefix} if prefix else {})}}
+        else:
+            filter_ = {"Prefix": prefix}
+        out: dict[str, Any] = {
+            "ID": rule_id,
+            "Status": rule.get("status", "Enabled"),
+            "Filter": filter_,
+        }
+        if rule.get("expiration"):
+            out["Expiration"] = {"Days": _days(rule_id, "expiration", rule["expiration"])}
+        if rule.get("noncurrentVersionExpirationDays"):
+            out["NoncurrentVersionExpiration"] = {
+                "NoncurrentDays": _days(
+                    rule_id,
+                    "noncurrentVersionExpirationDays",
+                    rule["noncurrentVersionExpirationDays"],
+                )
+            }
+        translated.append(out)
+    return translated
+
+
+# -- entry points -------------------------------------------------------------------------------
+
+
+def load_render(path: Path | str) -> dict[str, Any]:
+    """A render from its JSON file (``policies/rendered/<stack>.json``)."""
+    document: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+    return document
+
+
+def plan(render: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The render's resources in the order they are applied; an unknown type is an error."""
+    resources: list[Mapping[str, Any]] = list(render["resources"])
+    unknown = sorted({r["type"] for r in resources} - set(HANDLERS))
+    if unknown:
+        raise ProvisionError(
+            f"the render has resource types the provisioner does not know: {unknown}; add a "
+            f"handler to devtools.provision.HANDLERS"
+        )
+    rank = {type_: index for index, type_ in enumerate(APPLY_ORDER)}
+    return sorted(resources, key=lambda r: rank[r["type"]])  # stable: render order within a type
+
+
+def provision(
+    render: Mapping[str, Any], s3: S3Client, iam: IAMClient, region: str = "us-east-1"
+) -> ProvisionedStack:
+    """Create what ``render`` describes, with the endpoint admin's ``s3`` and ``iam`` clients."""
+    state = _State(s3=s3, iam=iam, region=region)
+    ordered = plan(render)  # checks every type before anything is created
+    for resource in ordered:
+        HANDLERS[resource["type"]](state, resource["name"], resource.get("inputs") or {})
+    return ProvisionedStack(
+        stack=str(render.get("stack", "")),
+        buckets=tuple(state.buckets),
+        service_accounts=dict(state.keys),
+        service_account_users=dict(state.key_users),
+        users=tuple(state.users),
+        policies=tuple(state.policy_arns),
+        public_bucket_policy=state.public_bucket_policy,
+        resource_counts=dict(Counter(r["type"] for r in ordered)),
+    )
+
+
+def provision_embedded(endpoint: EmbeddedS3, render: Mapping[str, Any]) -> ProvisionedStack:
+    """:func:`provision` on an :class:`~devtools.embedded_s3.EmbeddedS3`, as its admin."""
+    return provision(render, endpoint.s3(), endpoint.iam(), endpoint.region)
