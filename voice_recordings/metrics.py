@@ -76,7 +76,9 @@ class UploadMetrics:
         self.spool_items.set_function(count)
 
 
-_by_registry: dict[int, UploadMetrics] = {}
+# The metrics live on the registry object itself, so a second import of this module (a reload,
+# two copies on sys.path) finds them instead of registering the same names again.
+_ATTRIBUTE: Final = "_voice_recordings_upload_metrics"
 _lock = threading.Lock()
 
 
@@ -84,8 +86,8 @@ def upload_metrics(registry: CollectorRegistry | None = None) -> UploadMetrics:
     """The :class:`UploadMetrics` of ``registry`` (the default registry if None), made once."""
     target = REGISTRY if registry is None else registry
     with _lock:
-        metrics = _by_registry.get(id(target))
-        if metrics is None or metrics.registry is not target:
+        metrics: UploadMetrics | None = getattr(target, _ATTRIBUTE, None)
+        if metrics is None:
             metrics = UploadMetrics(target)
-            _by_registry[id(target)] = metrics
+            setattr(target, _ATTRIBUTE, metrics)
         return metrics
