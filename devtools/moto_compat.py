@@ -1,0 +1,28 @@
+"""Where moto's IAM evaluation of S3 requests differs from S3 and MinIO, corrected in place.
+
+moto names the action of a ``HEAD /bucket`` request ``s3:HeadBucket``, which is no IAM action:
+S3 and MinIO authorize HeadBucket with ``s3:ListBucket``. Without this correction an identity
+holding exactly ``s3:ListBucket`` (the uploader, for ``is_available``) is refused on the embedded
+endpoint while MinIO lets it through.
+
+moto's action table is process-wide, like its state: :func:`apply` is idempotent and affects
+every embedded endpoint of the process. It belongs in ``EmbeddedS3.start`` (the embedded endpoint's
+owner may move it there); until then the integration tests and the demo call it.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# (resource type, method, query marker) -> the IAM action S3 and MinIO authorize it with.
+CORRECTIONS: Final[dict[tuple[str, str, str], str]] = {
+    ("BUCKET", "HEAD", "DEFAULT"): "ListBucket",
+}
+
+
+def apply() -> None:
+    """Correct moto's S3 action table (idempotent)."""
+    from moto.s3.responses import ACTION_MAP
+
+    for (resource, method, marker), action in CORRECTIONS.items():
+        ACTION_MAP[resource][method][marker] = action

@@ -1,0 +1,252 @@
+"""Where the live integration tests run: a *target* (an endpoint, a bucket, the stack's identities).
+
+Two kinds of target, one set of tests:
+
+- **embedded** (default): the stack is rendered fresh (:func:`infra.render.render_stack`, so a
+  change to a policy file is what the tests see), the embedded S3+IAM endpoint is reset and
+  provisioned from that render (:mod:`devtools.provision`), and the tests act as the provisioned
+  service accounts. Every test runs once per stack (``dev``, ``prod``).
+- **minio**: when ``MINIO_TEST_ENDPOINT``, ``MINIO_TEST_ACCESS_KEY`` and ``MINIO_TEST_SECRET_KEY``
+  are set, the tests run against that server as it is (provisioned by ``pulumi up -s dev``), with
+  no provisioner. The reader's keys (``MINIO_TEST_READER_ACCESS_KEY``/``_SECRET_KEY``) and the
+  admin's (``MINIO_TEST_ADMIN_ACCESS_KEY``/``_SECRET_KEY``) are optional: tests that need them skip
+  and say which variable to set. ``MINIO_TEST_BUCKET`` and ``MINIO_TEST_USE_SSL`` are optional;
+  ``MINIO_TEST_STACK`` (default ``dev``) names the stack whose render the server should match.
+
+The fixtures are module-scoped (one reset and one provisioning per test file and stack); with
+``pytest -n 2 --dist loadfile`` each file stays in one worker, whose ``embedded_s3`` it uses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from devtools import moto_compat
+from devtools.embedded_s3 import Credentials, EmbeddedS3
+from devtools.provision import ProvisionedStack, provision_embedded
+from infra.config import full_key
+from infra.render import render_stack
+from voice_recordings import MinioUploader, StorageSettings
+from voice_recordings.settings import normalize_endpoint, parse_bool
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_s3 import S3Client
+
+ENDPOINT_VAR: Final = "MINIO_TEST_ENDPOINT"
+UPLOADER_VARS: Final = ("MINIO_TEST_ACCESS_KEY", "MINIO_TEST_SECRET_KEY")
+READER_VARS: Final = ("MINIO_TEST_READER_ACCESS_KEY", "MINIO_TEST_READER_SECRET_KEY")
+ADMIN_VARS: Final = ("MINIO_TEST_ADMIN_ACCESS_KEY", "MINIO_TEST_ADMIN_SECRET_KEY")
+BUCKET_VAR: Final = "MINIO_TEST_BUCKET"
+SSL_VAR: Final = "MINIO_TEST_USE_SSL"
+STACK_VAR: Final = "MINIO_TEST_STACK"
+EMBEDDED_STACKS: Final = ("dev", "prod")
+# The opt-in render: anonymous GET of recordings (the specification's public-URL flow).
+PUBLIC_OVERRIDES: Final = {
+    full_key("publicRecordings"): "true",
+    full_key("acknowledgePublicRecordings"): "true",
+}
+
+
+def real_minio_configured() -> bool:
+    """True when the MINIO_TEST_* variables point the tests at a real MinIO."""
+    return all(os.environ.get(name) for name in (ENDPOINT_VAR, *UPLOADER_VARS))
+
+
+def _keys(names: tuple[str, str]) -> Credentials | None:
+    access, secret = (os.environ.get(name, "") for name in names)
+    return Credentials(access, secret) if access and secret else None
+
+
+@dataclass(frozen=True)
+class Target:
+    """An endpoint with the stack's bucket and identities; tests are written once against it."""
+
+    name: str
+    render: Mapping[str, Any]  # the desired state the server should match
+    endpoint: str  # host:port
+    use_ssl: bool
+    region: str
+    bucket: str
+    uploader: Credentials
+    reader_keys: Credentials | None
+    admin_keys: Credentials | None
+    embedded: bool
+    provisioned: ProvisionedStack | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        """``http(s)://host:port``."""
+        return f"{'https' if self.use_ssl else 'http'}://{self.endpoint}"
+
+    @property
+    def reader(self) -> Credentials:
+        """OmniPlay's reader keys (skips the test when the target has none)."""
+        if self.reader_keys is None:
+            pytest.skip(f"set {' and '.join(READER_VARS)} to test OmniPlay's reader")
+        return self.reader_keys
+
+    @property
+    def admin(self) -> Credentials:
+        """The server admin's keys (skips the test when the target has none)."""
+        if self.admin_keys is None:
+            pytest.skip(f"set {' and '.join(ADMIN_VARS)} to inspect the server as its admin")
+        return self.admin_keys
+
+    def settings(self, credentials: Credentials, **extra: Any) -> StorageSettings:
+        """Runtime settings for ``credentials`` (one attempt: a denial must not be retried)."""
+        options: dict[str, Any] = {"max_attempts": 1, **extra}
+        return StorageSettings(
+            endpoint=self.endpoint,
+            access_key=credentials.access_key,
+            secret_key=credentials.secret_key,
+            bucket=self.bucket,
+            use_ssl=self.use_ssl,
+            region=self.region,
+            **options,
+        )
+
+    def uploader_client(self, **extra: Any) -> MinioUploader:
+        """The runtime package's uploader as the Voice AI identity."""
+        return MinioUploader(self.settings(self.uploader, **extra))
+
+    def s3(self, credentials: Credentials) -> S3Client:
+        """A plain S3 client signed by ``credentials``."""
+        client: S3Client = self._client("s3", credentials)
+        return client
+
+    def iam(self, credentials: Credentials) -> IAMClient:
+        """A plain IAM client signed by ``credentials`` (embedded endpoint only)."""
+        if not self.embedded:
+            pytest.skip(
+                "MinIO serves no AWS IAM API (identities live behind its admin API): check the "
+                "uploader cannot administer with `mc admin user list` under its keys"
+            )
+        client: IAMClient = self._client("iam", credentials)
+        return client
+
+    def _client(self, service: str, creds: Credentials) -> Any:
+        return boto3.session.Session().client(
+            service,
+            endpoint_url=self.endpoint_url,
+            region_name=self.region,
+            aws_access_key_id=creds.access_key,
+            aws_secret_access_key=creds.secret_key,
+            config=Config(
+                signature_version="s3v4",
+                s3={"addressing_style": "path"},
+                retries={"max_attempts": 1},
+            ),
+        )
+
+
+def _service_account(render: Mapping[str, Any], key: str) -> str:
+    return str(render["config"][full_key(key)])
+
+
+def embedded_target(endpoint: EmbeddedS3, name: str, render: Mapping[str, Any]) -> Target:
+    """Reset the embedded endpoint and provision ``render`` on it."""
+    moto_compat.apply()  # HEAD bucket is authorized by s3:ListBucket, as on MinIO
+    endpoint.reset()
+    stack = provision_embedded(endpoint, render)
+    has_reader = bool(render["config"][full_key("omniplayReader")])
+    return Target(
+        name=name,
+        render=render,
+        endpoint=endpoint.endpoint,
+        use_ssl=False,
+        region=endpoint.region,
+        bucket=stack.bucket,
+        uploader=stack.credentials(_service_account(render, "uploaderServiceAccount")),
+        reader_keys=(
+            stack.credentials(_service_account(render, "readerServiceAccount"))
+            if has_reader
+            else None
+        ),
+        admin_keys=endpoint.admin,
+        embedded=True,
+        provisioned=stack,
+    )
+
+
+def minio_target() -> Target:
+    """The real MinIO named by the MINIO_TEST_* variables (nothing is provisioned)."""
+    raw_ssl = os.environ.get(SSL_VAR)
+    use_ssl = parse_bool(SSL_VAR, raw_ssl) if raw_ssl else None
+    endpoint, scheme_ssl = normalize_endpoint(os.environ[ENDPOINT_VAR], use_ssl)
+    stack = os.environ.get(STACK_VAR) or "dev"
+    render = render_stack(stack)
+    uploader = _keys(UPLOADER_VARS)
+    assert uploader is not None
+    return Target(
+        name=f"minio:{stack}",
+        render=render,
+        endpoint=endpoint,
+        use_ssl=use_ssl if use_ssl is not None else bool(scheme_ssl),
+        region=str(render["config"][full_key("region")]),
+        bucket=os.environ.get(BUCKET_VAR) or str(render["config"][full_key("bucket")]),
+        uploader=uploader,
+        reader_keys=_keys(READER_VARS),
+        admin_keys=_keys(ADMIN_VARS),
+        embedded=False,
+    )
+
+
+TARGETS: Final = ["minio"] if real_minio_configured() else list(EMBEDDED_STACKS)
+
+
+@pytest.fixture(scope="module", params=TARGETS)
+def target(request: pytest.FixtureRequest) -> Target:
+    """The stack under test: each embedded stack provisioned fresh, or the real MinIO."""
+    if request.param == "minio":
+        return minio_target()
+    endpoint: EmbeddedS3 = request.getfixturevalue("embedded_s3")
+    return embedded_target(endpoint, f"embedded:{request.param}", render_stack(request.param))
+
+
+@pytest.fixture(scope="module")
+def public_target(request: pytest.FixtureRequest) -> Target:
+    """The ``dev`` stack with the opt-in to anonymous recordings, provisioned on the embedded
+    endpoint (a real MinIO is tested as deployed: its stack is not public by default)."""
+    if real_minio_configured():
+        pytest.skip(
+            "the opt-in public render is provisioned on the embedded endpoint only; for a real "
+            "MinIO, deploy it (`pulumi up -s dev --config voice-recordings:publicRecordings=true "
+            "--config voice-recordings:acknowledgePublicRecordings=true`) and check by hand"
+        )
+    endpoint: EmbeddedS3 = request.getfixturevalue("embedded_s3")
+    return embedded_target(endpoint, "embedded:dev+public", render_stack("dev", PUBLIC_OVERRIDES))
+
+
+@pytest.fixture(scope="module")
+def company_id() -> int:
+    """A company of its own per test module, so runs on a shared real server never collide."""
+    return 1_000_000 + secrets.randbelow(1_000_000_000)
+
+
+@pytest.fixture
+def call_uuid() -> str:
+    """A fresh call id."""
+    return f"it-{uuid.uuid4().hex[:16]}"
+
+
+@pytest.fixture(scope="module")
+def other_bucket(target: Target) -> Iterator[str]:
+    """A bucket that is not the stack's, holding one object (created when the admin is known)."""
+    name = f"{target.bucket}-other"
+    if target.admin_keys is not None:
+        s3 = target.s3(target.admin_keys)
+        with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+            s3.create_bucket(Bucket=name)
+        s3.put_object(Bucket=name, Key="company_1/voice/secret.mp3", Body=b"not yours")
+    yield name
