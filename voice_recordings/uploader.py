@@ -120,9 +120,11 @@ class MinioUploader:
 
     @property
     def is_available(self) -> bool:
-        """True when the bucket answers with these credentials (one HEAD request, not cached)."""
+        """True when the bucket answers with these credentials (one request, not cached)."""
         try:
-            self.client.head_bucket(Bucket=self.settings.bucket)
+            # A one-key listing (s3:ListBucket, like HEAD bucket) rather than a HEAD: a HEAD
+            # answer has no body, so a wrong secret would be logged as "Access Denied".
+            self.client.list_objects_v2(Bucket=self.settings.bucket, MaxKeys=1)
         except (ClientError, BotoCoreError, OSError) as exc:
             log.warning("MinIO not available: %s", diagnose(exc))
             return False
