@@ -365,6 +365,33 @@ class _Tee:
         return data
 
 
+class _KeepOpen:
+    """A seekable file as s3transfer sees it, minus ``close``: s3transfer closes the body of a
+    single-PUT upload, which would close the caller's file (theirs to close) and leave nothing to
+    spool from if the PUT failed."""
+
+    def __init__(self, source: IO[bytes]) -> None:
+        self._source = source
+
+    def read(self, size: int = -1) -> bytes:
+        return self._source.read(size)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._source.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._source.tell()
+
+    def seekable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        """Leave the caller's file open."""
+
+
 class _Source:
     """The body of one upload, and how to get all of it back for the spool after a failure:
     bytes are in memory, a seekable file is rewound, a non-seekable one is teed as it is read."""
@@ -375,11 +402,12 @@ class _Source:
         self._writer: SpoolWriter | None = None
         self._start: int | None = None
         self.body: Body = body
-        if spool is None or isinstance(body, bytes | bytearray | memoryview):
+        if isinstance(body, bytes | bytearray | memoryview):
             return
         if _seekable(body):
             self._start = body.tell()
-        else:
+            self.body = _KeepOpen(body)  # type: ignore[assignment]
+        elif spool is not None:
             self._writer = spool.writer()
             self.body = _Tee(body, self._writer)  # type: ignore[assignment]
 

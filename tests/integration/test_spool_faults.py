@@ -377,3 +377,21 @@ def test_replay_targets_whatever_uploader_it_is_given(
     creds = Credentials(key["AccessKeyId"], key["SecretAccessKey"])
     rotated = embedded_s3.settings(creds, bucket=bucket, spool_dir=live.spool_dir, **FAST)
     assert make_uploader(rotated)[0].replay_spool().uploaded == [recording_key(5, "rotate", WHEN)]
+
+
+def test_a_real_file_is_spooled_from_its_position_and_left_open(
+    live: StorageSettings, down: StorageSettings, tmp_path: Path
+) -> None:
+    # s3transfer closes the body of a single PUT; the caller's file must survive that, both to
+    # be spooled after a failure and because it is the caller's to close.
+    path = tmp_path / "call.mp3"
+    path.write_bytes(b"HEADER" + b"audio frames" * 1000)
+    with open(path, "rb") as recording:
+        recording.seek(6)
+        result = make_uploader(down)[0].upload_audio(recording, "real-file", 5, when=WHEN)
+        assert result.spooled and not recording.closed
+        recording.seek(6)
+        stored_ok = make_uploader(live)[0].upload_audio(recording, "after", 5, when=WHEN)
+        assert not stored_ok.spooled and stored_ok.size == 12_000 and not recording.closed
+    entry_dir = Spool(live.spool_dir or "").entries()[0]
+    assert (entry_dir / BODY_FILE).read_bytes() == b"audio frames" * 1000

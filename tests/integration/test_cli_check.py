@@ -1,0 +1,132 @@
+"""``voice-recordings`` against a live endpoint: the stack's own uploader identity, provisioned
+from the render (see conftest.py), a wrong secret, a stopped server."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from devtools.embedded_s3 import Credentials
+from tests.integration.conftest import Target
+from voice_recordings import cli
+from voice_recordings.diagnostics import FIX_CREDENTIALS, FIX_UNREACHABLE
+from voice_recordings.settings import Env
+
+pytestmark = pytest.mark.integration
+CHECKS = ("dns", "tcp", "tls", "health", "credentials", "bucket", "put", "get")
+CHECKS_TOO = ("presigned-url", "delete-denied", "spool")
+
+
+def env_for(target: Target, creds: Credentials, spool: Path, **extra: str) -> dict[str, str]:
+    return {
+        Env.ENDPOINT: target.endpoint,
+        Env.ACCESS_KEY: creds.access_key,
+        Env.SECRET_KEY: creds.secret_key,
+        Env.BUCKET: target.bucket,
+        Env.USE_SSL: str(target.use_ssl).lower(),
+        Env.REGION: target.region,
+        Env.SPOOL_DIR: str(spool),
+        Env.MAX_ATTEMPTS: "1",
+        Env.CONNECT_TIMEOUT: "2",
+        **extra,
+    }
+
+
+def run(argv: list[str], env: dict[str, str]) -> tuple[int, str]:
+    out = io.StringIO()
+    code = cli.main(argv, env, out)
+    return code, out.getvalue()
+
+
+def statuses(output: str) -> dict[str, str]:
+    """check name -> OK/WARN/FAIL/SKIP, from the one line per check."""
+    return {line.split()[1]: line.split()[0] for line in output.splitlines() if line.strip()}
+
+
+def dead_endpoint() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"127.0.0.1:{probe.getsockname()[1]}"
+
+
+def test_check_passes_as_the_stack_uploader(target: Target, tmp_path: Path) -> None:
+    code, output = run(["check"], env_for(target, target.uploader, tmp_path / "spool"))
+
+    found = statuses(output)
+    assert code == cli.EXIT_OK, output
+    assert set(CHECKS + CHECKS_TOO) <= set(found)
+    assert not [name for name, status in found.items() if status == "FAIL"]
+    for name in ("dns", "tcp", "credentials", "bucket", "put", "get", "presigned-url"):
+        assert found[name] == "OK", output
+    assert found["delete-denied"] == "OK"  # least privilege: the uploader cannot delete
+    if target.embedded:  # moto has no /minio/health/live: said, not hidden
+        assert found["health"] == "WARN" and "not a MinIO server" in output
+    assert target.uploader.secret_key not in output
+
+
+def test_check_fails_with_the_fix_for_a_wrong_secret(target: Target, tmp_path: Path) -> None:
+    wrong = Credentials(target.uploader.access_key, "wrong-secret-9c1e5b7d")
+    code, output = run(["check"], env_for(target, wrong, tmp_path / "spool"))
+
+    assert code == cli.EXIT_FAILED
+    line = next(line for line in output.splitlines() if line.startswith("FAIL credentials"))
+    assert FIX_CREDENTIALS in line
+    assert statuses(output)["put"] == "SKIP"
+    assert "wrong-secret-9c1e5b7d" not in output
+
+
+def test_check_fails_with_the_fix_for_a_stopped_server(target: Target, tmp_path: Path) -> None:
+    env = env_for(target, target.uploader, tmp_path / "spool", **{Env.ENDPOINT: dead_endpoint()})
+    env[Env.USE_SSL] = "false"
+    code, output = run(["check"], env)
+
+    assert code == cli.EXIT_FAILED
+    line = next(line for line in output.splitlines() if line.startswith("FAIL tcp"))
+    assert FIX_UNREACHABLE in line
+    assert statuses(output)["spool"] == "OK"  # recordings are safe meanwhile
+
+
+def test_check_flags_an_identity_that_may_delete(target: Target, tmp_path: Path) -> None:
+    code, output = run(["check"], env_for(target, target.admin, tmp_path / "spool"))
+    assert code == cli.EXIT_FAILED
+    assert statuses(output)["delete-denied"] == "FAIL" and cli.FIX_CAN_DELETE in output
+
+
+def test_the_installed_console_script(target: Target, tmp_path: Path) -> None:
+    script = Path(sys.executable).with_name("voice-recordings")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "voice_recordings.cli"]
+    env = {**os.environ, **env_for(target, target.uploader, tmp_path / "spool")}
+    done = subprocess.run(
+        [*command, "check"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "OK   delete-denied" in done.stdout
+
+
+def test_upload_spools_when_down_and_replay_delivers(
+    target: Target, tmp_path: Path, call_uuid: str, company_id: int
+) -> None:
+    spool = tmp_path / "spool"
+    recording = tmp_path / "call.mp3"
+    recording.write_bytes(os.urandom(3 * 1024 * 1024))
+    down = env_for(target, target.uploader, spool, **{Env.ENDPOINT: dead_endpoint()})
+    down[Env.USE_SSL] = "false"
+    argv = ["upload", str(recording), "--company", str(company_id), "--call", call_uuid]
+
+    code, url = run(argv, down)
+    assert code == cli.EXIT_SPOOLED and f"company_{company_id}/voice/" in url
+
+    code, summary = run(["replay"], env_for(target, target.uploader, spool))
+    assert code == cli.EXIT_OK and "uploaded 1," in summary and "remaining 0" in summary
+    key = url.split("/", 4)[4].split("?")[0].removeprefix(f"{target.bucket}/")
+    body = target.s3(target.uploader).get_object(Bucket=target.bucket, Key=key)["Body"].read()
+    assert body == recording.read_bytes()
+
+    code, again = run(argv, env_for(target, target.uploader, spool))
+    assert code == cli.EXIT_OK and again.strip().startswith("http")
