@@ -24,7 +24,7 @@ import os
 import secrets
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 import boto3
@@ -83,6 +83,8 @@ class Target:
     admin_keys: Credentials | None
     embedded: bool
     provisioned: ProvisionedStack | None = None
+    # One client per (service, key pair): building a boto3 client costs more than a request.
+    _clients: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def endpoint_url(self) -> str:
@@ -136,8 +138,14 @@ class Target:
         return client
 
     def _client(self, service: str, creds: Credentials) -> Any:
+        cache_key = (service, creds.access_key, creds.secret_key)
+        if cache_key not in self._clients:
+            self._clients[cache_key] = self._new_client(service, creds)
+        return self._clients[cache_key]
+
+    def _new_client(self, service: str, creds: Credentials) -> Any:
         return boto3.session.Session().client(
-            service,
+            service,  # type: ignore[call-overload]
             endpoint_url=self.endpoint_url,
             region_name=self.region,
             aws_access_key_id=creds.access_key,
