@@ -174,26 +174,26 @@ S3_FORBIDDEN: dict[str, Callable[[Any, Target, str, str], Any]] = {
 }
 
 
+@pytest.fixture
+def victim(uploader: MinioUploader, company_id: int, call_uuid: str) -> str:
+    """A recording of its own per test: an attempt that wrongly succeeds harms no other test."""
+    return uploader.upload_audio(AUDIO, call_uuid, company_id, when=WHEN).key
+
+
 @pytest.mark.parametrize("action", sorted(S3_FORBIDDEN))
-def test_uploader_is_denied(target: Target, stored: Stored, other_bucket: str, action: str) -> None:
+def test_uploader_is_denied(target: Target, victim: str, other_bucket: str, action: str) -> None:
     s3 = target.s3(target.uploader)
     attempt = S3_FORBIDDEN[action]
-    assert error_code(lambda: attempt(s3, target, stored.recording.key, other_bucket)) == (
-        "AccessDenied"
-    )
+    assert error_code(lambda: attempt(s3, target, victim, other_bucket)) == "AccessDenied"
 
 
-def test_uploader_cannot_bulk_delete(target: Target, stored: Stored) -> None:
+def test_uploader_cannot_bulk_delete(target: Target, victim: str) -> None:
     # DeleteObjects answers 200 and reports each refused key (S3's and MinIO's behaviour).
     s3 = target.s3(target.uploader)
-    answer = s3.delete_objects(
-        Bucket=target.bucket, Delete={"Objects": [{"Key": stored.recording.key}]}
-    )
-    assert [(e["Key"], e["Code"]) for e in answer.get("Errors", [])] == [
-        (stored.recording.key, "AccessDenied")
-    ]
+    answer = s3.delete_objects(Bucket=target.bucket, Delete={"Objects": [{"Key": victim}]})
+    assert [(e["Key"], e["Code"]) for e in answer.get("Errors", [])] == [(victim, "AccessDenied")]
     assert not answer.get("Deleted")
-    assert s3.get_object(Bucket=target.bucket, Key=stored.recording.key)["Body"].read() == AUDIO
+    assert s3.get_object(Bucket=target.bucket, Key=victim)["Body"].read() == AUDIO
 
 
 IAM_FORBIDDEN: dict[str, Callable[[Any, Target], Any]] = {
