@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 import requests
 from botocore.exceptions import ClientError
 
-from devtools import moto_compat
 from devtools.embedded_s3 import EmbeddedS3
 from devtools.provision import ProvisionedStack, provision_embedded
 from infra.config import full_key
@@ -108,7 +107,6 @@ def main() -> int:
     render = render_stack(STACK)
     config = render["config"]
     with EmbeddedS3(authentication=True) as endpoint:
-        moto_compat.apply()  # HEAD bucket is authorized by s3:ListBucket, as on MinIO
         print(f"Embedded S3+IAM endpoint on {endpoint.endpoint_url} (authentication on)\n")
         stack = provision_embedded(endpoint, render)
         print_provisioned(stack)

@@ -29,6 +29,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
+from devtools import moto_compat
 from devtools.request_auth import RequestAuthMiddleware
 from voice_recordings.settings import DEFAULT_BUCKET, DEFAULT_REGION, StorageSettings
 
@@ -74,6 +75,7 @@ class EmbeddedS3:
         try:
             # The server logs every request through werkzeug; keep test and demo output readable.
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
+            moto_compat.apply()
             self._server = _AuthenticatingMotoServer(self._admin_keys)
             self._server.start()
             self._bootstrap()

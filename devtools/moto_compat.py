@@ -6,8 +6,7 @@ holding exactly ``s3:ListBucket`` (the uploader, for ``is_available``) is refuse
 endpoint while MinIO lets it through.
 
 moto's action table is process-wide, like its state: :func:`apply` is idempotent and affects
-every embedded endpoint of the process. It belongs in ``EmbeddedS3.start`` (the embedded endpoint's
-owner may move it there); until then the integration tests and the demo call it.
+every embedded endpoint of the process; ``EmbeddedS3.start`` calls it.
 """
 
 from __future__ import annotations

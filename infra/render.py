@@ -18,6 +18,7 @@ any number of times in one process.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextvars
 import json
 import secrets
@@ -284,7 +285,15 @@ def run_program(stack: str, overrides: Mapping[str, str] | None = None) -> Progr
     """Run the program for ``stack`` under mocks; the config is checked before anything runs."""
     raw = load_stack_config(stack, overrides)
     parse_stack_config(raw)  # fail with the config error before any resource is made
-    run = contextvars.Context().run(_run, stack, raw)
+    # The mocks run on the thread's current event loop; an earlier asyncio.run() in the same
+    # process (a service, a test) leaves none behind, so the render brings its own.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        run = contextvars.Context().run(_run, stack, raw)
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
     text = json.dumps(run.document(), sort_keys=True)
     if any(value in text for value in run.generated_secrets):
         raise RuntimeError("a secret reached the render unmasked; refusing to print it")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import asyncio
 import json
 import subprocess
 import sys
@@ -30,6 +31,15 @@ def test_render_stack_is_repeatable_in_one_process() -> None:
     public = render_stack("dev", PUBLIC_OPT_IN)
     assert render_stack("dev") == first
     assert len(public["resources"]) == len(first["resources"]) + 1
+
+
+def test_render_works_after_asyncio_run_left_no_event_loop() -> None:
+    async def service_call() -> None:
+        return None
+
+    first = render_stack("dev")
+    asyncio.run(service_call())  # leaves the thread without a current event loop
+    assert render_stack("dev") == first
 
 
 def test_the_render_follows_the_format() -> None:

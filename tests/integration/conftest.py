@@ -31,7 +31,6 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from devtools import moto_compat
 from devtools.embedded_s3 import Credentials, EmbeddedS3
 from devtools.provision import ProvisionedStack, provision_embedded
 from infra.config import full_key
@@ -164,7 +163,6 @@ def _service_account(render: Mapping[str, Any], key: str) -> str:
 
 def embedded_target(endpoint: EmbeddedS3, name: str, render: Mapping[str, Any]) -> Target:
     """Reset the embedded endpoint and provision ``render`` on it."""
-    moto_compat.apply()  # HEAD bucket is authorized by s3:ListBucket, as on MinIO
     endpoint.reset()
     stack = provision_embedded(endpoint, render)
     has_reader = bool(render["config"][full_key("omniplayReader")])

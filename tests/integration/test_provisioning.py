@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from devtools import moto_compat
 from devtools.embedded_s3 import ADMIN_USER, EmbeddedS3
 from devtools.provision import (
     ATTACHMENT,
@@ -37,7 +36,6 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def endpoint(embedded_s3: EmbeddedS3) -> Iterator[EmbeddedS3]:
-    moto_compat.apply()
     embedded_s3.reset()
     yield embedded_s3
 
