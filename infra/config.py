@@ -51,6 +51,9 @@ class StackConfig:
     reader_user: str = "omniplay-reader"
     reader_service_account: str = "omniplay-reader-access"
     reader_policy: str = "omniplay-reader-policy"
+    # Name of a KMS (MinIO KES) key: when set, the bucket encrypts every object with it (SSE-KMS).
+    # Empty by default because MinIO refuses SSE-KMS without a KMS configured on the server.
+    encryption_key_id: str = ""
 
     def __post_init__(self) -> None:
         if not self.public_url:
@@ -161,6 +164,16 @@ def _identity(name: str, raw: str) -> str:
     return raw
 
 
+def _kms_key(name: str, raw: str) -> str:
+    text = raw.strip()
+    if text and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}", text):
+        raise StackConfigError(
+            f"{name} must be the name of a key on the server's KMS (letters, digits, '.', '_', "
+            f"'-'), or empty for no server-side encryption, got {raw!r}"
+        )
+    return text
+
+
 _Rule = Callable[[str, str], Any]
 
 # config key -> (StackConfig attribute, rule). The one list of accepted keys.
@@ -182,6 +195,7 @@ _FIELDS: Final[dict[str, tuple[str, _Rule]]] = {
     "readerUser": ("reader_user", _identity),
     "readerServiceAccount": ("reader_service_account", _identity),
     "readerPolicy": ("reader_policy", _identity),
+    "encryptionKeyId": ("encryption_key_id", _kms_key),
 }
 KNOWN_KEYS: Final = tuple(full_key(key) for key in _FIELDS)
 

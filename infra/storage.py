@@ -88,6 +88,14 @@ class RecordingStorage(pulumi.ComponentResource):
             ),
             opts=self._child(depends_on=[self.bucket]),
         )
+        if config.encryption_key_id:
+            minio.S3BucketServerSideEncryption(
+                "recordings-encryption",
+                bucket=self.bucket.bucket,
+                encryption_type="aws:kms",
+                kms_key_id=config.encryption_key_id,
+                opts=self._child(depends_on=[self.bucket]),
+            )
         minio.IlmPolicy(
             "recordings-lifecycle",
             bucket=self.bucket.bucket,

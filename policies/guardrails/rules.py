@@ -661,7 +661,7 @@ def check_encryption(resources: Sequence[Resource], ctx: StackContext) -> Iterat
     if not _for_bucket(resources, ENCRYPTION, ctx.bucket):
         yield Finding(
             f"no server-side encryption is configured for {ctx.bucket!r}.",
-            "add S3BucketServerSideEncryption (needs a KMS/KES key on the MinIO server).",
+            "set voice-recordings:encryptionKeyId to a key of the MinIO server's KMS (KES).",
         )
 
 

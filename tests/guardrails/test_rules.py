@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from infra.render import render_stack
 from policies.guardrails import rules
 from policies.guardrails.offline import check_render
 from tests.guardrails.cases import CASES, PASSING_ADDITIONS, Case
@@ -33,6 +34,11 @@ def test_every_rule_has_a_failing_case() -> None:
 def test_committed_renders_break_no_rule_but_the_encryption_advisory(committed: Render) -> None:
     # The program does not configure SSE (it needs a KMS key on the server): reported, not fatal.
     assert {rule for rule, _ in offline_violations(committed)} == {"encryption-configured"}
+
+
+def test_a_stack_that_names_a_kms_key_breaks_no_rule() -> None:
+    encrypted = render_stack("prod", {"voice-recordings:encryptionKeyId": "voice-recordings-key"})
+    assert offline_violations(encrypted) == set()
 
 
 @pytest.mark.parametrize("rule", sorted(PASSING_ADDITIONS))

@@ -72,6 +72,7 @@ def test_to_json_names_every_known_key() -> None:
         ("endpoint", "storage.example.net\nMINIO_BUCKET=x", "host[:port]"),
         ("uploaderUser", "a b", "letters, digits"),
         ("region", "US East", "region name"),
+        ("encryptionKeyId", "my key", "name of a key on the server's KMS"),
     ],
 )
 def test_a_bad_value_names_the_full_key_the_rule_and_the_value(

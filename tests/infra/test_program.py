@@ -151,6 +151,20 @@ def test_the_public_opt_in_reads_recordings_only(runner: Callable[..., ProgramRu
     assert run.outputs["public_recordings"] is True
 
 
+def test_no_server_side_encryption_unless_a_kms_key_is_named(
+    run: ProgramRun, runner: Callable[..., ProgramRun]
+) -> None:
+    assert not [r for r in run.resources if r.type.endswith("S3BucketServerSideEncryption")]
+    encrypted = runner("prod", {"voice-recordings:encryptionKeyId": "voice-recordings-key"})
+    sse = only(encrypted, "S3BucketServerSideEncryption")
+    assert sse.inputs == {
+        "bucket": "voice-recordings",
+        "encryptionType": "aws:kms",
+        "kmsKeyId": "voice-recordings-key",
+    }
+    assert sse.dependencies == ["recordings-bucket"]
+
+
 def test_without_the_omniplay_reader_there_is_no_reader(runner: Callable[..., ProgramRun]) -> None:
     run = runner("dev", {"voice-recordings:omniplayReader": "false"})
     assert not [r for r in run.resources if r.name.startswith("reader-")]

@@ -219,3 +219,14 @@ def test_lifecycle_translation_refuses_what_it_cannot_express(
 ) -> None:
     with pytest.raises(ProvisionError, match=message):
         lifecycle_rules([rule])
+
+
+def test_a_named_kms_key_encrypts_the_bucket(endpoint: EmbeddedS3) -> None:
+    render = render_stack("prod", {"voice-recordings:encryptionKeyId": "voice-recordings-key"})
+    provisioned = provision_embedded(endpoint, render)
+    rules = endpoint.s3().get_bucket_encryption(Bucket=provisioned.bucket)[
+        "ServerSideEncryptionConfiguration"
+    ]["Rules"]
+    assert [r["ApplyServerSideEncryptionByDefault"] for r in rules] == [
+        {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "voice-recordings-key"}
+    ]
