@@ -89,9 +89,9 @@ def transfer_config() -> TransferConfig:
     config = TransferConfig(
         multipart_threshold=MULTIPART_CHUNK,
         multipart_chunksize=MULTIPART_CHUNK,
-        max_concurrency=4,
+        max_concurrency=3,
     )
-    config.max_in_memory_upload_chunks = 4
+    config.max_in_memory_upload_chunks = 3
     return config
 
 

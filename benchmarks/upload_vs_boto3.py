@@ -1,0 +1,334 @@
+"""The uploader against raw boto3 on the same embedded endpoint, and its peak memory.
+
+    python -m benchmarks.upload_vs_boto3            (``make bench``)
+
+1. Time: ``MinioUploader.upload_audio`` against boto3's ``put_object`` (bytes) and
+   ``upload_fileobj`` (file objects) with the same metadata, tag and content type, at 1, 10 and
+   100 MB, repetitions interleaved in a rotating order so drift hits all alike; medians and
+   ratios. Two boto3 baselines: "same" does by hand what the uploader does (the same request,
+   with a SHA-256 checksum the server verifies, then a presigned URL for the handoff), so its
+   ratio is the uploader's own overhead (validation, metrics, the spool's bookkeeping): the target
+   is at most 5 % at 1 and 10 MB. "dflt" is a bare boto3 call with its defaults (a CRC32
+   checksum, no URL): its ratio adds what SHA-256 and the URL cost.
+2. Memory: a fresh child process uploads a 200 MB file object generated on the fly (never one
+   bytes object); the figure is its peak RSS (VmHWM) after the upload minus the peak after setup.
+
+The endpoint (moto, which keeps objects in memory) runs in its own process, so neither figure
+includes the server. Exit code 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Final
+
+MB: Final = 1024 * 1024
+SIZES: Final = ((1 * MB, 41), (10 * MB, 15), (100 * MB, 7))  # (size, repetitions)
+TARGET_RATIO: Final = 1.05
+RATIO_SIZES: Final = (1 * MB, 10 * MB)
+RSS_SIZE: Final = 200 * MB
+TARGET_RSS_DELTA: Final = 64 * MB
+BUCKET: Final = "voice-recordings"
+COMPANY: Final = 42
+
+
+# -- the endpoint, in a process of its own ------------------------------------------------------
+
+
+def serve() -> None:
+    """Child: run the embedded endpoint, print its address and keys, stop when stdin closes."""
+    from devtools.embedded_s3 import EmbeddedS3
+
+    with EmbeddedS3() as endpoint:
+        endpoint.s3().create_bucket(Bucket=BUCKET)
+        admin = endpoint.admin
+        print(
+            json.dumps(
+                {
+                    "MINIO_ENDPOINT": endpoint.endpoint,
+                    "MINIO_ACCESS_KEY": admin.access_key,
+                    "MINIO_SECRET_KEY": admin.secret_key,
+                    "MINIO_BUCKET": BUCKET,
+                    "MINIO_USE_SSL": "false",
+                    "MINIO_REGION": endpoint.region,
+                }
+            ),
+            flush=True,
+        )
+        sys.stdin.read()
+
+
+@contextmanager
+def endpoint_process() -> Iterator[dict[str, str]]:
+    """Start :func:`serve` in a child; yield the MINIO_* environment for it."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.upload_vs_boto3", "--serve"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None and child.stdin is not None
+        env: dict[str, str] = json.loads(child.stdout.readline())
+        yield env
+    finally:
+        if child.stdin:
+            child.stdin.close()
+        child.wait(timeout=30)
+
+
+# -- payloads -----------------------------------------------------------------------------------
+
+
+class PatternStream(io.RawIOBase):
+    """``size`` bytes made on the fly from a 1 MiB pattern; seekable (like a file), or not."""
+
+    _block = bytes(range(256)) * 4096
+
+    def __init__(self, size: int, seekable: bool = True) -> None:
+        self.size, self.pos, self._seekable = size, 0, seekable
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return self._seekable
+
+    def tell(self) -> int:
+        if not self._seekable:
+            raise OSError("not seekable")
+        return self.pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if not self._seekable:
+            raise OSError("not seekable")
+        base = {0: 0, 1: self.pos, 2: self.size}[whence]
+        self.pos = max(0, base + offset)
+        return self.pos
+
+    def read(self, size: int = -1) -> bytes:
+        """One allocation per read, as a file's ``read`` (RawIOBase's would copy it again)."""
+        remaining = self.size - self.pos
+        n = remaining if size is None or size < 0 else min(size, remaining)
+        parts, done = [], 0
+        while done < n:
+            start = (self.pos + done) % len(self._block)
+            take = min(n - done, len(self._block) - start)
+            parts.append(self._block[start : start + take])
+            done += take
+        self.pos += n
+        return b"".join(parts)
+
+    def readinto(self, buffer: Any) -> int:
+        # Fills the whole buffer, as a file does: s3transfer takes a short read as the part's end.
+        view = memoryview(buffer)
+        n = min(len(view), self.size - self.pos)
+        done = 0
+        while done < n:
+            start = (self.pos + done) % len(self._block)
+            take = min(n - done, len(self._block) - start)
+            view[done : done + take] = self._block[start : start + take]
+            done += take
+        self.pos += n
+        return n
+
+
+# -- timing -------------------------------------------------------------------------------------
+
+
+def make_clients(env: dict[str, str], spool: Path) -> tuple[Any, Any]:
+    """The uploader (own metrics registry, a spool) and a raw boto3 client, same endpoint."""
+    import boto3
+    from prometheus_client import CollectorRegistry
+
+    from voice_recordings.client import client_config
+    from voice_recordings.metrics import upload_metrics
+    from voice_recordings.settings import StorageSettings
+    from voice_recordings.uploader import MinioUploader
+
+    settings = StorageSettings.from_env({**env, "MINIO_SPOOL_DIR": str(spool)})
+    uploader = MinioUploader(settings, metrics=upload_metrics(CollectorRegistry()))
+    raw = boto3.session.Session().client(
+        "s3",
+        endpoint_url=settings.endpoint_url,
+        aws_access_key_id=settings.access_key,
+        aws_secret_access_key=settings.secret_key,
+        config=client_config(settings),
+    )
+    return uploader, raw
+
+
+def raw_args(call: str) -> dict[str, Any]:
+    """What the uploader sends besides the body, for boto3 to send too."""
+    import datetime as dt
+
+    from voice_recordings.metadata import object_metadata
+
+    return {
+        "ContentType": "audio/mpeg",
+        "Metadata": object_metadata(call, COMPANY, uploaded_at=dt.datetime.now(dt.UTC)),
+        "Tagging": "kind=voice",
+    }
+
+
+def time_one(action: Callable[[], None]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def bench_size(uploader: Any, raw: Any, size: int, reps: int, variant: str) -> list[float]:
+    """Median seconds of [uploader, boto3 same request, boto3 defaults] for one size and body
+    kind (bytes or fileobj); the three take turns in a rotating order."""
+    data = os.urandom(size)
+    call = f"bench-{variant}-{size // MB}mb"
+    key = f"bench/{call}.mp3"
+
+    def ours() -> None:
+        body = data if variant == "bytes" else io.BytesIO(data)
+        result = uploader.upload_audio(body, call, COMPANY)
+        assert not result.spooled
+
+    def boto3_call(extra: dict[str, Any], url: bool) -> Callable[[], None]:
+        def run() -> None:
+            if variant == "bytes":
+                raw.put_object(Bucket=BUCKET, Key=key, Body=data, **raw_args(call), **extra)
+            else:
+                args = {**raw_args(call), **extra}
+                raw.upload_fileobj(io.BytesIO(data), BUCKET, key, ExtraArgs=args)
+            if url:  # the handoff needs the recording's URL: by hand, a presigned GET
+                raw.generate_presigned_url(
+                    "get_object", Params={"Bucket": BUCKET, "Key": key}, ExpiresIn=3600
+                )
+
+        return run
+
+    actions = [
+        ours,
+        boto3_call({"ChecksumAlgorithm": "SHA256"}, url=True),
+        boto3_call({}, url=False),
+    ]
+    for action in actions:  # warm-up: connections, first-call costs
+        action()
+    times: list[list[float]] = [[], [], []]
+    for rep in range(reps):
+        for i in range(3):
+            which = (i + rep) % 3
+            times[which].append(time_one(actions[which]))
+    return [statistics.median(t) for t in times]
+
+
+# -- memory -------------------------------------------------------------------------------------
+
+
+def vm_hwm() -> int:
+    """This process's peak resident set size so far, in bytes (Linux /proc)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def rss_child(mode: str) -> None:
+    """Child: set up, warm up, note the peak; upload 200 MB lazily; print the peak's growth."""
+    env = json.loads(os.environ["BENCH_ENV"])
+    with tempfile.TemporaryDirectory() as spool:
+        uploader, raw = make_clients(env, Path(spool))
+        uploader.upload_audio(b"warm-up", "rss-warm", COMPANY)
+        raw.upload_fileobj(io.BytesIO(b"warm-up"), BUCKET, "bench/warm.mp3")
+        baseline = vm_hwm()
+        if mode == "uploader":
+            result = uploader.upload_audio(PatternStream(RSS_SIZE), "rss-file", COMPANY)
+            assert not result.spooled and result.size == RSS_SIZE
+        elif mode == "uploader-stream":
+            stream = io.BufferedReader(PatternStream(RSS_SIZE, seekable=False))
+            result = uploader.upload_audio(stream, "rss-stream", COMPANY)
+            assert not result.spooled and result.size == RSS_SIZE
+        else:
+            raw.upload_fileobj(PatternStream(RSS_SIZE), BUCKET, "bench/rss.mp3")
+        print(json.dumps({"baseline": baseline, "peak": vm_hwm()}))
+
+
+def measure_rss(env: dict[str, str], mode: str) -> int:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.upload_vs_boto3", "--rss", mode],
+        env={**os.environ, "BENCH_ENV": json.dumps(env)},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    return int(figures["peak"]) - int(figures["baseline"])
+
+
+# -- main ---------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    """Run both benchmarks against a fresh endpoint; print the table; 1 if a target is missed."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--rss", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve()
+        return 0
+    if args.rss:
+        rss_child(args.rss)
+        return 0
+
+    missed: list[str] = []
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    with endpoint_process() as env, tempfile.TemporaryDirectory() as spool:
+        uploader, raw = make_clients(env, Path(spool))
+        print(
+            f"{'size':>7} {'body':<8} {'uploader':>10} {'boto3 same':>11} {'ratio':>6} "
+            f"{'boto3 dflt':>11} {'ratio':>6}"
+        )
+        for size, reps in SIZES:
+            for variant in ("bytes", "fileobj"):
+                ours, same, default = bench_size(uploader, raw, size, reps, variant)
+                flag = ""
+                if size in RATIO_SIZES and ours / same > TARGET_RATIO:
+                    flag = f"  > {TARGET_RATIO} target"
+                    missed.append(f"{size // MB} MB {variant}: ratio {ours / same:.3f}")
+                print(
+                    f"{size // MB:>4} MB {variant:<8} {ours * 1000:>8.1f}ms {same * 1000:>9.1f}ms "
+                    f"{ours / same:>6.3f} {default * 1000:>9.1f}ms {ours / default:>6.3f}{flag}"
+                    f"  (median of {reps})",
+                    flush=True,
+                )
+        uploader.close()
+        print(f"peak RSS added by a {RSS_SIZE // MB} MB upload (fresh process each):")
+        for mode, label in (
+            ("uploader", "uploader, seekable file object"),
+            ("uploader-stream", "uploader, non-seekable stream (teed to the spool)"),
+            ("boto3", "boto3 upload_fileobj, seekable file object"),
+        ):
+            delta = measure_rss(env, mode)
+            flag = ""
+            if mode.startswith("uploader") and delta >= TARGET_RSS_DELTA:
+                flag = f"  >= {TARGET_RSS_DELTA // MB} MB target"
+                missed.append(f"RSS {label}: {delta / MB:.1f} MB")
+            print(f"  {label:<52} {delta / MB:>6.1f} MB{flag}", flush=True)
+    if missed:
+        print("targets missed: " + "; ".join(missed))
+        return 1
+    print("targets met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
