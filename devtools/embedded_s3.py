@@ -85,11 +85,14 @@ class EmbeddedS3:
         return self
 
     def stop(self) -> None:
-        """Stop the server and free its port; safe to call twice."""
+        """Stop the server, forget its state and free its port; safe to call twice."""
         if self._server is None:
             return
         try:
+            # moto's state outlives its server in the process: forget it, so that a later
+            # EmbeddedS3 starts empty, as a new server would.
             self._moto_api("reset-auth", b"inf")
+            self._moto_api("reset", b"")
             self._server.stop()
         finally:
             self._server = None
@@ -186,7 +189,11 @@ class EmbeddedS3:
             region_name=self.region,
             aws_access_key_id=creds.access_key,
             aws_secret_access_key=creds.secret_key,
-            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+            config=Config(
+                signature_version="s3v4",
+                s3={"addressing_style": "path"},
+                retries={"max_attempts": 1},
+            ),
         )
 
     def _bootstrap(self) -> None:

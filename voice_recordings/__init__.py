@@ -23,7 +23,9 @@ from voice_recordings.keys import (
     transcript_key,
 )
 from voice_recordings.metadata import ObjectMetadata, object_metadata, parse_object_metadata
+from voice_recordings.metrics import UploadMetrics, upload_metrics
 from voice_recordings.settings import DEFAULT_BUCKET, DEFAULT_REGION, Env, StorageSettings
+from voice_recordings.spool import CorruptEntryError, ReplayReport, Spool, replay_spool
 from voice_recordings.uploader import MinioUploader, UploadResult, get_minio_uploader
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "TRANSCRIPT",
     "VOICE",
     "ConfigError",
+    "CorruptEntryError",
     "Env",
     "InvalidInputError",
     "Kind",
@@ -41,8 +44,11 @@ __all__ = [
     "MinioUploader",
     "ObjectMetadata",
     "ParsedKey",
+    "ReplayReport",
+    "Spool",
     "StorageError",
     "StorageSettings",
+    "UploadMetrics",
     "UploadResult",
     "VoiceRecordingsError",
     "company_prefix",
@@ -51,5 +57,7 @@ __all__ = [
     "parse_key",
     "parse_object_metadata",
     "recording_key",
+    "replay_spool",
     "transcript_key",
+    "upload_metrics",
 ]

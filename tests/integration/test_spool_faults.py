@@ -312,10 +312,6 @@ with EmbeddedS3() as first:
     old_port = first.endpoint
 # the server is stopped: the same uploader, same pooled client
 spooled = uploader.upload_audio(data, "outage", 9, "dom", "sec", when=when)
-# moto keeps its state per process even after a stop: forget it, as a new server would not have
-# it (EmbeddedS3 would otherwise fail to re-create its admin user).
-from moto.moto_api._internal.models import moto_api_backend
-moto_api_backend.reset()
 with EmbeddedS3() as second:  # back, on a new port with new keys
     second.s3().create_bucket(Bucket="voice-recordings")
     report = MinioUploader(second.settings(**fast)).replay_spool()
