@@ -29,7 +29,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy voice_recordings devtools infra
+	$(BIN)/mypy voice_recordings devtools infra policies benchmarks tests
 
 test: lint typecheck
 	$(BIN)/python -m pytest -n 2 --dist loadfile

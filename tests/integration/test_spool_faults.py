@@ -36,7 +36,7 @@ from voice_recordings.uploader import MinioUploader
 
 pytestmark = pytest.mark.integration
 WHEN = dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC)
-FAST = {"max_attempts": 1, "connect_timeout": 1.0, "read_timeout": 10.0}
+FAST: dict[str, Any] = {"max_attempts": 1, "connect_timeout": 1.0, "read_timeout": 10.0}
 
 
 def dead_endpoint() -> str:

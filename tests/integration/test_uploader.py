@@ -21,6 +21,7 @@ from voice_recordings import (
     InvalidInputError,
     MinioUploader,
     StorageError,
+    UploadResult,
     parse_key,
     parse_object_metadata,
     recording_key,
@@ -97,8 +98,8 @@ def test_round_trip_of_bytes_metadata_tag_and_content_type(
     assert result.size == len(data) and not result.spooled
     obj = stored(embedded_s3, bucket, result.key)
     assert obj["body"] == data
-    assert obj["content_type"] == KINDS[kind].content_type  # type: ignore[index]
-    assert obj["tags"] == KINDS[kind].tag  # type: ignore[index]
+    assert obj["content_type"] == KINDS[kind].content_type
+    assert obj["tags"] == KINDS[kind].tag
     meta = parse_object_metadata(obj["metadata"])
     assert (meta.call_uuid, meta.company_id) == ("abc-123-def-456", 5)
     assert (meta.domain_uuid, meta.secretary_uuid) == ("xyz-789", "sec-456")
@@ -213,7 +214,7 @@ def test_presigned_url_plays_and_the_private_bucket_refuses_anonymous(
 def test_awaitable_uploads_do_not_block_the_event_loop(
     embedded_s3: EmbeddedS3, bucket: str, uploader: MinioUploader
 ) -> None:
-    async def scenario() -> tuple[list[Any], int]:
+    async def scenario() -> tuple[tuple[UploadResult, UploadResult], int]:
         ticks = 0
 
         async def ticker() -> None:
