@@ -183,18 +183,7 @@ class EmbeddedS3:
         return self.admin.access_key, self.admin.secret_key
 
     def _client(self, service: str, creds: Credentials) -> Any:
-        return boto3.session.Session().client(
-            service,  # type: ignore[call-overload]
-            endpoint_url=self.endpoint_url,
-            region_name=self.region,
-            aws_access_key_id=creds.access_key,
-            aws_secret_access_key=creds.secret_key,
-            config=Config(
-                signature_version="s3v4",
-                s3={"addressing_style": "path"},
-                retries={"max_attempts": 1},
-            ),
-        )
+        return plain_client(service, self.endpoint_url, self.region, creds)
 
     def _bootstrap(self) -> None:
         # Before authentication is on, any signature is accepted: create the admin with it.
@@ -219,6 +208,23 @@ class EmbeddedS3:
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             response.read()
+
+
+def plain_client(service: str, endpoint_url: str, region: str, creds: Credentials) -> Any:
+    """A boto3 client of ``service`` signed by ``creds`` (SigV4, path-style, one attempt: a
+    denial in a test must surface at once, not after retries)."""
+    return boto3.session.Session().client(
+        service,  # type: ignore[call-overload]
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id=creds.access_key,
+        aws_secret_access_key=creds.secret_key,
+        config=Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path"},
+            retries={"max_attempts": 1},
+        ),
+    )
 
 
 class _AuthenticatingMotoServer(ThreadedMotoServer):

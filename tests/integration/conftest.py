@@ -27,11 +27,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-import boto3
 import pytest
-from botocore.config import Config
 
-from devtools.embedded_s3 import Credentials, EmbeddedS3
+from devtools.embedded_s3 import Credentials, EmbeddedS3, plain_client
 from devtools.provision import ProvisionedStack, provision_embedded
 from infra.config import full_key
 from infra.render import render_stack
@@ -139,22 +137,8 @@ class Target:
     def _client(self, service: str, creds: Credentials) -> Any:
         cache_key = (service, creds.access_key, creds.secret_key)
         if cache_key not in self._clients:
-            self._clients[cache_key] = self._new_client(service, creds)
+            self._clients[cache_key] = plain_client(service, self.endpoint_url, self.region, creds)
         return self._clients[cache_key]
-
-    def _new_client(self, service: str, creds: Credentials) -> Any:
-        return boto3.session.Session().client(
-            service,  # type: ignore[call-overload]
-            endpoint_url=self.endpoint_url,
-            region_name=self.region,
-            aws_access_key_id=creds.access_key,
-            aws_secret_access_key=creds.secret_key,
-            config=Config(
-                signature_version="s3v4",
-                s3={"addressing_style": "path"},
-                retries={"max_attempts": 1},
-            ),
-        )
 
 
 def _service_account(render: Mapping[str, Any], key: str) -> str:
