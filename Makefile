@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv demo test lint typecheck unit render guard bench clean
+.PHONY: help venv demo test lint typecheck render guard bench constraints clean
 
 help:
 	@echo "make demo    - run the whole story on an embedded S3 endpoint"
@@ -12,13 +12,17 @@ help:
 	@echo "make render  - regenerate the committed stack renders (policies/rendered/)"
 	@echo "make guard   - check the committed renders against the guardrails (RENDER=file for one)"
 	@echo "make bench   - uploader vs raw boto3 benchmark"
+	@echo "make constraints - re-pin every dependency (constraints.txt) to the newest allowed"
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every package the tests and tools ran with, so a fresh clone installs the
+# same versions (the embedded endpoint and the policy pack lean on moto's and pulumi-policy's
+# internals). Refresh it deliberately: `make constraints`, run `make test`, commit both.
+$(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[infra,dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[infra,dev]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -44,6 +48,13 @@ guard: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.upload_vs_boto3
+
+constraints:
+	rm -rf .venv-refresh && $(PYTHON) -m venv .venv-refresh
+	.venv-refresh/bin/python -m pip install --quiet --upgrade pip
+	.venv-refresh/bin/python -m pip install --quiet -e '.[infra,dev]'
+	.venv-refresh/bin/python -m pip freeze --exclude-editable > constraints.txt
+	rm -rf .venv-refresh
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
