@@ -14,6 +14,14 @@ _INFRA_DIR = Path(__file__).resolve().parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _INFRA_DIR]
 sys.path.insert(0, str(_INFRA_DIR.parent))
 
-from infra.program import main  # noqa: E402 - importable only after the sys.path change above
+import pulumi  # noqa: E402
 
-main()
+from infra.config import StackConfigError  # noqa: E402 - importable only after the change above
+from infra.program import main  # noqa: E402
+
+try:
+    main()
+except StackConfigError as exc:
+    # The engine reports a RunError as its message alone, without a traceback: `pulumi preview`
+    # then fails with one line naming the key, the rule and the value.
+    raise pulumi.RunError(str(exc)) from None

@@ -118,9 +118,10 @@ def test_pulumi_main_imports_from_infra_and_validates_before_any_resource() -> N
         check=False,
     )
     assert result.returncode != 0
-    assert (
-        "voice-recordings:bucketz is not a known config key: did you mean "
-        "voice-recordings:bucket?" in result.stderr
+    # Raised as pulumi.RunError, which the engine prints as the message alone (no traceback).
+    assert result.stderr.strip().splitlines()[-1] == (
+        "pulumi.errors.RunError: voice-recordings:bucketz is not a known config key: did you "
+        "mean voice-recordings:bucket?"
     )
 
 
