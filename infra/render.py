@@ -281,19 +281,23 @@ def _run(stack: str, raw: dict[str, str]) -> ProgramRun:
     )
 
 
+def _ensure_open_event_loop() -> None:
+    """The mocks run on the thread's current event loop; an earlier ``asyncio.run()`` in the
+    same process (a service, a test) leaves none, or a closed one: then set a fresh one."""
+    try:
+        loop = asyncio.get_event_loop()
+    except RuntimeError:
+        loop = None
+    if loop is None or loop.is_closed():
+        asyncio.set_event_loop(asyncio.new_event_loop())
+
+
 def run_program(stack: str, overrides: Mapping[str, str] | None = None) -> ProgramRun:
     """Run the program for ``stack`` under mocks; the config is checked before anything runs."""
     raw = load_stack_config(stack, overrides)
     parse_stack_config(raw)  # fail with the config error before any resource is made
-    # The mocks run on the thread's current event loop; an earlier asyncio.run() in the same
-    # process (a service, a test) leaves none behind, so the render brings its own.
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
-        run = contextvars.Context().run(_run, stack, raw)
-    finally:
-        asyncio.set_event_loop(None)
-        loop.close()
+    _ensure_open_event_loop()
+    run = contextvars.Context().run(_run, stack, raw)
     text = json.dumps(run.document(), sort_keys=True)
     if any(value in text for value in run.generated_secrets):
         raise RuntimeError("a secret reached the render unmasked; refusing to print it")

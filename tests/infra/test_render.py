@@ -151,3 +151,16 @@ def test_the_runtime_package_never_imports_infra_or_pulumi() -> None:
                 names = [node.module or ""]
             for name in names:
                 assert name.split(".")[0] not in {"infra", "pulumi", "pulumi_minio"}, path
+
+
+def test_the_cli_prints_the_snapshot_and_nothing_on_stderr() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "infra.render", "--stack", "dev"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert result.stderr == ""
+    assert result.stdout == snapshot_path("dev").read_text(encoding="utf-8")
