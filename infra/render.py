@@ -20,13 +20,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextvars
+import gc
 import json
 import secrets
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import pulumi
 import yaml
@@ -281,23 +282,50 @@ def _run(stack: str, raw: dict[str, str]) -> ProgramRun:
     )
 
 
-def _ensure_open_event_loop() -> None:
-    """The mocks run on the thread's current event loop; an earlier ``asyncio.run()`` in the
-    same process (a service, a test) leaves none, or a closed one: then set a fresh one."""
+_T = TypeVar("_T")
+
+
+def _open_event_loops() -> set[int]:
+    return {
+        id(obj)
+        for obj in gc.get_objects()
+        if isinstance(obj, asyncio.AbstractEventLoop) and not obj.is_closed()
+    }
+
+
+def _on_a_loop_of_its_own(work: Callable[[], _T]) -> _T:
+    """Run ``work`` on a fresh event loop, then leave nothing open behind, like ``asyncio.run``.
+
+    The mocks run on the thread's current loop and register resources from that loop's worker
+    threads, where pulumi gives each thread a loop of its own that nobody closes. So: join the
+    workers, close their loops and ours now, while their sockets are open (collected later, a loop
+    can outlive its sockets and print a stray traceback; each also holds three descriptors).
+    A caller's earlier ``asyncio.run()`` (a service, a test) does not matter either way.
+    """
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    before = _open_event_loops() | {id(loop)}
     try:
-        loop = asyncio.get_event_loop()
-    except RuntimeError:
-        loop = None
-    if loop is None or loop.is_closed():
-        asyncio.set_event_loop(asyncio.new_event_loop())
+        return work()
+    finally:
+        workers = [
+            obj
+            for obj in gc.get_objects()
+            if isinstance(obj, asyncio.AbstractEventLoop) and id(obj) not in before
+        ]
+        loop.run_until_complete(loop.shutdown_default_executor())
+        for worker in workers:
+            if not worker.is_closed() and not worker.is_running():
+                worker.close()
+        asyncio.set_event_loop(None)
+        loop.close()
 
 
 def run_program(stack: str, overrides: Mapping[str, str] | None = None) -> ProgramRun:
     """Run the program for ``stack`` under mocks; the config is checked before anything runs."""
     raw = load_stack_config(stack, overrides)
     parse_stack_config(raw)  # fail with the config error before any resource is made
-    _ensure_open_event_loop()
-    run = contextvars.Context().run(_run, stack, raw)
+    run = _on_a_loop_of_its_own(lambda: contextvars.Context().run(_run, stack, raw))
     text = json.dumps(run.document(), sort_keys=True)
     if any(value in text for value in run.generated_secrets):
         raise RuntimeError("a secret reached the render unmasked; refusing to print it")
