@@ -6,33 +6,13 @@ fixture: it runs in a child process per test (moto's state is per process).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def run(script: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(script)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+from tests.support import run_python
 
 
 def test_requests_must_be_signed_by_a_known_key_and_stop_frees_the_port() -> None:
-    out = run(
+    out = run_python(
         """
         import socket
         from botocore.exceptions import ClientError
@@ -63,7 +43,7 @@ def test_requests_must_be_signed_by_a_known_key_and_stop_frees_the_port() -> Non
 
 
 def test_only_one_endpoint_per_process() -> None:
-    out = run(
+    out = run_python(
         """
         from devtools.embedded_s3 import EmbeddedS3
         with EmbeddedS3():
@@ -78,7 +58,7 @@ def test_only_one_endpoint_per_process() -> None:
 
 @pytest.mark.parametrize("tamper", ["signature", "expired"])
 def test_presigned_urls_are_verified(tamper: str) -> None:
-    out = run(
+    out = run_python(
         f"""
         import time, requests
         from devtools.embedded_s3 import EmbeddedS3

@@ -16,8 +16,6 @@ import json
 import logging
 import os
 import socket
-import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from devtools.embedded_s3 import Credentials, EmbeddedS3
+from tests.support import GeneratedStream, run_python
 from voice_recordings.diagnostics import FIX_CREDENTIALS, FIX_UNREACHABLE
 from voice_recordings.errors import StorageError
 from voice_recordings.keys import KINDS, recording_key
@@ -73,32 +72,13 @@ def stored(embedded_s3: EmbeddedS3, bucket: str, key: str) -> dict[str, Any]:
     }
 
 
-class Stream(io.RawIOBase):
-    """A non-seekable stream generated on the fly (a pipe, a socket)."""
-
-    def __init__(self, size: int) -> None:
-        self.remaining = size
-        self.sha = hashlib.sha256()
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        n = min(len(buffer), self.remaining)
-        chunk = bytes([self.remaining % 251]) * n
-        buffer[:n] = chunk
-        self.sha.update(chunk)
-        self.remaining -= n
-        return n
-
-
 def test_server_down_spools_and_replay_restores_identical_objects(
     embedded_s3: EmbeddedS3, bucket: str, live: StorageSettings, down: StorageSettings
 ) -> None:
     offline, registry = make_uploader(down)
     small = b"\xffID3 short call" * 10
     seekable = os.urandom(12 * 1024 * 1024)  # multipart-sized
-    stream = Stream(10 * 1024 * 1024)
+    stream = GeneratedStream(10 * 1024 * 1024)
     results = [
         offline.upload_audio(small, "down-bytes", 5, "dom-1", "sec-1", when=WHEN),
         offline.upload_audio(io.BytesIO(seekable), "down-file", 5, when=WHEN),
@@ -332,18 +312,8 @@ with EmbeddedS3() as second:  # back, on a new port with new keys
 
 
 def test_stopped_server_then_a_new_one_on_a_new_port(tmp_path: Path) -> None:
-    root = Path(__file__).resolve().parents[2]
-    done = subprocess.run(
-        [sys.executable, "-c", RESTART_SCENARIO, str(tmp_path / "spool")],
-        cwd=root,
-        env={**os.environ, "PYTHONPATH": str(root)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    out = run_python(RESTART_SCENARIO, str(tmp_path / "spool"))
+    outcome = json.loads(out.strip().splitlines()[-1])
     assert outcome["spooled"] and not outcome["warm_spooled"] and outcome["new_port"]
     assert outcome["uploaded"] == [outcome["key"]] and outcome["same_bytes"]
     assert outcome["metadata"]["call-uuid"] == "outage"

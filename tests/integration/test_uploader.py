@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from devtools.embedded_s3 import Credentials, EmbeddedS3
+from tests.support import GeneratedStream
 from voice_recordings import (
     KINDS,
     TRANSCRIPT,
@@ -116,31 +117,11 @@ def test_transcript_text_is_stored_as_utf8(
     )
 
 
-class TrackingReader(io.RawIOBase):
-    """A 20 MB stream generated on the fly; remembers the largest single read."""
-
-    def __init__(self, size: int) -> None:
-        self.remaining, self.largest_read = size, 0
-        self.digest = hashlib.sha256()
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        n = min(len(buffer), self.remaining)
-        self.largest_read = max(self.largest_read, len(buffer))
-        chunk = bytes([self.remaining % 251]) * n
-        buffer[:n] = chunk
-        self.digest.update(chunk)
-        self.remaining -= n
-        return n
-
-
 def test_large_file_object_streams_multipart(
     embedded_s3: EmbeddedS3, bucket: str, uploader: MinioUploader
 ) -> None:
     size = 20 * 1024 * 1024
-    reader = TrackingReader(size)
+    reader = GeneratedStream(size)
     calls: list[str] = []
     uploader.client.meta.events.register(
         "before-call.s3.*", lambda model, **_: calls.append(model.name)
@@ -151,7 +132,7 @@ def test_large_file_object_streams_multipart(
     assert "PutObject" not in calls
     assert reader.largest_read <= MULTIPART_CHUNK  # never read whole into memory
     obj = stored(embedded_s3, bucket, result.key)
-    assert hashlib.sha256(obj["body"]).digest() == reader.digest.digest()
+    assert hashlib.sha256(obj["body"]).digest() == reader.sha.digest()
     assert obj["etag"].endswith('-3"')
     assert obj["tags"] == KINDS[VOICE].tag
     assert parse_object_metadata(obj["metadata"]).call_uuid == "big-call"

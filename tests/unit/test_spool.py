@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import json
 import os
 import stat
@@ -13,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import GeneratedStream
 from voice_recordings.errors import ConfigError
 from voice_recordings.keys import KINDS, TRANSCRIPT, VOICE, recording_key
 from voice_recordings.metadata import object_metadata
@@ -79,28 +79,8 @@ def test_a_missing_spool_directory_is_an_empty_spool(tmp_path: Path) -> None:
     assert Spool(tmp_path / "never-created").entries() == []
 
 
-class TrackingStream(io.RawIOBase):
-    """A large stream made on the fly; remembers the largest read asked of it."""
-
-    def __init__(self, size: int) -> None:
-        self.remaining, self.largest_read = size, 0
-        self.sha = hashlib.sha256()
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        self.largest_read = max(self.largest_read, len(buffer))
-        n = min(len(buffer), self.remaining)
-        chunk = bytes([self.remaining % 251]) * n
-        buffer[:n] = chunk
-        self.sha.update(chunk)
-        self.remaining -= n
-        return n
-
-
 def test_large_file_objects_are_spooled_in_chunks(tmp_path: Path) -> None:
-    stream = TrackingStream(24 * 1024 * 1024)
+    stream = GeneratedStream(24 * 1024 * 1024)
     entry = Spool(tmp_path).read(add(Spool(tmp_path), stream))
     assert entry.size == 24 * 1024 * 1024
     assert entry.sha256 == stream.sha.hexdigest()
