@@ -16,6 +16,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from voice_recordings import DEFAULT_BUCKET, DEFAULT_REGION, KINDS, TRANSCRIPT, VOICE, Kind
+from voice_recordings.settings import is_bucket_name
 
 NAMESPACE: Final = "voice-recordings"
 MAX_RETENTION_DAYS: Final = 36500  # 100 years: anything longer is a typo, not a retention period.
@@ -105,7 +106,7 @@ def _boolean(name: str, raw: str) -> bool:
 
 
 def _bucket(name: str, raw: str) -> str:
-    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", raw) or ".." in raw:
+    if not is_bucket_name(raw):
         raise StackConfigError(
             f"{name} must be an S3 bucket name (3 to 63 lowercase letters, digits, '.' or '-', "
             f"starting and ending with a letter or digit), got {raw!r}"

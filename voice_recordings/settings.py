@@ -117,8 +117,14 @@ def normalize_endpoint(raw: str, use_ssl: bool | None) -> tuple[str, bool | None
     return text, scheme_ssl
 
 
+def is_bucket_name(name: str) -> bool:
+    """True for an S3 bucket name: 3 to 63 lowercase letters, digits, '.' or '-', starting and
+    ending with a letter or digit, no '..' (the runtime settings and the stack config share it)."""
+    return bool(re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", name)) and ".." not in name
+
+
 def _validate_bucket(raw: str) -> str:
-    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", raw) or ".." in raw:
+    if not is_bucket_name(raw):
         raise ConfigError(
             f"{Env.BUCKET} must be 3 to 63 lowercase letters, digits, '.' or '-', starting and "
             f"ending with a letter or digit, got {raw!r}"
