@@ -16,6 +16,7 @@ import asyncio
 import base64
 import datetime as dt
 import hashlib
+import io
 import logging
 import threading
 import time
@@ -338,6 +339,11 @@ def _check_body(body: object) -> None:
         raise InvalidInputError(
             f"audio/transcript body must be bytes or a binary file object, got "
             f"{type(body).__name__}"
+        )
+    if isinstance(body, io.TextIOBase):
+        raise InvalidInputError(
+            f"audio/transcript body must be a binary file object, got a text stream "
+            f"({type(body).__name__}): open the file with 'rb', or pass a transcript as str"
         )
 
 

@@ -173,6 +173,8 @@ def test_invalid_input_never_reaches_the_server(
         uploader.upload_audio(b"x", "abc", -5)
     with pytest.raises(InvalidInputError, match="bytes or a binary file object"):
         uploader.upload_audio("not bytes", "abc", 5)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="open the file with 'rb'"):
+        uploader.upload_transcript(io.StringIO("texto"), "abc", 5)  # type: ignore[arg-type]
     assert embedded_s3.s3().list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
 
 
