@@ -194,27 +194,17 @@ def _check_health(settings: StorageSettings) -> CheckResult:
 def _check_access(settings: StorageSettings, uploader: MinioUploader) -> list[CheckResult]:
     """Credentials, then the bucket. A GET (not HEAD) so the error carries its code: a HEAD
     answer has no body, and a bad signature would look like Access Denied."""
+    accepted = CheckResult(
+        "credentials", "OK", f"{Env.ACCESS_KEY} {_masked(settings.access_key)} accepted"
+    )
     try:
         uploader.client.list_objects_v2(Bucket=settings.bucket, MaxKeys=1, Prefix=PROBE_KEY)
     except (ClientError, BotoCoreError, OSError) as exc:
         found = diagnose(exc)
-        if found.category == "credentials":
-            return [
-                CheckResult("credentials", "FAIL", str(found)),
-                CheckResult("bucket", "SKIP", "needs the checks above"),
-            ]
-        accepted = CheckResult(
-            "credentials", "OK", f"{Env.ACCESS_KEY} {_masked(settings.access_key)} accepted"
-        )
         if found.category in ("access_denied", "missing_bucket"):
             return [accepted, CheckResult("bucket", "FAIL", f"{settings.bucket}: {found}")]
         return [CheckResult("credentials", "FAIL", str(found)), *_skipped("bucket")]
-    return [
-        CheckResult(
-            "credentials", "OK", f"{Env.ACCESS_KEY} {_masked(settings.access_key)} accepted"
-        ),
-        CheckResult("bucket", "OK", f"{settings.bucket} reachable (s3:ListBucket)"),
-    ]
+    return [accepted, CheckResult("bucket", "OK", f"{settings.bucket} reachable (s3:ListBucket)")]
 
 
 def _check_permissions(settings: StorageSettings, uploader: MinioUploader) -> list[CheckResult]:

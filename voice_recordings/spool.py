@@ -33,7 +33,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final
-from urllib.parse import urlencode
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -41,6 +40,7 @@ from voice_recordings.diagnostics import Diagnosis, diagnose
 from voice_recordings.errors import ConfigError, VoiceRecordingsError
 from voice_recordings.keys import Kind, kind_spec, parse_key
 from voice_recordings.metadata import parse_object_metadata
+from voice_recordings.transfer import put_multipart, put_single, transfer_config
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -360,35 +360,13 @@ def store_entry(client: S3Client, bucket: str, entry: SpoolEntry, entry_dir: Pat
     if, after the upload, the server's size, checksum or metadata differ."""
     if _matches(_head(client, bucket, entry.key), entry, strict=True):
         return True
-    tagging = urlencode(entry.tags)
+    spec = kind_spec(entry.kind)  # entry.json's content type and tag were checked against it
     with open(entry_dir / BODY_FILE, "rb") as body:
         if entry.size <= MAX_SINGLE_PUT:
             # One PUT carrying the sha256: the server refuses it unless the bytes match.
-            client.put_object(
-                Bucket=bucket,
-                Key=entry.key,
-                Body=body,
-                ContentType=entry.content_type,
-                Metadata=entry.metadata,
-                Tagging=tagging,
-                ChecksumAlgorithm="SHA256",
-                ChecksumSHA256=entry.checksum_b64,
-            )
+            put_single(client, bucket, entry.key, body, spec, entry.metadata, entry.checksum_b64)
         else:
-            from voice_recordings.uploader import transfer_config
-
-            client.upload_fileobj(
-                body,
-                bucket,
-                entry.key,
-                ExtraArgs={
-                    "ContentType": entry.content_type,
-                    "Metadata": entry.metadata,
-                    "Tagging": tagging,
-                    "ChecksumAlgorithm": "SHA256",
-                },
-                Config=transfer_config(),
-            )
+            put_multipart(client, bucket, entry.key, body, spec, entry.metadata, transfer_config())
     head = _head(client, bucket, entry.key)
     if not _matches(head, entry, strict=False):
         raise VerificationError(

@@ -13,18 +13,14 @@ replay`` uploads it later.
 from __future__ import annotations
 
 import asyncio
-import base64
 import datetime as dt
-import hashlib
 import io
 import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import IO, TYPE_CHECKING, Any, Final
-from urllib.parse import urlencode
+from typing import IO, TYPE_CHECKING, Any
 
-from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 from voice_recordings.diagnostics import diagnose
@@ -34,6 +30,12 @@ from voice_recordings.metadata import object_metadata
 from voice_recordings.metrics import UploadMetrics, UploadStatus, upload_metrics
 from voice_recordings.settings import StorageSettings
 from voice_recordings.spool import ReplayReport, Spool, SpoolWriter, replay_spool
+from voice_recordings.transfer import (
+    put_multipart,
+    put_single,
+    sha256_b64,
+    transfer_config,
+)
 from voice_recordings.urls import presign_endpoint, presigned_get_url, public_url
 
 if TYPE_CHECKING:
@@ -45,10 +47,6 @@ log = logging.getLogger("voice_recordings")
 
 Body = bytes | bytearray | memoryview | IO[bytes]
 Progress = Callable[[int], None]
-
-# Above this a file object goes multipart; parts this size bound the memory an upload holds.
-MULTIPART_CHUNK = 8 * 1024 * 1024
-CHECKSUM_ALGORITHM: Final = "SHA256"
 
 
 class UploadResult(str):
@@ -83,17 +81,6 @@ class UploadResult(str):
     def url(self) -> str:
         """The URL as a plain ``str``."""
         return str.__str__(self)
-
-
-def transfer_config() -> TransferConfig:
-    """Multipart settings: 8 MiB parts, few in flight, so memory stays bounded for any size."""
-    config = TransferConfig(
-        multipart_threshold=MULTIPART_CHUNK,
-        multipart_chunksize=MULTIPART_CHUNK,
-        max_concurrency=3,
-    )
-    config.max_in_memory_upload_chunks = 3
-    return config
 
 
 class MinioUploader:
@@ -290,38 +277,20 @@ class MinioUploader:
     ) -> tuple[int, str | None]:
         """Send one object; return (bytes sent, version id). Raises StorageError with the fix."""
         spec = kind_spec(kind)
-        tagging = urlencode(spec.tag)
+        bucket = self.settings.bucket
         try:
             if isinstance(body, bytes | bytearray | memoryview):
                 data = bytes(body)
-                response = self.client.put_object(
-                    Bucket=self.settings.bucket,
-                    Key=key,
-                    Body=data,
-                    ContentType=spec.content_type,
-                    Metadata=metadata,
-                    Tagging=tagging,
-                    # The algorithm too, so the server keeps the checksum (replay compares it).
-                    ChecksumAlgorithm=CHECKSUM_ALGORITHM,
-                    ChecksumSHA256=base64.b64encode(hashlib.sha256(data).digest()).decode(),
+                version_id = put_single(
+                    self.client, bucket, key, data, spec, metadata, sha256_b64(data)
                 )
                 if progress:
                     progress(len(data))
-                return len(data), response.get("VersionId")
+                return len(data), version_id
             _check_body(body)
             counter = _Counter(progress)
-            self.client.upload_fileobj(
-                body,
-                self.settings.bucket,
-                key,
-                ExtraArgs={
-                    "ContentType": spec.content_type,
-                    "Metadata": metadata,
-                    "Tagging": tagging,
-                    "ChecksumAlgorithm": CHECKSUM_ALGORITHM,
-                },
-                Callback=counter,
-                Config=self._transfer_config,
+            put_multipart(
+                self.client, bucket, key, body, spec, metadata, self._transfer_config, counter
             )
             return counter.total, None
         except (ClientError, BotoCoreError) as exc:

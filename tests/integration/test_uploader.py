@@ -27,7 +27,7 @@ from voice_recordings import (
     parse_object_metadata,
     recording_key,
 )
-from voice_recordings.uploader import MULTIPART_CHUNK
+from voice_recordings.transfer import MULTIPART_CHUNK
 
 pytestmark = pytest.mark.integration
 WHEN = dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC)

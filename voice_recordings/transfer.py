@@ -1,0 +1,93 @@
+"""The two ways an object is sent, in one place: the uploader and the spool's replay share them.
+
+Every object carries its kind's content type and tag, its metadata and a SHA-256 checksum the
+server verifies. A single PUT carries the full-object checksum; a multipart upload (for file
+objects above :data:`MULTIPART_CHUNK`) checksums each part, with bounded memory.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable
+from typing import IO, TYPE_CHECKING, Any, Final
+from urllib.parse import urlencode
+
+from boto3.s3.transfer import TransferConfig
+
+from voice_recordings.keys import KindSpec
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+# Above this a file object goes multipart; parts this size bound the memory an upload holds.
+MULTIPART_CHUNK: Final = 8 * 1024 * 1024
+CHECKSUM_ALGORITHM: Final = "SHA256"
+
+
+def transfer_config() -> TransferConfig:
+    """Multipart settings: 8 MiB parts, few in flight, so memory stays bounded for any size."""
+    config = TransferConfig(
+        multipart_threshold=MULTIPART_CHUNK,
+        multipart_chunksize=MULTIPART_CHUNK,
+        max_concurrency=3,
+    )
+    config.max_in_memory_upload_chunks = 3
+    return config
+
+
+def sha256_b64(data: bytes) -> str:
+    """The SHA-256 of ``data`` as S3 writes it (base64 of the digest)."""
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def _object_args(spec: KindSpec, metadata: dict[str, str]) -> dict[str, Any]:
+    return {
+        "ContentType": spec.content_type,
+        "Metadata": metadata,
+        "Tagging": urlencode(spec.tag),
+        # The algorithm too, so the server keeps the checksum (replay compares it).
+        "ChecksumAlgorithm": CHECKSUM_ALGORITHM,
+    }
+
+
+def put_single(
+    client: S3Client,
+    bucket: str,
+    key: str,
+    body: bytes | IO[bytes],
+    spec: KindSpec,
+    metadata: dict[str, str],
+    checksum_b64: str,
+) -> str | None:
+    """One PUT carrying the full-object SHA-256 (the server refuses bytes that do not match);
+    returns the version id."""
+    response = client.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=body,
+        ChecksumSHA256=checksum_b64,
+        **_object_args(spec, metadata),
+    )
+    return response.get("VersionId")
+
+
+def put_multipart(
+    client: S3Client,
+    bucket: str,
+    key: str,
+    body: Any,
+    spec: KindSpec,
+    metadata: dict[str, str],
+    config: TransferConfig,
+    callback: Callable[[int], None] | None = None,
+) -> None:
+    """Stream ``body`` (a file object) through boto3's transfer manager, each part checksummed."""
+    client.upload_fileobj(
+        body,
+        bucket,
+        key,
+        ExtraArgs=_object_args(spec, metadata),
+        Callback=callback,
+        Config=config,
+    )
