@@ -520,9 +520,14 @@ KNOWN_INPUTS: Final[Mapping[str, Mapping[str, InputSpec]]] = {
         "minioSsl": ANY_VALUE,
         "minioApiVersion": ANY_VALUE,
         "minioCacertFile": ANY_VALUE,
-        # Credentials: secrets-masked checks them.
+        "minioCertFile": ANY_VALUE,
+        "minioKeyFile": ANY_VALUE,
+        # Credentials: secrets-masked checks them. (The provider's Check fills unset ones from
+        # MINIO_* variables; minioSessionToken defaults to "".) The deprecated minioAccessKey and
+        # minioSecretKey stay unknown: the runtime's MINIO_ACCESS_KEY must never deploy.
         "minioUser": ANY_VALUE,
         "minioPassword": ANY_VALUE,
+        "minioSessionToken": ANY_VALUE,
         # Skipping certificate checks hands the admin password to whoever answers.
         "minioInsecure": (False, "false"),
     },

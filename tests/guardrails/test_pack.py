@@ -197,5 +197,28 @@ def test_pack_knows_what_only_the_engine_registers(
     assert analyze(analyzer, rules.STACK, "voice-recordings-prod", {}) == []
     assert analyze(analyzer, rules.RANDOM_PROVIDER, "default_4_16_0", {"version": "4.16.0"}) == []
     secret = {**SECRET_SIG, "value": "admin"}
-    provider = {"minioServer": "s:9000", "minioUser": secret, "minioPassword": secret}
+    # What the provider's Check fills in (its defaults) is known too.
+    provider = {
+        "minioServer": "s:9000",
+        "minioUser": secret,
+        "minioPassword": secret,
+        "minioRegion": "us-east-1",
+        "minioApiVersion": "v4",
+        "minioSessionToken": "",
+        "minioInsecure": "false",
+    }
     assert analyze(analyzer, rules.PROVIDER, "minio-admin", provider | {"version": "0.17.1"}) == []
+
+
+def test_pack_knows_the_defaults_the_providers_check_fills_in(
+    analyzer: analyzer_pb2_grpc.AnalyzerStub,
+) -> None:
+    # terraform-provider-minio v1.20.1: force_destroy, disable_user, update_secret default false.
+    secret = {**SECRET_SIG, "value": "generated"}
+    user = {"name": "u", "secret": secret, "forceDestroy": False, "disableUser": False}
+    assert analyze(analyzer, rules.IAM_USER, "uploader-user", user | {"updateSecret": False}) == []
+    account = {"targetUser": "u", "disableUser": False, "updateSecret": False}
+    assert analyze(analyzer, rules.SERVICE_ACCOUNT, "voice-ai-realtime", account) == []
+    # ... but a value other than the default is not known.
+    found = analyze(analyzer, rules.IAM_USER, "uploader-user", user | {"updateSecret": True})
+    assert [d.policyName for d in found] == ["known-resources-only"]
