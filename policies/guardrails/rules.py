@@ -391,6 +391,8 @@ def read_policy_document(raw: Any, bucket_policy: bool = False) -> dict[str, Any
     list, ``Principal`` is a list of principals. Raises :class:`PolicyDocumentError` for a
     document the server would read differently from a reviewer, or refuse.
     """
+    if raw == SECRET_MARKER:
+        raise PolicyDocumentError("the document is a secret, so no reviewer or rule can read it.")
     if isinstance(raw, str):
         try:
             raw = json.loads(raw, object_pairs_hook=_Members)
