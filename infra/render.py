@@ -33,7 +33,7 @@ import pulumi
 import yaml
 from google.protobuf import json_format  # type: ignore[import-untyped]
 from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.proto import alias_pb2, resource_pb2
 from pulumi.runtime.settings import get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
@@ -253,7 +253,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
 
-def _alias(alias: resource_pb2.Alias) -> dict[str, Any]:
+def _alias(alias: alias_pb2.Alias) -> dict[str, Any]:
     """One alias as the engine gets it: a full URN, or a spec (name, type, parent ...)."""
     if alias.urn:
         return {"urn": alias.urn}
