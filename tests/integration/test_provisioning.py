@@ -24,6 +24,7 @@ from devtools.provision import (
     HANDLERS,
     IAM_POLICY,
     IAM_USER,
+    LIFECYCLE,
     RANDOM_PASSWORD,
     SERVICE_ACCOUNT,
     ApplyError,
@@ -397,6 +398,16 @@ def test_plan_puts_every_resource_after_what_it_depends_on(data: st.DataObject) 
     for resource in resources:
         for dependency in resource["depends_on"]:
             assert ordered.index(dependency) < ordered.index(resource["name"])
+
+
+def test_what_the_provider_refuses_fails_before_anything_is_made(
+    endpoint: EmbeddedS3, dev_render: dict[str, Any]
+) -> None:
+    render = copy.deepcopy(dev_render)
+    of_type(render, LIFECYCLE)[0]["inputs"]["rules"][0]["status"] = "Enabled"
+    with pytest.raises(ProvisionError, match=r"would refuse the render: .*status is computed-only"):
+        provision_embedded(endpoint, render)
+    assert endpoint.s3().list_buckets()["Buckets"] == []
 
 
 def test_plan_refuses_a_cycle_and_an_unknown_dependency() -> None:
