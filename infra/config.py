@@ -55,6 +55,9 @@ class StackConfig:
     # Name of a KMS (MinIO KES) key: when set, the bucket encrypts every object with it (SSE-KMS).
     # Empty by default because MinIO refuses SSE-KMS without a KMS configured on the server.
     encryption_key_id: str = ""
+    # PEM file of the CA that signed the server's certificate (a private CA), on the machine that
+    # runs `pulumi up`: the provider adds it to the system roots. Empty: the system roots only.
+    ca_bundle: str = ""
 
     def __post_init__(self) -> None:
         if not self.public_url:
@@ -175,6 +178,16 @@ def _kms_key(name: str, raw: str) -> str:
     return text
 
 
+def _ca_bundle(name: str, raw: str) -> str:
+    text = raw.strip()
+    if text and (not text.startswith("/") or _has_space(text)):
+        raise StackConfigError(
+            f"{name} must be the absolute path of a PEM file (e.g. /etc/ssl/netplay-ca.pem) on "
+            f"the machine that runs pulumi, or empty for the system's CAs, got {raw!r}"
+        )
+    return text
+
+
 _Rule = Callable[[str, str], Any]
 
 # config key -> (StackConfig attribute, rule). The one list of accepted keys.
@@ -197,6 +210,7 @@ _FIELDS: Final[dict[str, tuple[str, _Rule]]] = {
     "readerServiceAccount": ("reader_service_account", _identity),
     "readerPolicy": ("reader_policy", _identity),
     "encryptionKeyId": ("encryption_key_id", _kms_key),
+    "caBundle": ("ca_bundle", _ca_bundle),
 }
 KNOWN_KEYS: Final = tuple(full_key(key) for key in _FIELDS)
 
@@ -242,6 +256,11 @@ def _check_consistency(config: StackConfig) -> None:
             raise StackConfigError(
                 f"{full_key(second)} must differ from {full_key(first)}, got {b!r} for both"
             )
+    if config.ca_bundle and not config.ssl:
+        raise StackConfigError(
+            f"{full_key('caBundle')} needs {full_key('ssl')} true (a CA only matters for TLS), "
+            f"got ssl false"
+        )
     missing = set(KINDS) - {VOICE, TRANSCRIPT}
     if missing:  # a new kind needs its own retention key before it can be deployed
         raise StackConfigError(f"no retention config key for kinds {sorted(missing)}")
