@@ -17,6 +17,7 @@ BUCKET_PLACEHOLDER: Final = "${bucket}"
 UPLOADER_POLICY: Final = "voice-ai-uploader"
 READER_POLICY: Final = "omniplay-reader"
 PUBLIC_RECORDINGS_POLICY: Final = "public-recordings-read"
+OBSERVER_POLICY: Final = "pulumi-observer"
 
 
 def policy_path(name: str) -> Path:
