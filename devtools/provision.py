@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from devtools.embedded_s3 import Credentials
+from infra.provider_contract import DELETE_MARKER
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
@@ -349,7 +350,8 @@ def lifecycle_rules(rules: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
     ``Filter.And`` (several, or tags with a prefix); ``filter`` (a prefix) -> ``Filter.Prefix``;
     ``noncurrentVersionExpirationDays`` -> ``NoncurrentVersionExpiration.NoncurrentDays``.
     """
-    known = {"id", "status", "expiration", "tags", "filter", "noncurrentVersionExpirationDays"}
+    # No "status": the provider refuses one (computed-only) and always writes Enabled.
+    known = {"id", "expiration", "tags", "filter", "noncurrentVersionExpirationDays"}
     translated = []
     for rule in rules:
         rule_id = str(rule.get("id", ""))
@@ -369,10 +371,13 @@ def lifecycle_rules(rules: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
             filter_ = {"Prefix": prefix}
         out: dict[str, Any] = {
             "ID": rule_id,
-            "Status": rule.get("status", "Enabled"),
+            "Status": "Enabled",
             "Filter": filter_,
         }
-        if rule.get("expiration"):
+        if rule.get("expiration") == DELETE_MARKER:
+            # The provider's "DeleteMarker": remove a delete marker no version is left behind.
+            out["Expiration"] = {"ExpiredObjectDeleteMarker": True}
+        elif rule.get("expiration"):
             out["Expiration"] = {"Days": _days(rule_id, "expiration", rule["expiration"])}
         if rule.get("noncurrentVersionExpirationDays"):
             out["NoncurrentVersionExpiration"] = {

@@ -70,6 +70,9 @@ class StackConfig:
     # The VOICE_AI_SERVICE_TOKEN already shared by a running integration (adoption); empty: the
     # stack generates one. A secret: kept out of repr, masked by to_json.
     service_token: str = field(default="", repr=False)
+    # PEM file of the CA that signed the server's certificate (a private CA), on the machine that
+    # runs `pulumi up`: the provider adds it to the system roots. Empty: the system roots only.
+    ca_bundle: str = ""
 
     def __post_init__(self) -> None:
         if not self.public_url:
@@ -222,6 +225,16 @@ def _service_url(name: str, raw: str) -> str:
     return text
 
 
+def _ca_bundle(name: str, raw: str) -> str:
+    text = raw.strip()
+    if text and (not text.startswith("/") or _has_space(text)):
+        raise StackConfigError(
+            f"{name} must be the absolute path of a PEM file (e.g. /etc/ssl/netplay-ca.pem) on "
+            f"the machine that runs pulumi, or empty for the system's CAs, got {raw!r}"
+        )
+    return text
+
+
 def _service_token(name: str, raw: str) -> str:
     # Never echo the value: this message reaches CI logs. It goes into dotenv lines, hence the
     # character set (no space, quote, '#' or '$' that a dotenv parser would interpret).
@@ -260,6 +273,7 @@ _FIELDS: Final[dict[str, tuple[str, _Rule]]] = {
     "encryptionKeyId": ("encryption_key_id", _kms_key),
     "omniplayApiUrl": ("omniplay_api_url", _service_url),
     SERVICE_TOKEN_KEY: ("service_token", _service_token),
+    "caBundle": ("ca_bundle", _ca_bundle),
 }
 KNOWN_KEYS: Final = tuple(full_key(key) for key in _FIELDS)
 
@@ -327,6 +341,11 @@ def _check_consistency(config: StackConfig) -> None:
                     raise StackConfigError(
                         f"{full_key(second)} must differ from {full_key(first)}, got {b!r} for both"
                     )
+    if config.ca_bundle and not config.ssl:
+        raise StackConfigError(
+            f"{full_key('caBundle')} needs {full_key('ssl')} true (a CA only matters for TLS), "
+            f"got ssl false"
+        )
     missing = set(KINDS) - {VOICE, TRANSCRIPT}
     if missing:  # a new kind needs its own retention key before it can be deployed
         raise StackConfigError(f"no retention config key for kinds {sorted(missing)}")

@@ -33,7 +33,7 @@ import pulumi
 import yaml
 from google.protobuf import json_format  # type: ignore[import-untyped]
 from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.proto import alias_pb2, resource_pb2
 from pulumi.runtime.settings import get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
@@ -158,17 +158,32 @@ class ResourceRecord:
     provider: str | None
     dependencies: list[str]
     inputs: dict[str, Any]
+    ignore_changes: list[str] = field(default_factory=list)
+    aliases: list[dict[str, Any]] = field(default_factory=list)
+    import_id: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        """The resource in the render's format."""
-        return {
+        """The resource in the render's format.
+
+        Beside the inputs, what the engine is told about ordering and lifetime: ``depends_on``
+        (logical names of every resource it waits for), ``ignore_changes``, and, only when set,
+        ``aliases`` and ``import``, so a reviewer sees them in the diff and guardrails check them.
+        """
+        document: dict[str, Any] = {
             "type": self.type,
             "name": self.name,
             "parent": self.parent,
             "protect": self.protect,
             "retain_on_delete": self.retain_on_delete,
+            "depends_on": self.dependencies,
+            "ignore_changes": self.ignore_changes,
             "inputs": self.inputs,
         }
+        if self.aliases:
+            document["aliases"] = self.aliases
+        if self.import_id:
+            document["import"] = self.import_id
+        return document
 
 
 @dataclass
@@ -269,8 +284,11 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                     protect=bool(request.protect),
                     retain_on_delete=bool(request.retainOnDelete),
                     provider=request.provider or None,
-                    dependencies=sorted(_urn_name(d) for d in request.dependencies),
+                    dependencies=sorted({_urn_name(d) for d in request.dependencies}),
                     inputs=_parse_policy(_mask(wire)),
+                    ignore_changes=sorted(request.ignoreChanges),
+                    aliases=[_alias(alias) for alias in request.aliases],
+                    import_id=request.importId,
                 )
             )
         return response
@@ -278,6 +296,16 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
 
 def _own(raw: Mapping[str, str]) -> dict[str, str]:
     return {key: value for key, value in raw.items() if key.startswith(f"{NAMESPACE}:")}
+
+
+def _alias(alias: alias_pb2.Alias) -> dict[str, Any]:
+    """One alias as the engine gets it: a full URN, or a spec (name, type, parent ...)."""
+    if alias.urn:
+        return {"urn": alias.urn}
+    spec: dict[str, Any] = json_format.MessageToDict(alias.spec)
+    if "parentUrn" in spec:
+        spec["parent"] = _urn_name(spec.pop("parentUrn"))
+    return spec
 
 
 def _stack_name() -> str:
@@ -289,7 +317,7 @@ async def _resolve(value: Any) -> tuple[Any, bool]:
     return await output.future(), bool(await output.is_secret())
 
 
-def _run(stack: str, values: StackValues) -> ProgramRun:
+def _run(stack: str, values: StackValues, program_main: Callable[[], object] | None) -> ProgramRun:
     """One mocked run of the program; call it in a fresh context (see :func:`run_program`)."""
     mocks = _Mocks()
     mocks.generated.update(values.stand_ins)
@@ -304,7 +332,10 @@ def _run(stack: str, values: StackValues) -> ProgramRun:
     secret_names: set[str] = set()
 
     async def program() -> None:
-        main(environ)
+        if program_main is None:
+            main(environ)
+        else:
+            program_main()
         root = get_root_resource()
         exported: dict[str, Any] = dict(getattr(root, "outputs", {}))
         for name, value in exported.items():
@@ -365,13 +396,23 @@ def _on_a_loop_of_its_own(work: Callable[[], _T]) -> _T:
         loop.close()
 
 
-def run_program(stack: str, overrides: Mapping[str, str] | None = None) -> ProgramRun:
-    """Run the program for ``stack`` under mocks; the config is checked before anything runs."""
+def run_program(
+    stack: str,
+    overrides: Mapping[str, str] | None = None,
+    program_main: Callable[[], object] | None = None,
+) -> ProgramRun:
+    """Run the program for ``stack`` under mocks; the config is checked before anything runs.
+
+    ``program_main`` replaces the program (tests pass a variant of it to see how options render);
+    by default :func:`infra.program.main` runs, with stand-in credentials.
+    """
     values = load_stack_values(stack, overrides)
     # Fail with the config error before any resource is made.
     refuse_admin_credentials_in_config(values.raw)
     parse_stack_config(_own(values.raw), values.secret_keys)
-    run = _on_a_loop_of_its_own(lambda: contextvars.Context().run(_run, stack, values))
+    run = _on_a_loop_of_its_own(
+        lambda: contextvars.Context().run(_run, stack, values, program_main)
+    )
     text = json.dumps(run.document(), sort_keys=True)
     if any(value in text for value in run.generated_secrets):
         raise RuntimeError("a secret reached the render unmasked; refusing to print it")

@@ -21,9 +21,15 @@ from infra.policies import (
     UPLOADER_POLICY,
     policy_json,
 )
+from infra.provider_contract import DELETE_MARKER, SERVICE_ACCOUNT_TYPE, ignored_changes
 from voice_recordings import KINDS
 
 COMPONENT_TYPE = "voice-recordings:index:RecordingStorage"
+# The bucket-wide rule that removes a delete marker once no version is left behind it. MinIO
+# matches a tag filter against the object's tags, and a delete marker has none: the per-kind rules
+# can never remove one (minio internal/bucket/lifecycle). It has no tag and no other action, so it
+# never expires an object: untagged objects are kept until someone tags or deletes them.
+DELETE_MARKER_RULE_ID = "expire-delete-markers"
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,10 @@ class RecordingStorage(pulumi.ComponentResource):
             minio_server=config.endpoint,
             minio_ssl=config.ssl,
             minio_region=config.region,
+            # Set explicitly, never left to the provider: it fills an unset argument from
+            # MINIO_INSECURE / MINIO_CACERT_FILE in the deploying shell (minio/provider.go).
+            minio_insecure=False,
+            minio_cacert_file=config.ca_bundle or None,
             # Both are secrets: the admin's name is half of the admin's credentials.
             minio_user=pulumi.Output.secret(args.admin_user),
             minio_password=pulumi.Output.secret(args.admin_password),
@@ -89,7 +99,9 @@ class RecordingStorage(pulumi.ComponentResource):
             versioning_configuration=minio.S3BucketVersioningVersioningConfigurationArgs(
                 status="Enabled"
             ),
-            opts=self._child(depends_on=[self.bucket]),
+            # Delete suspends versioning: a refactor (create new, delete old) or `pulumi
+            # destroy` must not. Renaming or reparenting it needs an alias (README).
+            opts=self._child(depends_on=[self.bucket], retain_on_delete=True),
         )
         if config.encryption_key_id:
             minio.S3BucketServerSideEncryption(
@@ -107,14 +119,15 @@ class RecordingStorage(pulumi.ComponentResource):
                 # selects every recording.
                 minio.IlmPolicyRuleArgs(
                     id=f"expire-{kind}",
-                    status="Enabled",
                     tags=spec.tag,
                     expiration=f"{config.retention_days(kind)}d",
                     noncurrent_version_expiration_days=config.noncurrent_version_expiration_days,
                 )
                 for kind, spec in sorted(KINDS.items())
-            ],
-            opts=self._child(depends_on=[self.bucket, versioning]),
+            ]
+            + [minio.IlmPolicyRuleArgs(id=DELETE_MARKER_RULE_ID, expiration=DELETE_MARKER)],
+            # Delete removes the bucket's whole lifecycle: retained, like versioning.
+            opts=self._child(depends_on=[self.bucket, versioning], retain_on_delete=True),
         )
         self.uploader = self._identity(
             "uploader",
@@ -161,6 +174,7 @@ class RecordingStorage(pulumi.ComponentResource):
         depends_on: list[pulumi.Resource] | None = None,
         protect: bool = False,
         retain_on_delete: bool = False,
+        ignore_changes: list[str] | None = None,
     ) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(
             parent=self,
@@ -168,6 +182,7 @@ class RecordingStorage(pulumi.ComponentResource):
             depends_on=depends_on,
             protect=protect,
             retain_on_delete=retain_on_delete,
+            ignore_changes=ignore_changes,
         )
 
     def _service_token(self, config: StackConfig) -> pulumi.Output[str]:
@@ -183,6 +198,14 @@ class RecordingStorage(pulumi.ComponentResource):
         )
         return pulumi.Output.secret(token.result)
 
+    def _identity_child(
+        self, *depends_on: pulumi.Resource, ignore_changes: list[str] | None = None
+    ) -> pulumi.ResourceOptions:
+        # Every identity waits for the bucket: the engine runs independent resources in
+        # parallel, and user/policy Create silently overwrite what exists, so a failed bucket
+        # create (it fails when the bucket exists) must stop before any identity is touched.
+        return self._child(depends_on=[self.bucket, *depends_on], ignore_changes=ignore_changes)
+
     def _identity(
         self, role: str, *, user: str, policy_name: str, policy_file: str, service_account: str
     ) -> Identity:
@@ -197,25 +220,29 @@ class RecordingStorage(pulumi.ComponentResource):
             f"{role}-user",
             name=user,
             secret=password.result,
-            opts=self._child(depends_on=[password]),
+            opts=self._identity_child(password),
         )
         iam_policy = minio.IamPolicy(
             f"{role}-policy",
             name=policy_name,
             policy=policy_json(policy_file, self.config.bucket),
-            opts=self._child(),
+            opts=self._identity_child(),
         )
         attachment = minio.IamUserPolicyAttachment(
             f"{role}-policy-attachment",
             user_name=iam_user.name,
             policy_name=iam_policy.name,
-            opts=self._child(depends_on=[iam_user, iam_policy]),
+            opts=self._identity_child(iam_user, iam_policy),
         )
         # pulumi_minio 0.17.1's IamServiceAccount has no description argument, so the
         # specification's description (e.g. "voice-ai-realtime") is the logical name.
         account = minio.IamServiceAccount(
             service_account,
             target_user=iam_user.name,
-            opts=self._child(depends_on=[iam_user, attachment]),
+            # Read reports the parent's policy as the account's and never returns the secret:
+            # without this every `pulumi up` would plan an update (infra/provider_contract.py).
+            opts=self._identity_child(
+                iam_user, attachment, ignore_changes=ignored_changes(SERVICE_ACCOUNT_TYPE)
+            ),
         )
         return Identity(iam_user, iam_policy, attachment, account)
