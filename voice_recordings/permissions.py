@@ -39,18 +39,10 @@ def objects_arn(bucket: str) -> str:
     return f"arn:aws:s3:::{bucket}/*"
 
 
-# The read-only observer that `pulumi preview --refresh` (CI's preview and drift jobs) runs as.
-# Exactly the calls the provider's Read functions make at terraform-provider-minio v1.20.1 (what
-# pulumi_minio 0.17.1 bridges), each with the action MinIO checks for it:
-#   S3Bucket (minioReadBucket: BucketExists = HEAD bucket)   -> s3:ListBucket
-#   S3BucketVersioning (GetBucketVersioning)                 -> s3:GetBucketVersioning
-#   IlmPolicy (GetBucketLifecycle)                           -> s3:GetLifecycleConfiguration
-#   S3BucketPolicy (GetBucketPolicy)                         -> s3:GetBucketPolicy
-#   S3BucketServerSideEncryption (GetBucketEncryption)       -> s3:GetEncryptionConfiguration
-#   IamUser, IamUserPolicyAttachment (madmin GetUserInfo)    -> admin:GetUser
-#   IamPolicy (madmin InfoCannedPolicy)                      -> admin:GetPolicy
-#   IamServiceAccount (madmin InfoServiceAccount; MinIO
-#   checks this action for an account of another user)      -> admin:ListServiceAccounts
+# The read-only observer that `pulumi preview --refresh` (CI's preview and drift jobs) runs as:
+# exactly the calls the provider's Read functions make for this stack's resource types
+# (terraform-provider-minio v1.20.1), as the actions MinIO checks. infra.policies.REFRESH_READS
+# lists them per resource type; a test holds this list equal to their union.
 # A missing read is not harmless: the bucket, lifecycle and encryption Reads treat any error as
 # "gone", so a refresh without them would plan to re-create what exists. Nothing here reads an
 # object (recordings are personal data) or returns a secret (InfoServiceAccount omits the key).
