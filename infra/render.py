@@ -453,7 +453,8 @@ def cli(argv: Sequence[str] | None = None) -> int:
         default=[],
         type=_parse_override,
         metavar="KEY=VALUE",
-        help="override a stack config value, like `pulumi up --config` (repeatable)",
+        help="override a stack config value, like `pulumi up --config` (repeatable); a secret "
+        "key (voice-recordings:voiceAiServiceToken) counts as set with --secret",
     )
     parser.add_argument("--output", type=Path, help="write here instead of standard output")
     args = parser.parse_args(argv)

@@ -120,3 +120,9 @@ def test_the_observer_may_read_exactly_what_refresh_reads() -> None:
     # Bucket configuration only: on the bucket itself, never on its objects.
     (s3_statement,) = [s for s in _statements(OBSERVER_POLICY) if "Resource" in s]
     assert s3_statement["Resource"] == ["arn:aws:s3:::my-bucket"]
+
+
+def test_the_readme_names_each_of_the_observers_actions() -> None:
+    readme = (POLICY_DIR.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("The observer (user `pulumi-observer`", 1)[1].split("\n\n", 1)[0]
+    assert [a for a in OBSERVER_ACTIONS if f"`{a}`" not in section] == []
