@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal, NamedTuple
+from typing import Any, Final, Literal, NamedTuple, TypeAlias
 
 from voice_recordings.keys import KIND_TAG_KEY, KINDS
 from voice_recordings.permissions import (
@@ -56,6 +56,12 @@ ATTACHMENT: Final = "minio:index/iamUserPolicyAttachment:IamUserPolicyAttachment
 SERVICE_ACCOUNT: Final = "minio:index/iamServiceAccount:IamServiceAccount"
 BUCKET_POLICY: Final = "minio:index/s3BucketPolicy:S3BucketPolicy"
 ENCRYPTION: Final = "minio:index/s3BucketServerSideEncryption:S3BucketServerSideEncryption"
+RANDOM_PASSWORD: Final = "random:index/randomPassword:RandomPassword"
+# The program's component (infra/component.py), and what only the engine registers: the stack
+# itself and the default provider of pulumi-random, which the pack sees inside `pulumi preview`.
+COMPONENT: Final = "voice-recordings:index:RecordingStorage"
+STACK: Final = "pulumi:pulumi:Stack"
+RANDOM_PROVIDER: Final = "pulumi:providers:random"
 
 # Resources whose "policy" input is an identity's IAM document (the bucket policy is separate).
 IDENTITY_POLICY_TYPES: Final = frozenset({IAM_POLICY, IAM_GROUP_POLICY, SERVICE_ACCOUNT})
@@ -227,23 +233,209 @@ def message(rule: str, finding: Finding, default: Resource | None = None) -> str
     return f"{where} breaks '{rule}': {finding.problem} Fix: {finding.fix}"
 
 
-# --- policy documents ----------------------------------------------------------------------------
+# --- policy documents, read the way MinIO reads them ----------------------------------------------
+#
+# MinIO decodes a policy document with Go's encoding/json (github.com/minio/pkg, policy package):
+# - a JSON key matches a field case-insensitively, with Go's folding, which also maps the
+#   non-ASCII "\u017f" (long s) to S, "\u212a" (Kelvin sign) to K and "\u0131"/"\u0130" to I;
+# - when two keys match one field, the last one wins;
+# - a key that matches no field is ignored (the documents' own UnmarshalJSON drops the decoder's
+#   DisallowUnknownFields);
+# - Action, NotAction, Resource and NotResource are a string or a list of strings; Principal is
+#   "*" or an object whose "AWS" member is a string or a list; Effect is exactly Allow or Deny.
+# So a reviewer reading `Statement` could miss a `statement` (or "\u017ftatement") beside it that
+# the server obeys. The rules read every document through :func:`read_policy_document`, which
+# gives each member its canonical name, and refuses what a reviewer could read differently from
+# the server: two keys for one field, a key the server ignores, a value of another shape.
+
+DOCUMENT_FIELDS: Final = ("Version", "ID", "Statement")
+STATEMENT_FIELDS: Final = (
+    "Sid",
+    "Effect",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+)
+# Only a bucket policy names principals; MinIO's bucket statements have no NotPrincipal.
+BUCKET_STATEMENT_FIELDS: Final = (*STATEMENT_FIELDS, "Principal")
+PRINCIPAL_FIELDS: Final = ("AWS",)
+EFFECTS: Final = ("Allow", "Deny")
+_SET_FIELDS: Final = ("Action", "NotAction", "Resource", "NotResource")
+# Non-ASCII runes that Go's key folding (ToUpper(ToLower(r))) turns into an ASCII letter.
+_GO_FOLD_TO_ASCII: Final = {"\u0130": "I", "\u0131": "I", "\u017f": "S", "\u212a": "K"}
+
+
+def go_fold(key: str) -> str:
+    """``key`` folded as Go's encoding/json folds field names: two keys match when folds equal."""
+    return "".join(
+        char.upper() if char.isascii() else _GO_FOLD_TO_ASCII.get(char, char) for char in key
+    )
+
+
+class PolicyDocumentError(ValueError):
+    """A policy document the server would read differently from a reviewer, or refuse."""
+
+
+class _Members:
+    """A JSON object's members in document order, duplicate keys kept (a dict would drop them)."""
+
+    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
+        self.pairs = pairs
+
+
+def _members(value: Any, where: str) -> list[tuple[str, Any]]:
+    if isinstance(value, _Members):
+        return list(value.pairs)
+    if isinstance(value, Mapping):
+        return [(str(key), item) for key, item in value.items()]
+    raise PolicyDocumentError(f"{where} must be a JSON object, not {_json_kind(value)}.")
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return "an object"
+
+
+def _canonical_members(value: Any, where: str, fields: Sequence[str]) -> dict[str, Any]:
+    """The object's members under their field names, as the server matches them."""
+    by_fold = {go_fold(field): field for field in fields}
+    found: dict[str, tuple[str, Any]] = {}
+    for key, item in _members(value, where):
+        field = by_fold.get(go_fold(key))
+        if field is None:
+            raise PolicyDocumentError(
+                f"{where} has the key {key!r}, which MinIO ignores (it reads only "
+                f"{', '.join(fields)}, in any case)."
+            )
+        if field in found:
+            raise PolicyDocumentError(
+                f"{where} has both {found[field][0]!r} and {key!r}: MinIO reads each as "
+                f"{field!r} and keeps only the last, so a reviewer may read the wrong one."
+            )
+        found[field] = (key, item)
+    return {field: item for field, (_, item) in found.items()}
+
+
+def _no_folded_duplicates(value: Any, where: str) -> None:
+    """Refuse an object (at any depth) with two keys equal under case folding."""
+    if isinstance(value, _Members | Mapping):
+        seen: dict[str, str] = {}
+        for key, item in _members(value, where):
+            if go_fold(key) in seen:
+                raise PolicyDocumentError(
+                    f"{where} has both {seen[go_fold(key)]!r} and {key!r}, the same key to MinIO."
+                )
+            seen[go_fold(key)] = key
+            _no_folded_duplicates(item, f"{where}.{key}")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _no_folded_duplicates(item, f"{where}[{index}]")
+
+
+def _string_set(value: Any, where: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+        return list(value)
+    raise PolicyDocumentError(f"{where} must be a string or a list of strings.")
+
+
+def _principal(value: Any, where: str) -> list[str]:
+    if value == "*":
+        return ["*"]
+    if isinstance(value, str):
+        raise PolicyDocumentError(f'{where} must be "*" or {{"AWS": [...]}}.')
+    aws = _canonical_members(value, where, PRINCIPAL_FIELDS).get("AWS")
+    return _string_set(aws, f"{where}.AWS")
+
+
+def _statement(raw: Any, where: str, bucket_policy: bool) -> dict[str, Any]:
+    fields = BUCKET_STATEMENT_FIELDS if bucket_policy else STATEMENT_FIELDS
+    members = _canonical_members(raw, where, fields)
+    effect = members.get("Effect")
+    if effect not in EFFECTS:
+        raise PolicyDocumentError(f'{where}.Effect must be exactly "Allow" or "Deny".')
+    if not isinstance(members.get("Sid", ""), str):
+        raise PolicyDocumentError(f"{where}.Sid must be a string.")
+    canonical: dict[str, Any] = {"Effect": effect}
+    if "Sid" in members:
+        canonical["Sid"] = members["Sid"]
+    for field in _SET_FIELDS:
+        if field in members:
+            canonical[field] = _string_set(members[field], f"{where}.{field}")
+    if "Principal" in members:
+        canonical["Principal"] = _principal(members["Principal"], f"{where}.Principal")
+    if "Condition" in members:
+        # A condition only narrows a statement; the rules read grants as if it always held. It
+        # must still be one unambiguous object of objects.
+        condition = members["Condition"]
+        _no_folded_duplicates(condition, f"{where}.Condition")
+        canonical["Condition"] = {
+            operator: dict(_members(block, f"{where}.Condition.{operator}"))
+            for operator, block in _members(condition, f"{where}.Condition")
+        }
+    return canonical
+
+
+def read_policy_document(raw: Any, bucket_policy: bool = False) -> dict[str, Any]:
+    """A policy document (JSON text or parsed) in canonical form, as MinIO reads it.
+
+    Keys get their field names (``Statement``, ``Effect``, ``Action`` ...), every string set is a
+    list, ``Principal`` is a list of principals. Raises :class:`PolicyDocumentError` for a
+    document the server would read differently from a reviewer, or refuse.
+    """
+    if raw == SECRET_MARKER:
+        raise PolicyDocumentError("the document is a secret, so no reviewer or rule can read it.")
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw, object_pairs_hook=_Members)
+        except json.JSONDecodeError as exc:
+            raise PolicyDocumentError(f"the document is not valid JSON: {exc}.") from None
+    members = _canonical_members(raw, "the document", DOCUMENT_FIELDS)
+    for field in ("Version", "ID"):
+        if not isinstance(members.get(field, ""), str):
+            raise PolicyDocumentError(f"the document's {field} must be a string.")
+    found = members.get("Statement")
+    if found is None:
+        found = []
+    if not isinstance(found, list | tuple):
+        raise PolicyDocumentError(
+            f"the document's Statement must be a list of statements, not {_json_kind(found)}."
+        )
+    canonical: dict[str, Any] = {f: members[f] for f in ("Version", "ID") if f in members}
+    canonical["Statement"] = [
+        _statement(item, f"Statement[{index}]", bucket_policy) for index, item in enumerate(found)
+    ]
+    return canonical
 
 
 def policy_document(resource: Resource) -> dict[str, Any] | None:
-    """The ``policy`` input as a dict, whether it arrives as a JSON string (preview) or parsed."""
+    """The ``policy`` input in canonical form (None when absent); PolicyDocumentError if unread."""
     raw = resource.known("policy")
     if raw is None or raw == "":
         return None
-    if isinstance(raw, str):
-        try:
-            parsed = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{resource.label}: policy is not valid JSON: {exc}") from None
-        raw = parsed
-    if not isinstance(raw, Mapping):
-        raise ValueError(f"{resource.label}: policy must be a JSON object")
-    return dict(raw)
+    return read_policy_document(raw, bucket_policy=resource.type == BUCKET_POLICY)
+
+
+def _readable_document(resource: Resource) -> dict[str, Any] | None:
+    """The canonical document, or None when unreadable (``policy-document-unambiguous`` says so)."""
+    try:
+        return policy_document(resource)
+    except PolicyDocumentError:
+        return None
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -254,38 +446,29 @@ def _as_list(value: Any) -> list[Any]:
 
 @dataclass(frozen=True)
 class Statement:
-    """One normalized statement: lists everywhere, so checks need no special cases."""
+    """One canonical statement: lists everywhere, so checks need no special cases."""
 
     effect: str
     actions: list[str]
     resources: list[str]
     principals: list[str] | None  # None: no Principal element (identity policy)
-    negated: list[str]  # NotAction / NotResource / NotPrincipal, present ones
+    negated: list[str]  # NotAction / NotResource, present ones
 
 
 def statements(document: Mapping[str, Any] | None) -> list[Statement]:
-    """The statements of a policy document, normalized."""
+    """The statements of a canonical document (:func:`read_policy_document`)."""
     if document is None:
         return []
-    found = []
-    for raw in _as_list(document.get("Statement")):
-        if not isinstance(raw, Mapping):
-            continue
-        principal = raw.get("Principal")
-        principals: list[str] | None = None
-        if principal is not None:
-            values = principal.values() if isinstance(principal, Mapping) else [principal]
-            principals = [str(p) for value in values for p in _as_list(value)]
-        found.append(
-            Statement(
-                effect=str(raw.get("Effect", "")),
-                actions=[str(a) for a in _as_list(raw.get("Action"))],
-                resources=[str(r) for r in _as_list(raw.get("Resource"))],
-                principals=principals,
-                negated=[k for k in ("NotAction", "NotResource", "NotPrincipal") if k in raw],
-            )
+    return [
+        Statement(
+            effect=raw["Effect"],
+            actions=list(raw.get("Action", [])),
+            resources=list(raw.get("Resource", [])),
+            principals=raw.get("Principal"),
+            negated=[key for key in ("NotAction", "NotResource") if key in raw],
         )
-    return found
+        for raw in document["Statement"]
+    ]
 
 
 def _allows(document: Mapping[str, Any] | None) -> list[Statement]:
@@ -315,6 +498,163 @@ def _is_observers(resource: Resource, ctx: StackContext) -> bool:
     if resource.type == SERVICE_ACCOUNT:
         return ctx.observer_user is not None and resource.known("targetUser") == ctx.observer_user
     return ctx.observer_policy is not None and resource.known("name") == ctx.observer_policy
+
+
+# --- the closed world: what the rules know ------------------------------------------------------
+#
+# A type or an input the rules do not know is a violation until a rule knows it: a group policy
+# attachment, a replication target, a notification or a KMS key grants or exposes something no
+# rule checks. Per type, the inputs the guardrails know, each one of:
+#   ANY_VALUE            a rule reads it, or no value of it can widen access or lose recordings;
+#   a tuple of values    only these (the provider's default, which its Check may fill in);
+#   a mapping            an object (or a list of objects) whose members are known the same way.
+# To let the program use something new: write the rule that checks it, then list it here.
+
+ANY_VALUE: Final = None
+InputSpec: TypeAlias = "tuple[object, ...] | Mapping[str, InputSpec] | None"
+
+# The engine adds the plugin's version to every provider's inputs.
+_ENGINE_PROVIDER_INPUTS: Final[Mapping[str, InputSpec]] = {"version": ANY_VALUE}
+_RANDOM_PASSWORD_INPUTS: Final = (
+    "length",
+    "special",
+    "upper",
+    "lower",
+    "numeric",
+    "minLower",
+    "minUpper",
+    "minNumeric",
+    "minSpecial",
+    "overrideSpecial",
+    "keepers",
+)
+
+KNOWN_INPUTS: Final[Mapping[str, Mapping[str, InputSpec]]] = {
+    STACK: {},
+    COMPONENT: {},
+    PROVIDER: {
+        **_ENGINE_PROVIDER_INPUTS,
+        "minioServer": ANY_VALUE,
+        "minioRegion": ANY_VALUE,
+        "minioSsl": ANY_VALUE,
+        "minioApiVersion": ANY_VALUE,
+        "minioCacertFile": ANY_VALUE,
+        "minioCertFile": ANY_VALUE,
+        "minioKeyFile": ANY_VALUE,
+        # Credentials: secrets-masked checks them. (The provider's Check fills unset ones from
+        # MINIO_* variables; minioSessionToken defaults to "".) The deprecated minioAccessKey and
+        # minioSecretKey stay unknown: the runtime's MINIO_ACCESS_KEY must never deploy.
+        "minioUser": ANY_VALUE,
+        "minioPassword": ANY_VALUE,
+        "minioSessionToken": ANY_VALUE,
+        # Skipping certificate checks hands the admin password to whoever answers.
+        "minioInsecure": (False, "false"),
+    },
+    RANDOM_PROVIDER: dict(_ENGINE_PROVIDER_INPUTS),
+    # The generated value's length and alphabet: they grant nothing.
+    RANDOM_PASSWORD: dict.fromkeys(_RANDOM_PASSWORD_INPUTS, ANY_VALUE),
+    BUCKET: {
+        "bucket": ANY_VALUE,
+        "acl": ANY_VALUE,  # bucket-acl-private
+        "forceDestroy": ANY_VALUE,  # bucket-protected
+        "objectLocking": (False,),
+    },
+    VERSIONING: {
+        "bucket": ANY_VALUE,
+        # excludedPrefixes / excludeFolders would leave recordings unversioned: not known.
+        "versioningConfiguration": {"status": ANY_VALUE},  # versioning-enabled
+    },
+    LIFECYCLE: {
+        "bucket": ANY_VALUE,
+        # A rule's filter (a prefix) would narrow an expiry the lifecycle rules read by tag only.
+        "rules": {
+            "id": ANY_VALUE,
+            "status": ANY_VALUE,
+            "tags": ANY_VALUE,
+            "expiration": ANY_VALUE,
+            "noncurrentVersionExpirationDays": ANY_VALUE,
+        },
+    },
+    IAM_POLICY: {"name": ANY_VALUE, "policy": ANY_VALUE},
+    IAM_USER: {
+        "name": ANY_VALUE,
+        "secret": ANY_VALUE,  # secrets-masked
+        "disableUser": ANY_VALUE,  # disabling only takes away
+        "forceDestroy": (False,),
+        "updateSecret": (False,),  # rotation is an explicit, reviewed --replace
+    },
+    ATTACHMENT: {"policyName": ANY_VALUE, "userName": ANY_VALUE},  # iam-attachment-scope
+    SERVICE_ACCOUNT: {
+        "targetUser": ANY_VALUE,  # service-account-of-stack-user
+        "policy": ANY_VALUE,  # the iam-* document rules
+        "disableUser": ANY_VALUE,
+        "updateSecret": (False,),
+    },
+    BUCKET_POLICY: {"bucket": ANY_VALUE, "policy": ANY_VALUE},  # no-anonymous-access
+    ENCRYPTION: {"bucket": ANY_VALUE, "encryptionType": ANY_VALUE, "kmsKeyId": ANY_VALUE},
+}
+
+
+def _unknown_inputs(value: Any, spec: InputSpec, path: str, label: str) -> Iterator[str]:
+    """Problems of one input against what the rules know of it (values are never echoed)."""
+    if spec is ANY_VALUE:
+        return
+    _require_known(value, label, path)
+    if isinstance(spec, tuple):
+        if value not in spec:
+            yield (
+                f"input {path!r} has a value the guardrails do not accept (only "
+                f"{', '.join(json.dumps(v) for v in spec)})."
+            )
+        return
+    items = list(value) if isinstance(value, list | tuple) else [value]
+    for index, item in enumerate(items):
+        where = f"{path}[{index}]" if isinstance(value, list | tuple) else path
+        if not isinstance(item, Mapping):
+            yield f"input {where!r} is not an object as the guardrails know it."
+            continue
+        for key in sorted(item):
+            if key not in spec:
+                yield f"input {where}.{key!r} is not one the guardrails know."
+            else:
+                yield from _unknown_inputs(item[key], spec[key], f"{where}.{key}", label)
+
+
+def check_known_resource(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
+    """Closed world: every type and input is one some rule knows (or one that cannot harm)."""
+    known = KNOWN_INPUTS.get(resource.type)
+    if known is None:
+        yield Finding(
+            f"the type {resource.type!r} is not one the guardrails know, so nothing checks what "
+            "it grants or exposes.",
+            "remove it, or first teach the guardrails: a rule for it in "
+            "policies/guardrails/rules.py and its inputs in KNOWN_INPUTS.",
+        )
+        return
+    problems = []
+    for key in sorted(resource.inputs):
+        if key not in known:
+            problems.append(f"input {key!r} is not one the guardrails know.")
+        else:
+            problems.extend(_unknown_inputs(resource.inputs[key], known[key], key, resource.label))
+    for problem in problems:
+        yield Finding(
+            problem,
+            "leave it unset, or first teach the guardrails: a rule that checks it and its "
+            "entry in KNOWN_INPUTS (policies/guardrails/rules.py).",
+        )
+
+
+def check_document_unambiguous(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
+    """A policy document reads the same to MinIO as to a reviewer (see read_policy_document)."""
+    try:
+        policy_document(resource)
+    except PolicyDocumentError as exc:
+        yield Finding(
+            f"its policy: {exc}",
+            "write each key once, in its documented case (Version, Statement, Sid, Effect, "
+            "Action, Resource, Principal, Condition), with the documented value shapes.",
+        )
 
 
 # --- resource checks -----------------------------------------------------------------------------
@@ -363,7 +703,7 @@ def _anonymous(principals: list[str] | None) -> bool:
 
 def check_no_anonymous_access(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
     """No anonymous access unless acknowledged; then anonymous s3:GetObject on recordings only."""
-    allows = _allows(policy_document(resource))
+    allows = _allows(_readable_document(resource))
     if not allows:
         return
     if not ctx.public_acknowledged:
@@ -403,7 +743,7 @@ def check_no_anonymous_access(resource: Resource, ctx: StackContext) -> Iterator
 def check_public_notice(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
     """Advisory: anonymous access is on (acknowledged), so every recording URL is playable."""
     if ctx.public_acknowledged and any(
-        _anonymous(s.principals) for s in _allows(policy_document(resource))
+        _anonymous(s.principals) for s in _allows(_readable_document(resource))
     ):
         yield Finding(
             "anyone who has a recording's URL can play it (acknowledged in the stack config).",
@@ -414,7 +754,7 @@ def check_public_notice(resource: Resource, ctx: StackContext) -> Iterator[Findi
 
 def check_no_wildcards(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
     """No wildcard action, no wildcard resource, no NotAction/NotResource in a grant."""
-    for statement in _allows(policy_document(resource)):
+    for statement in _allows(_readable_document(resource)):
         wild = [a for a in statement.actions if "*" in a or "?" in a]
         if wild:
             yield Finding(
@@ -440,7 +780,7 @@ def check_no_wildcards(resource: Resource, ctx: StackContext) -> Iterator[Findin
 
 def check_bucket_scope(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
     """Every resource a grant names is the recordings bucket or an object in it."""
-    for statement in _allows(policy_document(resource)):
+    for statement in _allows(_readable_document(resource)):
         outside = [r for r in statement.resources if not _in_bucket(r, ctx.bucket)]
         if outside:
             yield Finding(
@@ -452,7 +792,7 @@ def check_bucket_scope(resource: Resource, ctx: StackContext) -> Iterator[Findin
 def check_least_privilege(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
     """The uploader and the reader get their listed actions only: no delete, no administration."""
     role, allowed = _role(resource, ctx)
-    for statement in _allows(policy_document(resource)):
+    for statement in _allows(_readable_document(resource)):
         for action in statement.actions:
             if action in allowed or "*" in action:  # wildcards: reported by iam-no-wildcards
                 continue
@@ -526,6 +866,20 @@ def check_secrets_masked(resource: Resource, ctx: StackContext) -> Iterator[Find
 
 
 RESOURCE_RULES: Final[tuple[ResourceRule, ...]] = (
+    ResourceRule(
+        "known-resources-only",
+        "Every resource type and input is one a rule knows (closed world).",
+        MANDATORY,
+        None,
+        check_known_resource,
+    ),
+    ResourceRule(
+        "policy-document-unambiguous",
+        "Policy documents read the same to MinIO (Go's case-insensitive JSON) as to a reviewer.",
+        MANDATORY,
+        POLICY_DOCUMENT_TYPES,
+        check_document_unambiguous,
+    ),
     ResourceRule(
         "bucket-protected",
         "The recordings bucket is protected, retained on delete and never force-destroyed.",
@@ -624,7 +978,7 @@ def check_uploader_covers_runtime(
     for resource in mine:
         grants = {
             (action, arn)
-            for statement in _allows(policy_document(resource))
+            for statement in _allows(_readable_document(resource))
             for action in statement.actions
             for arn in statement.resources
         }
@@ -715,6 +1069,24 @@ def check_encryption(resources: Sequence[Resource], ctx: StackContext) -> Iterat
         )
 
 
+def check_service_account_targets(
+    resources: Sequence[Resource], ctx: StackContext
+) -> Iterator[Finding]:
+    """A service account belongs to one of the stack's own users (never root or a foreign user)."""
+    users = {r.known("name") for r in _of_type(resources, IAM_USER)}
+    for account in _of_type(resources, SERVICE_ACCOUNT):
+        target = account.known("targetUser")
+        if target not in users:
+            yield Finding(
+                f"its target user {target!r} is not one of the stack's users "
+                f"{sorted(str(u) for u in users)}: its keys would carry that user's power, "
+                "which no rule checks.",
+                "create service accounts only for the stack's own IamUsers "
+                "(target_user=<user>.name).",
+                account,
+            )
+
+
 STACK_RULES: Final[tuple[StackRule, ...]] = (
     StackRule(
         "uploader-covers-runtime",
@@ -733,6 +1105,12 @@ STACK_RULES: Final[tuple[StackRule, ...]] = (
         "The lifecycle expires recordings and transcripts.",
         MANDATORY,
         check_lifecycle_per_kind,
+    ),
+    StackRule(
+        "service-account-of-stack-user",
+        "Every service account belongs to one of the stack's own users.",
+        MANDATORY,
+        check_service_account_targets,
     ),
     StackRule(
         "retention-in-range",

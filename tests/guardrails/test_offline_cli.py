@@ -89,3 +89,39 @@ def test_an_observer_with_a_write_action_fails(tmp_path: Path) -> None:
         and "'s3:PutLifecycleConfiguration'" in line
         for line in result.stdout.splitlines()
     ), result.stdout
+
+
+def test_make_guard_reads_documents_as_minio_and_refuses_what_no_rule_knows(
+    tmp_path: Path,
+) -> None:
+    render = load_committed("prod")
+    # A lower-case statement granting delete (MinIO reads keys in any case) ...
+    uploader = next(r for r in render["resources"] if r["inputs"].get("name") == "voice-ai-policy")
+    uploader["inputs"]["policy"] = {
+        "version": "2012-10-17",
+        "statement": [
+            {
+                "effect": "Allow",
+                "action": "s3:DeleteObject",
+                "resource": "arn:aws:s3:::voice-recordings/*",
+            }
+        ],
+    }
+    # ... and a group that makes the uploader a consoleAdmin, which no rule knows.
+    render["resources"].append(
+        {
+            "type": "minio:index/iamGroupPolicyAttachment:IamGroupPolicyAttachment",
+            "name": "ops-admin",
+            "inputs": {"groupName": "ops", "policyName": "consoleAdmin"},
+        }
+    )
+    result = guard(write(tmp_path, render))
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert any(
+        "MANDATORY iam-least-privilege: IamPolicy 'uploader-policy'" in x and "s3:DeleteObject" in x
+        for x in lines
+    )
+    assert any(
+        "MANDATORY known-resources-only: IamGroupPolicyAttachment 'ops-admin'" in x for x in lines
+    )

@@ -166,3 +166,61 @@ def test_pack_levels_map_to_enforcement_levels() -> None:
     by_name = {p.name: p.enforcement_level for p in pack.policies(rules.StackContext)}
     assert by_name["bucket-protected"] == EnforcementLevel.MANDATORY
     assert by_name["encryption-configured"] == EnforcementLevel.ADVISORY
+
+
+def test_pack_reads_keys_in_any_case_as_minio_does(
+    analyzer: analyzer_pb2_grpc.AnalyzerStub,
+) -> None:
+    # "\u017ftatement" and lower-case keys: Go's encoding/json (MinIO) reads them as Statement.
+    document = {"\u017ftatement": [{"effect": "Allow", "action": "s3:*", "resource": "*"}]}
+    props = {"name": "voice-ai-policy", "policy": json.dumps(document)}
+    found = {d.policyName for d in analyze(analyzer, rules.IAM_POLICY, "uploader-policy", props)}
+    assert found == {"iam-no-wildcards", "iam-bucket-scope"}
+    twice = (
+        '{"Statement": [], "statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}'
+    )
+    props = {"name": "voice-ai-policy", "policy": twice}
+    found = {d.policyName for d in analyze(analyzer, rules.IAM_POLICY, "uploader-policy", props)}
+    assert "policy-document-unambiguous" in found
+
+
+def test_pack_refuses_a_type_no_rule_knows(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    token = "minio:index/iamGroupPolicyAttachment:IamGroupPolicyAttachment"
+    props = {"groupName": "ops", "policyName": "consoleAdmin"}
+    found = analyze(analyzer, token, "ops-admin", props)
+    assert [d.policyName for d in found] == ["known-resources-only"]
+    assert found[0].enforcementLevel == analyzer_pb2.MANDATORY
+
+
+def test_pack_knows_what_only_the_engine_registers(
+    analyzer: analyzer_pb2_grpc.AnalyzerStub,
+) -> None:
+    # The stack resource, the default random provider and a provider's engine-added version.
+    assert analyze(analyzer, rules.STACK, "voice-recordings-prod", {}) == []
+    assert analyze(analyzer, rules.RANDOM_PROVIDER, "default_4_16_0", {"version": "4.16.0"}) == []
+    secret = {**SECRET_SIG, "value": "admin"}
+    # What the provider's Check fills in (its defaults) is known too.
+    provider = {
+        "minioServer": "s:9000",
+        "minioUser": secret,
+        "minioPassword": secret,
+        "minioRegion": "us-east-1",
+        "minioApiVersion": "v4",
+        "minioSessionToken": "",
+        "minioInsecure": "false",
+    }
+    assert analyze(analyzer, rules.PROVIDER, "minio-admin", provider | {"version": "0.17.1"}) == []
+
+
+def test_pack_knows_the_defaults_the_providers_check_fills_in(
+    analyzer: analyzer_pb2_grpc.AnalyzerStub,
+) -> None:
+    # terraform-provider-minio v1.20.1: force_destroy, disable_user, update_secret default false.
+    secret = {**SECRET_SIG, "value": "generated"}
+    user = {"name": "u", "secret": secret, "forceDestroy": False, "disableUser": False}
+    assert analyze(analyzer, rules.IAM_USER, "uploader-user", user | {"updateSecret": False}) == []
+    account = {"targetUser": "u", "disableUser": False, "updateSecret": False}
+    assert analyze(analyzer, rules.SERVICE_ACCOUNT, "voice-ai-realtime", account) == []
+    # ... but a value other than the default is not known.
+    found = analyze(analyzer, rules.IAM_USER, "uploader-user", user | {"updateSecret": True})
+    assert [d.policyName for d in found] == ["known-resources-only"]

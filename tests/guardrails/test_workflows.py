@@ -1,41 +1,312 @@
-"""The GitHub Actions workflows: valid against GitHub's schema (offline), and doing their job."""
+"""The GitHub Actions workflows: valid against GitHub's schema (offline), and safe by construction.
+
+`workflow_problems` checks the rules the pipeline rests on (which secrets each job can read, where
+the admin and the state credentials may appear, pins, permissions, timeouts, triggers); the
+committed workflows must have none, and every edit in MUTATIONS (a pull request's careless or
+hostile change) must be caught.
+"""
 
 from __future__ import annotations
 
+import re
 import socket
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pytest
 import yaml
 from check_jsonschema import main as check_jsonschema  # type: ignore[import-untyped]
 from click.testing import CliRunner
 
+from infra.program import ADMIN_PASSWORD_ENV, ADMIN_USER_ENV
 from policies.guardrails.offline import RENDER_DIR
 
 REPO = RENDER_DIR.parents[1]
 WORKFLOWS = REPO / ".github" / "workflows"
-PULUMI_ACTION = "pulumi/actions@v6"
-PROVIDER_SECRETS = {"MINIO_USER", "MINIO_PASSWORD"}
+PULUMI_ACTION = "pulumi/actions"
+
+# Where each credential lives on GitHub (the README's "The pipeline" says how to store them).
+OBSERVER_SECRETS: Final = frozenset({"MINIO_OBSERVER_ACCESS_KEY", "MINIO_OBSERVER_SECRET_KEY"})
+ADMIN_SECRETS: Final = frozenset({"MINIO_ADMIN_USER", "MINIO_ADMIN_PASSWORD"})
+STATE_SECRETS: Final = frozenset(
+    {"PULUMI_ACCESS_TOKEN", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE"}
+)
+PRODUCTION: Final = "production"  # required reviewers; deployment branches: main
+STATE_ENVIRONMENT: Final = "pulumi-state"  # no reviewer; deployment branches: main
+# Triggers under which a workflow runs code that a pull request (or a fork) controls.
+PULL_REQUEST_TRIGGERS: Final = frozenset({"pull_request", "pull_request_target", "workflow_run"})
+FORBIDDEN_TRIGGERS: Final = frozenset({"pull_request_target", "workflow_run", "issue_comment"})
+MIN_PULUMI_CLI: Final = (3, 174, 0)  # the engine's import-then-update behaviour (README)
+MAX_TIMEOUT_MINUTES: Final = 60
+
+# Every job, and the secrets it may read. A new job must be added here, deliberately.
+EXPECTED_SECRETS: Final[Mapping[tuple[str, str], frozenset[str]]] = {
+    ("test.yml", "test"): frozenset(),
+    ("preview.yml", "guard"): frozenset(),
+    ("preview.yml", "preview"): OBSERVER_SECRETS,
+    ("drift.yml", "drift"): OBSERVER_SECRETS | STATE_SECRETS,
+    ("deploy.yml", "preview"): OBSERVER_SECRETS | STATE_SECRETS,
+    ("deploy.yml", "up"): ADMIN_SECRETS | STATE_SECRETS,
+}
+
+_SECRET_RE: Final = re.compile(r"secrets\.([A-Za-z0-9_]+)")
+# `secrets` not followed by `.NAME`: toJSON(secrets), secrets[...], `secrets: inherit`.
+_ALL_SECRETS_RE: Final = re.compile(r"\bsecrets\b(?!\.[A-Za-z0-9_])")
+_PINNED_RE: Final = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+_USES_LINE_RE: Final = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+)\s*(#.*)?$")
+_VERSION_COMMENT_RE: Final = re.compile(r"#\s*v\d+\.\d+\.\d+\b")
 
 
-def workflow(name: str) -> dict[str, Any]:
-    loaded: dict[Any, Any] = yaml.safe_load((WORKFLOWS / name).read_text())
+def parse(text: str) -> dict[str, Any]:
+    loaded: dict[Any, Any] = yaml.safe_load(text)
     # YAML 1.1 reads the key `on` as True.
-    loaded["on"] = loaded.pop(True, loaded.get("on"))
+    if True in loaded:
+        loaded["on"] = loaded.pop(True)
     return {str(key): value for key, value in loaded.items()}
 
 
-def steps(data: dict[str, Any]) -> list[dict[str, Any]]:
-    return [step for job in data["jobs"].values() for step in job.get("steps", [])]
+def committed() -> dict[str, str]:
+    return {path.name: path.read_text() for path in sorted(WORKFLOWS.glob("*.yml"))}
 
 
-def pulumi_steps(data: dict[str, Any]) -> list[dict[str, Any]]:
-    return [s["with"] for s in steps(data) if s.get("uses") == PULUMI_ACTION]
+def workflow(name: str) -> dict[str, Any]:
+    return parse((WORKFLOWS / name).read_text())
 
 
-def job_env(data: dict[str, Any]) -> set[str]:
-    return {key for job in data["jobs"].values() for key in job.get("env", {})}
+def triggers(data: Mapping[str, Any]) -> set[str]:
+    on = data["on"]
+    return {on} if isinstance(on, str) else set(on)
+
+
+def steps(job: Mapping[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = job.get("steps", [])
+    return found
+
+
+def action(step: Mapping[str, Any]) -> str:
+    return str(step.get("uses", "")).split("@", 1)[0]
+
+
+def pulumi_steps(data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [
+        s["with"] for job in data["jobs"].values() for s in steps(job) if action(s) == PULUMI_ACTION
+    ]
+
+
+def secrets_read(data: Mapping[str, Any], job: Mapping[str, Any]) -> set[str]:
+    """Every secret a job can read: its own text and the workflow-level env."""
+    text = yaml.safe_dump({"env": data.get("env", {}), "job": job})
+    return set(_SECRET_RE.findall(text))
+
+
+def constraints_pin(package: str) -> str:
+    for line in (REPO / "constraints.txt").read_text().splitlines():
+        name, _, version = line.partition("==")
+        if name.strip().lower().replace("_", "-") == package:
+            return version.strip()
+    raise AssertionError(f"{package} is not pinned in constraints.txt")
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
+def workflow_problems(texts: Mapping[str, str]) -> list[str]:
+    """Every way the workflows break the pipeline's rules (empty when they keep them all)."""
+    problems: list[str] = []
+    shas: dict[str, set[str]] = {}
+    cli = constraints_pin("pulumi")
+    jobs_seen: set[tuple[str, str]] = set()
+    for name, text in texts.items():
+        data = parse(text)
+        on = triggers(data)
+        runs_pr_code = bool(on & PULL_REQUEST_TRIGGERS)
+        problems += [
+            f"{name}: trigger {t!r} is not allowed" for t in sorted(on & FORBIDDEN_TRIGGERS)
+        ]
+        if data.get("permissions") != {"contents": "read"}:
+            problems.append(f"{name}: top-level permissions must be exactly contents: read")
+        if any(_SECRET_RE.search(str(value)) for value in (data.get("env") or {}).values()):
+            problems.append(f"{name}: a secret in the workflow-level env reaches every job")
+        for line in text.splitlines():
+            match = _USES_LINE_RE.match(line)
+            if not match:
+                continue
+            ref, comment = match[1], match[2] or ""
+            if not _PINNED_RE.match(ref):
+                problems.append(f"{name}: {ref} is not pinned to a full commit SHA")
+            elif not _VERSION_COMMENT_RE.search(comment):
+                problems.append(f"{name}: {ref} has no version comment (# vX.Y.Z)")
+            else:
+                shas.setdefault(ref.split("@")[0], set()).add(ref.split("@")[1])
+        for job_id, job in data["jobs"].items():
+            where = f"{name}: job {job_id}"
+            jobs_seen.add((name, job_id))
+            problems += _job_problems(where, data, job, runs_pr_code, cli)
+            if _ALL_SECRETS_RE.search(yaml.safe_dump(job)):
+                problems.append(f"{where} can read every secret (toJSON/inherit/index)")
+            expected = EXPECTED_SECRETS.get((name, job_id))
+            read = secrets_read(data, job)
+            if expected is None:
+                problems.append(f"{where} is new: list the secrets it may read in the test")
+            elif read != expected:
+                problems.append(f"{where} reads {sorted(read)}, expected {sorted(expected)}")
+    problems += [f"{a}: pinned to {len(s)} commits" for a, s in shas.items() if len(s) > 1]
+    problems += [f"{n}: job {j} is missing" for n, j in set(EXPECTED_SECRETS) - jobs_seen]
+    return problems
+
+
+def _job_problems(
+    where: str, data: Mapping[str, Any], job: Mapping[str, Any], runs_pr_code: bool, cli: str
+) -> Iterator[str]:
+    read = secrets_read(data, job)
+    environment = job.get("environment")
+    environment = environment.get("name") if isinstance(environment, dict) else environment
+    timeout = job.get("timeout-minutes")
+    if not isinstance(timeout, int) or not 0 < timeout <= MAX_TIMEOUT_MINUTES:
+        yield f"{where}: timeout-minutes must be set, 1..{MAX_TIMEOUT_MINUTES}"
+    if "permissions" in job:
+        yield f"{where}: job-level permissions (the top level's contents: read is enough)"
+    if runs_pr_code and read - OBSERVER_SECRETS:
+        yield f"{where} runs pull-request code with {sorted(read - OBSERVER_SECRETS)}"
+    if read & ADMIN_SECRETS and environment != PRODUCTION:
+        yield f"{where} reads the admin credentials outside the {PRODUCTION!r} environment"
+    if read & STATE_SECRETS and environment not in (PRODUCTION, STATE_ENVIRONMENT):
+        yield f"{where} reads the state's secrets outside {PRODUCTION!r}/{STATE_ENVIRONMENT!r}"
+    on_main_only = job.get("if") == "github.ref == 'refs/heads/main'"
+    if environment is not None and (runs_pr_code or not on_main_only):
+        yield f"{where}: an environment job runs on main only (if: github.ref == 'refs/heads/main')"
+    # What the provider reads: the admin's keys in production, the observer's everywhere else.
+    sources = (
+        {ADMIN_USER_ENV: "MINIO_ADMIN_USER", ADMIN_PASSWORD_ENV: "MINIO_ADMIN_PASSWORD"}
+        if environment == PRODUCTION
+        else {
+            ADMIN_USER_ENV: "MINIO_OBSERVER_ACCESS_KEY",
+            ADMIN_PASSWORD_ENV: "MINIO_OBSERVER_SECRET_KEY",
+        }
+    )
+    for variable, secret in sources.items():
+        value = (job.get("env") or {}).get(variable)
+        if value is not None and value != f"${{{{ secrets.{secret} }}}}":
+            yield f"{where}: {variable} must be ${{{{ secrets.{secret} }}}}"
+    for step in steps(job):
+        if (
+            action(step) == "actions/checkout"
+            and (step.get("with") or {}).get("persist-credentials") is not False
+        ):
+            yield f"{where}: checkout must set persist-credentials: false"
+        if action(step) == PULUMI_ACTION:
+            version = str((step.get("with") or {}).get("pulumi-version", ""))
+            if version != cli or _version(version) < MIN_PULUMI_CLI:
+                yield f"{where}: pulumi-version must be {cli} (constraints.txt's pulumi, >= 3.174)"
+
+
+def test_the_workflows_keep_every_rule() -> None:
+    assert workflow_problems(committed()) == []
+
+
+# (id, file, text in the committed workflow, its replacement): each must be caught.
+MUTATIONS: Final = [
+    (
+        "admin-password-in-preview",
+        "preview.yml",
+        "MINIO_PASSWORD: ${{ secrets.MINIO_OBSERVER_SECRET_KEY }}",
+        "MINIO_PASSWORD: ${{ secrets.MINIO_PASSWORD }}",
+    ),
+    (
+        "admin-secret-in-preview",
+        "preview.yml",
+        "MINIO_PASSWORD: ${{ secrets.MINIO_OBSERVER_SECRET_KEY }}",
+        "MINIO_PASSWORD: ${{ secrets.MINIO_ADMIN_PASSWORD }}",
+    ),
+    (
+        "passphrase-in-preview",
+        "preview.yml",
+        "      MINIO_USER: ${{ secrets.MINIO_OBSERVER_ACCESS_KEY }}",
+        "      PULUMI_CONFIG_PASSPHRASE: ${{ secrets.PULUMI_CONFIG_PASSPHRASE }}\n"
+        "      MINIO_USER: ${{ secrets.MINIO_OBSERVER_ACCESS_KEY }}",
+    ),
+    (
+        "backend-token-in-a-step",
+        "preview.yml",
+        "          upsert: true",
+        "          upsert: true\n          github-token: ${{ secrets.PULUMI_ACCESS_TOKEN }}",
+    ),
+    (
+        "every-secret-in-a-run-step",
+        "test.yml",
+        "        run: make test",
+        "        run: make test '${{ toJSON(secrets) }}'",
+    ),
+    (
+        "workflow-level-env",
+        "preview.yml",
+        "permissions:\n  contents: read\n",
+        "permissions:\n  contents: read\n\nenv:\n  X: ${{ secrets.MINIO_OBSERVER_ACCESS_KEY }}\n",
+    ),
+    ("pull-request-target", "preview.yml", "  pull_request:\n", "  pull_request_target:\n"),
+    (
+        "drift-on-pull-requests",
+        "drift.yml",
+        "  workflow_dispatch:\n",
+        "  workflow_dispatch:\n  pull_request:\n",
+    ),
+    (
+        "admin-keys-in-drift",
+        "drift.yml",
+        "MINIO_USER: ${{ secrets.MINIO_OBSERVER_ACCESS_KEY }}",
+        "MINIO_USER: ${{ secrets.MINIO_ADMIN_USER }}",
+    ),
+    ("deploy-without-review", "deploy.yml", "environment: production", "environment: staging"),
+    ("drift-outside-its-environment", "drift.yml", "    environment: pulumi-state\n", ""),
+    (
+        "deploy-from-any-branch",
+        "deploy.yml",
+        "    needs: preview\n    if: github.ref == 'refs/heads/main'\n",
+        "    needs: preview\n",
+    ),
+    (
+        "tag-instead-of-sha",
+        "test.yml",
+        "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1",
+        "actions/checkout@v7",
+    ),
+    (
+        "sha-without-version",
+        "drift.yml",
+        "@8e5e406f4007fca908480587cb9893c07090f58d # v7.0.0",
+        "@8e5e406f4007fca908480587cb9893c07090f58d",
+    ),
+    ("write-permissions", "deploy.yml", "  contents: read\n", "  contents: write\n"),
+    (
+        "job-permissions",
+        "preview.yml",
+        "    timeout-minutes: 20\n",
+        "    timeout-minutes: 20\n    permissions:\n      pull-requests: write\n",
+    ),
+    ("no-timeout", "test.yml", "    timeout-minutes: 20\n", ""),
+    ("persisted-token", "preview.yml", "persist-credentials: false", "persist-credentials: true"),
+    ("unpinned-cli", "deploy.yml", "          pulumi-version: 3.272.0\n", ""),
+    ("old-cli", "drift.yml", "pulumi-version: 3.272.0", "pulumi-version: 3.173.0"),
+    (
+        "new-job",
+        "test.yml",
+        "jobs:\n",
+        "jobs:\n  extra:\n    runs-on: ubuntu-latest\n    timeout-minutes: 5\n"
+        "    steps:\n      - run: 'true'\n",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new"), [m[1:] for m in MUTATIONS], ids=[m[0] for m in MUTATIONS]
+)
+def test_a_change_that_breaks_a_rule_is_caught(file: str, old: str, new: str) -> None:
+    texts = committed()
+    assert old in texts[file], f"the mutation no longer applies to {file}"
+    texts[file] = texts[file].replace(old, new)
+    assert workflow_problems(texts), "the change was not caught"
 
 
 @pytest.fixture
@@ -68,30 +339,30 @@ def test_schema_check_does_fail_a_broken_workflow(tmp_path: Path) -> None:
 
 def test_tests_run_on_push_and_pull_request() -> None:
     data = workflow("test.yml")
-    assert {"push", "pull_request"} <= set(data["on"])
-    assert "make test" in [s.get("run") for s in steps(data)]
+    assert {"push", "pull_request"} <= triggers(data)
+    assert "make test" in [s.get("run") for s in steps(data["jobs"]["test"])]
 
 
-def test_pull_requests_get_guard_and_a_preview_comment_with_the_pack() -> None:
+def test_pull_requests_get_guard_and_a_preview_on_a_throwaway_state() -> None:
     data = workflow("preview.yml")
-    assert set(data["on"]) == {"pull_request"}
-    assert "make guard" in [s.get("run") for s in steps(data)]
+    assert triggers(data) == {"pull_request"}
+    assert "make guard" in [s.get("run") for s in steps(data["jobs"]["guard"])]
     (preview,) = pulumi_steps(data)
-    assert preview["command"] == "preview" and preview["comment-on-pr"] is True
+    assert preview["command"] == "preview"
     assert preview["policyPacks"] == "policies/guardrails"
-    assert data["permissions"]["pull-requests"] == "write"
-    assert PROVIDER_SECRETS | {"PULUMI_ACCESS_TOKEN"} <= job_env(data)
-    assert "secrets.PULUMI_BACKEND_URL" in preview["cloud-url"]
+    # No production state from pull-request code: a local backend made in the job.
+    assert preview["cloud-url"].startswith("file://${{ runner.temp }}")
+    assert preview["upsert"] is True
 
 
-def test_main_deploys_behind_the_production_environment() -> None:
+def test_main_deploys_behind_the_production_environment_after_a_preview() -> None:
     data = workflow("deploy.yml")
     assert data["on"]["push"]["branches"] == ["main"]
-    (job,) = data["jobs"].values()
-    assert job["environment"] == "production"
-    (up,) = pulumi_steps(data)
+    up_job = data["jobs"]["up"]
+    assert up_job["environment"] == PRODUCTION and up_job["needs"] == "preview"
+    preview, up = pulumi_steps(data)
+    assert preview["command"] == "preview" and preview["refresh"] is True
     assert up["command"] == "up" and up["policyPacks"] == "policies/guardrails"
-    assert job_env(data) >= PROVIDER_SECRETS
 
 
 def test_drift_check_runs_on_a_schedule_and_fails_on_changes() -> None:
@@ -115,3 +386,11 @@ def test_no_credential_is_written_in_a_workflow() -> None:
         for job in workflow(path.name)["jobs"].values():
             for key, value in job.get("env", {}).items():
                 assert str(value).startswith("${{ secrets."), f"{path.name}: {key}"
+
+
+def test_readme_names_the_cli_version_and_every_secret() -> None:
+    readme = (REPO / "README.md").read_text()
+    assert f"Pulumi CLI {constraints_pin('pulumi')}" in readme
+    for secret in OBSERVER_SECRETS | ADMIN_SECRETS | STATE_SECRETS:
+        assert f"`{secret}`" in readme, secret
+    assert f"`{PRODUCTION}`" in readme and f"`{STATE_ENVIRONMENT}`" in readme
