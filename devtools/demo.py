@@ -6,7 +6,8 @@
 3. Upload a recording and its transcript through MinioUploader as the Voice AI service account,
    as the service does at the end of a call.
 4. Play the recording as OmniPlay's reader through a presigned URL with a plain HTTP client.
-5. Show least privilege at work: the uploader may not delete; nobody anonymous may read.
+5. Show least privilege at work: the uploader may not delete; nobody anonymous may read; CI's
+   read-only observer reads the bucket's configuration (what a refresh reads) and changes nothing.
 6. Print a short report. Exit status 0 only when every check holds; the endpoint is stopped.
 """
 
@@ -170,6 +171,21 @@ def main() -> int:
         anonymous = requests.get(voice_ai.public_url(recording.key), timeout=10)
         print(f"  anonymous GET of the public URL: HTTP {anonymous.status_code}")
         check("no anonymous reads (the bucket is private by default)", anonymous.status_code == 403)
+        observer = endpoint.s3(stack.credentials(config[full_key("observerServiceAccount")]))
+        versioning = observer.get_bucket_versioning(Bucket=stack.bucket).get("Status")
+        print(f"  CI's observer (pulumi preview --refresh) reads versioning: {versioning}")
+        check("the observer reads what a refresh reads", versioning == "Enabled")
+        suspend = error_code(
+            lambda: observer.put_bucket_versioning(
+                Bucket=stack.bucket, VersioningConfiguration={"Status": "Suspended"}
+            )
+        )
+        peek = error_code(lambda: observer.get_object(Bucket=stack.bucket, Key=recording.key))
+        print(f"  it tries to suspend versioning: {suspend or 'it worked'}; to read it: {peek}")
+        check(
+            "the observer changes nothing and reads no recording (AccessDenied)",
+            suspend == peek == "AccessDenied",
+        )
         voice_ai.close()
         omniplay.close()
     print("\nEmbedded endpoint stopped.")

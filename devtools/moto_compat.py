@@ -5,6 +5,12 @@ S3 and MinIO authorize HeadBucket with ``s3:ListBucket``. Without this correctio
 holding exactly ``s3:ListBucket`` (the uploader, for ``is_available``) is refused on the embedded
 endpoint while MinIO lets it through.
 
+moto has no entry for ``?encryption`` either, so it authorizes reading a bucket's encryption
+configuration as ``s3:ListBucket``, and setting or removing it as ``s3:CreateBucket`` /
+``s3:DeleteBucket``. S3 and MinIO use ``s3:GetEncryptionConfiguration`` and
+``s3:PutEncryptionConfiguration`` (also for the delete). Without this, the observer's
+``s3:GetEncryptionConfiguration`` would be untested: ``s3:ListBucket`` alone would pass.
+
 moto's action table is process-wide, like its state: :func:`apply` is idempotent and affects
 every embedded endpoint of the process; ``EmbeddedS3.start`` calls it.
 """
@@ -16,6 +22,9 @@ from typing import Final
 # (resource type, method, query marker) -> the IAM action S3 and MinIO authorize it with.
 CORRECTIONS: Final[dict[tuple[str, str, str], str]] = {
     ("BUCKET", "HEAD", "DEFAULT"): "ListBucket",
+    ("BUCKET", "GET", "encryption"): "GetEncryptionConfiguration",
+    ("BUCKET", "PUT", "encryption"): "PutEncryptionConfiguration",
+    ("BUCKET", "DELETE", "encryption"): "PutEncryptionConfiguration",
 }
 
 

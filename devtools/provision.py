@@ -28,7 +28,11 @@ How MinIO resources map onto S3+IAM calls (the admin's clients make every call):
   ``IlmPolicy`` -> put_bucket_lifecycle_configuration (:func:`lifecycle_rules` translates MinIO's
   ILM rules); ``S3BucketPolicy`` -> put_bucket_policy;
   ``S3BucketServerSideEncryption`` -> put_bucket_encryption.
-- ``IamPolicy`` -> create_policy; ``IamUser`` -> create_user (its secret, a locally generated
+- ``IamPolicy`` -> create_policy. A statement of MinIO admin actions (``admin:GetUser`` ...: the
+  observer's reads of identities) has no counterpart here, since moto serves no MinIO admin API;
+  it is kept aside in :attr:`ProvisionedStack.admin_grants` (policy name -> actions), named, never
+  dropped silently. A statement that mixes admin and S3 actions is refused, as MinIO does.
+  ``IamUser`` -> create_user (its secret, a locally generated
   password, becomes the user's login profile); ``IamUserPolicyAttachment`` -> attach_user_policy.
 - ``IamServiceAccount`` -> create_access_key for the target user: like a MinIO service account,
   an access key inherits exactly the user's policies.
@@ -90,6 +94,7 @@ APPLY_ORDER: Final[tuple[str, ...]] = (
     SERVICE_ACCOUNT,
 )
 SECRET: Final = "[secret]"  # how the render masks a secret value
+ADMIN_PREFIX: Final = "admin:"  # MinIO admin API actions (minio/pkg policy/admin-action.go)
 _DAYS_RE: Final = re.compile(r"([1-9][0-9]*)d")
 
 
@@ -128,6 +133,8 @@ class ProvisionedStack:
     policies: tuple[str, ...]
     public_bucket_policy: bool
     resource_counts: Mapping[str, int]  # by type token
+    # Policy name -> the MinIO admin actions it grants (not enforceable on the endpoint).
+    admin_grants: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def bucket(self) -> str:
@@ -161,6 +168,7 @@ class _State:
     keys: dict[str, Credentials] = field(default_factory=dict)
     key_users: dict[str, str] = field(default_factory=dict)
     public_bucket_policy: bool = False
+    admin_grants: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 Handler = Callable[[_State, str, Mapping[str, Any]], None]
@@ -265,9 +273,41 @@ def _bucket_policy(state: _State, name: str, inputs: Mapping[str, Any]) -> None:
     state.public_bucket_policy = True
 
 
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _split_admin_statements(
+    name: str, policy: Mapping[str, Any]
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The policy without its MinIO admin statements, and the admin actions they allow."""
+    kept: list[Any] = []
+    admin: list[str] = []
+    for statement in _as_list(policy.get("Statement", [])):
+        actions = [str(a) for a in _as_list(statement.get("Action", []))]
+        mine = [a for a in actions if a.startswith(ADMIN_PREFIX)]
+        if not mine:
+            kept.append(statement)
+            continue
+        if len(mine) != len(actions) or statement.get("Effect") != "Allow":
+            raise ProvisionError(
+                f"{IAM_POLICY} {name!r}: a statement mixes MinIO admin actions with others, or "
+                f"denies them; MinIO refuses mixed statements and the endpoint has no admin API"
+            )
+        admin.extend(mine)
+    if not kept:
+        raise ProvisionError(
+            f"{IAM_POLICY} {name!r}: only MinIO admin statements, which the endpoint cannot hold"
+        )
+    return {**policy, "Statement": kept}, tuple(admin)
+
+
 def _iam_policy(state: _State, name: str, inputs: Mapping[str, Any]) -> None:
     spec = _inputs(IAM_POLICY, name, inputs, {"name", "policy"})
-    policy = json.dumps(_plain(IAM_POLICY, name, "policy", spec["policy"]))
+    plain, admin = _split_admin_statements(name, _plain(IAM_POLICY, name, "policy", spec["policy"]))
+    if admin:
+        state.admin_grants[spec["name"]] = admin
+    policy = json.dumps(plain)
     existing = _local_policy_arn(state.iam, spec["name"])
     if existing is None:
         created = state.iam.create_policy(PolicyName=spec["name"], PolicyDocument=policy)
@@ -525,6 +565,7 @@ def provision(
         users=tuple(state.users),
         policies=tuple(state.policy_arns),
         public_bucket_policy=state.public_bucket_policy,
+        admin_grants=dict(state.admin_grants),
         resource_counts=dict(Counter(r["type"] for r in ordered)),
     )
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -19,6 +19,12 @@ from voice_recordings import DEFAULT_BUCKET, DEFAULT_REGION, KINDS, TRANSCRIPT, 
 from voice_recordings.settings import is_bucket_name
 
 NAMESPACE: Final = "voice-recordings"
+# Config keys whose value is a secret: the stack file must hold them encrypted
+# (`pulumi config set --secret`), and the render shows them as MASK.
+SERVICE_TOKEN_KEY: Final = "voiceAiServiceToken"
+SECRET_KEYS: Final = frozenset({SERVICE_TOKEN_KEY})
+MASK: Final = "[secret]"
+_LOOPBACK_HOSTS: Final = frozenset({"localhost", "127.0.0.1", "::1"})
 MAX_RETENTION_DAYS: Final = 36500  # 100 years: anything longer is a typo, not a retention period.
 
 
@@ -52,9 +58,18 @@ class StackConfig:
     reader_user: str = "omniplay-reader"
     reader_service_account: str = "omniplay-reader-access"
     reader_policy: str = "omniplay-reader-policy"
+    # The read-only identity CI's preview and drift jobs use (policies/pulumi-observer.json).
+    observer_user: str = "pulumi-observer"
+    observer_service_account: str = "pulumi-observer-access"
+    observer_policy: str = "pulumi-observer-policy"
     # Name of a KMS (MinIO KES) key: when set, the bucket encrypts every object with it (SSE-KMS).
     # Empty by default because MinIO refuses SSE-KMS without a KMS configured on the server.
     encryption_key_id: str = ""
+    # Base URL of OmniPlay's API (OMNIPLAY_API_URL), where the Voice AI posts its handoffs.
+    omniplay_api_url: str = ""
+    # The VOICE_AI_SERVICE_TOKEN already shared by a running integration (adoption); empty: the
+    # stack generates one. A secret: kept out of repr, masked by to_json.
+    service_token: str = field(default="", repr=False)
     # PEM file of the CA that signed the server's certificate (a private CA), on the machine that
     # runs `pulumi up`: the provider adds it to the system roots. Empty: the system roots only.
     ca_bundle: str = ""
@@ -79,7 +94,14 @@ class StackConfig:
 
     def to_json(self) -> dict[str, Any]:
         """The validated config as plain JSON, keyed by full key names (for the render)."""
-        return {full_key(key): getattr(self, attr) for key, (attr, _) in _FIELDS.items()}
+        values = {full_key(key): getattr(self, attr) for key, (attr, _) in _FIELDS.items()}
+        for key in SECRET_KEYS:
+            # Present (masked) only when set: the render shows that a value is adopted, not it.
+            if values[full_key(key)]:
+                values[full_key(key)] = MASK
+            else:
+                del values[full_key(key)]
+        return values
 
 
 # --- rules: each takes the full key name and the raw string, returns the typed value ----------
@@ -178,6 +200,31 @@ def _kms_key(name: str, raw: str) -> str:
     return text
 
 
+def _service_url(name: str, raw: str) -> str:
+    text = raw.strip().rstrip("/")
+    parts = urlsplit(text)
+    if (
+        _has_space(text)
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or parts.username
+        or parts.password
+    ):
+        raise StackConfigError(
+            f"{name} must be an http(s) URL without query or credentials "
+            f"(e.g. https://omniplay.netplay.net.br), got {raw!r}"
+        )
+    if parts.scheme != "https" and parts.hostname not in _LOOPBACK_HOSTS:
+        # The Voice AI sends VOICE_AI_SERVICE_TOKEN with every request to this URL.
+        raise StackConfigError(
+            f"{name} must be an https URL (the service token travels with every request; http "
+            f"is accepted for localhost only), got {raw!r}"
+        )
+    return text
+
+
 def _ca_bundle(name: str, raw: str) -> str:
     text = raw.strip()
     if text and (not text.startswith("/") or _has_space(text)):
@@ -186,6 +233,17 @@ def _ca_bundle(name: str, raw: str) -> str:
             f"the machine that runs pulumi, or empty for the system's CAs, got {raw!r}"
         )
     return text
+
+
+def _service_token(name: str, raw: str) -> str:
+    # Never echo the value: this message reaches CI logs. It goes into dotenv lines, hence the
+    # character set (no space, quote, '#' or '$' that a dotenv parser would interpret).
+    if not re.fullmatch(r"[A-Za-z0-9._~+/=-]{16,512}", raw):
+        raise StackConfigError(
+            f"{name} must be 16 to 512 letters, digits or ._~+/=- (the current "
+            f"VOICE_AI_SERVICE_TOKEN; value not shown, {len(raw)} characters given)"
+        )
+    return raw
 
 
 _Rule = Callable[[str, str], Any]
@@ -209,18 +267,35 @@ _FIELDS: Final[dict[str, tuple[str, _Rule]]] = {
     "readerUser": ("reader_user", _identity),
     "readerServiceAccount": ("reader_service_account", _identity),
     "readerPolicy": ("reader_policy", _identity),
+    "observerUser": ("observer_user", _identity),
+    "observerServiceAccount": ("observer_service_account", _identity),
+    "observerPolicy": ("observer_policy", _identity),
     "encryptionKeyId": ("encryption_key_id", _kms_key),
+    "omniplayApiUrl": ("omniplay_api_url", _service_url),
+    SERVICE_TOKEN_KEY: ("service_token", _service_token),
     "caBundle": ("ca_bundle", _ca_bundle),
 }
 KNOWN_KEYS: Final = tuple(full_key(key) for key in _FIELDS)
 
 
-def parse_stack_config(raw: Mapping[str, str]) -> StackConfig:
+def parse_stack_config(
+    raw: Mapping[str, str], secret_keys: Collection[str] | None = None
+) -> StackConfig:
     """Validate the raw config (full key -> string) into a :class:`StackConfig`.
 
     Keys outside the ``voice-recordings`` namespace (``minio:...``, ``pulumi:...``) are ignored;
-    unknown keys inside it are an error that suggests the closest known key.
+    unknown keys inside it are an error that suggests the closest known key. ``secret_keys``,
+    when the caller knows them, are the keys stored encrypted: a :data:`SECRET_KEYS` value
+    outside them sits in the stack file in plaintext and is refused.
     """
+    for short in sorted(SECRET_KEYS):
+        key = full_key(short)
+        if secret_keys is not None and key in raw and key not in secret_keys:
+            raise StackConfigError(
+                f"{key} is stored in plaintext in the stack file; remove it and store it "
+                f"encrypted: `pulumi config rm {key}` then `pulumi config set --secret {key}` "
+                f"(prompts for the value)"
+            )
     values: dict[str, Any] = {}
     for key in sorted(raw):
         namespace, _, short = key.partition(":")
@@ -238,6 +313,11 @@ def parse_stack_config(raw: Mapping[str, str]) -> StackConfig:
         raise StackConfigError(
             f"{full_key('endpoint')} is required: host[:port] of the MinIO server, got nothing"
         )
+    if "omniplay_api_url" not in values:
+        raise StackConfigError(
+            f"{full_key('omniplayApiUrl')} is required: OmniPlay's API base URL "
+            f"(OMNIPLAY_API_URL, e.g. https://omniplay.netplay.net.br), got nothing"
+        )
     config = StackConfig(**values)
     _check_consistency(config)
     return config
@@ -250,12 +330,17 @@ def _check_consistency(config: StackConfig) -> None:
             f"{full_key('publicRecordings')} is true (anyone with a recording's URL can play it), "
             f"got false"
         )
-    for first, second in (("uploaderUser", "readerUser"), ("uploaderPolicy", "readerPolicy")):
-        a, b = getattr(config, _FIELDS[first][0]), getattr(config, _FIELDS[second][0])
-        if config.omniplay_reader and a == b:
-            raise StackConfigError(
-                f"{full_key(second)} must differ from {full_key(first)}, got {b!r} for both"
-            )
+    # Each identity has a user and a policy of its own: a shared name would merge two identities.
+    roles = ["uploader", "observer"] + (["reader"] if config.omniplay_reader else [])
+    for kind in ("User", "Policy", "ServiceAccount"):
+        keys = [f"{role}{kind}" for role in roles]
+        for index, second in enumerate(keys):
+            for first in keys[:index]:
+                a, b = getattr(config, _FIELDS[first][0]), getattr(config, _FIELDS[second][0])
+                if a == b:
+                    raise StackConfigError(
+                        f"{full_key(second)} must differ from {full_key(first)}, got {b!r} for both"
+                    )
     if config.ca_bundle and not config.ssl:
         raise StackConfigError(
             f"{full_key('caBundle')} needs {full_key('ssl')} true (a CA only matters for TLS), "

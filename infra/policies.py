@@ -8,6 +8,7 @@ change the JSON's structure).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -17,6 +18,28 @@ BUCKET_PLACEHOLDER: Final = "${bucket}"
 UPLOADER_POLICY: Final = "voice-ai-uploader"
 READER_POLICY: Final = "omniplay-reader"
 PUBLIC_RECORDINGS_POLICY: Final = "public-recordings-read"
+OBSERVER_POLICY: Final = "pulumi-observer"
+
+# What `pulumi preview --refresh` reads, per resource type the program makes: the calls of the
+# provider's Read functions (terraform-provider-minio v1.20.1, minio/resource_minio_*.go), as the
+# actions MinIO authorizes them with. The observer's policy is exactly their union
+# (voice_recordings.permissions.OBSERVER_ACTIONS); a test holds every render variant to this map.
+REFRESH_READS: Final[Mapping[str, tuple[str, ...]]] = {
+    "pulumi:providers:minio": (),  # configuring builds clients only (new_client.go)
+    "minio:index/s3Bucket:S3Bucket": ("s3:ListBucket",),  # BucketExists: HEAD bucket
+    "minio:index/s3BucketVersioning:S3BucketVersioning": ("s3:GetBucketVersioning",),
+    "minio:index/ilmPolicy:IlmPolicy": ("s3:GetLifecycleConfiguration",),
+    "minio:index/s3BucketPolicy:S3BucketPolicy": ("s3:GetBucketPolicy",),
+    "minio:index/s3BucketServerSideEncryption:S3BucketServerSideEncryption": (
+        "s3:GetEncryptionConfiguration",
+    ),
+    "minio:index/iamPolicy:IamPolicy": ("admin:GetPolicy",),  # InfoCannedPolicy
+    "minio:index/iamUser:IamUser": ("admin:GetUser",),  # GetUserInfo
+    # GetUserInfo, for the user's policy names.
+    "minio:index/iamUserPolicyAttachment:IamUserPolicyAttachment": ("admin:GetUser",),
+    # InfoServiceAccount of another user's account.
+    "minio:index/iamServiceAccount:IamServiceAccount": ("admin:ListServiceAccounts",),
+}
 
 
 def policy_path(name: str) -> Path:

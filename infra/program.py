@@ -7,7 +7,7 @@ Pulumi mocks) both call :func:`main`, so the render is the program itself, not a
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Final
 
 import pulumi
@@ -19,10 +19,33 @@ from infra.storage import RecordingStorage, RecordingStorageArgs
 from voice_recordings import Env
 
 PROVIDER_NAMESPACE: Final = "minio"
-ADMIN_USER_KEY: Final = "minioUser"
-ADMIN_PASSWORD_KEY: Final = "minioPassword"
 ADMIN_USER_ENV: Final = "MINIO_USER"
 ADMIN_PASSWORD_ENV: Final = "MINIO_PASSWORD"
+# The provider's credential settings (terraform-provider-minio v1.20.1, provider.go) as stack
+# config keys. None may sit in the stack config: every job that can decrypt the config (a preview
+# holding the passphrase or the backend token) could read them. The provider gets them from the
+# environment of the one job that deploys.
+ADMIN_CONFIG_KEYS: Final = tuple(
+    f"{PROVIDER_NAMESPACE}:{key}"
+    for key in (
+        "minioUser",
+        "minioPassword",
+        "minioAccessKey",
+        "minioSecretKey",
+        "minioSessionToken",
+    )
+)
+
+# The integration's variables beyond MINIO_* (names from the specification).
+OMNIPLAY_API_URL_ENV: Final = "OMNIPLAY_API_URL"
+SERVICE_TOKEN_ENV: Final = "VOICE_AI_SERVICE_TOKEN"
+# OmniPlay's own MinIO client already has MINIO_* settings for its own buckets; the reader's keys
+# get names of their own so handing this block over cannot replace them.
+OMNIPLAY_MINIO_PREFIX: Final = "VOICE_RECORDINGS_"
+OMNIPLAY_MINIO_VARS: Final = tuple(
+    OMNIPLAY_MINIO_PREFIX + name
+    for name in (Env.ENDPOINT, Env.USE_SSL, Env.REGION, Env.BUCKET, Env.ACCESS_KEY, Env.SECRET_KEY)
+)
 # The provider's arguments the program sets on its explicit provider (wire names; a test checks
 # them against the render). The provider fills any other argument from its MINIO_* variable.
 PROVIDER_ARGS_SET: Final = frozenset(
@@ -46,23 +69,75 @@ def raw_stack_config() -> dict[str, str]:
     return {key: str(value) for key, value in merged.items() if key.startswith(prefix)}
 
 
-def admin_credentials() -> tuple[pulumi.Output[str], pulumi.Output[str]]:
-    """The provider's admin user and password: stack config (secret) first, then the environment."""
-    config = pulumi.Config(PROVIDER_NAMESPACE)
-    user = config.get_secret(ADMIN_USER_KEY)
-    password = config.get_secret(ADMIN_PASSWORD_KEY)
-    if user is None and os.environ.get(ADMIN_USER_ENV):
-        user = pulumi.Output.secret(os.environ[ADMIN_USER_ENV])
-    if password is None and os.environ.get(ADMIN_PASSWORD_ENV):
-        password = pulumi.Output.secret(os.environ[ADMIN_PASSWORD_ENV])
-    if user is None or password is None:
+def refuse_admin_credentials_in_config(keys: Iterable[str]) -> None:
+    """Fail, naming the safer way, when the stack config holds the provider's admin credentials."""
+    found = sorted(set(keys) & set(ADMIN_CONFIG_KEYS))
+    if found:
+        removes = " and ".join(f"`pulumi config rm {key}`" for key in found)
         raise StackConfigError(
-            f"MinIO admin credentials not configured: run `pulumi config set "
-            f"{PROVIDER_NAMESPACE}:{ADMIN_USER_KEY} <user>` and `pulumi config set --secret "
-            f"{PROVIDER_NAMESPACE}:{ADMIN_PASSWORD_KEY}`, or export {ADMIN_USER_ENV} and "
-            f"{ADMIN_PASSWORD_ENV}"
+            f"{', '.join(found)} must not be in the stack config: any job that can decrypt the "
+            f"config could read the MinIO admin credentials. Remove it ({removes}) and give them "
+            f"to the deploying job only, as {ADMIN_USER_ENV} and {ADMIN_PASSWORD_ENV} in its "
+            f"environment (in CI: secrets of the `production` environment)"
         )
-    return user, password
+
+
+def admin_credentials(
+    environ: Mapping[str, str] | None = None,
+) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+    """The provider's credentials, from MINIO_USER and MINIO_PASSWORD only (never stack config).
+
+    ``pulumi up`` needs the admin's; ``pulumi preview --refresh`` needs only the observer's.
+    """
+    merged = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    refuse_admin_credentials_in_config(merged)
+    env = os.environ if environ is None else environ
+    user, password = env.get(ADMIN_USER_ENV), env.get(ADMIN_PASSWORD_ENV)
+    if not user or not password:
+        raise StackConfigError(
+            f"MinIO credentials not configured: export {ADMIN_USER_ENV} and "
+            f"{ADMIN_PASSWORD_ENV} (the admin's to deploy; for a preview, the read-only "
+            f"observer's keys: `pulumi stack output observer_access_key --show-secrets`)"
+        )
+    return pulumi.Output.secret(user), pulumi.Output.secret(password)
+
+
+def _dotenv(lines: Mapping[str, str]) -> str:
+    return "".join(f"{name}={value}\n" for name, value in lines.items())
+
+
+def voice_ai_dotenv(config: StackConfig, access_key: str, secret_key: str, token: str) -> str:
+    """The Voice AI service's ``.env`` block: the specification's whole Voice AI section."""
+    return _dotenv(
+        {
+            Env.ENDPOINT: config.endpoint,
+            Env.ACCESS_KEY: access_key,
+            Env.SECRET_KEY: secret_key,
+            Env.BUCKET: config.bucket,
+            Env.USE_SSL: "true" if config.ssl else "false",
+            Env.REGION: config.region,
+            Env.PUBLIC_URL: config.public_url,
+            # Public URLs play only where the bucket allows anonymous reads of recordings.
+            Env.URL_MODE: "public" if config.anonymous_recordings else "presigned",
+            OMNIPLAY_API_URL_ENV: config.omniplay_api_url,
+            SERVICE_TOKEN_ENV: token,
+        }
+    )
+
+
+def omniplay_dotenv(config: StackConfig, token: str, reader: tuple[str, str] | None) -> str:
+    """OmniPlay's ``.env`` block: the shared token, and the reader's keys when it has a reader."""
+    lines = {SERVICE_TOKEN_ENV: token}
+    if reader is not None:
+        values = (
+            config.endpoint,
+            "true" if config.ssl else "false",
+            config.region,
+            config.bucket,
+            *reader,
+        )
+        lines.update(zip(OMNIPLAY_MINIO_VARS, values, strict=True))
+    return _dotenv(lines)
 
 
 def provider_args_set(config: StackConfig) -> frozenset[str]:
@@ -99,50 +174,58 @@ def refuse_stray_provider_environment(
         )
 
 
-def voice_ai_dotenv(config: StackConfig, access_key: str, secret_key: str) -> str:
-    """The Voice AI service's ``.env`` block, with the specification's MINIO_* names."""
-    lines = {
-        Env.ENDPOINT: config.endpoint,
-        Env.ACCESS_KEY: access_key,
-        Env.SECRET_KEY: secret_key,
-        Env.BUCKET: config.bucket,
-        Env.USE_SSL: "true" if config.ssl else "false",
-        Env.REGION: config.region,
-        Env.PUBLIC_URL: config.public_url,
-        # Public URLs play only where the bucket allows anonymous reads of recordings.
-        Env.URL_MODE: "public" if config.anonymous_recordings else "presigned",
-    }
-    return "".join(f"{name}={value}\n" for name, value in lines.items())
+def main(environ: Mapping[str, str] | None = None) -> RecordingStorage:
+    """Validate the config (before any resource), build the storage, export the stack outputs.
 
-
-def main() -> RecordingStorage:
-    """Validate the config (before any resource), build the storage, export the stack outputs."""
-    config = parse_stack_config(raw_stack_config())
+    ``environ`` stands in for ``os.environ`` as the source of the credentials (the offline render
+    passes fixed stand-ins).
+    """
+    raw = raw_stack_config()
+    config = parse_stack_config(raw, [key for key in raw if runtime_config.is_config_secret(key)])
+    # The real environment, even in the render: what the provider would read behind the program.
     refuse_stray_provider_environment(config)
-    admin_user, admin_password = admin_credentials()
+    admin_user, admin_password = admin_credentials(environ)
     storage = RecordingStorage(
         "recording-storage",
         RecordingStorageArgs(config=config, admin_user=admin_user, admin_password=admin_password),
     )
     uploader = storage.uploader.service_account
+    observer = storage.observer.service_account
+    token = storage.service_token
     pulumi.export("bucket", storage.bucket.bucket)
     pulumi.export("endpoint", config.endpoint)
     pulumi.export("region", config.region)
     pulumi.export("use_ssl", config.ssl)
     pulumi.export("public_url", config.public_url)
     pulumi.export("public_recordings", config.anonymous_recordings)
+    pulumi.export("omniplay_api_url", config.omniplay_api_url)
     pulumi.export("voice_ai_access_key", pulumi.Output.secret(uploader.access_key))
     pulumi.export("voice_ai_secret_key", pulumi.Output.secret(uploader.secret_key))
     pulumi.export(
         "voice_ai_env",
         pulumi.Output.secret(
-            pulumi.Output.all(uploader.access_key, uploader.secret_key).apply(
-                lambda keys: voice_ai_dotenv(config, str(keys[0]), str(keys[1]))
+            pulumi.Output.all(uploader.access_key, uploader.secret_key, token).apply(
+                lambda v: voice_ai_dotenv(config, str(v[0]), str(v[1]), str(v[2]))
             )
         ),
     )
+    reader_keys: list[pulumi.Output[str]] = []
     if storage.reader is not None:
         reader = storage.reader.service_account
+        reader_keys = [reader.access_key, reader.secret_key]
         pulumi.export("omniplay_reader_access_key", pulumi.Output.secret(reader.access_key))
         pulumi.export("omniplay_reader_secret_key", pulumi.Output.secret(reader.secret_key))
+    pulumi.export(
+        "omniplay_env",
+        pulumi.Output.secret(
+            pulumi.Output.all(token, *reader_keys).apply(
+                lambda v: omniplay_dotenv(
+                    config, str(v[0]), (str(v[1]), str(v[2])) if len(v) == 3 else None
+                )
+            )
+        ),
+    )
+    # The read-only keys CI's preview and drift jobs use (MINIO_OBSERVER_* repository secrets).
+    pulumi.export("observer_access_key", pulumi.Output.secret(observer.access_key))
+    pulumi.export("observer_secret_key", pulumi.Output.secret(observer.secret_key))
     return storage

@@ -38,8 +38,14 @@ from pulumi.runtime.settings import get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from infra.config import NAMESPACE, StackConfigError, parse_stack_config
-from infra.program import ADMIN_PASSWORD_KEY, ADMIN_USER_KEY, PROVIDER_NAMESPACE, main
+from infra.config import NAMESPACE, SECRET_KEYS, StackConfigError, full_key, parse_stack_config
+from infra.program import (
+    ADMIN_PASSWORD_ENV,
+    ADMIN_USER_ENV,
+    PROVIDER_NAMESPACE,
+    main,
+    refuse_admin_credentials_in_config,
+)
 
 PROJECT: Final = "voice-recordings"
 REPO_ROOT: Final = Path(__file__).resolve().parent.parent
@@ -85,8 +91,25 @@ def _qualify(key: str) -> str:
     return key if ":" in key else f"{PROJECT}:{key}"
 
 
-def load_stack_config(stack: str, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The raw config of this project's namespace from the stack file, then ``overrides``."""
+@dataclass(frozen=True)
+class StackValues:
+    """A stack's raw config as the engine would hand it to the program."""
+
+    raw: dict[str, str]  # this project's and the provider's keys, as strings
+    secret_keys: frozenset[str]  # keys stored encrypted (`secure:` in the stack file)
+    stand_ins: frozenset[str] = field(default_factory=frozenset, repr=False)  # for the leak guard
+
+
+def _is_secure(value: object) -> bool:
+    return isinstance(value, dict) and set(value) == {"secure"}
+
+
+def load_stack_values(stack: str, overrides: Mapping[str, str] | None = None) -> StackValues:
+    """The stack file's config (this project's and the provider's keys), then ``overrides``.
+
+    The render cannot decrypt: a ``secure:`` value becomes a random stand-in, marked secret. An
+    override of a :data:`~infra.config.SECRET_KEYS` key counts as ``pulumi config set --secret``.
+    """
     path = stack_file(stack)
     if not path.is_file():
         raise StackConfigError(
@@ -97,11 +120,29 @@ def load_stack_config(stack: str, overrides: Mapping[str, str] | None = None) ->
     if not isinstance(entries, dict):
         raise StackConfigError(f"{path.name}: 'config' must be a mapping")
     raw: dict[str, str] = {}
+    secret: set[str] = set()
+    stand_ins: set[str] = set()
+    secret_overrides = {full_key(key) for key in SECRET_KEYS}
     for key, value in {**entries, **dict(overrides or {})}.items():
         name = _qualify(str(key))
-        if name.startswith(f"{NAMESPACE}:"):
+        if not name.startswith((f"{NAMESPACE}:", f"{PROVIDER_NAMESPACE}:")):
+            continue
+        if _is_secure(value):
+            raw[name] = secrets.token_urlsafe(32)
+            stand_ins.add(raw[name])
+            secret.add(name)
+        else:
             raw[name] = _as_config_string(name, value)
-    return raw
+            if overrides and key in overrides and name in secret_overrides:
+                secret.add(name)
+                stand_ins.add(raw[name])
+    return StackValues(raw, frozenset(secret), frozenset(stand_ins))
+
+
+def load_stack_config(stack: str, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The raw config of this project's namespace from the stack file, then ``overrides``."""
+    values = load_stack_values(stack, overrides).raw
+    return {key: value for key, value in values.items() if key.startswith(f"{NAMESPACE}:")}
 
 
 @dataclass
@@ -253,6 +294,10 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
 
+def _own(raw: Mapping[str, str]) -> dict[str, str]:
+    return {key: value for key, value in raw.items() if key.startswith(f"{NAMESPACE}:")}
+
+
 def _alias(alias: alias_pb2.Alias) -> dict[str, Any]:
     """One alias as the engine gets it: a full URN, or a spec (name, type, parent ...)."""
     if alias.urn:
@@ -272,23 +317,25 @@ async def _resolve(value: Any) -> tuple[Any, bool]:
     return await output.future(), bool(await output.is_secret())
 
 
-def _run(stack: str, raw: dict[str, str], program_main: Callable[[], object]) -> ProgramRun:
+def _run(stack: str, values: StackValues, program_main: Callable[[], object] | None) -> ProgramRun:
     """One mocked run of the program; call it in a fresh context (see :func:`run_program`)."""
     mocks = _Mocks()
+    mocks.generated.update(values.stand_ins)
     monitor = _RecordingMonitor(mocks)
-    admin = {
-        # The render must not read the renderer's environment: fixed, masked stand-ins.
-        f"{PROVIDER_NAMESPACE}:{ADMIN_USER_KEY}": "render-admin",
-        f"{PROVIDER_NAMESPACE}:{ADMIN_PASSWORD_KEY}": mocks.secret(),
-    }
-    pulumi.runtime.set_all_config({**raw, **admin}, secret_keys=sorted(admin))
+    # The render must not read the renderer's environment: fixed, masked stand-ins.
+    environ = {ADMIN_USER_ENV: "render-admin", ADMIN_PASSWORD_ENV: mocks.secret()}
+    raw = values.raw
+    pulumi.runtime.set_all_config(raw, secret_keys=sorted(values.secret_keys))
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
 
     plain: dict[str, Any] = {}
     secret_names: set[str] = set()
 
     async def program() -> None:
-        program_main()
+        if program_main is None:
+            main(environ)
+        else:
+            program_main()
         root = get_root_resource()
         exported: dict[str, Any] = dict(getattr(root, "outputs", {}))
         for name, value in exported.items():
@@ -297,7 +344,7 @@ def _run(stack: str, raw: dict[str, str], program_main: Callable[[], object]) ->
                 secret_names.add(name)
 
     _sync_await(run_pulumi_func(program))
-    config = parse_stack_config(raw).to_json()
+    config = parse_stack_config(_own(raw)).to_json()
     masked = {name: SECRET if name in secret_names else v for name, v in plain.items()}
     return ProgramRun(
         stack=stack,
@@ -352,15 +399,20 @@ def _on_a_loop_of_its_own(work: Callable[[], _T]) -> _T:
 def run_program(
     stack: str,
     overrides: Mapping[str, str] | None = None,
-    program_main: Callable[[], object] = main,
+    program_main: Callable[[], object] | None = None,
 ) -> ProgramRun:
     """Run the program for ``stack`` under mocks; the config is checked before anything runs.
 
-    ``program_main`` is the program (tests pass a variant of it to see how options render).
+    ``program_main`` replaces the program (tests pass a variant of it to see how options render);
+    by default :func:`infra.program.main` runs, with stand-in credentials.
     """
-    raw = load_stack_config(stack, overrides)
-    parse_stack_config(raw)  # fail with the config error before any resource is made
-    run = _on_a_loop_of_its_own(lambda: contextvars.Context().run(_run, stack, raw, program_main))
+    values = load_stack_values(stack, overrides)
+    # Fail with the config error before any resource is made.
+    refuse_admin_credentials_in_config(values.raw)
+    parse_stack_config(_own(values.raw), values.secret_keys)
+    run = _on_a_loop_of_its_own(
+        lambda: contextvars.Context().run(_run, stack, values, program_main)
+    )
     text = json.dumps(run.document(), sort_keys=True)
     if any(value in text for value in run.generated_secrets):
         raise RuntimeError("a secret reached the render unmasked; refusing to print it")
@@ -401,7 +453,8 @@ def cli(argv: Sequence[str] | None = None) -> int:
         default=[],
         type=_parse_override,
         metavar="KEY=VALUE",
-        help="override a stack config value, like `pulumi up --config` (repeatable)",
+        help="override a stack config value, like `pulumi up --config` (repeatable); a secret "
+        "key (voice-recordings:voiceAiServiceToken) counts as set with --secret",
     )
     parser.add_argument("--output", type=Path, help="write here instead of standard output")
     args = parser.parse_args(argv)

@@ -15,6 +15,7 @@ import pulumi_random as random
 
 from infra.config import StackConfig
 from infra.policies import (
+    OBSERVER_POLICY,
     PUBLIC_RECORDINGS_POLICY,
     READER_POLICY,
     UPLOADER_POLICY,
@@ -58,6 +59,8 @@ class RecordingStorage(pulumi.ComponentResource):
     bucket: minio.S3Bucket
     uploader: Identity
     reader: Identity | None
+    observer: Identity  # read-only: what `pulumi preview --refresh` reads, for CI
+    service_token: pulumi.Output[str]  # VOICE_AI_SERVICE_TOKEN, shared by Voice AI and OmniPlay
 
     def __init__(
         self,
@@ -142,6 +145,14 @@ class RecordingStorage(pulumi.ComponentResource):
                 policy_file=READER_POLICY,
                 service_account=config.reader_service_account,
             )
+        self.observer = self._identity(
+            "observer",
+            user=config.observer_user,
+            policy_name=config.observer_policy,
+            policy_file=OBSERVER_POLICY,
+            service_account=config.observer_service_account,
+        )
+        self.service_token = self._service_token(config)
         if config.anonymous_recordings:
             minio.S3BucketPolicy(
                 "public-recordings-policy",
@@ -173,6 +184,19 @@ class RecordingStorage(pulumi.ComponentResource):
             retain_on_delete=retain_on_delete,
             ignore_changes=ignore_changes,
         )
+
+    def _service_token(self, config: StackConfig) -> pulumi.Output[str]:
+        """The token the Voice AI sends and OmniPlay checks: adopted from config, or generated."""
+        if config.service_token:
+            # Adopting a running integration: keep its token, so neither side changes at once.
+            return pulumi.Output.secret(config.service_token)
+        token = random.RandomPassword(
+            "voice-ai-service-token",
+            length=48,
+            special=False,  # letters and digits: safe in a dotenv line and an HTTP header
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return pulumi.Output.secret(token.result)
 
     def _identity_child(
         self, *depends_on: pulumi.Resource, ignore_changes: list[str] | None = None

@@ -37,3 +37,42 @@ def bucket_arn(bucket: str) -> str:
 def objects_arn(bucket: str) -> str:
     """``arn:aws:s3:::voice-recordings/*``: every object in the bucket."""
     return f"arn:aws:s3:::{bucket}/*"
+
+
+# The read-only observer that `pulumi preview --refresh` (CI's preview and drift jobs) runs as:
+# exactly the calls the provider's Read functions make for this stack's resource types
+# (terraform-provider-minio v1.20.1), as the actions MinIO checks. infra.policies.REFRESH_READS
+# lists them per resource type; a test holds this list equal to their union.
+# A missing read is not harmless: the bucket, lifecycle and encryption Reads treat any error as
+# "gone", so a refresh without them would plan to re-create what exists. Nothing here reads an
+# object (recordings are personal data) or returns a secret (InfoServiceAccount omits the key).
+OBSERVER_S3_ACTIONS: Final[tuple[str, ...]] = (
+    "s3:GetBucketPolicy",
+    "s3:GetBucketVersioning",
+    "s3:GetEncryptionConfiguration",
+    "s3:GetLifecycleConfiguration",
+    "s3:ListBucket",
+)
+# MinIO admin API actions (minio/pkg policy/admin-action.go). MinIO refuses a statement that mixes
+# them with s3: actions, and admin statements name no Resource.
+OBSERVER_ADMIN_ACTIONS: Final[tuple[str, ...]] = (
+    "admin:GetPolicy",
+    "admin:GetUser",
+    "admin:ListServiceAccounts",
+)
+OBSERVER_ACTIONS: Final[tuple[str, ...]] = OBSERVER_S3_ACTIONS + OBSERVER_ADMIN_ACTIONS
+
+# What "read" means for an action name (the observer's guardrail): the verb after the service
+# prefix. Get/List/Head/Describe name reads in both S3's and MinIO's vocabularies; anything else
+# (Put, Create, Delete, Update, Attach, Set, Enable, Export, Heal, KMS..., a wildcard) is not.
+_READ_VERBS: Final[tuple[str, ...]] = ("Get", "List", "Head", "Describe")
+
+
+def is_read_action(action: str) -> bool:
+    """True when ``action`` (``s3:GetObject``, ``admin:ListUsers``) only reads."""
+    service, sep, name = action.partition(":")
+    if not sep or not service or "*" in action or "?" in action:
+        return False
+    return any(
+        name.startswith(verb) and name[len(verb) : len(verb) + 1].isupper() for verb in _READ_VERBS
+    )

@@ -22,9 +22,11 @@ from voice_recordings.keys import KIND_TAG_KEY, KINDS
 from voice_recordings.permissions import (
     ANONYMOUS_ACTIONS,
     BUCKET_ACTIONS,
+    OBSERVER_ACTIONS,
     READER_ACTIONS,
     UPLOADER_ACTIONS,
     bucket_arn,
+    is_read_action,
     objects_arn,
 )
 from voice_recordings.settings import DEFAULT_BUCKET
@@ -159,6 +161,8 @@ class StackContext:
     uploader_user: str | None = None
     reader_policy: str | None = None
     reader_user: str | None = None
+    observer_policy: str | None = None
+    observer_user: str | None = None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> StackContext:
@@ -170,6 +174,8 @@ class StackContext:
             uploader_user=_text(config, "uploaderUser"),
             reader_policy=_text(config, "readerPolicy"),
             reader_user=_text(config, "readerUser"),
+            observer_policy=_text(config, "observerPolicy"),
+            observer_user=_text(config, "observerUser"),
         )
 
 
@@ -483,7 +489,18 @@ def _role(resource: Resource, ctx: StackContext) -> tuple[str, tuple[str, ...]]:
     is_uploader = (name is not None and name == ctx.uploader_policy) or (
         user is not None and user == ctx.uploader_user
     )
-    return ("uploader", UPLOADER_ACTIONS) if is_uploader else ("reader", READER_ACTIONS)
+    if is_uploader:
+        return ("uploader", UPLOADER_ACTIONS)
+    if _is_observers(resource, ctx):
+        return ("observer", OBSERVER_ACTIONS)
+    return ("reader", READER_ACTIONS)
+
+
+def _is_observers(resource: Resource, ctx: StackContext) -> bool:
+    """True for the observer's policy, or a service account of the observer's user."""
+    if resource.type == SERVICE_ACCOUNT:
+        return ctx.observer_user is not None and resource.known("targetUser") == ctx.observer_user
+    return ctx.observer_policy is not None and resource.known("name") == ctx.observer_policy
 
 
 # --- the closed world: what the rules know ------------------------------------------------------
@@ -798,7 +815,11 @@ def check_least_privilege(resource: Resource, ctx: StackContext) -> Iterator[Fin
 def check_attachment_scope(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
     """A user gets only this stack's policy for its role (no built-in readwrite/consoleAdmin)."""
     policy, user = resource.known("policyName"), resource.known("userName")
-    expected = {ctx.uploader_policy: ctx.uploader_user, ctx.reader_policy: ctx.reader_user}
+    expected = {
+        ctx.uploader_policy: ctx.uploader_user,
+        ctx.reader_policy: ctx.reader_user,
+        ctx.observer_policy: ctx.observer_user,
+    }
     expected.pop(None, None)
     if policy not in expected:
         yield Finding(
@@ -810,6 +831,26 @@ def check_attachment_scope(resource: Resource, ctx: StackContext) -> Iterator[Fi
             f"attaches {policy!r} to {user!r} instead of {expected[policy]!r}.",
             f"attach {policy!r} to {expected[policy]!r} only.",
         )
+
+
+def check_observer_read_only(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
+    """The observer (CI's preview and drift identity) only reads: no action that writes."""
+    if not _is_observers(resource, ctx):
+        return
+    for statement in _allows(policy_document(resource)):
+        if "NotAction" in statement.negated:
+            yield Finding(
+                "a grant uses NotAction, which allows every other action, writes included.",
+                "list the observer's read actions explicitly (voice_recordings.permissions).",
+            )
+        for action in statement.actions:
+            if not is_read_action(action):
+                yield Finding(
+                    f"gives the observer {action!r}, which is not a read (Get/List/Head/"
+                    "Describe): a pull request's preview could change the server with it.",
+                    f"remove {action!r}; changes are made only by the reviewed deploy, with the "
+                    "admin's credentials.",
+                )
 
 
 def check_secrets_masked(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
@@ -946,6 +987,13 @@ RESOURCE_RULES: Final[tuple[ResourceRule, ...]] = (
         MANDATORY,
         frozenset({ATTACHMENT}),
         check_attachment_scope,
+    ),
+    ResourceRule(
+        "observer-read-only",
+        "The observer's policy (CI's preview and drift identity) has only read actions.",
+        MANDATORY,
+        IDENTITY_POLICY_TYPES,
+        check_observer_read_only,
     ),
     ResourceRule(
         "secrets-masked",

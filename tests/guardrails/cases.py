@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from policies.guardrails import rules
-from tests.guardrails.conftest import Mutation, Render, find, reader_policy, uploader_policy
+from tests.guardrails.conftest import (
+    Mutation,
+    Render,
+    find,
+    observer_statement,
+    reader_policy,
+    uploader_policy,
+)
 from voice_recordings.permissions import UPLOADER_ACTIONS
 
 MINIO = "minio:index/"
@@ -219,6 +226,11 @@ def _add_encryption(render: Render) -> None:
     )
 
 
+def _swap_to_not_action(statement: dict[str, Any]) -> None:
+    statement["NotAction"] = ["s3:DeleteObject"]
+    del statement["Action"]
+
+
 CASES: list[Case] = [
     Case(
         "unprotected", "bucket-protected", "committed", lambda r: _bucket(r).update(protect=False)
@@ -300,6 +312,52 @@ CASES: list[Case] = [
         "iam-least-privilege",
         "committed",
         lambda r: _statements(uploader_policy(r))[0]["Action"].append("s3:PutBucketPolicy"),
+    ),
+    Case(
+        "observer-reads-recordings",
+        "iam-least-privilege",
+        "committed",
+        lambda r: observer_statement(r, "s3")["Action"].append("s3:GetObject"),
+    ),
+    Case(
+        "observer-changes-bucket-policy",
+        "observer-read-only",
+        "committed",
+        lambda r: observer_statement(r, "s3")["Action"].append("s3:PutBucketPolicy"),
+    ),
+    Case(
+        "observer-creates-users",
+        "observer-read-only",
+        "committed",
+        lambda r: observer_statement(r, "admin")["Action"].append("admin:CreateUser"),
+    ),
+    Case(
+        "observer-exports-iam",
+        "observer-read-only",
+        "committed",
+        lambda r: observer_statement(r, "admin")["Action"].append("admin:ExportIAM"),
+    ),
+    Case(
+        "observer-wildcard-get",
+        "observer-read-only",
+        "committed",
+        lambda r: observer_statement(r, "s3").update(Action="s3:Get*"),
+    ),
+    Case(
+        "observer-notaction",
+        "observer-read-only",
+        "committed",
+        lambda r: _swap_to_not_action(observer_statement(r, "s3")),
+    ),
+    Case(
+        "observer-gets-readwrite",
+        "iam-attachment-scope",
+        "committed",
+        lambda r: _set(
+            find(r, ":IamUserPolicyAttachment", "observer-policy-attachment"),
+            "policyName",
+            "readwrite",
+        ),
     ),
     Case(
         "builtin-readwrite",

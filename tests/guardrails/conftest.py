@@ -91,3 +91,15 @@ def reader_policy(render: Render) -> dict[str, Any]:
 
 
 Mutation = Callable[[Render], None]
+
+
+def observer_policy(render: Render) -> dict[str, Any]:
+    """The observer's IamPolicy resource (named by the stack config)."""
+    name = render["config"]["voice-recordings:observerPolicy"]
+    return next(r for r in render["resources"] if r["inputs"].get("name") == name)
+
+
+def observer_statement(render: Render, service: str) -> dict[str, Any]:
+    """The observer's statement whose actions belong to ``service`` (``s3`` or ``admin``)."""
+    statements: list[dict[str, Any]] = observer_policy(render)["inputs"]["policy"]["Statement"]
+    return next(s for s in statements if s["Action"][0].startswith(f"{service}:"))

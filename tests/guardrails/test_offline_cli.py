@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from policies.guardrails.offline import RENDER_DIR
-from tests.guardrails.conftest import Render, find, load_committed
+from tests.guardrails.conftest import Render, find, load_committed, observer_statement
 
 REPO = RENDER_DIR.parents[1]
 
@@ -77,6 +77,18 @@ def test_make_guard_runs_this_module_with_render() -> None:
     makefile = (REPO / "Makefile").read_text()
     recipe = makefile.split("\nguard:", 1)[1].split("\n\n", 1)[0]
     assert "-m policies.guardrails.offline $(RENDER)" in recipe
+
+
+def test_an_observer_with_a_write_action_fails(tmp_path: Path) -> None:
+    render = load_committed("prod")
+    observer_statement(render, "s3")["Action"].append("s3:PutLifecycleConfiguration")
+    result = guard(write(tmp_path, render))
+    assert result.returncode == 1
+    assert any(
+        "MANDATORY observer-read-only: IamPolicy 'observer-policy'" in line
+        and "'s3:PutLifecycleConfiguration'" in line
+        for line in result.stdout.splitlines()
+    ), result.stdout
 
 
 def test_make_guard_reads_documents_as_minio_and_refuses_what_no_rule_knows(

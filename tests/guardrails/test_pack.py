@@ -147,6 +147,7 @@ def test_stack_config_reads_only_this_project_and_applies_defaults(
         json.dumps(
             {
                 "voice-recordings:endpoint": "storage.example.org",
+                "voice-recordings:omniplayApiUrl": "https://omniplay.example.org",
                 "voice-recordings:publicRecordings": "true",
                 "voice-recordings:acknowledgePublicRecordings": "true",
                 "minio:minioPassword": ADMIN_PASSWORD,
@@ -158,6 +159,7 @@ def test_stack_config_reads_only_this_project_and_applies_defaults(
     ctx = pack.context_from_stack()
     assert ctx.public_acknowledged
     assert ctx.uploader_policy and ctx.reader_policy  # the program's defaults
+    assert ctx.observer_policy and ctx.observer_user
 
 
 def test_pack_levels_map_to_enforcement_levels() -> None:

@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from infra.config import KNOWN_KEYS, StackConfig, StackConfigError, parse_stack_config
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from infra.config import (
+    KNOWN_KEYS,
+    MASK,
+    SECRET_KEYS,
+    SERVICE_TOKEN_KEY,
+    StackConfig,
+    StackConfigError,
+    full_key,
+    parse_stack_config,
+)
 from infra.render import load_stack_config
 from voice_recordings import DEFAULT_BUCKET, DEFAULT_REGION
 
-ENDPOINT = {"voice-recordings:endpoint": "storage.example.net"}
+# The required keys (a minimal valid stack config).
+ENDPOINT = {
+    "voice-recordings:endpoint": "storage.example.net",
+    "voice-recordings:omniplayApiUrl": "https://omniplay.example.net",
+}
+TOKEN_KEY = full_key(SERVICE_TOKEN_KEY)
 
 
 def test_defaults_are_the_secure_choices() -> None:
@@ -51,8 +69,14 @@ def test_the_config_is_frozen() -> None:
         config.bucket = "other"  # type: ignore[misc]
 
 
-def test_to_json_names_every_known_key() -> None:
-    assert sorted(parse_stack_config(ENDPOINT).to_json()) == sorted(KNOWN_KEYS)
+def test_to_json_names_every_known_key_and_a_secret_only_masked_when_set() -> None:
+    secret = {full_key(key) for key in SECRET_KEYS}
+    assert sorted(parse_stack_config(ENDPOINT).to_json()) == sorted(set(KNOWN_KEYS) - secret)
+    token = "adopted-token-0123456789"
+    config = parse_stack_config({**ENDPOINT, TOKEN_KEY: token}, secret_keys=[TOKEN_KEY])
+    assert config.service_token == token
+    assert config.to_json()[TOKEN_KEY] == MASK
+    assert token not in repr(config) and token not in str(config.to_json())
 
 
 @pytest.mark.parametrize(
@@ -143,6 +167,84 @@ def test_uploader_and_reader_must_be_different_users() -> None:
         parse_stack_config({**ENDPOINT, "voice-recordings:readerUser": "voice-ai-service"})
 
 
+@pytest.mark.parametrize("kind", ["User", "Policy", "ServiceAccount"])
+@pytest.mark.parametrize("other", ["uploader", "reader"])
+def test_the_observer_shares_no_name_with_another_identity(kind: str, other: str) -> None:
+    suffix = {"User": "user", "Policy": "policy", "ServiceAccount": "service_account"}[kind]
+    taken = getattr(parse_stack_config(ENDPOINT), f"{other}_{suffix}")
+    with pytest.raises(StackConfigError, match="must differ from"):
+        parse_stack_config({**ENDPOINT, full_key(f"observer{kind}"): taken})
+
+
+def test_the_omniplay_api_url_is_required() -> None:
+    with pytest.raises(StackConfigError, match="voice-recordings:omniplayApiUrl is required"):
+        parse_stack_config({"voice-recordings:endpoint": "storage.example.net"})
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://omniplay.netplay.net.br",
+        "https://omniplay.example.net:8443/api/",
+        "http://localhost:8080",
+        "http://127.0.0.1:3000",
+        "http://[::1]:8080",
+    ],
+)
+def test_omniplay_api_url_accepts_https_and_local_http(url: str) -> None:
+    config = parse_stack_config({**ENDPOINT, "voice-recordings:omniplayApiUrl": url})
+    assert config.omniplay_api_url == url.rstrip("/")
+
+
+@pytest.mark.parametrize(
+    ("url", "rule"),
+    [
+        ("http://omniplay.netplay.net.br", "https URL"),
+        ("http://10.0.0.5:8080", "https URL"),
+        ("http://localhost.evil.example", "https URL"),
+        ("ftp://omniplay.example.net", "http\\(s\\) URL"),
+        ("https://user:pw@omniplay.example.net", "http\\(s\\) URL"),
+        ("https://omniplay.example.net/?token=x", "http\\(s\\) URL"),
+        ("omniplay.example.net", "http\\(s\\) URL"),
+        ("https://omniplay.example.net\nX=1", "http\\(s\\) URL"),
+    ],
+)
+def test_omniplay_api_url_refuses_plain_http_to_a_remote_host_and_bad_urls(
+    url: str, rule: str
+) -> None:
+    with pytest.raises(
+        StackConfigError, match=f"voice-recordings:omniplayApiUrl must be an {rule}"
+    ):
+        parse_stack_config({**ENDPOINT, "voice-recordings:omniplayApiUrl": url})
+
+
+def test_the_service_token_in_plaintext_is_refused_naming_the_safer_way() -> None:
+    raw = {**ENDPOINT, TOKEN_KEY: "adopted-token-0123456789"}
+    with pytest.raises(StackConfigError, match="pulumi config set --secret") as caught:
+        parse_stack_config(raw, secret_keys=[])
+    assert "adopted-token-0123456789" not in str(caught.value)
+
+
+def _refusal(token: str) -> str:
+    with pytest.raises(StackConfigError) as caught:
+        parse_stack_config({**ENDPOINT, TOKEN_KEY: token}, secret_keys=[TOKEN_KEY])
+    return str(caught.value)
+
+
+@given(st.text(min_size=1, max_size=80))
+def test_a_bad_service_token_is_refused_without_echoing_it(token: str) -> None:
+    raw = {**ENDPOINT, TOKEN_KEY: token}
+    try:
+        config = parse_stack_config(raw, secret_keys=[TOKEN_KEY])
+    except StackConfigError as exc:
+        # The message depends on the token's length only: the same as for blanks of that length.
+        assert str(exc) == _refusal(" " * len(token))
+        assert TOKEN_KEY in str(exc)
+    else:
+        assert len(token) >= 16 and config.service_token == token
+        assert all(c.isascii() and (c.isalnum() or c in "._~+/=-") for c in token)
+
+
 @pytest.mark.parametrize("stack", ["prod", "dev"])
 def test_each_stack_file_is_valid(stack: str) -> None:
     assert isinstance(parse_stack_config(load_stack_config(stack)), StackConfig)
@@ -163,3 +265,9 @@ def test_prod_and_dev_point_where_the_specification_says() -> None:
 def test_overrides_win_over_the_stack_file_and_may_omit_the_namespace() -> None:
     raw = load_stack_config("prod", {"bucket": "other-bucket"})
     assert parse_stack_config(raw).bucket == "other-bucket"
+
+
+def test_the_readme_config_table_lists_every_key() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    missing = [key for key in KNOWN_KEYS if f"| `{key.split(':', 1)[1]}` |" not in readme]
+    assert missing == []

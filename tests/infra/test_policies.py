@@ -10,13 +10,17 @@ import pytest
 
 from infra.policies import (
     BUCKET_PLACEHOLDER,
+    OBSERVER_POLICY,
     POLICY_DIR,
     PUBLIC_RECORDINGS_POLICY,
     READER_POLICY,
+    REFRESH_READS,
     UPLOADER_POLICY,
     load_policy,
 )
+from tests.infra.conftest import PUBLIC_OPT_IN, program_run
 from voice_recordings import recording_key, transcript_key
+from voice_recordings.permissions import OBSERVER_ACTIONS
 
 WHEN = datetime(2026, 1, 15, 12, 30, tzinfo=UTC)
 
@@ -31,7 +35,9 @@ def _actions(name: str) -> set[str]:
     return {a for s in _statements(name) for a in s["Action"]}  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("name", [UPLOADER_POLICY, READER_POLICY, PUBLIC_RECORDINGS_POLICY])
+@pytest.mark.parametrize(
+    "name", [UPLOADER_POLICY, READER_POLICY, PUBLIC_RECORDINGS_POLICY, OBSERVER_POLICY]
+)
 def test_the_bucket_is_substituted_everywhere(name: str) -> None:
     text = (POLICY_DIR / f"{name}.json").read_text()
     assert BUCKET_PLACEHOLDER in text
@@ -86,3 +92,37 @@ def test_a_policy_with_another_placeholder_is_refused(tmp_path, monkeypatch) -> 
     monkeypatch.setattr("infra.policies.POLICY_DIR", tmp_path)
     with pytest.raises(ValueError, match="placeholder"):
         load_policy("odd", "my-bucket")
+
+
+REFRESH_VARIANTS = [
+    ("prod", {}),
+    ("dev", {}),
+    ("prod", {"voice-recordings:encryptionKeyId": "voice-recordings-key"}),
+    ("prod", PUBLIC_OPT_IN),
+    ("dev", {"voice-recordings:omniplayReader": "false"}),
+]
+
+
+@pytest.mark.parametrize(("stack", "overrides"), REFRESH_VARIANTS)
+def test_refresh_reads_cover_every_minio_resource_the_program_makes(
+    stack: str, overrides: dict[str, str]
+) -> None:
+    # A new resource type needs its Read's actions in REFRESH_READS (and so in the observer's).
+    types = {r.type for r in program_run(stack, overrides).resources}
+    minio_types = {t for t in types if t.startswith(("minio:", "pulumi:providers:minio"))}
+    assert minio_types <= set(REFRESH_READS), sorted(minio_types - set(REFRESH_READS))
+
+
+def test_the_observer_may_read_exactly_what_refresh_reads() -> None:
+    needed = {action for actions in REFRESH_READS.values() for action in actions}
+    assert needed == set(OBSERVER_ACTIONS)
+    assert _actions(OBSERVER_POLICY) == set(OBSERVER_ACTIONS)
+    # Bucket configuration only: on the bucket itself, never on its objects.
+    (s3_statement,) = [s for s in _statements(OBSERVER_POLICY) if "Resource" in s]
+    assert s3_statement["Resource"] == ["arn:aws:s3:::my-bucket"]
+
+
+def test_the_readme_names_each_of_the_observers_actions() -> None:
+    readme = (POLICY_DIR.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("The observer (user `pulumi-observer`", 1)[1].split("\n\n", 1)[0]
+    assert [a for a in OBSERVER_ACTIONS if f"`{a}`" not in section] == []

@@ -4,13 +4,29 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
-from infra.config import StackConfigError, parse_stack_config
-from infra.policies import PUBLIC_RECORDINGS_POLICY, READER_POLICY, UPLOADER_POLICY, load_policy
+from infra import render
+from infra.config import SERVICE_TOKEN_KEY, StackConfigError, full_key, parse_stack_config
+from infra.policies import (
+    OBSERVER_POLICY,
+    PUBLIC_RECORDINGS_POLICY,
+    READER_POLICY,
+    UPLOADER_POLICY,
+    load_policy,
+)
 from infra.program import (
+    ADMIN_CONFIG_KEYS,
+    ADMIN_PASSWORD_ENV,
+    ADMIN_USER_ENV,
+    OMNIPLAY_API_URL_ENV,
+    OMNIPLAY_MINIO_PREFIX,
+    OMNIPLAY_MINIO_VARS,
     PROVIDER_ARGS_SHADOWED,
+    SERVICE_TOKEN_ENV,
+    admin_credentials,
     provider_args_set,
     refuse_stray_provider_environment,
 )
@@ -56,6 +72,12 @@ def test_the_resources_are_exactly_the_specifications_hand_steps(run: ProgramRun
             ("IamPolicy", "reader-policy"),
             ("IamUserPolicyAttachment", "reader-policy-attachment"),
             ("IamServiceAccount", "omniplay-reader-access"),
+            ("RandomPassword", "observer-user-secret"),
+            ("IamUser", "observer-user"),
+            ("IamPolicy", "observer-policy"),
+            ("IamUserPolicyAttachment", "observer-policy-attachment"),
+            ("IamServiceAccount", "pulumi-observer-access"),
+            ("RandomPassword", "voice-ai-service-token"),
         ]
     )
 
@@ -152,6 +174,11 @@ def test_each_policy_document_equals_its_file_with_the_stacks_bucket(run: Progra
     config = _config(run)
     uploader = only(run, "IamPolicy", "uploader-policy").inputs
     reader = only(run, "IamPolicy", "reader-policy").inputs
+    observer = only(run, "IamPolicy", "observer-policy").inputs
+    assert observer == {
+        "name": config.observer_policy,
+        "policy": load_policy(OBSERVER_POLICY, config.bucket),
+    }
     assert uploader == {
         "name": config.uploader_policy,
         "policy": load_policy(UPLOADER_POLICY, config.bucket),
@@ -167,6 +194,7 @@ def test_users_get_a_generated_secret_and_their_policy(run: ProgramRun) -> None:
     for role, user, policy in (
         ("uploader", config.uploader_user, config.uploader_policy),
         ("reader", config.reader_user, config.reader_policy),
+        ("observer", config.observer_user, config.observer_policy),
     ):
         iam_user = only(run, "IamUser", f"{role}-user")
         assert iam_user.inputs == {"name": user, "secret": SECRET}
@@ -183,8 +211,11 @@ def test_the_service_account_targets_the_uploader_after_its_policy(run: ProgramR
     assert "uploader-policy-attachment" in account.dependencies
     reader = only(run, "IamServiceAccount", config.reader_service_account)
     assert reader.inputs == {"targetUser": config.reader_user}
+    observer = only(run, "IamServiceAccount", config.observer_service_account)
+    assert observer.inputs == {"targetUser": config.observer_user}
+    assert "observer-policy-attachment" in observer.dependencies
     # Read reports the parent's policy and never the secret: ignored, so a second up is a no-op.
-    for each in (account, reader):
+    for each in (account, reader, observer):
         assert each.ignore_changes == sorted(CONTRACTS[SERVICE_ACCOUNT_TYPE].not_read_back)
 
 
@@ -222,6 +253,8 @@ def test_without_the_omniplay_reader_there_is_no_reader(runner: Callable[..., Pr
     run = runner("dev", {"voice-recordings:omniplayReader": "false"})
     assert not [r for r in run.resources if r.name.startswith("reader-")]
     assert "omniplay_reader_access_key" not in run.outputs
+    # OmniPlay still gets the shared token, and no MinIO keys (presigned URLs need none).
+    assert _dotenv(run, "omniplay_env") == {SERVICE_TOKEN_ENV: _token(run)}
 
 
 def test_outputs_and_which_are_secret(run: ProgramRun) -> None:
@@ -233,18 +266,32 @@ def test_outputs_and_which_are_secret(run: ProgramRun) -> None:
         "use_ssl": config.ssl,
         "public_url": config.public_url,
         "public_recordings": False,
+        "omniplay_api_url": config.omniplay_api_url,
         "voice_ai_access_key": SECRET,
         "voice_ai_secret_key": SECRET,
         "voice_ai_env": SECRET,
         "omniplay_reader_access_key": SECRET,
         "omniplay_reader_secret_key": SECRET,
+        "omniplay_env": SECRET,
+        "observer_access_key": SECRET,
+        "observer_secret_key": SECRET,
     }
+
+
+def _dotenv(run: ProgramRun, output: str) -> dict[str, str]:
+    lines = str(run.plain_outputs[output]).splitlines()
+    names = [line.split("=", 1)[0] for line in lines]
+    assert len(names) == len(set(names)), f"{output} repeats a variable: {names}"
+    return dict(line.split("=", 1) for line in lines)
+
+
+def _token(run: ProgramRun) -> str:
+    return _dotenv(run, "voice_ai_env")[SERVICE_TOKEN_ENV]
 
 
 def test_voice_ai_env_configures_the_runtime_package(run: ProgramRun) -> None:
     config = _config(run)
-    dotenv = run.plain_outputs["voice_ai_env"]
-    env = dict(line.split("=", 1) for line in dotenv.splitlines())
+    env = _dotenv(run, "voice_ai_env")
     settings = StorageSettings.from_env(env)
     assert settings.access_key == run.plain_outputs["voice_ai_access_key"]
     assert settings.secret_key == run.plain_outputs["voice_ai_secret_key"]
@@ -256,7 +303,103 @@ def test_voice_ai_env_configures_the_runtime_package(run: ProgramRun) -> None:
     )
     assert settings.public_url == config.public_url
     assert settings.url_mode == "presigned"
-    assert set(env) >= {Env.ENDPOINT, Env.ACCESS_KEY, Env.SECRET_KEY, Env.BUCKET, Env.PUBLIC_URL}
+    # The specification's whole Voice AI block, and our URL mode: every name, nothing else.
+    assert set(env) == {
+        Env.ENDPOINT,
+        Env.ACCESS_KEY,
+        Env.SECRET_KEY,
+        Env.BUCKET,
+        Env.USE_SSL,
+        Env.REGION,
+        Env.PUBLIC_URL,
+        Env.URL_MODE,
+        OMNIPLAY_API_URL_ENV,
+        SERVICE_TOKEN_ENV,
+    }
+    assert env[OMNIPLAY_API_URL_ENV] == config.omniplay_api_url
+    assert env[SERVICE_TOKEN_ENV] in run.generated_secrets  # the generated RandomPassword
+
+
+def test_omniplay_env_holds_the_same_token_and_the_readers_keys(run: ProgramRun) -> None:
+    config = _config(run)
+    env = _dotenv(run, "omniplay_env")
+    assert set(env) == {SERVICE_TOKEN_ENV, *OMNIPLAY_MINIO_VARS}
+    assert env[SERVICE_TOKEN_ENV] == _token(run)
+    # The reader's settings under OmniPlay's own names: MINIO_* behind a prefix.
+    settings = StorageSettings.from_env(
+        {name.removeprefix(OMNIPLAY_MINIO_PREFIX): env[name] for name in OMNIPLAY_MINIO_VARS}
+    )
+    assert settings.access_key == run.plain_outputs["omniplay_reader_access_key"]
+    assert settings.secret_key == run.plain_outputs["omniplay_reader_secret_key"]
+    assert (settings.endpoint, settings.bucket, settings.use_ssl, settings.region) == (
+        config.endpoint,
+        config.bucket,
+        config.ssl,
+        config.region,
+    )
+    # None of OmniPlay's variables is one of the MINIO_* its own MinIO client may already use.
+    assert not set(env) & {value for name, value in vars(Env).items() if name.isupper()}
+
+
+ADOPTED = "adopted-service-token-0123456789"
+
+
+def test_adopting_keeps_the_current_token_instead_of_generating_one(
+    runner: Callable[..., ProgramRun],
+) -> None:
+    run = runner("prod", {full_key(SERVICE_TOKEN_KEY): ADOPTED})
+    assert not [r for r in run.resources if r.name == "voice-ai-service-token"]
+    assert _token(run) == ADOPTED
+    assert _dotenv(run, "omniplay_env")[SERVICE_TOKEN_ENV] == ADOPTED
+    assert run.config[full_key(SERVICE_TOKEN_KEY)] == SECRET
+    assert ADOPTED not in json.dumps(run.document())
+
+
+def _stack_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: str) -> None:
+    text = render.stack_file("prod").read_text(encoding="utf-8") + extra
+    (tmp_path / "Pulumi.prod.yaml").write_text(text, encoding="utf-8")
+    monkeypatch.setattr(render, "stack_file", lambda stack: tmp_path / f"Pulumi.{stack}.yaml")
+
+
+def test_an_encrypted_token_in_the_stack_file_is_adopted_masked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _stack_file(
+        tmp_path, monkeypatch, f"  voice-recordings:{SERVICE_TOKEN_KEY}:\n    secure: v1:abc\n"
+    )
+    run = run_program("prod")
+    assert not [r for r in run.resources if r.name == "voice-ai-service-token"]
+    assert run.config[full_key(SERVICE_TOKEN_KEY)] == SECRET
+    assert _token(run) in run.generated_secrets  # the render's stand-in, guarded against leaks
+
+
+def test_a_plaintext_token_in_the_stack_file_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _stack_file(tmp_path, monkeypatch, f"  voice-recordings:{SERVICE_TOKEN_KEY}: {ADOPTED}\n")
+    with pytest.raises(StackConfigError, match="pulumi config set --secret") as caught:
+        run_program("prod")
+    assert ADOPTED not in str(caught.value)
+
+
+@pytest.mark.parametrize("key", ADMIN_CONFIG_KEYS)
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "secure"])
+def test_admin_credentials_in_the_stack_config_are_refused(
+    key: str, encrypted: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    value = "\n    secure: v1:abc" if encrypted else " not-the-admin-password"
+    _stack_file(tmp_path, monkeypatch, f"  {key}:{value}\n")
+    with pytest.raises(StackConfigError) as caught:
+        run_program("prod")
+    message = str(caught.value)
+    assert key in message and f"pulumi config rm {key}" in message
+    assert ADMIN_USER_ENV in message and ADMIN_PASSWORD_ENV in message  # the safer way
+    assert "not-the-admin-password" not in message
+
+
+def test_without_credentials_in_the_environment_the_program_says_which_to_set() -> None:
+    with pytest.raises(StackConfigError, match=f"export {ADMIN_USER_ENV} and {ADMIN_PASSWORD_ENV}"):
+        admin_credentials({})
 
 
 def test_the_public_opt_in_switches_the_service_to_public_urls(
@@ -297,7 +440,11 @@ def test_a_provider_variable_in_the_shell_is_refused_unless_the_program_sets_its
 ) -> None:
     """The class: every MINIO_* the provider reads either loses to an explicit argument or fails."""
     config = parse_stack_config(
-        {"voice-recordings:endpoint": "s.example", "voice-recordings:caBundle": ca_bundle}
+        {
+            "voice-recordings:endpoint": "s.example",
+            "voice-recordings:omniplayApiUrl": "https://omniplay.example",
+            "voice-recordings:caBundle": ca_bundle,
+        }
     )
     environ = {variable: "/tmp/x"}
     if argument in provider_args_set(config) | PROVIDER_ARGS_SHADOWED:

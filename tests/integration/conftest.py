@@ -44,6 +44,7 @@ ENDPOINT_VAR: Final = "MINIO_TEST_ENDPOINT"
 UPLOADER_VARS: Final = ("MINIO_TEST_ACCESS_KEY", "MINIO_TEST_SECRET_KEY")
 READER_VARS: Final = ("MINIO_TEST_READER_ACCESS_KEY", "MINIO_TEST_READER_SECRET_KEY")
 ADMIN_VARS: Final = ("MINIO_TEST_ADMIN_ACCESS_KEY", "MINIO_TEST_ADMIN_SECRET_KEY")
+OBSERVER_VARS: Final = ("MINIO_TEST_OBSERVER_ACCESS_KEY", "MINIO_TEST_OBSERVER_SECRET_KEY")
 BUCKET_VAR: Final = "MINIO_TEST_BUCKET"
 SSL_VAR: Final = "MINIO_TEST_USE_SSL"
 STACK_VAR: Final = "MINIO_TEST_STACK"
@@ -80,6 +81,7 @@ class Target:
     admin_keys: Credentials | None
     embedded: bool
     provisioned: ProvisionedStack | None = None
+    observer_keys: Credentials | None = None
     # One client per (service, key pair): building a boto3 client costs more than a request.
     _clients: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -101,6 +103,13 @@ class Target:
         if self.admin_keys is None:
             pytest.skip(f"set {' and '.join(ADMIN_VARS)} to inspect the server as its admin")
         return self.admin_keys
+
+    @property
+    def observer(self) -> Credentials:
+        """The read-only observer's keys (skips the test when the target has none)."""
+        if self.observer_keys is None:
+            pytest.skip(f"set {' and '.join(OBSERVER_VARS)} to test the read-only observer")
+        return self.observer_keys
 
     def settings(self, credentials: Credentials, **extra: Any) -> StorageSettings:
         """Runtime settings for ``credentials`` (one attempt: a denial must not be retried)."""
@@ -166,6 +175,7 @@ def embedded_target(endpoint: EmbeddedS3, name: str, render: Mapping[str, Any]) 
         admin_keys=endpoint.admin,
         embedded=True,
         provisioned=stack,
+        observer_keys=stack.credentials(_service_account(render, "observerServiceAccount")),
     )
 
 
@@ -189,6 +199,7 @@ def minio_target() -> Target:
         reader_keys=_keys(READER_VARS),
         admin_keys=_keys(ADMIN_VARS),
         embedded=False,
+        observer_keys=_keys(OBSERVER_VARS),
     )
 
 

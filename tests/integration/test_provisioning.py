@@ -70,14 +70,26 @@ def test_every_resource_is_applied_once_and_the_iam_state_equals_the_render(
 
     policies = {p["PolicyName"]: p for p in iam.list_policies(Scope="Local")["Policies"]}
     for resource in of_type(dev_render, IAM_POLICY):
-        policy = policies[resource["inputs"]["name"]]
+        name = resource["inputs"]["name"]
+        policy = policies[name]
         version = iam.get_policy_version(
             PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"]
         )["PolicyVersion"]
         document = version["Document"]
-        assert (json.loads(document) if isinstance(document, str) else document) == resource[
-            "inputs"
-        ]["policy"]
+        held = json.loads(document) if isinstance(document, str) else document
+        # The render's statements, less the MinIO admin ones, which are named instead.
+        admin = stack.admin_grants.get(name, ())
+        admin_statements = [
+            s for s in resource["inputs"]["policy"]["Statement"] if set(s["Action"]) <= set(admin)
+        ]
+        assert held == {
+            **resource["inputs"]["policy"],
+            "Statement": [
+                s for s in resource["inputs"]["policy"]["Statement"] if s not in admin_statements
+            ],
+        }
+        assert [a for s in admin_statements for a in s["Action"]] == list(admin)
+    assert set(stack.admin_grants) == {dev_render["config"][full_key("observerPolicy")]}
 
     for resource in of_type(dev_render, ATTACHMENT):
         attached = iam.list_attached_user_policies(UserName=resource["inputs"]["userName"])
@@ -123,8 +135,27 @@ def test_the_render_is_the_only_source_of_policy(
 def test_a_stack_without_the_reader_gets_no_reader(endpoint: EmbeddedS3) -> None:
     render = render_stack("dev", {full_key("omniplayReader"): "false"})
     stack = provision_embedded(endpoint, render)
-    assert list(stack.service_accounts) == [render["config"][full_key("uploaderServiceAccount")]]
-    assert stack.users == (render["config"][full_key("uploaderUser")],)
+    config = render["config"]
+    assert sorted(stack.service_accounts) == sorted(
+        [config[full_key("uploaderServiceAccount")], config[full_key("observerServiceAccount")]]
+    )
+    assert sorted(stack.users) == sorted(
+        [config[full_key("uploaderUser")], config[full_key("observerUser")]]
+    )
+
+
+def test_a_statement_mixing_admin_and_s3_actions_is_refused(
+    endpoint: EmbeddedS3, dev_render: dict[str, Any]
+) -> None:
+    render = copy.deepcopy(dev_render)
+    observer = next(
+        r
+        for r in of_type(render, IAM_POLICY)
+        if r["inputs"]["name"] == render["config"][full_key("observerPolicy")]
+    )
+    observer["inputs"]["policy"]["Statement"][1]["Action"].append("s3:GetObject")
+    with pytest.raises(ProvisionError, match="mixes MinIO admin actions"):
+        provision_embedded(endpoint, render)
 
 
 def test_an_unknown_type_is_an_error_naming_it_before_anything_is_made(
