@@ -55,6 +55,11 @@ class StackConfig:
     # Name of a KMS (MinIO KES) key: when set, the bucket encrypts every object with it (SSE-KMS).
     # Empty by default because MinIO refuses SSE-KMS without a KMS configured on the server.
     encryption_key_id: str = ""
+    # Take over what the specification's hand steps already made (import, never create): the
+    # bucket, the uploader's user, policy and attachment; and, when given, the console's service
+    # account by its access key. See the README's "Taking over the hand-made storage".
+    adopt_existing: bool = False
+    adopt_service_account: str = ""
 
     def __post_init__(self) -> None:
         if not self.public_url:
@@ -175,6 +180,18 @@ def _kms_key(name: str, raw: str) -> str:
     return text
 
 
+def _access_key(name: str, raw: str) -> str:
+    # A MinIO access key: 3 to 128 characters; the ones a console or `mc` generates are
+    # uppercase letters and digits. Empty: no service account to adopt.
+    text = raw.strip()
+    if text and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{2,127}", text):
+        raise StackConfigError(
+            f"{name} must be the access key of the console's service account (3 to 128 letters, "
+            f"digits, '.', '_' or '-'; see `mc admin user svcacct ls`), or empty, got {raw!r}"
+        )
+    return text
+
+
 _Rule = Callable[[str, str], Any]
 
 # config key -> (StackConfig attribute, rule). The one list of accepted keys.
@@ -197,6 +214,8 @@ _FIELDS: Final[dict[str, tuple[str, _Rule]]] = {
     "readerServiceAccount": ("reader_service_account", _identity),
     "readerPolicy": ("reader_policy", _identity),
     "encryptionKeyId": ("encryption_key_id", _kms_key),
+    "adoptExisting": ("adopt_existing", _boolean),
+    "adoptServiceAccount": ("adopt_service_account", _access_key),
 }
 KNOWN_KEYS: Final = tuple(full_key(key) for key in _FIELDS)
 
@@ -242,6 +261,11 @@ def _check_consistency(config: StackConfig) -> None:
             raise StackConfigError(
                 f"{full_key(second)} must differ from {full_key(first)}, got {b!r} for both"
             )
+    if config.adopt_service_account and not config.adopt_existing:
+        raise StackConfigError(
+            f"{full_key('adoptServiceAccount')} needs {full_key('adoptExisting')}=true (a service "
+            f"account is adopted together with its user), got adoptExisting=false"
+        )
     missing = set(KINDS) - {VOICE, TRANSCRIPT}
     if missing:  # a new kind needs its own retention key before it can be deployed
         raise StackConfigError(f"no retention config key for kinds {sorted(missing)}")
