@@ -135,7 +135,7 @@ def old_objects(count: int, start: dt.datetime) -> list[OldObject]:
 def build_handmade(
     endpoint: EmbeddedS3,
     *,
-    recordings: int = 12,
+    recordings: int = 8,
     anonymous_read: bool = False,
     start: dt.datetime | None = None,
 ) -> HandMadeState:

@@ -285,12 +285,22 @@ def _run(stack: str, raw: dict[str, str]) -> ProgramRun:
 _T = TypeVar("_T")
 
 
+def _event_loops() -> list[asyncio.AbstractEventLoop]:
+    """Every event loop object alive in the process."""
+    found = []
+    for obj in gc.get_objects():
+        try:
+            if isinstance(obj, asyncio.AbstractEventLoop):
+                found.append(obj)
+        except ReferenceError:
+            # A weakref.proxy whose referent is gone (botocore and moto keep some) raises on
+            # any attribute, isinstance's __class__ included: it is no loop.
+            continue
+    return found
+
+
 def _open_event_loops() -> set[int]:
-    return {
-        id(obj)
-        for obj in gc.get_objects()
-        if isinstance(obj, asyncio.AbstractEventLoop) and not obj.is_closed()
-    }
+    return {id(loop) for loop in _event_loops() if not loop.is_closed()}
 
 
 def _on_a_loop_of_its_own(work: Callable[[], _T]) -> _T:
@@ -308,11 +318,7 @@ def _on_a_loop_of_its_own(work: Callable[[], _T]) -> _T:
     try:
         return work()
     finally:
-        workers = [
-            obj
-            for obj in gc.get_objects()
-            if isinstance(obj, asyncio.AbstractEventLoop) and id(obj) not in before
-        ]
+        workers = [loop for loop in _event_loops() if id(loop) not in before]
         loop.run_until_complete(loop.shutdown_default_executor())
         for worker in workers:
             if not worker.is_closed() and not worker.is_running():

@@ -152,7 +152,8 @@ def _status(exc: ClientError) -> int:
 
 
 def _server_error(what: str, exc: Exception) -> TakeoverError:
-    if isinstance(exc, ClientError) and _code(exc) in ("AccessDenied", "InvalidAccessKeyId"):
+    denied = ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "403")
+    if isinstance(exc, ClientError) and (_code(exc) in denied or _status(exc) == 403):
         hint = f"{ADMIN_USER_ENV}/{ADMIN_PASSWORD_ENV} must be the server admin's credentials"
     else:
         hint = "check the stack's endpoint, ssl and region, and that the server is up"
