@@ -110,7 +110,7 @@ def run_survey(
 
 
 def finding(report: dict[str, Any], id_: str) -> dict[str, Any]:
-    found = [f for f in report["findings"] if f["id"] == id_]
+    found: list[dict[str, Any]] = [f for f in report["findings"] if f["id"] == id_]
     assert len(found) == 1, report["findings"]
     return found[0]
 
@@ -224,8 +224,12 @@ def test_lifecycle_rules_the_stack_would_drop_need_a_decision(
         Bucket=handmade.bucket,
         LifecycleConfiguration={
             "Rules": [
-                {"ID": "hand-made-expiry", "Status": "Enabled", "Filter": {"Prefix": ""}}
-                | {"Expiration": {"Days": 90}}
+                {
+                    "ID": "hand-made-expiry",
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": ""},
+                    "Expiration": {"Days": 90},
+                }
             ]
         },
     )
