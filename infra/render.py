@@ -33,7 +33,7 @@ import pulumi
 import yaml
 from google.protobuf import json_format  # type: ignore[import-untyped]
 from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.proto import alias_pb2, resource_pb2
 from pulumi.runtime.settings import get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
@@ -117,17 +117,32 @@ class ResourceRecord:
     provider: str | None
     dependencies: list[str]
     inputs: dict[str, Any]
+    ignore_changes: list[str] = field(default_factory=list)
+    aliases: list[dict[str, Any]] = field(default_factory=list)
+    import_id: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        """The resource in the render's format."""
-        return {
+        """The resource in the render's format.
+
+        Beside the inputs, what the engine is told about ordering and lifetime: ``depends_on``
+        (logical names of every resource it waits for), ``ignore_changes``, and, only when set,
+        ``aliases`` and ``import``, so a reviewer sees them in the diff and guardrails check them.
+        """
+        document: dict[str, Any] = {
             "type": self.type,
             "name": self.name,
             "parent": self.parent,
             "protect": self.protect,
             "retain_on_delete": self.retain_on_delete,
+            "depends_on": self.dependencies,
+            "ignore_changes": self.ignore_changes,
             "inputs": self.inputs,
         }
+        if self.aliases:
+            document["aliases"] = self.aliases
+        if self.import_id:
+            document["import"] = self.import_id
+        return document
 
 
 @dataclass
@@ -228,11 +243,24 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                     protect=bool(request.protect),
                     retain_on_delete=bool(request.retainOnDelete),
                     provider=request.provider or None,
-                    dependencies=sorted(_urn_name(d) for d in request.dependencies),
+                    dependencies=sorted({_urn_name(d) for d in request.dependencies}),
                     inputs=_parse_policy(_mask(wire)),
+                    ignore_changes=sorted(request.ignoreChanges),
+                    aliases=[_alias(alias) for alias in request.aliases],
+                    import_id=request.importId,
                 )
             )
         return response
+
+
+def _alias(alias: alias_pb2.Alias) -> dict[str, Any]:
+    """One alias as the engine gets it: a full URN, or a spec (name, type, parent ...)."""
+    if alias.urn:
+        return {"urn": alias.urn}
+    spec: dict[str, Any] = json_format.MessageToDict(alias.spec)
+    if "parentUrn" in spec:
+        spec["parent"] = _urn_name(spec.pop("parentUrn"))
+    return spec
 
 
 def _stack_name() -> str:
@@ -244,7 +272,7 @@ async def _resolve(value: Any) -> tuple[Any, bool]:
     return await output.future(), bool(await output.is_secret())
 
 
-def _run(stack: str, raw: dict[str, str]) -> ProgramRun:
+def _run(stack: str, raw: dict[str, str], program_main: Callable[[], object]) -> ProgramRun:
     """One mocked run of the program; call it in a fresh context (see :func:`run_program`)."""
     mocks = _Mocks()
     monitor = _RecordingMonitor(mocks)
@@ -260,7 +288,7 @@ def _run(stack: str, raw: dict[str, str]) -> ProgramRun:
     secret_names: set[str] = set()
 
     async def program() -> None:
-        main()
+        program_main()
         root = get_root_resource()
         exported: dict[str, Any] = dict(getattr(root, "outputs", {}))
         for name, value in exported.items():
@@ -327,11 +355,18 @@ def _on_a_loop_of_its_own(work: Callable[[], _T]) -> _T:
         loop.close()
 
 
-def run_program(stack: str, overrides: Mapping[str, str] | None = None) -> ProgramRun:
-    """Run the program for ``stack`` under mocks; the config is checked before anything runs."""
+def run_program(
+    stack: str,
+    overrides: Mapping[str, str] | None = None,
+    program_main: Callable[[], object] = main,
+) -> ProgramRun:
+    """Run the program for ``stack`` under mocks; the config is checked before anything runs.
+
+    ``program_main`` is the program (tests pass a variant of it to see how options render).
+    """
     raw = load_stack_config(stack, overrides)
     parse_stack_config(raw)  # fail with the config error before any resource is made
-    run = _on_a_loop_of_its_own(lambda: contextvars.Context().run(_run, stack, raw))
+    run = _on_a_loop_of_its_own(lambda: contextvars.Context().run(_run, stack, raw, program_main))
     text = json.dumps(run.document(), sort_keys=True)
     if any(value in text for value in run.generated_secrets):
         raise RuntimeError("a secret reached the render unmasked; refusing to print it")

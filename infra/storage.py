@@ -104,7 +104,6 @@ class RecordingStorage(pulumi.ComponentResource):
                 # selects every recording.
                 minio.IlmPolicyRuleArgs(
                     id=f"expire-{kind}",
-                    status="Enabled",
                     tags=spec.tag,
                     expiration=f"{config.retention_days(kind)}d",
                     noncurrent_version_expiration_days=config.noncurrent_version_expiration_days,

@@ -617,7 +617,9 @@ def _lifecycle_rules(resources: Sequence[Resource], ctx: StackContext) -> list[M
     rules: list[Mapping[str, Any]] = []
     for resource in _for_bucket(resources, LIFECYCLE, ctx.bucket):
         rules.extend(r for r in _as_list(resource.known("rules")) if isinstance(r, Mapping))
-    return [r for r in rules if str(r.get("status", "Enabled")) == "Enabled"]
+    # No rule carries a status: the provider refuses one (computed-only) and writes "Enabled"
+    # itself (infra/provider_contract.py), so every rule of the render is an enabled rule.
+    return rules
 
 
 def _rules_for_kind(rules: list[Mapping[str, Any]], kind: str) -> list[Mapping[str, Any]]:

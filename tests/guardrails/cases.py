@@ -249,10 +249,16 @@ CASES: list[Case] = [
         lambda r: _lifecycle_rules(r).remove(_rule_of(r, "transcript")),
     ),
     Case(
-        "voice-rule-disabled",
+        "voice-rule-without-expiration",
         "lifecycle-per-kind",
         "committed",
-        lambda r: _rule_of(r, "voice").update(status="Disabled"),
+        lambda r: _rule_of(r, "voice").pop("expiration"),
+    ),
+    Case(
+        "voice-rule-selects-another-tag",
+        "lifecycle-per-kind",
+        "committed",
+        lambda r: _rule_of(r, "voice").update(tags={"kind": "other"}),
     ),
     Case("lifecycle-removed", "lifecycle-per-kind", "committed", _remove(":IlmPolicy")),
     Case(

@@ -89,7 +89,6 @@ def test_the_lifecycle_expires_each_kind_by_its_tag(run: ProgramRun) -> None:
     assert {r["id"]: r for r in rules} == {
         f"expire-{kind}": {
             "id": f"expire-{kind}",
-            "status": "Enabled",
             "tags": spec.tag,
             "expiration": f"{config.retention_days(kind)}d",
             "noncurrentVersionExpirationDays": config.noncurrent_version_expiration_days,

@@ -9,10 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pulumi
+import pulumi_minio as minio
 import pytest
 import yaml
 
-from infra.render import REPO_ROOT, cli, render_stack, render_text, snapshot_path
+from infra.render import REPO_ROOT, cli, render_stack, render_text, run_program, snapshot_path
 from tests.infra.conftest import PUBLIC_OPT_IN, STACKS
 
 
@@ -49,7 +51,9 @@ def test_the_render_follows_the_format() -> None:
     keys = [(r["type"], r["name"]) for r in document["resources"]]
     assert keys == sorted(keys)
     for resource in document["resources"]:
-        assert set(resource) == {"type", "name", "parent", "protect", "retain_on_delete", "inputs"}
+        always = {"type", "name", "parent", "protect", "retain_on_delete", "inputs"}
+        assert always | {"depends_on", "ignore_changes"} <= set(resource)
+        assert set(resource) <= always | {"depends_on", "ignore_changes", "aliases", "import"}
         if "policy" in resource["inputs"]:
             assert isinstance(resource["inputs"]["policy"], dict)
 
@@ -164,3 +168,32 @@ def test_the_cli_prints_the_snapshot_and_nothing_on_stderr() -> None:
     assert result.returncode == 0
     assert result.stderr == ""
     assert result.stdout == snapshot_path("dev").read_text(encoding="utf-8")
+
+
+def test_aliases_import_and_ignore_changes_are_shown_when_set() -> None:
+    """What the engine is told beyond the inputs appears in the render, so a diff shows it."""
+
+    def program() -> None:
+        bucket = minio.S3Bucket("recordings-bucket", bucket="b")
+        minio.IlmPolicy(
+            "renamed-lifecycle",
+            bucket="b",
+            rules=[minio.IlmPolicyRuleArgs(id="r", expiration="5d")],
+            opts=pulumi.ResourceOptions(
+                depends_on=[bucket],
+                aliases=[pulumi.Alias(name="recordings-lifecycle")],
+                ignore_changes=["rules"],
+                import_="b",
+            ),
+        )
+
+    resources = {
+        r["name"]: r for r in run_program("dev", program_main=program).document()["resources"]
+    }
+    assert "aliases" not in resources["recordings-bucket"]
+    assert "import" not in resources["recordings-bucket"]
+    lifecycle = resources["renamed-lifecycle"]
+    assert lifecycle["depends_on"] == ["recordings-bucket"]
+    assert lifecycle["ignore_changes"] == ["rules"]
+    assert lifecycle["import"] == "b"
+    assert [alias.get("name") for alias in lifecycle["aliases"]] == ["recordings-lifecycle"]
