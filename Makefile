@@ -41,6 +41,7 @@ test: lint typecheck
 render: $(STAMP)
 	$(BIN)/python -m infra.render --stack prod --output policies/rendered/prod.json
 	$(BIN)/python -m infra.render --stack dev --output policies/rendered/dev.json
+	$(BIN)/python -m infra.render --variant prod-adopt
 
 # RENDER=<file> checks one render; default: every committed policies/rendered/*.json.
 guard: $(STAMP)

@@ -53,12 +53,28 @@ def admin_credentials() -> tuple[pulumi.Output[str], pulumi.Output[str]]:
     return user, password
 
 
-def voice_ai_dotenv(config: StackConfig, access_key: str, secret_key: str) -> str:
-    """The Voice AI service's ``.env`` block, with the specification's MINIO_* names."""
+def kept_keys_note(access_key: str) -> str:
+    """What ``voice_ai_env`` says in place of the keys while the console's account is adopted."""
+    return (
+        f"# {Env.ACCESS_KEY} and {Env.SECRET_KEY}: keep the ones the Voice AI runs with now (the "
+        f"console's service account {access_key}, adopted: its secret cannot be read back). "
+        f"New keys come with the handover (README: Taking over the hand-made storage).\n"
+    )
+
+
+def voice_ai_dotenv(config: StackConfig, access_key: str, secret_key: str | None) -> str:
+    """The Voice AI service's ``.env`` block, with the specification's MINIO_* names.
+
+    ``secret_key`` None: the account was imported and its secret is unknown. The block then has
+    no key lines, only a comment saying to keep the existing ones: blank keys pasted over a
+    working ``.env`` would stop the service.
+    """
+    keys: dict[str, str] = (
+        {Env.ACCESS_KEY: access_key, Env.SECRET_KEY: secret_key} if secret_key is not None else {}
+    )
     lines = {
         Env.ENDPOINT: config.endpoint,
-        Env.ACCESS_KEY: access_key,
-        Env.SECRET_KEY: secret_key,
+        **keys,
         Env.BUCKET: config.bucket,
         Env.USE_SSL: "true" if config.ssl else "false",
         Env.REGION: config.region,
@@ -66,7 +82,8 @@ def voice_ai_dotenv(config: StackConfig, access_key: str, secret_key: str) -> st
         # Public URLs play only where the bucket allows anonymous reads of recordings.
         Env.URL_MODE: "public" if config.anonymous_recordings else "presigned",
     }
-    return "".join(f"{name}={value}\n" for name, value in lines.items())
+    block = "".join(f"{name}={value}\n" for name, value in lines.items())
+    return block if secret_key is not None else kept_keys_note(access_key) + block
 
 
 def main() -> RecordingStorage:
@@ -84,16 +101,25 @@ def main() -> RecordingStorage:
     pulumi.export("use_ssl", config.ssl)
     pulumi.export("public_url", config.public_url)
     pulumi.export("public_recordings", config.anonymous_recordings)
-    pulumi.export("voice_ai_access_key", pulumi.Output.secret(uploader.access_key))
-    pulumi.export("voice_ai_secret_key", pulumi.Output.secret(uploader.secret_key))
-    pulumi.export(
-        "voice_ai_env",
-        pulumi.Output.secret(
-            pulumi.Output.all(uploader.access_key, uploader.secret_key).apply(
-                lambda keys: voice_ai_dotenv(config, str(keys[0]), str(keys[1]))
-            )
-        ),
-    )
+    if config.adopt_service_account:
+        # The console's account, imported: its access key is the import id, its secret was never
+        # readable. No secret output: a blank one would break the service on copy-paste.
+        pulumi.export("voice_ai_access_key", pulumi.Output.secret(config.adopt_service_account))
+        pulumi.export(
+            "voice_ai_env",
+            pulumi.Output.secret(voice_ai_dotenv(config, config.adopt_service_account, None)),
+        )
+    else:
+        pulumi.export("voice_ai_access_key", pulumi.Output.secret(uploader.access_key))
+        pulumi.export("voice_ai_secret_key", pulumi.Output.secret(uploader.secret_key))
+        pulumi.export(
+            "voice_ai_env",
+            pulumi.Output.secret(
+                pulumi.Output.all(uploader.access_key, uploader.secret_key).apply(
+                    lambda keys: voice_ai_dotenv(config, str(keys[0]), str(keys[1]))
+                )
+            ),
+        )
     if storage.reader is not None:
         reader = storage.reader.service_account
         pulumi.export("omniplay_reader_access_key", pulumi.Output.secret(reader.access_key))

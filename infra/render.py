@@ -38,6 +38,7 @@ from pulumi.runtime.settings import get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from infra.adoption import ADOPT_OVERRIDES
 from infra.config import NAMESPACE, StackConfigError, parse_stack_config
 from infra.program import ADMIN_PASSWORD_KEY, ADMIN_USER_KEY, PROVIDER_NAMESPACE, main
 
@@ -388,6 +389,14 @@ def snapshot_path(stack: str) -> Path:
     return RENDERED_DIR / f"{stack}.json"
 
 
+# Committed renders of a stack with overrides, beside one per stack file: name -> (stack,
+# overrides). prod-adopt is production taking over the hand-made storage (imports), so the
+# takeover plan is reviewed in a diff and checked by the guardrails.
+VARIANTS: Final[dict[str, tuple[str, Mapping[str, str]]]] = {
+    "prod-adopt": ("prod", ADOPT_OVERRIDES),
+}
+
+
 def _parse_override(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key:
@@ -400,7 +409,12 @@ def cli(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m infra.render", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--stack", required=True, help=f"one of {known_stacks()}")
+    parser.add_argument("--stack", help=f"one of {known_stacks()}")
+    parser.add_argument(
+        "--variant",
+        choices=sorted(VARIANTS),
+        help="write the committed render of a stack with overrides (policies/rendered/NAME.json)",
+    )
     parser.add_argument(
         "--config",
         action="append",
@@ -411,6 +425,12 @@ def cli(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--output", type=Path, help="write here instead of standard output")
     args = parser.parse_args(argv)
+    if args.variant:
+        stack, overrides = VARIANTS[args.variant]
+        args.stack, args.output = stack, args.output or snapshot_path(args.variant)
+        args.config = [*overrides.items(), *args.config]
+    elif not args.stack:
+        parser.error("--stack or --variant is required")
     try:
         text = render_text(args.stack, dict(args.config))
     except StackConfigError as exc:
