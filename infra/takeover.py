@@ -642,7 +642,8 @@ def _survey_policy(s3: S3Client, desired: Desired, result: Survey, alias: str) -
                 "decision",
                 f"the bucket has a policy set by hand ({grants}); the stack manages no bucket "
                 f"policy ({public}: false), so adopting would leave it in place, unmanaged and "
-                f"unseen by the guardrails and the drift check",
+                f"unseen by the guardrails and the drift check (the preview may show the bucket's "
+                f"acl updated to private: the provider's private ACL writes no policy)",
                 f"choose: (a) keep public links: set {public}=true and {ack}=true; `pulumi up` "
                 f"then replaces it with the stack's policy (anonymous s3:GetObject on "
                 f"recordings only: no listing, no transcripts); or (b) go private: the Voice AI "
@@ -961,8 +962,8 @@ def print_tag_report(report: TagReport, out: TextIO) -> None:
         print(f"  FAILED {error}", file=out)
 
 
-def cli(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
-    """``python -m infra.takeover``; returns the exit status."""
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m infra.takeover`` (the README's runbook is tested on it)."""
     parser = argparse.ArgumentParser(
         prog="python -m infra.takeover", description=(__doc__ or "").split("\n")[0]
     )
@@ -1002,7 +1003,12 @@ def cli(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None)
             command.add_argument(
                 "--apply", action="store_true", help="tag (default: a dry run that only counts)"
             )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def cli(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    """``python -m infra.takeover``; returns the exit status."""
+    args = build_parser().parse_args(argv)
     progress = _Progress(sys.stderr)
     try:
         overrides = dict(args.config)
