@@ -4,10 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv demo test lint typecheck render guard bench constraints clean
+.PHONY: help venv demo takeover-demo test lint typecheck render guard bench constraints clean
 
 help:
 	@echo "make demo    - run the whole story on an embedded S3 endpoint"
+	@echo "make takeover-demo - take over the specification's hand-made storage, on an embedded endpoint"
 	@echo "make test    - lint, type-check and run every test"
 	@echo "make render  - regenerate the committed stack renders (policies/rendered/)"
 	@echo "make guard   - check the committed renders against the guardrails (RENDER=file for one)"
@@ -27,6 +28,9 @@ $(STAMP): pyproject.toml constraints.txt
 
 demo: $(STAMP)
 	$(BIN)/python -m devtools.demo
+
+takeover-demo: $(STAMP)
+	$(BIN)/python -m devtools.takeover_demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +29,7 @@ from infra import takeover
 from infra.config import full_key
 from infra.render import render_stack
 from tests.integration.test_takeover_tools import admin_env, argv, tags
+from tests.support import ROOT
 from voice_recordings import KIND_TAG_KEY, MinioUploader, cli, parse_key
 from voice_recordings.settings import Env
 
@@ -181,3 +186,19 @@ def test_importing_a_console_account_that_does_not_exist_fails_naming_it(
         provision_embedded(embedded_s3, adopting("AKIANOSUCHACCOUNT000"))
     # The console's real account is untouched and still works.
     assert embedded_s3.s3(handmade.console_keys).list_objects_v2(Bucket=handmade.bucket)["KeyCount"]
+
+
+def test_make_takeover_demo_runs_the_whole_story() -> None:
+    # A child process: the demo runs an embedded endpoint of its own (moto is per process).
+    done = subprocess.run(
+        [sys.executable, "-m", "devtools.takeover_demo"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "FAILED" not in done.stdout
+    assert re.search(r"-> (\d+)/\1 checks OK", done.stdout)
