@@ -47,6 +47,7 @@ from botocore.exceptions import ClientError
 
 from devtools.embedded_s3 import Credentials
 from infra.adoption import split_attachment_id
+from infra.provider_contract import DELETE_MARKER
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
@@ -460,7 +461,8 @@ def lifecycle_rules(rules: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
     ``Filter.And`` (several, or tags with a prefix); ``filter`` (a prefix) -> ``Filter.Prefix``;
     ``noncurrentVersionExpirationDays`` -> ``NoncurrentVersionExpiration.NoncurrentDays``.
     """
-    known = {"id", "status", "expiration", "tags", "filter", "noncurrentVersionExpirationDays"}
+    # No "status": the provider refuses one (computed-only) and always writes Enabled.
+    known = {"id", "expiration", "tags", "filter", "noncurrentVersionExpirationDays"}
     translated = []
     for rule in rules:
         rule_id = str(rule.get("id", ""))
@@ -480,10 +482,13 @@ def lifecycle_rules(rules: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
             filter_ = {"Prefix": prefix}
         out: dict[str, Any] = {
             "ID": rule_id,
-            "Status": rule.get("status", "Enabled"),
+            "Status": "Enabled",
             "Filter": filter_,
         }
-        if rule.get("expiration"):
+        if rule.get("expiration") == DELETE_MARKER:
+            # The provider's "DeleteMarker": remove a delete marker no version is left behind.
+            out["Expiration"] = {"ExpiredObjectDeleteMarker": True}
+        elif rule.get("expiration"):
             out["Expiration"] = {"Days": _days(rule_id, "expiration", rule["expiration"])}
         if rule.get("noncurrentVersionExpirationDays"):
             out["NoncurrentVersionExpiration"] = {

@@ -60,6 +60,9 @@ class StackConfig:
     # account by its access key. See the README's "Taking over the hand-made storage".
     adopt_existing: bool = False
     adopt_service_account: str = ""
+    # PEM file of the CA that signed the server's certificate (a private CA), on the machine that
+    # runs `pulumi up`: the provider adds it to the system roots. Empty: the system roots only.
+    ca_bundle: str = ""
 
     def __post_init__(self) -> None:
         if not self.public_url:
@@ -192,6 +195,16 @@ def _access_key(name: str, raw: str) -> str:
     return text
 
 
+def _ca_bundle(name: str, raw: str) -> str:
+    text = raw.strip()
+    if text and (not text.startswith("/") or _has_space(text)):
+        raise StackConfigError(
+            f"{name} must be the absolute path of a PEM file (e.g. /etc/ssl/netplay-ca.pem) on "
+            f"the machine that runs pulumi, or empty for the system's CAs, got {raw!r}"
+        )
+    return text
+
+
 _Rule = Callable[[str, str], Any]
 
 # config key -> (StackConfig attribute, rule). The one list of accepted keys.
@@ -216,6 +229,7 @@ _FIELDS: Final[dict[str, tuple[str, _Rule]]] = {
     "encryptionKeyId": ("encryption_key_id", _kms_key),
     "adoptExisting": ("adopt_existing", _boolean),
     "adoptServiceAccount": ("adopt_service_account", _access_key),
+    "caBundle": ("ca_bundle", _ca_bundle),
 }
 KNOWN_KEYS: Final = tuple(full_key(key) for key in _FIELDS)
 
@@ -265,6 +279,11 @@ def _check_consistency(config: StackConfig) -> None:
         raise StackConfigError(
             f"{full_key('adoptServiceAccount')} needs {full_key('adoptExisting')}=true (a service "
             f"account is adopted together with its user), got adoptExisting=false"
+        )
+    if config.ca_bundle and not config.ssl:
+        raise StackConfigError(
+            f"{full_key('caBundle')} needs {full_key('ssl')} true (a CA only matters for TLS), "
+            f"got ssl false"
         )
     missing = set(KINDS) - {VOICE, TRANSCRIPT}
     if missing:  # a new kind needs its own retention key before it can be deployed

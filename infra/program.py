@@ -7,12 +7,14 @@ Pulumi mocks) both call :func:`main`, so the render is the program itself, not a
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Final
 
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from infra.config import NAMESPACE, StackConfig, StackConfigError, parse_stack_config
+from infra.config import NAMESPACE, StackConfig, StackConfigError, full_key, parse_stack_config
+from infra.provider_contract import env_variables
 from infra.storage import RecordingStorage, RecordingStorageArgs
 from voice_recordings import Env
 
@@ -21,6 +23,16 @@ ADMIN_USER_KEY: Final = "minioUser"
 ADMIN_PASSWORD_KEY: Final = "minioPassword"
 ADMIN_USER_ENV: Final = "MINIO_USER"
 ADMIN_PASSWORD_ENV: Final = "MINIO_PASSWORD"
+# The provider's arguments the program sets on its explicit provider (wire names; a test checks
+# them against the render). The provider fills any other argument from its MINIO_* variable.
+PROVIDER_ARGS_SET: Final = frozenset(
+    {"minioServer", "minioRegion", "minioUser", "minioPassword", "minioSsl", "minioInsecure"}
+)
+CA_BUNDLE_ARG: Final = "minioCacertFile"
+# Deprecated aliases of minio_user / minio_password, read only when those are empty, which the
+# program never leaves them (minio/check_config.go NewConfig): the Voice AI's own
+# MINIO_ACCESS_KEY / MINIO_SECRET_KEY in the shell change nothing.
+PROVIDER_ARGS_SHADOWED: Final = frozenset({"minioAccessKey", "minioSecretKey"})
 
 
 def raw_stack_config() -> dict[str, str]:
@@ -51,6 +63,40 @@ def admin_credentials() -> tuple[pulumi.Output[str], pulumi.Output[str]]:
             f"{ADMIN_PASSWORD_ENV}"
         )
     return user, password
+
+
+def provider_args_set(config: StackConfig) -> frozenset[str]:
+    """The provider arguments the program sets for this stack."""
+    return PROVIDER_ARGS_SET | ({CA_BUNDLE_ARG} if config.ca_bundle else frozenset())
+
+
+def refuse_stray_provider_environment(
+    config: StackConfig, environ: Mapping[str, str] | None = None
+) -> None:
+    """Fail when the shell holds a MINIO_* variable the provider would use behind the program.
+
+    The provider fills every argument the program leaves unset from the environment, even for an
+    explicit provider (minio/provider.go): a session token, a client certificate or another CA
+    would change the identity or what TLS trusts, unreviewed.
+    """
+    env = os.environ if environ is None else environ
+    unused = provider_args_set(config) | PROVIDER_ARGS_SHADOWED
+    stray = sorted(
+        variable
+        for argument, variable in env_variables().items()
+        if argument not in unused and env.get(variable)
+    )
+    if stray:
+        hint = (
+            f"; for a private CA set {full_key('caBundle')} instead"
+            if "MINIO_CACERT_FILE" in stray
+            else ""
+        )
+        raise StackConfigError(
+            f"{', '.join(stray)} set in this shell: the MinIO provider would use "
+            f"{'it' if len(stray) == 1 else 'them'} behind the program's back; unset "
+            f"{'it' if len(stray) == 1 else 'them'}{hint}"
+        )
 
 
 def kept_keys_note(access_key: str) -> str:
@@ -89,6 +135,7 @@ def voice_ai_dotenv(config: StackConfig, access_key: str, secret_key: str | None
 def main() -> RecordingStorage:
     """Validate the config (before any resource), build the storage, export the stack outputs."""
     config = parse_stack_config(raw_stack_config())
+    refuse_stray_provider_environment(config)
     admin_user, admin_password = admin_credentials()
     storage = RecordingStorage(
         "recording-storage",

@@ -21,9 +21,15 @@ from infra.policies import (
     UPLOADER_POLICY,
     policy_json,
 )
+from infra.provider_contract import DELETE_MARKER, SERVICE_ACCOUNT_TYPE, ignored_changes
 from voice_recordings import KINDS
 
 COMPONENT_TYPE = "voice-recordings:index:RecordingStorage"
+# The bucket-wide rule that removes a delete marker once no version is left behind it. MinIO
+# matches a tag filter against the object's tags, and a delete marker has none: the per-kind rules
+# can never remove one (minio internal/bucket/lifecycle). It has no tag and no other action, so it
+# never expires an object: untagged objects are kept until someone tags or deletes them.
+DELETE_MARKER_RULE_ID = "expire-delete-markers"
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,10 @@ class RecordingStorage(pulumi.ComponentResource):
             minio_server=config.endpoint,
             minio_ssl=config.ssl,
             minio_region=config.region,
+            # Set explicitly, never left to the provider: it fills an unset argument from
+            # MINIO_INSECURE / MINIO_CACERT_FILE in the deploying shell (minio/provider.go).
+            minio_insecure=False,
+            minio_cacert_file=config.ca_bundle or None,
             # Both are secrets: the admin's name is half of the admin's credentials.
             minio_user=pulumi.Output.secret(args.admin_user),
             minio_password=pulumi.Output.secret(args.admin_password),
@@ -89,7 +99,9 @@ class RecordingStorage(pulumi.ComponentResource):
             versioning_configuration=minio.S3BucketVersioningVersioningConfigurationArgs(
                 status="Enabled"
             ),
-            opts=self._child(depends_on=[self.bucket]),
+            # Delete suspends versioning: a refactor (create new, delete old) or `pulumi
+            # destroy` must not. Renaming or reparenting it needs an alias (README).
+            opts=self._child(depends_on=[self.bucket], retain_on_delete=True),
         )
         if config.encryption_key_id:
             minio.S3BucketServerSideEncryption(
@@ -112,8 +124,10 @@ class RecordingStorage(pulumi.ComponentResource):
                     noncurrent_version_expiration_days=config.noncurrent_version_expiration_days,
                 )
                 for kind, spec in sorted(KINDS.items())
-            ],
-            opts=self._child(depends_on=[self.bucket, versioning]),
+            ]
+            + [minio.IlmPolicyRuleArgs(id=DELETE_MARKER_RULE_ID, expiration=DELETE_MARKER)],
+            # Delete removes the bucket's whole lifecycle: retained, like versioning.
+            opts=self._child(depends_on=[self.bucket, versioning], retain_on_delete=True),
         )
         self.uploader = self._identity(
             "uploader",
@@ -154,7 +168,7 @@ class RecordingStorage(pulumi.ComponentResource):
         protect: bool = False,
         retain_on_delete: bool = False,
         import_: str = "",
-        ignore_changes: tuple[str, ...] = (),
+        ignore_changes: list[str] | None = None,
     ) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(
             parent=self,
@@ -163,7 +177,24 @@ class RecordingStorage(pulumi.ComponentResource):
             protect=protect,
             retain_on_delete=retain_on_delete,
             import_=import_ or None,
-            ignore_changes=list(ignore_changes) or None,
+            ignore_changes=ignore_changes or None,
+        )
+
+    def _identity_child(
+        self,
+        *depends_on: pulumi.Resource,
+        ignore_changes: list[str] | None = None,
+        import_: str = "",
+        retain_on_delete: bool = False,
+    ) -> pulumi.ResourceOptions:
+        # Every identity waits for the bucket: the engine runs independent resources in
+        # parallel, and user/policy Create silently overwrite what exists, so a failed bucket
+        # create (it fails when the bucket exists) must stop before any identity is touched.
+        return self._child(
+            depends_on=[self.bucket, *depends_on],
+            ignore_changes=ignore_changes,
+            import_=import_,
+            retain_on_delete=retain_on_delete,
         )
 
     def _identity(
@@ -192,36 +223,47 @@ class RecordingStorage(pulumi.ComponentResource):
             f"{role}-user",
             name=user,
             secret=password.result,
-            opts=self._child(
-                depends_on=[password],
+            opts=self._identity_child(
+                password,
                 import_=imports.user,
                 # An imported user keeps the password someone chose (see infra/adoption.py).
-                ignore_changes=IMPORTED_IGNORE_CHANGES[IAM_USER] if imports.user else (),
+                ignore_changes=list(IMPORTED_IGNORE_CHANGES[IAM_USER]) if imports.user else None,
             ),
         )
         iam_policy = minio.IamPolicy(
             f"{role}-policy",
             name=policy_name,
             policy=policy_json(policy_file, self.config.bucket),
-            opts=self._child(import_=imports.policy),
+            opts=self._identity_child(import_=imports.policy),
         )
         attachment = minio.IamUserPolicyAttachment(
             f"{role}-policy-attachment",
             user_name=iam_user.name,
             policy_name=iam_policy.name,
-            opts=self._child(depends_on=[iam_user, iam_policy], import_=imports.attachment),
+            opts=self._identity_child(iam_user, iam_policy, import_=imports.attachment),
         )
         # pulumi_minio 0.17.1's IamServiceAccount has no description argument, so the
         # specification's description (e.g. "voice-ai-realtime") is the logical name.
         account = minio.IamServiceAccount(
             service_account,
             target_user=iam_user.name,
-            opts=self._child(
-                depends_on=[iam_user, attachment],
-                import_=imports.service_account,
-                ignore_changes=(
-                    IMPORTED_IGNORE_CHANGES[SERVICE_ACCOUNT] if imports.service_account else ()
+            # Read reports the parent's policy as the account's and never returns the secret:
+            # without this every `pulumi up` would plan an update (infra/provider_contract.py).
+            # An imported account also ignores what it was never told (infra/adoption.py).
+            opts=self._identity_child(
+                iam_user,
+                attachment,
+                ignore_changes=sorted(
+                    {
+                        *ignored_changes(SERVICE_ACCOUNT_TYPE),
+                        *(
+                            IMPORTED_IGNORE_CHANGES[SERVICE_ACCOUNT]
+                            if imports.service_account
+                            else ()
+                        ),
+                    }
                 ),
+                import_=imports.service_account,
                 # The console made it, so the stack never deletes it by itself: at the handover
                 # (`pulumi up --replace`) it keeps working until the Voice AI runs on the new
                 # keys and an operator deletes it (`mc admin user svcacct rm`).

@@ -137,7 +137,7 @@ def admin_client(config: StackConfig, env: Mapping[str, str] | None = None) -> S
         bucket=config.bucket,
         use_ssl=config.ssl,
         region=config.region,
-        ca_bundle=source.get("MINIO_CA_BUNDLE") or None,
+        ca_bundle=config.ca_bundle or None,  # voice-recordings:caBundle, as the provider
         max_attempts=3,
     )
     return make_s3_client(settings)

@@ -73,6 +73,8 @@ def test_to_json_names_every_known_key() -> None:
         ("uploaderUser", "a b", "letters, digits"),
         ("region", "US East", "region name"),
         ("encryptionKeyId", "my key", "name of a key on the server's KMS"),
+        ("caBundle", "certs/ca.pem", "absolute path of a PEM file"),
+        ("caBundle", "/etc/ssl/my ca.pem", "absolute path of a PEM file"),
     ],
 )
 def test_a_bad_value_names_the_full_key_the_rule_and_the_value(
@@ -124,6 +126,16 @@ def test_the_acknowledgement_alone_opens_nothing() -> None:
         {**ENDPOINT, "voice-recordings:acknowledgePublicRecordings": "true"}
     )
     assert not config.anonymous_recordings
+
+
+def test_a_ca_bundle_needs_tls() -> None:
+    with pytest.raises(
+        StackConfigError, match="voice-recordings:caBundle needs voice-recordings:ssl"
+    ):
+        parse_stack_config(
+            {**ENDPOINT, "voice-recordings:ssl": "false", "voice-recordings:caBundle": "/ca.pem"}
+        )
+    assert parse_stack_config({**ENDPOINT, "voice-recordings:caBundle": "/ca.pem"}).ca_bundle
 
 
 def test_uploader_and_reader_must_be_different_users() -> None:

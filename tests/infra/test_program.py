@@ -5,14 +5,32 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from infra.config import parse_stack_config
+import pytest
+
+from infra.config import StackConfigError, parse_stack_config
 from infra.policies import PUBLIC_RECORDINGS_POLICY, READER_POLICY, UPLOADER_POLICY, load_policy
-from infra.render import SECRET, ProgramRun, load_stack_config
-from infra.storage import COMPONENT_TYPE
+from infra.program import (
+    PROVIDER_ARGS_SHADOWED,
+    provider_args_set,
+    refuse_stray_provider_environment,
+)
+from infra.provider_contract import (
+    ATTACHMENT_TYPE,
+    CONTRACTS,
+    DELETE_MARKER,
+    IAM_POLICY_TYPE,
+    IAM_USER_TYPE,
+    SERVICE_ACCOUNT_TYPE,
+    env_variables,
+)
+from infra.render import SECRET, ProgramRun, load_stack_config, run_program
+from infra.storage import COMPONENT_TYPE, DELETE_MARKER_RULE_ID
 from tests.infra.conftest import PUBLIC_OPT_IN, only
 from voice_recordings import KINDS, Env, StorageSettings
 
 COMPONENT = "recording-storage"
+BUCKET = "recordings-bucket"
+IDENTITY_TYPES = (IAM_USER_TYPE, IAM_POLICY_TYPE, ATTACHMENT_TYPE, SERVICE_ACCOUNT_TYPE)
 
 
 def _config(run: ProgramRun):  # type: ignore[no-untyped-def]
@@ -66,7 +84,16 @@ def test_the_provider_points_at_the_stacks_server_with_masked_credentials(
         "minioRegion": config.region,
         "minioUser": SECRET,
         "minioPassword": SECRET,
+        # Set explicitly, or the provider would take MINIO_INSECURE from the deploying shell.
+        "minioInsecure": "false",
     }
+
+
+def test_the_provider_trusts_the_stacks_ca_bundle(runner: Callable[..., ProgramRun]) -> None:
+    run = runner("prod", {"voice-recordings:caBundle": "/etc/ssl/netplay-ca.pem"})
+    inputs = only(run, "pulumi:providers:minio").inputs
+    assert inputs["minioCacertFile"] == "/etc/ssl/netplay-ca.pem"
+    assert inputs["minioInsecure"] == "false"
 
 
 def test_the_bucket_is_private_protected_and_retained(run: ProgramRun) -> None:
@@ -83,9 +110,33 @@ def test_versioning_is_enabled(run: ProgramRun) -> None:
     assert versioning.dependencies == ["recordings-bucket"]
 
 
+def test_every_identity_waits_for_the_bucket(runner: Callable[..., ProgramRun]) -> None:
+    """A failed bucket create (it fails when the bucket exists) stops before any identity."""
+    for overrides in ({}, PUBLIC_OPT_IN, {"voice-recordings:omniplayReader": "false"}):
+        run = runner("prod", overrides)
+        identities = [r for r in run.resources if r.type in IDENTITY_TYPES]
+        assert identities
+        assert [r.name for r in identities if BUCKET not in r.dependencies] == []
+
+
+def test_versioning_and_lifecycle_survive_a_refactor_or_destroy(run: ProgramRun) -> None:
+    # Their Delete suspends versioning / removes the lifecycle of the retained bucket.
+    for suffix in ("S3BucketVersioning", "IlmPolicy"):
+        assert only(run, suffix).retain_on_delete, suffix
+
+
+def test_the_lifecycle_removes_delete_markers_left_alone(run: ProgramRun) -> None:
+    rules = {r["id"]: r for r in only(run, "IlmPolicy").inputs["rules"]}
+    # No tag (a delete marker has none) and no other action: it never expires an object.
+    assert rules[DELETE_MARKER_RULE_ID] == {
+        "id": DELETE_MARKER_RULE_ID,
+        "expiration": DELETE_MARKER,
+    }
+
+
 def test_the_lifecycle_expires_each_kind_by_its_tag(run: ProgramRun) -> None:
     config = _config(run)
-    rules = only(run, "IlmPolicy").inputs["rules"]
+    rules = [r for r in only(run, "IlmPolicy").inputs["rules"] if r.get("tags")]
     assert {r["id"]: r for r in rules} == {
         f"expire-{kind}": {
             "id": f"expire-{kind}",
@@ -119,10 +170,10 @@ def test_users_get_a_generated_secret_and_their_policy(run: ProgramRun) -> None:
     ):
         iam_user = only(run, "IamUser", f"{role}-user")
         assert iam_user.inputs == {"name": user, "secret": SECRET}
-        assert iam_user.dependencies == [f"{role}-user-secret"]
+        assert iam_user.dependencies == sorted([BUCKET, f"{role}-user-secret"])
         attachment = only(run, "IamUserPolicyAttachment", f"{role}-policy-attachment")
         assert attachment.inputs == {"userName": user, "policyName": policy}
-        assert attachment.dependencies == sorted([f"{role}-user", f"{role}-policy"])
+        assert attachment.dependencies == sorted([BUCKET, f"{role}-user", f"{role}-policy"])
 
 
 def test_the_service_account_targets_the_uploader_after_its_policy(run: ProgramRun) -> None:
@@ -132,6 +183,9 @@ def test_the_service_account_targets_the_uploader_after_its_policy(run: ProgramR
     assert "uploader-policy-attachment" in account.dependencies
     reader = only(run, "IamServiceAccount", config.reader_service_account)
     assert reader.inputs == {"targetUser": config.reader_user}
+    # Read reports the parent's policy and never the secret: ignored, so a second up is a no-op.
+    for each in (account, reader):
+        assert each.ignore_changes == sorted(CONTRACTS[SERVICE_ACCOUNT_TYPE].not_read_back)
 
 
 def test_no_anonymous_access_by_default(run: ProgramRun) -> None:
@@ -221,3 +275,43 @@ def test_no_generated_secret_appears_in_inputs_outputs_or_render(run: ProgramRun
         assert value not in visible
     # The unmasked outputs do carry them, so the check above would see a leak.
     assert run.plain_outputs["voice_ai_secret_key"] in run.generated_secrets
+
+
+@pytest.mark.parametrize("overrides", [{}, {"voice-recordings:caBundle": "/etc/ssl/ca.pem"}])
+def test_the_program_sets_the_provider_arguments_it_says_it_sets(
+    runner: Callable[..., ProgramRun], overrides: dict[str, str]
+) -> None:
+    run = runner("prod", overrides)
+    provider = only(run, "pulumi:providers:minio").inputs
+    assert set(provider) == provider_args_set(_config_of(run, overrides))
+
+
+def _config_of(run: ProgramRun, overrides: dict[str, str]):  # type: ignore[no-untyped-def]
+    return parse_stack_config(load_stack_config(run.stack, overrides))
+
+
+@pytest.mark.parametrize(("argument", "variable"), sorted(env_variables().items()))
+@pytest.mark.parametrize("ca_bundle", ["", "/etc/ssl/ca.pem"])
+def test_a_provider_variable_in_the_shell_is_refused_unless_the_program_sets_its_argument(
+    argument: str, variable: str, ca_bundle: str
+) -> None:
+    """The class: every MINIO_* the provider reads either loses to an explicit argument or fails."""
+    config = parse_stack_config(
+        {"voice-recordings:endpoint": "s.example", "voice-recordings:caBundle": ca_bundle}
+    )
+    environ = {variable: "/tmp/x"}
+    if argument in provider_args_set(config) | PROVIDER_ARGS_SHADOWED:
+        refuse_stray_provider_environment(config, environ)
+    else:
+        with pytest.raises(StackConfigError, match=rf"^{variable} set in this shell") as caught:
+            refuse_stray_provider_environment(config, environ)
+        assert "/tmp/x" not in str(caught.value)
+
+
+def test_a_stray_provider_variable_stops_the_program(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MINIO_CACERT_FILE", "/tmp/someone-elses-ca.pem")
+    with pytest.raises(StackConfigError, match=r"MINIO_CACERT_FILE.*voice-recordings:caBundle"):
+        run_program("prod")
+    monkeypatch.setenv("MINIO_INSECURE", "true")  # the program sets minio_insecure=false itself
+    monkeypatch.delenv("MINIO_CACERT_FILE")
+    assert only(run_program("prod"), "pulumi:providers:minio").inputs["minioInsecure"] == "false"

@@ -45,13 +45,20 @@ def test_lifecycle_on_the_server_equals_the_render(target: Target) -> None:
     on_server = s3.get_bucket_lifecycle_configuration(Bucket=target.bucket)["Rules"]
     expected = rendered_rules(target.render)
     assert sorted(without_empty(on_server), key=lambda r: r["ID"]) == expected
-    # The translation itself: one rule per kind, selected by the kind tag, both expiries set.
+    # The translation itself: one rule per kind, selected by the kind tag, both expiries set;
+    # and one bucket-wide rule that only removes delete markers left with no version behind.
+    by_kind = [rule for rule in expected if "Tag" in rule.get("Filter", {})]
+    assert len(by_kind) == 2
     assert all(
         rule["Filter"]["Tag"]["Key"] == "kind"
         and rule["Expiration"]["Days"] > 0
         and rule["NoncurrentVersionExpiration"]["NoncurrentDays"] > 0
-        for rule in expected
+        for rule in by_kind
     )
+    (markers,) = [rule for rule in expected if rule not in by_kind]
+    assert markers["Expiration"] == {"ExpiredObjectDeleteMarker": True}
+    # (without_empty drops its empty Prefix filter: the whole bucket.)
+    assert not markers.get("Filter") and "NoncurrentVersionExpiration" not in markers
 
 
 def test_uploading_twice_keeps_the_earlier_version(

@@ -163,7 +163,6 @@ def test_lifecycle_translation() -> None:
         [
             {
                 "id": "one-tag",
-                "status": "Enabled",
                 "expiration": "30d",
                 "tags": {"kind": "voice"},
                 "noncurrentVersionExpirationDays": 7,
@@ -175,6 +174,7 @@ def test_lifecycle_translation() -> None:
                 "filter": "x/",
             },
             {"id": "prefix-only", "expiration": "1d", "filter": "tmp/"},
+            {"id": "markers", "expiration": "DeleteMarker"},
         ]
     )
     assert rules == [
@@ -202,6 +202,12 @@ def test_lifecycle_translation() -> None:
             "Filter": {"Prefix": "tmp/"},
             "Expiration": {"Days": 1},
         },
+        {
+            "ID": "markers",
+            "Status": "Enabled",
+            "Filter": {"Prefix": ""},
+            "Expiration": {"ExpiredObjectDeleteMarker": True},
+        },
     ]
 
 
@@ -212,6 +218,7 @@ def test_lifecycle_translation() -> None:
         ({"id": "r", "expiration": "0d"}, "expiration must be '<N>d'"),
         ({"id": "r", "transition": "30d"}, r"unsupported fields \['transition'\]"),
         ({"expiration": "30d"}, "needs an id"),
+        ({"id": "r", "expiration": "5d", "status": "Enabled"}, r"unsupported fields \['status'\]"),
     ],
 )
 def test_lifecycle_translation_refuses_what_it_cannot_express(
