@@ -329,3 +329,45 @@ def test_tag_existing_resumes_keeps_other_tags_and_tags_every_version(
         assert tags(embedded_s3, bucket, rest[0].key, version["VersionId"]) == {
             KIND_TAG_KEY: parse_key(rest[0].key).kind
         }
+
+
+def test_hand_set_encryption_and_a_named_grant_need_a_decision_and_a_full_tag_set_fails_listed(
+    embedded_s3: EmbeddedS3, handmade: HandMadeState, capsys: pytest.CaptureFixture[str]
+) -> None:
+    s3, bucket = admin_s3(embedded_s3), handmade.bucket
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+    grant = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": ["arn:aws:iam::123456789012:user/someone"]},
+                "Action": ["s3:GetObject"],
+                "Resource": [f"arn:aws:s3:::{bucket}/*"],
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(grant))
+    code, report = run_survey(embedded_s3, capsys, adoptExisting="true")
+    assert code == takeover.EXIT_DECISION
+    assert report["anonymous_access"] == []
+    assert finding(report, "bucket-policy")["severity"] == "decision"
+    assert finding(report, "encryption")["severity"] == "decision"
+    assert "mc encrypt clear omniplay/voice-recordings" in finding(report, "encryption")["action"]
+
+    # An object that already holds the 10 tags S3 allows cannot take a kind tag: listed, exit 1.
+    full = handmade.conforming[0]
+    s3.put_object_tagging(
+        Bucket=bucket,
+        Key=full.key,
+        Tagging={"TagSet": [{"Key": f"t{n}", "Value": "x"} for n in range(10)]},
+    )
+    code, report = run_tag(embedded_s3, capsys, "--apply")
+    assert code == takeover.EXIT_FAILED
+    assert len(report["failed"]) == 1 and full.key in report["failed"][0]
+    assert report["tagged"] == len(handmade.conforming) - 1
