@@ -7,8 +7,18 @@ server only through the program.
 
 One resource of the render is one action on the endpoint, through :data:`HANDLERS` (type token ->
 handler). A type without a handler is an error naming the type, and so is an input a handler does
-not understand: nothing in the render is skipped silently. Resources are applied in the fixed order
-of :data:`APPLY_ORDER` (dependencies first), in render order within a type.
+not understand: nothing in the render is skipped silently.
+
+It behaves like the provider (terraform-provider-minio v1.20.1, ``infra/provider_contract.py``)
+where that decides what a deploy does to a server that is not empty:
+
+- Order: each resource after everything in its ``depends_on`` (as the engine orders them), ties
+  broken by :data:`APPLY_ORDER` and then render order (:func:`plan`). The first failure stops
+  the run, naming the resource; nothing after it is applied.
+- ``S3Bucket`` on an existing bucket fails with the provider's own error (``bucket already
+  exists!``); ``IamUser`` on an existing user overwrites its secret, and ``IamPolicy`` on an
+  existing policy overwrites its document, silently, as the provider does;
+  ``IamServiceAccount`` always makes a new key.
 
 How MinIO resources map onto S3+IAM calls (the admin's clients make every call):
 
@@ -38,7 +48,7 @@ import re
 import secrets
 import string
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -90,6 +100,23 @@ _DAYS_RE: Final = re.compile(r"([1-9][0-9]*)d")
 
 class ProvisionError(ValueError):
     """The render asks for something this provisioner cannot do faithfully (names what)."""
+
+
+class ApplyError(ProvisionError):
+    """Applying one resource failed; nothing after it was applied (like the engine's first error).
+
+    ``resource`` names the failed resource, ``applied`` the ones applied before it, in order.
+    """
+
+    def __init__(self, resource: str, cause: str, applied: list[str]) -> None:
+        super().__init__(f"{resource} failed: {cause}; applied before it: {applied}")
+        self.resource = resource
+        self.applied = applied
+
+
+def bucket_exists_error(bucket: str) -> str:
+    """The provider's error when the bucket exists (minioCreateBucket: NewResourceError, nil)."""
+    return f"[FATAL] bucket already exists! ({bucket}): <nil>"
 
 
 @dataclass(frozen=True)
@@ -206,6 +233,9 @@ def _bucket(state: _State, name: str, inputs: Mapping[str, Any]) -> None:
     if spec.get("acl", "private") != "private":
         raise ProvisionError(f"{BUCKET} {name!r}: only acl 'private' is supported")
     bucket = _plain(BUCKET, name, "bucket", spec["bucket"])
+    if _bucket_exists(state.s3, bucket):
+        # The provider checks BucketExists first and refuses; it never adopts a bucket.
+        raise ProvisionError(bucket_exists_error(bucket))
     if state.region == "us-east-1":
         state.s3.create_bucket(Bucket=bucket)
     else:
@@ -254,9 +284,18 @@ def _bucket_policy(state: _State, name: str, inputs: Mapping[str, Any]) -> None:
 
 def _iam_policy(state: _State, name: str, inputs: Mapping[str, Any]) -> None:
     spec = _inputs(IAM_POLICY, name, inputs, {"name", "policy"})
-    policy = _plain(IAM_POLICY, name, "policy", spec["policy"])
-    created = state.iam.create_policy(PolicyName=spec["name"], PolicyDocument=json.dumps(policy))
-    state.policy_arns[spec["name"]] = created["Policy"]["Arn"]
+    policy = json.dumps(_plain(IAM_POLICY, name, "policy", spec["policy"]))
+    existing = _local_policy_arn(state.iam, spec["name"])
+    if existing is None:
+        created = state.iam.create_policy(PolicyName=spec["name"], PolicyDocument=policy)
+        state.policy_arns[spec["name"]] = created["Policy"]["Arn"]
+        return
+    # The provider's AddCannedPolicy replaces a policy of that name, silently: so does this.
+    for version in state.iam.list_policy_versions(PolicyArn=existing)["Versions"]:
+        if not version["IsDefaultVersion"]:  # IAM keeps at most 5 versions
+            state.iam.delete_policy_version(PolicyArn=existing, VersionId=version["VersionId"])
+    state.iam.create_policy_version(PolicyArn=existing, PolicyDocument=policy, SetAsDefault=True)
+    state.policy_arns[spec["name"]] = existing
 
 
 def _iam_user(state: _State, name: str, inputs: Mapping[str, Any]) -> None:
@@ -266,12 +305,18 @@ def _iam_user(state: _State, name: str, inputs: Mapping[str, Any]) -> None:
     if spec.get("disableUser"):
         raise ProvisionError(f"{IAM_USER} {name!r}: disabled users are not supported")
     user = spec["name"]
-    state.iam.create_user(UserName=user)
+    # The provider's AddUser on an existing name replaces its secret (and enables it), silently.
+    exists = _user_exists(state.iam, user)
+    if not exists:
+        state.iam.create_user(UserName=user)
     if "secret" in spec:
         # The render masks which RandomPassword feeds the secret; the program names it
         # "<user resource>-secret". Either way the value is generated here, never shown.
         password = state.passwords.get(f"{name}-secret") or secrets.token_urlsafe(30)
-        state.iam.create_login_profile(UserName=user, Password=password)
+        if exists and _has_login_profile(state.iam, user):
+            state.iam.update_login_profile(UserName=user, Password=password)
+        else:
+            state.iam.create_login_profile(UserName=user, Password=password)
     state.users.append(user)
 
 
@@ -293,6 +338,40 @@ def _service_account(state: _State, name: str, inputs: Mapping[str, Any]) -> Non
     key = state.iam.create_access_key(UserName=spec["targetUser"])["AccessKey"]
     state.keys[name] = Credentials(key["AccessKeyId"], key["SecretAccessKey"])
     state.key_users[name] = spec["targetUser"]
+
+
+def _bucket_exists(s3: S3Client, bucket: str) -> bool:
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchBucket", "NotFound"):
+            return False
+        raise
+    return True
+
+
+def _local_policy_arn(iam: IAMClient, policy: str) -> str | None:
+    for page in iam.get_paginator("list_policies").paginate(Scope="Local"):
+        for found in page["Policies"]:
+            if found["PolicyName"] == policy:
+                return found["Arn"]
+    return None
+
+
+def _user_exists(iam: IAMClient, user: str) -> bool:
+    try:
+        iam.get_user(UserName=user)
+    except iam.exceptions.NoSuchEntityException:
+        return False
+    return True
+
+
+def _has_login_profile(iam: IAMClient, user: str) -> bool:
+    try:
+        iam.get_login_profile(UserName=user)
+    except iam.exceptions.NoSuchEntityException:
+        return False
+    return True
 
 
 HANDLERS: Final[dict[str, Handler]] = {
@@ -511,8 +590,17 @@ def load_render(path: Path | str) -> dict[str, Any]:
     return document
 
 
-def plan(render: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The render's resources in the order they are applied; an unknown type is an error."""
+def plan(
+    render: Mapping[str, Any], tie_break: Sequence[str] = APPLY_ORDER
+) -> list[Mapping[str, Any]]:
+    """The render's resources in the order they are applied; an unknown type is an error.
+
+    Each resource comes after every resource its ``depends_on`` names (the engine's order);
+    among the ready ones, the type that comes first in ``tie_break`` first, then render order.
+    The engine runs ready resources in parallel, in no promised order: tests pass another
+    ``tie_break`` to play an order the engine may pick. A ``depends_on`` naming no resource of
+    the render, or a cycle, is an error.
+    """
     resources: list[Mapping[str, Any]] = list(render["resources"])
     unknown = sorted({r["type"] for r in resources} - set(HANDLERS))
     if unknown:
@@ -520,18 +608,59 @@ def plan(render: Mapping[str, Any]) -> list[Mapping[str, Any]]:
             f"the render has resource types the provisioner does not know: {unknown}; add a "
             f"handler to devtools.provision.HANDLERS"
         )
-    rank = {type_: index for index, type_ in enumerate(APPLY_ORDER)}
-    return sorted(resources, key=lambda r: rank[r["type"]])  # stable: render order within a type
+    rank: dict[str, int] = {}
+    for index, type_ in enumerate(tie_break):
+        rank.setdefault(type_, index)  # the first mention counts
+    names = {r["name"] for r in resources}
+    waits: dict[int, set[str]] = {}
+    for index, resource in enumerate(resources):
+        needs = set(resource.get("depends_on") or [])
+        missing = sorted(needs - names)
+        if missing:
+            raise ProvisionError(
+                f"{resource['type']} {resource['name']!r} depends on {missing}, which the render "
+                f"does not have"
+            )
+        waits[index] = needs
+    ordered: list[Mapping[str, Any]] = []
+    done: set[str] = set()
+    pending = list(range(len(resources)))
+    while pending:
+        ready = [i for i in pending if waits[i] <= done]
+        if not ready:
+            stuck = sorted(resources[i]["name"] for i in pending)
+            raise ProvisionError(f"the render's depends_on has a cycle among {stuck}")
+        chosen = min(ready, key=lambda i: (rank.get(resources[i]["type"], len(rank)), i))
+        pending.remove(chosen)
+        ordered.append(resources[chosen])
+        # A name may be shared by resources of different types: done when all of them are.
+        if all(r["name"] != resources[chosen]["name"] for r in (resources[i] for i in pending)):
+            done.add(resources[chosen]["name"])
+    return ordered
 
 
 def provision(
-    render: Mapping[str, Any], s3: S3Client, iam: IAMClient, region: str = "us-east-1"
+    render: Mapping[str, Any],
+    s3: S3Client,
+    iam: IAMClient,
+    region: str = "us-east-1",
+    tie_break: Sequence[str] = APPLY_ORDER,
 ) -> ProvisionedStack:
-    """Create what ``render`` describes, with the endpoint admin's ``s3`` and ``iam`` clients."""
+    """Create what ``render`` describes, with the endpoint admin's ``s3`` and ``iam`` clients.
+
+    ``tie_break``: see :func:`plan`. Raises :class:`ApplyError` at the first resource that fails.
+    """
     state = _State(s3=s3, iam=iam, region=region)
-    ordered = plan(render)  # checks every type before anything is created
+    ordered = plan(render, tie_break)  # checks every type and dependency before anything is made
+    applied: list[str] = []
     for resource in ordered:
-        _apply(state, resource)
+        label = f"{resource['type'].rsplit(':', 1)[-1]} {resource['name']!r}"
+        try:
+            _apply(state, resource)
+        except (ProvisionError, ClientError) as exc:
+            # Like the engine: the first failure ends the run; nothing after it is applied.
+            raise ApplyError(label, str(exc), applied) from exc
+        applied.append(label)
     return ProvisionedStack(
         stack=str(render.get("stack", "")),
         buckets=tuple(state.buckets),
@@ -562,7 +691,9 @@ def replace(
             f"{name!r} still has import {chosen[0]['import']!r}: unset the adoption of it first "
             f"(a replace would import the old one again)"
         )
-    return provision({**render, "resources": chosen}, s3, iam, region)
+    # What it depends on is already on the server (the stack is otherwise unchanged).
+    alone = [{**chosen[0], "depends_on": []}]
+    return provision({**render, "resources": alone}, s3, iam, region)
 
 
 def provision_embedded(endpoint: EmbeddedS3, render: Mapping[str, Any]) -> ProvisionedStack:

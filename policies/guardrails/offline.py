@@ -34,6 +34,7 @@ def resources_of(render: Mapping[str, Any]) -> list[Resource]:
             inputs=item.get("inputs") or {},
             protect=bool(item.get("protect", False)),
             retain_on_delete=bool(item.get("retain_on_delete", False)),
+            depends_on=tuple(item.get("depends_on") or ()),
         )
         for item in render["resources"]
     ]

@@ -140,7 +140,14 @@ def resource_of(args: ResourceValidationArgs) -> Resource:
 def stack_resources(args: StackValidationArgs) -> list[Resource]:
     """The rules' view of every resource of the stack."""
     return [
-        Resource(r.resource_type, r.name, plain(r.props), bool(r.opts.protect), None)
+        Resource(
+            r.resource_type,
+            r.name,
+            plain(r.props),
+            bool(r.opts.protect),
+            None,
+            tuple(d.name for d in r.dependencies),
+        )
         for r in args.resources
     ]
 

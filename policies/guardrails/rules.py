@@ -106,6 +106,8 @@ class Resource:
     protect: bool = False
     # None when the runner cannot see the option (the analyzer protocol does not carry it).
     retain_on_delete: bool | None = None
+    # Logical names of the resources it waits for; None when the runner cannot see them.
+    depends_on: tuple[str, ...] | None = None
 
     @property
     def label(self) -> str:
@@ -484,6 +486,64 @@ def check_secrets_masked(resource: Resource, ctx: StackContext) -> Iterator[Find
             )
 
 
+# --- the provider that really runs (infra/provider_contract.py) ------------------------------
+
+# Resources whose Delete damages the retained bucket: versioning suspended, lifecycle removed.
+RETAINED_SETTINGS: Final = frozenset({VERSIONING, LIFECYCLE})
+# Identity resources: user and policy Create silently overwrite what exists on the server.
+IDENTITY_TYPES: Final = frozenset({IAM_USER, IAM_POLICY, ATTACHMENT, SERVICE_ACCOUNT})
+
+
+def check_settings_retained(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
+    """Versioning and lifecycle are retained on delete: their Delete strips the bucket of them."""
+    from infra.provider_contract import CONTRACTS
+
+    if resource.retain_on_delete is False:
+        yield Finding(
+            f"retainOnDelete is off, and its Delete {CONTRACTS[resource.type].delete_effect}: a "
+            "rename, a new parent (create new, delete old) or `pulumi destroy` would do that to "
+            "the retained bucket.",
+            "create it with opts=ResourceOptions(retain_on_delete=True); rename or reparent it "
+            "only with aliases=[...] naming the deployed resource (README).",
+        )
+
+
+def check_provider_verifies_tls(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
+    """The provider's minio_insecure is explicitly false."""
+    value = resource.known("minioInsecure")
+    if value not in (False, "false"):
+        state = (
+            "unset, so the provider takes MINIO_INSECURE from the deploying shell"
+            if (value is None)
+            else f"{value!r}, which turns off verification of the server's certificate"
+        )
+        yield Finding(
+            f"minioInsecure is {state}.",
+            "set minio_insecure=False on the explicit provider (and a private CA with "
+            f"{CONFIG_NAMESPACE}:caBundle).",
+        )
+
+
+def check_identities_after_bucket(
+    resources: Sequence[Resource], ctx: StackContext
+) -> Iterator[Finding]:
+    """Every identity depends on the bucket, so a failed bucket create stops before them."""
+    buckets = {r.name for r in resources if r.type == BUCKET and r.known("bucket") == ctx.bucket}
+    if not buckets:
+        return  # no bucket to wait for: versioning-enabled and friends report the stack
+    for resource in resources:
+        if resource.type not in IDENTITY_TYPES or resource.depends_on is None:
+            continue
+        if not buckets & set(resource.depends_on):
+            yield Finding(
+                f"does not depend on the bucket {sorted(buckets)}: the engine may apply it while "
+                "the bucket create fails (it fails when the bucket exists), and user and policy "
+                "creates silently overwrite what the server holds.",
+                "add the bucket to its depends_on (RecordingStorage._identity_child).",
+                resource,
+            )
+
+
 RESOURCE_RULES: Final[tuple[ResourceRule, ...]] = (
     ResourceRule(
         "bucket-protected",
@@ -540,6 +600,20 @@ RESOURCE_RULES: Final[tuple[ResourceRule, ...]] = (
         MANDATORY,
         None,
         check_secrets_masked,
+    ),
+    ResourceRule(
+        "settings-retained",
+        "Versioning and lifecycle are retained on delete.",
+        MANDATORY,
+        RETAINED_SETTINGS,
+        check_settings_retained,
+    ),
+    ResourceRule(
+        "provider-verifies-tls",
+        "The provider's minio_insecure is explicitly false.",
+        MANDATORY,
+        frozenset({PROVIDER}),
+        check_provider_verifies_tls,
     ),
     ResourceRule(
         "public-recordings-notice",
@@ -685,6 +759,12 @@ STACK_RULES: Final[tuple[StackRule, ...]] = (
         "The lifecycle expires recordings and transcripts.",
         MANDATORY,
         check_lifecycle_per_kind,
+    ),
+    StackRule(
+        "identities-after-bucket",
+        "Every identity resource depends on the bucket.",
+        MANDATORY,
+        check_identities_after_bucket,
     ),
     StackRule(
         "retention-in-range",

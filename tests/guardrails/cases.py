@@ -84,6 +84,22 @@ def _remove(type_suffix: str) -> Mutation:
     return mutate
 
 
+def _not_retained(type_suffix: str) -> Mutation:
+    def mutate(render: Render) -> None:
+        find(render, f":{type_suffix}")["retain_on_delete"] = False
+
+    return mutate
+
+
+def _without_bucket_dependency(type_suffix: str) -> Mutation:
+    def mutate(render: Render) -> None:
+        # The first of its type (with the reader off there is one of each anyway).
+        target = next(r for r in render["resources"] if r["type"].endswith(f":{type_suffix}"))
+        target["depends_on"] = [d for d in target["depends_on"] if d != _bucket(render)["name"]]
+
+    return mutate
+
+
 def _lifecycle_rules(render: Render) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = find(render, ":IlmPolicy")["inputs"]["rules"]
     return found
@@ -273,6 +289,40 @@ CASES: list[Case] = [
         "committed",
         lambda r: _rule_of(r, "transcript").pop("noncurrentVersionExpirationDays"),
     ),
+]
+
+CASES += [
+    *[
+        Case(
+            f"{suffix.lower()}-not-retained",
+            "settings-retained",
+            "committed",
+            _not_retained(suffix),
+            pack_sees_it=False,
+        )
+        for suffix in ("S3BucketVersioning", "IlmPolicy")
+    ],
+    Case(
+        "provider-insecure-unset",
+        "provider-verifies-tls",
+        "committed",
+        lambda r: find(r, "providers:minio")["inputs"].pop("minioInsecure"),
+    ),
+    Case(
+        "provider-insecure",
+        "provider-verifies-tls",
+        "committed",
+        lambda r: _set(find(r, "providers:minio"), "minioInsecure", "true"),
+    ),
+    *[
+        Case(
+            f"{suffix.lower()}-before-bucket",
+            "identities-after-bucket",
+            "committed",
+            _without_bucket_dependency(suffix),
+        )
+        for suffix in ("IamUser", "IamPolicy", "IamUserPolicyAttachment", "IamServiceAccount")
+    ],
 ]
 
 # Rules a clean state passes only with an addition the committed renders do not (yet) have.

@@ -46,22 +46,26 @@ def resource_args(resource: dict[str, Any]) -> ResourceValidationArgs:
 
 
 def stack_args(render: Render) -> StackValidationArgs:
-    return StackValidationArgs(
-        [
-            PolicyResource(
-                r["type"],
-                preview_props(r),
-                f"urn:{r['name']}",
-                r["name"],
-                options(r),
-                None,
-                None,
-                [],
-                {},
-            )
-            for r in render["resources"]
-        ]
-    )
+    # Like the engine: each resource's dependencies are the resources themselves.
+    by_name = {
+        r["name"]: PolicyResource(
+            r["type"],
+            preview_props(r),
+            f"urn:{r['name']}",
+            r["name"],
+            options(r),
+            None,
+            None,
+            [],
+            {},
+        )
+        for r in render["resources"]
+    }
+    for r in render["resources"]:
+        # (A mutation may have removed a resource others named: the engine would refuse that.)
+        needs = [d for d in r.get("depends_on", []) if d in by_name]
+        by_name[r["name"]].dependencies = [by_name[d] for d in needs]
+    return StackValidationArgs(list(by_name.values()))
 
 
 def pack_violations(render: Render) -> set[tuple[str, str]]:

@@ -6,6 +6,7 @@ import copy
 import inspect
 import json
 import re
+from pathlib import Path
 from typing import Any, Final
 
 import pulumi_minio as minio
@@ -20,6 +21,7 @@ from infra.provider_contract import (
     PROVIDER_TYPE,
     VERSIONING_TYPE,
     check_render,
+    env_variables,
     resource_problems,
 )
 from tests.infra.conftest import PUBLIC_OPT_IN, program_run
@@ -218,3 +220,10 @@ def test_an_unknown_minio_type_needs_a_contract() -> None:
 def test_every_fact_cites_a_provider_file() -> None:
     for contract in CONTRACTS.values():
         assert re.fullmatch(r"minio/[a-z0-9_]+\.go(, minio/[a-z0-9_]+\.go)*", contract.source)
+
+
+def test_the_readme_names_every_variable_the_provider_reads() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### What the provider does", 1)[1].split("\n### ", 1)[0]
+    for variable in env_variables().values():
+        assert f"`{variable}`" in section, variable

@@ -7,24 +7,32 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Final
 
 import pytest
 from botocore.exceptions import ClientError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from devtools.embedded_s3 import ADMIN_USER, EmbeddedS3
 from devtools.provision import (
+    APPLY_ORDER,
     ATTACHMENT,
     HANDLERS,
     IAM_POLICY,
     IAM_USER,
+    RANDOM_PASSWORD,
     SERVICE_ACCOUNT,
+    ApplyError,
     ProvisionError,
+    bucket_exists_error,
     lifecycle_rules,
     load_render,
     plan,
+    provision,
     provision_embedded,
 )
 from infra.config import full_key
@@ -237,3 +245,166 @@ def test_a_named_kms_key_encrypts_the_bucket(endpoint: EmbeddedS3) -> None:
     assert [r["ApplyServerSideEncryptionByDefault"] for r in rules] == [
         {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "voice-recordings-key"}
     ]
+
+
+# -- behaving like the provider on a server that is not empty --------------------------------
+
+# An order the engine may pick for resources that are ready together: identities first.
+IDENTITIES_FIRST: Final = (IAM_POLICY, IAM_USER, ATTACHMENT, SERVICE_ACCOUNT, *APPLY_ORDER)
+_READS: Final = re.compile(r"^(Get|List|Head)")
+
+
+def recorded_writes(client: Any) -> list[str]:
+    """The operations ``client`` sends from now on that change something (not Get/List/Head)."""
+    calls: list[str] = []
+
+    def record(model: Any, **_: Any) -> None:
+        if not _READS.match(model.name):
+            calls.append(model.name)
+
+    client.meta.events.register("before-call", record)  # every operation of this client
+    return calls
+
+
+def without_bucket_dependencies(render: dict[str, Any]) -> dict[str, Any]:
+    """The render as the program made it before identities waited for the bucket."""
+    older = copy.deepcopy(render)
+    for resource in older["resources"]:
+        if resource["type"] in (IAM_POLICY, IAM_USER, ATTACHMENT, SERVICE_ACCOUNT):
+            resource["depends_on"] = [d for d in resource["depends_on"] if d != "recordings-bucket"]
+    return older
+
+
+@pytest.mark.parametrize("tie_break", [APPLY_ORDER, IDENTITIES_FIRST], ids=["rank", "identities"])
+def test_a_server_that_holds_the_bucket_fails_before_any_identity_changes(
+    endpoint: EmbeddedS3, dev_render: dict[str, Any], tie_break: tuple[str, ...]
+) -> None:
+    first = provision_embedded(endpoint, dev_render)
+    uploader_account = dev_render["config"][full_key("uploaderServiceAccount")]
+    keys = first.credentials(uploader_account)
+    iam, s3 = endpoint.iam(), endpoint.s3()
+    writes = recorded_writes(iam) + recorded_writes(s3)
+    iam_writes = recorded_writes(iam)
+
+    with pytest.raises(ApplyError) as caught:
+        provision(dev_render, s3, iam, endpoint.region, tie_break=tie_break)
+    # The provider's own error, on the bucket, with no identity applied before it.
+    assert caught.value.resource == "S3Bucket 'recordings-bucket'"
+    assert bucket_exists_error(first.bucket) in str(caught.value)
+    assert iam_writes == [] and writes == []
+    assert all(
+        a.split()[0] in ("minio", "RecordingStorage", "RandomPassword")
+        for a in caught.value.applied
+    )
+    # The identities that were there still work as before.
+    uploader = MinioUploader(endpoint.settings(keys, bucket=first.bucket))
+    assert uploader.upload_audio(b"still mine", "after-failed-up", 5).key
+    assert [
+        k["AccessKeyId"]
+        for k in iam.list_access_keys(UserName=first.service_account_users[uploader_account])[
+            "AccessKeyMetadata"
+        ]
+    ] == [keys.access_key]
+
+
+def test_without_the_bucket_dependency_the_engine_may_overwrite_identities_first(
+    endpoint: EmbeddedS3, dev_render: dict[str, Any]
+) -> None:
+    """Why every identity depends on the bucket: without it, a failed up rewrites them."""
+    provision_embedded(endpoint, dev_render)
+    iam = endpoint.iam()
+    iam_writes = recorded_writes(iam)
+    with pytest.raises(ApplyError, match="bucket already exists"):
+        provision(
+            without_bucket_dependencies(dev_render),
+            endpoint.s3(),
+            iam,
+            endpoint.region,
+            tie_break=IDENTITIES_FIRST,
+        )
+    assert "CreatePolicyVersion" in iam_writes and "UpdateLoginProfile" in iam_writes
+
+
+def identities_only(render: dict[str, Any]) -> dict[str, Any]:
+    kept = {IAM_POLICY, IAM_USER, ATTACHMENT, SERVICE_ACCOUNT, RANDOM_PASSWORD}
+    only_identities = copy.deepcopy(render)
+    only_identities["resources"] = [r for r in only_identities["resources"] if r["type"] in kept]
+    return without_bucket_dependencies(only_identities)
+
+
+def test_user_and_policy_are_overwritten_and_a_service_account_is_always_new(
+    endpoint: EmbeddedS3, dev_render: dict[str, Any]
+) -> None:
+    render = identities_only(dev_render)
+    first = provision_embedded(endpoint, render)
+    changed = copy.deepcopy(render)
+    (policy,) = [r for r in of_type(changed, IAM_POLICY) if r["name"] == "uploader-policy"]
+    policy["inputs"]["policy"]["Statement"][0]["Sid"] = "Overwritten"
+    iam = endpoint.iam()
+    iam_writes = recorded_writes(iam)
+
+    second = provision(changed, endpoint.s3(), iam, endpoint.region)
+
+    # Policy: replaced in place (the provider's AddCannedPolicy), the new document in force.
+    arn = next(
+        p
+        for p in iam.list_policies(Scope="Local")["Policies"]
+        if p["PolicyName"] == policy["inputs"]["name"]
+    )
+    version = iam.get_policy_version(PolicyArn=arn["Arn"], VersionId=arn["DefaultVersionId"])
+    document = version["PolicyVersion"]["Document"]
+    assert (json.loads(document) if isinstance(document, str) else document) == policy["inputs"][
+        "policy"
+    ]
+    # User: its secret replaced (AddUser), no second user.
+    assert iam_writes.count("UpdateLoginProfile") == len(of_type(render, IAM_USER))
+    assert "CreateUser" not in iam_writes
+    # Service account: a new key each time, the old one left in place.
+    for name, keys in first.service_accounts.items():
+        user = first.service_account_users[name]
+        listed = {
+            k["AccessKeyId"] for k in iam.list_access_keys(UserName=user)["AccessKeyMetadata"]
+        }
+        assert listed == {keys.access_key, second.credentials(name).access_key}
+        assert keys.access_key != second.credentials(name).access_key
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_plan_puts_every_resource_after_what_it_depends_on(data: st.DataObject) -> None:
+    count = data.draw(st.integers(min_value=1, max_value=12))
+    types = data.draw(st.lists(st.sampled_from(APPLY_ORDER), min_size=count, max_size=count))
+    resources: list[dict[str, Any]] = [
+        {
+            "type": types[i],
+            "name": f"r{i}",
+            # Only earlier resources: a DAG, listed in any order below.
+            "depends_on": sorted(
+                data.draw(
+                    st.sets(
+                        st.sampled_from([f"r{j}" for j in range(i)]) if i else st.nothing(),
+                        max_size=i,
+                    )
+                )
+            ),
+            "inputs": {},
+        }
+        for i in range(count)
+    ]
+    shuffled = data.draw(st.permutations(resources))
+    tie_break = data.draw(st.permutations(APPLY_ORDER))
+    ordered = [r["name"] for r in plan({"resources": shuffled}, tie_break)]
+    assert sorted(ordered) == sorted(str(r["name"]) for r in resources)
+    for resource in resources:
+        for dependency in resource["depends_on"]:
+            assert ordered.index(dependency) < ordered.index(resource["name"])
+
+
+def test_plan_refuses_a_cycle_and_an_unknown_dependency() -> None:
+    def resource(name: str, needs: list[str]) -> dict[str, Any]:
+        return {"type": IAM_USER, "name": name, "depends_on": needs, "inputs": {}}
+
+    with pytest.raises(ProvisionError, match=r"cycle among \['a', 'b'\]"):
+        plan({"resources": [resource("a", ["b"]), resource("b", ["a"])]})
+    with pytest.raises(ProvisionError, match=r"'a' depends on \['ghost'\]"):
+        plan({"resources": [resource("a", ["ghost"])]})

@@ -8,6 +8,7 @@ stands in for ``pulumi up``).
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import os
@@ -114,9 +115,11 @@ def test_the_takeover_keeps_every_recording_password_and_key_until_the_handover(
     wanted = next(r for r in render["resources"] if r["type"].endswith(":IlmPolicy"))
     assert {r["ID"] for r in rules} == {r["id"] for r in wanted["inputs"]["rules"]}
 
-    # The hand-chosen password still works (MinIO users sign with name and password).
+    # The hand-chosen password still works (MinIO users sign with name and password) and is
+    # still the user's secret (the provisioner writes a user's secret there).
     listed = embedded_s3.s3(handmade.user_keys).list_objects_v2(Bucket=bucket)
     assert listed["KeyCount"] == len(handmade.objects)
+    assert embedded_s3.user_secret(handmade.user) == handmade.user_keys.secret_key
 
     # The console's key keeps uploading (now tagged: the stack's policy allows tagging).
     voice_ai = MinioUploader(embedded_s3.settings(console, bucket=bucket, max_attempts=1))
@@ -203,3 +206,16 @@ def test_make_takeover_demo_runs_the_whole_story() -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "FAILED" not in done.stdout
     assert re.search(r"-> (\d+)/\1 checks OK", done.stdout)
+
+
+def test_without_ignoring_the_users_secret_the_import_would_overwrite_the_password(
+    embedded_s3: EmbeddedS3, handmade: HandMadeState
+) -> None:
+    # The proof that the check above can fail: the same render, ignore_changes removed.
+    render = copy.deepcopy(adopting(handmade.console_keys.access_key))
+    user = next(
+        r for r in render["resources"] if r["type"].endswith(":IamUser") and r.get("import")
+    )
+    user["ignore_changes"] = []
+    provision_embedded(embedded_s3, render)
+    assert embedded_s3.user_secret(handmade.user) != handmade.user_keys.secret_key
