@@ -46,10 +46,23 @@ def run_takeover(argv: list[str], env: dict[str, str]) -> tuple[int, str]:
     return code, out.getvalue()
 
 
-def main() -> int:
-    """Run the takeover demo; exit status 0 when every check held."""
+def main(running: EmbeddedS3 | None = None) -> int:
+    """Run the takeover demo; exit status 0 when every check held.
+
+    ``running``: an endpoint already running in this process (moto allows one per process),
+    reset and used instead of starting one (the tests pass theirs).
+    """
+    if running is not None:
+        running.reset()
+        return story(running)
+    with EmbeddedS3(authentication=True) as endpoint:
+        return story(endpoint)
+
+
+def story(endpoint: EmbeddedS3) -> int:
+    """The takeover on ``endpoint`` (an empty, running one), then the report."""
     check = Checks()
-    with EmbeddedS3(authentication=True) as endpoint, tempfile.TemporaryDirectory() as spool:
+    with tempfile.TemporaryDirectory() as spool:
         print(f"Embedded S3+IAM endpoint on {endpoint.endpoint_url} (authentication on)\n")
         hand = build_handmade(endpoint, anonymous_read=True)
         bucket, console = hand.bucket, hand.console_keys
@@ -153,7 +166,6 @@ def main() -> int:
             requests.get(old_link, timeout=10).status_code == 403,
         )
         voice_ai.close()
-    print("\nEmbedded endpoint stopped.")
     passed = sum(ok for _, ok in check.results)
     print(f"\nReport: takeover of the hand-made storage -> {passed}/{len(check.results)} checks OK")
     for name, ok in check.results:

@@ -11,10 +11,7 @@ from __future__ import annotations
 import copy
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +20,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
+from devtools import takeover_demo
 from devtools.embedded_s3 import ADMIN_USER, Credentials, EmbeddedS3
 from devtools.handmade import HandMadeState, build_handmade
 from devtools.provision import ProvisionError, provision_embedded, replace
@@ -30,7 +28,6 @@ from infra import takeover
 from infra.config import full_key
 from infra.render import render_stack
 from tests.integration.test_takeover_tools import admin_env, argv, tags
-from tests.support import ROOT
 from voice_recordings import KIND_TAG_KEY, MinioUploader, cli, parse_key
 from voice_recordings.settings import Env
 
@@ -192,20 +189,13 @@ def test_importing_a_console_account_that_does_not_exist_fails_naming_it(
     assert embedded_s3.s3(handmade.console_keys).list_objects_v2(Bucket=handmade.bucket)["KeyCount"]
 
 
-def test_make_takeover_demo_runs_the_whole_story() -> None:
-    # A child process: the demo runs an embedded endpoint of its own (moto is per process).
-    done = subprocess.run(
-        [sys.executable, "-m", "devtools.takeover_demo"],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "FAILED" not in done.stdout
-    assert re.search(r"-> (\d+)/\1 checks OK", done.stdout)
+def test_make_takeover_demo_runs_the_whole_story(
+    embedded_s3: EmbeddedS3, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert takeover_demo.main(embedded_s3) == 0
+    out = capsys.readouterr().out
+    assert "FAILED" not in out
+    assert re.search(r"-> (\d+)/\1 checks OK", out)
 
 
 def test_without_ignoring_the_users_secret_the_import_would_overwrite_the_password(
