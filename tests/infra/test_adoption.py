@@ -17,7 +17,9 @@ from infra.adoption import (
     split_attachment_id,
 )
 from infra.config import full_key
-from infra.render import ProgramRun
+from infra.render import ProgramRun, render_stack
+from policies.guardrails.offline import check_render
+from policies.guardrails.rules import MANDATORY
 from tests.infra.conftest import PUBLIC_OPT_IN, STACKS, program_run
 from voice_recordings import Env
 
@@ -94,3 +96,12 @@ def test_adopting_without_the_console_account_gives_the_service_new_keys() -> No
     env = run.plain_outputs["voice_ai_env"]
     assert f"{Env.ACCESS_KEY}=" in env and f"{Env.SECRET_KEY}=" in env
     assert not env.startswith("#")
+
+
+def test_the_guardrails_accept_the_adopting_render_and_reject_a_widened_policy_in_it() -> None:
+    render = render_stack("prod", ADOPT_OVERRIDES)
+    assert [v.line() for v in check_render(render) if v.level == MANDATORY] == []
+    uploader = next(r for r in render["resources"] if r.get("import") == "voice-ai-policy")
+    uploader["inputs"]["policy"]["Statement"][0]["Action"].append("s3:DeleteObject")
+    rules = {v.rule for v in check_render(render) if v.level == MANDATORY}
+    assert "iam-least-privilege" in rules
