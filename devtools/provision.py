@@ -12,6 +12,8 @@ not understand: nothing in the render is skipped silently.
 It behaves like the provider (terraform-provider-minio v1.20.1, ``infra/provider_contract.py``)
 where that decides what a deploy does to a server that is not empty:
 
+- Check: a render the provider would refuse (``infra.provider_contract.check_render``) fails
+  before anything is made.
 - Order: each resource after everything in its ``depends_on`` (as the engine orders them), ties
   broken by :data:`APPLY_ORDER` and then render order (:func:`plan`). The first failure stops
   the run, naming the resource; nothing after it is applied.
@@ -57,7 +59,7 @@ from botocore.exceptions import ClientError
 
 from devtools.embedded_s3 import Credentials
 from infra.adoption import split_attachment_id
-from infra.provider_contract import DELETE_MARKER
+from infra.provider_contract import DELETE_MARKER, check_render
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
@@ -650,6 +652,10 @@ def provision(
 
     ``tie_break``: see :func:`plan`. Raises :class:`ApplyError` at the first resource that fails.
     """
+    # Like the provider's Check: an input it refuses fails the run before anything is made.
+    refused = check_render(render)
+    if refused:
+        raise ProvisionError(f"the provider would refuse the render: {'; '.join(refused)}")
     state = _State(s3=s3, iam=iam, region=region)
     ordered = plan(render, tie_break)  # checks every type and dependency before anything is made
     applied: list[str] = []

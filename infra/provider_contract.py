@@ -90,10 +90,14 @@ def _expiration(value: Any) -> str | None:
     days = _EXPIRATION_DAYS.fullmatch(text)
     if days and int(days[1]) >= 1:
         return None
+    problem = f'must be "<N>d" with N >= 1, a date (1970-01-01) or "DeleteMarker", got {value!r}'
+    # Go's time.Parse("2006-01-02"): exactly this form (fromisoformat alone takes 20260115 too).
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        return problem
     try:
         date.fromisoformat(text)
     except ValueError:
-        return f'must be "<N>d" with N >= 1, a date (1970-01-01) or "DeleteMarker", got {value!r}'
+        return problem
     return None
 
 

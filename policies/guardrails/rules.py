@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, NamedTuple
 
+from infra.provider_contract import CONTRACTS
 from voice_recordings.keys import KIND_TAG_KEY, KINDS
 from voice_recordings.permissions import (
     ANONYMOUS_ACTIONS,
@@ -496,8 +497,6 @@ IDENTITY_TYPES: Final = frozenset({IAM_USER, IAM_POLICY, ATTACHMENT, SERVICE_ACC
 
 def check_settings_retained(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
     """Versioning and lifecycle are retained on delete: their Delete strips the bucket of them."""
-    from infra.provider_contract import CONTRACTS
-
     if resource.retain_on_delete is False:
         yield Finding(
             f"retainOnDelete is off, and its Delete {CONTRACTS[resource.type].delete_effect}: a "

@@ -24,6 +24,7 @@ from devtools.provision import (
     HANDLERS,
     IAM_POLICY,
     IAM_USER,
+    LIFECYCLE,
     RANDOM_PASSWORD,
     SERVICE_ACCOUNT,
     ApplyError,
@@ -283,15 +284,14 @@ def test_a_server_that_holds_the_bucket_fails_before_any_identity_changes(
     uploader_account = dev_render["config"][full_key("uploaderServiceAccount")]
     keys = first.credentials(uploader_account)
     iam, s3 = endpoint.iam(), endpoint.s3()
-    writes = recorded_writes(iam) + recorded_writes(s3)
-    iam_writes = recorded_writes(iam)
+    iam_writes, s3_writes = recorded_writes(iam), recorded_writes(s3)
 
     with pytest.raises(ApplyError) as caught:
         provision(dev_render, s3, iam, endpoint.region, tie_break=tie_break)
     # The provider's own error, on the bucket, with no identity applied before it.
     assert caught.value.resource == "S3Bucket 'recordings-bucket'"
     assert bucket_exists_error(first.bucket) in str(caught.value)
-    assert iam_writes == [] and writes == []
+    assert iam_writes == [] and s3_writes == []
     assert all(
         a.split()[0] in ("minio", "RecordingStorage", "RandomPassword")
         for a in caught.value.applied
@@ -398,6 +398,16 @@ def test_plan_puts_every_resource_after_what_it_depends_on(data: st.DataObject) 
     for resource in resources:
         for dependency in resource["depends_on"]:
             assert ordered.index(dependency) < ordered.index(resource["name"])
+
+
+def test_what_the_provider_refuses_fails_before_anything_is_made(
+    endpoint: EmbeddedS3, dev_render: dict[str, Any]
+) -> None:
+    render = copy.deepcopy(dev_render)
+    of_type(render, LIFECYCLE)[0]["inputs"]["rules"][0]["status"] = "Enabled"
+    with pytest.raises(ProvisionError, match=r"would refuse the render: .*status is computed-only"):
+        provision_embedded(endpoint, render)
+    assert endpoint.s3().list_buckets()["Buckets"] == []
 
 
 def test_plan_refuses_a_cycle_and_an_unknown_dependency() -> None:
