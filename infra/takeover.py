@@ -606,7 +606,7 @@ def _survey_lifecycle(s3: S3Client, desired: Desired, result: Survey) -> None:
             Finding(
                 "lifecycle",
                 "info",
-                f"`pulumi up` sets the lifecycle rules {wanted} (expiry by the kind tag)",
+                f"`pulumi up` sets the lifecycle rules {wanted}",
                 "none",
             )
         )
