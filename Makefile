@@ -4,10 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv demo test lint typecheck render guard bench constraints clean
+.PHONY: help venv demo takeover-demo test lint typecheck render guard bench constraints clean
 
 help:
 	@echo "make demo    - run the whole story on an embedded S3 endpoint"
+	@echo "make takeover-demo - take over the specification's hand-made storage, on an embedded endpoint"
 	@echo "make test    - lint, type-check and run every test"
 	@echo "make render  - regenerate the committed stack renders (policies/rendered/)"
 	@echo "make guard   - check the committed renders against the guardrails (RENDER=file for one)"
@@ -28,6 +29,9 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/python -m devtools.demo
 
+takeover-demo: $(STAMP)
+	$(BIN)/python -m devtools.takeover_demo
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -41,6 +45,7 @@ test: lint typecheck
 render: $(STAMP)
 	$(BIN)/python -m infra.render --stack prod --output policies/rendered/prod.json
 	$(BIN)/python -m infra.render --stack dev --output policies/rendered/dev.json
+	$(BIN)/python -m infra.render --variant prod-adopt
 
 # RENDER=<file> checks one render; default: every committed policies/rendered/*.json.
 guard: $(STAMP)

@@ -177,6 +177,44 @@ class EmbeddedS3:
         client: IAMClient = self._client("iam", credentials or self.admin)
         return client
 
+    def set_user_secret(self, user: str, secret: str) -> Credentials:
+        """Give IAM user ``user`` the S3 key pair a MinIO user has: its name and its password.
+
+        On MinIO, ``mc admin user add ALIAS NAME PASSWORD`` makes a user that signs S3 requests
+        with access key NAME and secret PASSWORD. AWS IAM has no such thing (access key ids are
+        generated), so the key is made in moto's backend (the server runs in this process) with
+        the user's name as its id. The same secret is the user's login profile password, which is
+        where the provisioner writes an ``IamUser``'s secret (:meth:`user_secret` reads it): one
+        secret, seen both ways. Calling it again replaces the secret, as ``mc admin user add`` of
+        an existing user does. The user must exist.
+        """
+        from moto.core.models import DEFAULT_ACCOUNT_ID
+        from moto.iam.models import iam_backends
+
+        if self._server is None:
+            raise RuntimeError("EmbeddedS3 is not running: call start() first")
+        backend = iam_backends[DEFAULT_ACCOUNT_ID]["aws"]
+        iam_user = backend.get_user(user)
+        for old in [k for k in iam_user.access_keys if k.access_key_id == user]:
+            iam_user.access_keys.remove(old)
+            backend.access_keys.pop(old.access_key_id, None)
+        key = backend.create_access_key(user)
+        del backend.access_keys[key.access_key_id]
+        key.access_key_id, key.secret_access_key = user, secret
+        backend.access_keys[user] = key
+        iam_user.password = secret
+        return Credentials(user, secret)
+
+    def user_secret(self, user: str) -> str | None:
+        """The user's login profile password (where the provisioner writes a user's secret)."""
+        from moto.core.models import DEFAULT_ACCOUNT_ID
+        from moto.iam.models import iam_backends
+
+        if self._server is None:
+            raise RuntimeError("EmbeddedS3 is not running: call start() first")
+        password: str | None = iam_backends[DEFAULT_ACCOUNT_ID]["aws"].get_user(user).password
+        return password
+
     # -- internals --------------------------------------------------------------------------
 
     def _admin_keys(self) -> tuple[str, str]:

@@ -13,6 +13,10 @@ configuration as ``s3:ListBucket``, and setting or removing it as ``s3:CreateBuc
 
 moto's action table is process-wide, like its state: :func:`apply` is idempotent and affects
 every embedded endpoint of the process; ``EmbeddedS3.start`` calls it.
+
+moto also enforces AWS's quota of two access keys per IAM user. MinIO has no such quota on a
+user's service accounts (which access keys stand for here): a takeover holds the user's own
+key pair, the console's account and the stack's new account at once.
 """
 
 from __future__ import annotations
@@ -28,9 +32,15 @@ CORRECTIONS: Final[dict[tuple[str, str, str], str]] = {
 }
 
 
+# Service accounts (access keys) one user may hold; MinIO sets no limit, AWS IAM sets 2.
+KEYS_PER_USER: Final = 100
+
+
 def apply() -> None:
-    """Correct moto's S3 action table (idempotent)."""
+    """Correct moto's S3 action table and its per-user key quota (idempotent)."""
+    from moto.iam import models as iam_models
     from moto.s3.responses import ACTION_MAP
 
+    iam_models.LIMIT_KEYS_PER_USER = KEYS_PER_USER
     for (resource, method, marker), action in CORRECTIONS.items():
         ACTION_MAP[resource][method][marker] = action

@@ -39,6 +39,12 @@ How MinIO resources map onto S3+IAM calls (the admin's clients make every call):
 - ``RandomPassword`` -> a password generated here (``secrets``), kept in memory, never printed.
 - The provider and the component resource are explicit no-ops: the endpoint is given, and a
   component has nothing on the server.
+
+A resource with ``import`` (the adopting render, ``adoptExisting``) is imported as Pulumi 3.174+
+does: the object must exist under the provider's import id (:mod:`infra.adoption`), or the import
+fails and nothing after it runs; then it is updated to the render's inputs, except those in its
+``ignore_changes`` (:data:`IMPORTERS`). An imported service account's secret is unknown: it is
+listed in :attr:`ProvisionedStack.imported_service_accounts`, never in ``service_accounts``.
 """
 
 from __future__ import annotations
@@ -56,6 +62,7 @@ from typing import TYPE_CHECKING, Any, Final
 from botocore.exceptions import ClientError
 
 from devtools.embedded_s3 import Credentials
+from infra.adoption import split_attachment_id
 from infra.provider_contract import DELETE_MARKER, check_render
 
 if TYPE_CHECKING:
@@ -135,6 +142,10 @@ class ProvisionedStack:
     resource_counts: Mapping[str, int]  # by type token
     # Policy name -> the MinIO admin actions it grants (not enforceable on the endpoint).
     admin_grants: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Imported resources by render name -> import id; imported service accounts by render name ->
+    # access key (their secret is the console's: unknown to the stack).
+    imported: Mapping[str, str] = field(default_factory=dict)
+    imported_service_accounts: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def bucket(self) -> str:
@@ -145,6 +156,12 @@ class ProvisionedStack:
 
     def credentials(self, service_account: str) -> Credentials:
         """The keys of the service account named ``service_account`` in the render."""
+        if service_account in self.imported_service_accounts:
+            raise ProvisionError(
+                f"service account {service_account!r} was imported (access key "
+                f"{self.imported_service_accounts[service_account]}): its secret is the one the "
+                f"service already has, not known to the stack"
+            )
         try:
             return self.service_accounts[service_account]
         except KeyError:
@@ -169,6 +186,8 @@ class _State:
     key_users: dict[str, str] = field(default_factory=dict)
     public_bucket_policy: bool = False
     admin_grants: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    imported: dict[str, str] = field(default_factory=dict)
+    imported_keys: dict[str, str] = field(default_factory=dict)
 
 
 Handler = Callable[[_State, str, Mapping[str, Any]], None]
@@ -413,6 +432,137 @@ HANDLERS: Final[dict[str, Handler]] = {
 }
 
 
+# -- import: adopt what exists, then update it to the render ------------------------------------
+
+Importer = Callable[[_State, str, str, Mapping[str, Any], frozenset[str]], None]
+
+
+def _missing(type_: str, name: str, import_id: str, what: str) -> ProvisionError:
+    # Pulumi's own words when the provider reads nothing under an import id.
+    return ProvisionError(
+        f"{type_} {name!r}: import of {import_id!r} failed: resource '{import_id}' does not exist "
+        f"({what}); nothing after it was applied"
+    )
+
+
+def _import_bucket(
+    state: _State, name: str, import_id: str, inputs: Mapping[str, Any], ignored: frozenset[str]
+) -> None:
+    spec = _inputs(BUCKET, name, inputs, {"bucket"}, frozenset({"acl", "forceDestroy"}))
+    if spec["bucket"] != import_id:
+        raise ProvisionError(f"{BUCKET} {name!r}: bucket {spec['bucket']!r} != import id")
+    try:
+        state.s3.head_bucket(Bucket=import_id)
+    except ClientError:
+        raise _missing(BUCKET, name, import_id, "no such bucket") from None
+    # acl "private" sets no policy (the provider's minioSetBucketACL): nothing to update.
+    state.buckets.append(import_id)
+
+
+def _import_user(
+    state: _State, name: str, import_id: str, inputs: Mapping[str, Any], ignored: frozenset[str]
+) -> None:
+    spec = _inputs(
+        IAM_USER, name, inputs, {"name"}, frozenset({"secret", "forceDestroy", "disableUser"})
+    )
+    if spec["name"] != import_id:
+        raise ProvisionError(f"{IAM_USER} {name!r}: name {spec['name']!r} != import id")
+    try:
+        state.iam.get_user(UserName=import_id)
+    except ClientError:
+        raise _missing(IAM_USER, name, import_id, "no such user") from None
+    if "secret" in spec and "secret" not in ignored:
+        # An update would overwrite the password: what the provider does, so do it here too.
+        password = state.passwords.get(f"{name}-secret") or secrets.token_urlsafe(30)
+        try:
+            state.iam.update_login_profile(UserName=import_id, Password=password)
+        except ClientError:
+            state.iam.create_login_profile(UserName=import_id, Password=password)
+    state.users.append(import_id)
+
+
+def _import_policy(
+    state: _State, name: str, import_id: str, inputs: Mapping[str, Any], ignored: frozenset[str]
+) -> None:
+    spec = _inputs(IAM_POLICY, name, inputs, {"name", "policy"})
+    if spec["name"] != import_id:
+        raise ProvisionError(f"{IAM_POLICY} {name!r}: name {spec['name']!r} != import id")
+    found = [
+        p
+        for page in state.iam.get_paginator("list_policies").paginate(Scope="Local")
+        for p in page["Policies"]
+        if p["PolicyName"] == import_id
+    ]
+    if not found:
+        raise _missing(IAM_POLICY, name, import_id, "no such policy")
+    arn = found[0]["Arn"]
+    if "policy" not in ignored:
+        # The provider's update is AddCannedPolicy with the render's document (a new version).
+        document = json.dumps(_plain(IAM_POLICY, name, "policy", spec["policy"]))
+        for version in state.iam.list_policy_versions(PolicyArn=arn)["Versions"]:
+            if not version["IsDefaultVersion"]:
+                state.iam.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
+        state.iam.create_policy_version(PolicyArn=arn, PolicyDocument=document, SetAsDefault=True)
+    state.policy_arns[import_id] = arn
+
+
+def _import_attachment(
+    state: _State, name: str, import_id: str, inputs: Mapping[str, Any], ignored: frozenset[str]
+) -> None:
+    spec = _inputs(ATTACHMENT, name, inputs, {"userName", "policyName"})
+    try:
+        user, policy = split_attachment_id(import_id)
+    except ValueError as exc:
+        raise ProvisionError(f"{ATTACHMENT} {name!r}: {exc}") from None
+    if (user, policy) != (spec["userName"], spec["policyName"]):
+        raise ProvisionError(f"{ATTACHMENT} {name!r}: inputs differ from import id {import_id!r}")
+    try:
+        attached = state.iam.list_attached_user_policies(UserName=user)["AttachedPolicies"]
+    except ClientError:
+        attached = []
+    if policy not in {p["PolicyName"] for p in attached}:
+        raise _missing(ATTACHMENT, name, import_id, f"{policy} is not attached to {user}")
+
+
+def _import_service_account(
+    state: _State, name: str, import_id: str, inputs: Mapping[str, Any], ignored: frozenset[str]
+) -> None:
+    spec = _inputs(SERVICE_ACCOUNT, name, inputs, {"targetUser"}, frozenset({"description"}))
+    user = spec["targetUser"]
+    try:
+        keys = state.iam.list_access_keys(UserName=user)["AccessKeyMetadata"]
+    except ClientError:
+        keys = []
+    if import_id not in {k["AccessKeyId"] for k in keys}:
+        raise _missing(SERVICE_ACCOUNT, name, import_id, f"no service account of {user} has it")
+    state.imported_keys[name] = import_id
+    state.key_users[name] = user
+
+
+IMPORTERS: Final[dict[str, Importer]] = {
+    BUCKET: _import_bucket,
+    IAM_USER: _import_user,
+    IAM_POLICY: _import_policy,
+    ATTACHMENT: _import_attachment,
+    SERVICE_ACCOUNT: _import_service_account,
+}
+
+
+def _apply(state: _State, resource: Mapping[str, Any]) -> None:
+    """Create ``resource``, or import it when the render says ``import``."""
+    type_, name, inputs = resource["type"], resource["name"], resource.get("inputs") or {}
+    import_id = resource.get("import")
+    if not import_id:
+        HANDLERS[type_](state, name, inputs)
+        return
+    if type_ not in IMPORTERS:
+        raise ProvisionError(f"{type_} {name!r}: importing this type is not supported here")
+    IMPORTERS[type_](
+        state, name, import_id, inputs, frozenset(resource.get("ignore_changes") or ())
+    )
+    state.imported[name] = import_id
+
+
 # -- lifecycle translation ----------------------------------------------------------------------
 
 
@@ -552,7 +702,7 @@ def provision(
     for resource in ordered:
         label = f"{resource['type'].rsplit(':', 1)[-1]} {resource['name']!r}"
         try:
-            HANDLERS[resource["type"]](state, resource["name"], resource.get("inputs") or {})
+            _apply(state, resource)
         except (ProvisionError, ClientError) as exc:
             # Like the engine: the first failure ends the run; nothing after it is applied.
             raise ApplyError(label, str(exc), applied) from exc
@@ -567,7 +717,30 @@ def provision(
         public_bucket_policy=state.public_bucket_policy,
         admin_grants=dict(state.admin_grants),
         resource_counts=dict(Counter(r["type"] for r in ordered)),
+        imported=dict(state.imported),
+        imported_service_accounts=dict(state.imported_keys),
     )
+
+
+def replace(
+    render: Mapping[str, Any], name: str, s3: S3Client, iam: IAMClient, region: str = "us-east-1"
+) -> ProvisionedStack:
+    """``pulumi up --replace <name>`` of an otherwise unchanged stack: create that one resource
+    anew from ``render`` (for a service account: new keys for its user). The old one is not
+    deleted here: the adopted console account is retained on delete, and removed by hand."""
+    chosen = [r for r in render["resources"] if r["name"] == name]
+    if len(chosen) != 1:
+        raise ProvisionError(
+            f"expected one resource named {name!r} in the render, got {len(chosen)}"
+        )
+    if chosen[0].get("import"):
+        raise ProvisionError(
+            f"{name!r} still has import {chosen[0]['import']!r}: unset the adoption of it first "
+            f"(a replace would import the old one again)"
+        )
+    # What it depends on is already on the server (the stack is otherwise unchanged).
+    alone = [{**chosen[0], "depends_on": []}]
+    return provision({**render, "resources": alone}, s3, iam, region)
 
 
 def provision_embedded(endpoint: EmbeddedS3, render: Mapping[str, Any]) -> ProvisionedStack:

@@ -70,6 +70,11 @@ class StackConfig:
     # The VOICE_AI_SERVICE_TOKEN already shared by a running integration (adoption); empty: the
     # stack generates one. A secret: kept out of repr, masked by to_json.
     service_token: str = field(default="", repr=False)
+    # Take over what the specification's hand steps already made (import, never create): the
+    # bucket, the uploader's user, policy and attachment; and, when given, the console's service
+    # account by its access key. See the README's "Taking over the hand-made storage".
+    adopt_existing: bool = False
+    adopt_service_account: str = ""
     # PEM file of the CA that signed the server's certificate (a private CA), on the machine that
     # runs `pulumi up`: the provider adds it to the system roots. Empty: the system roots only.
     ca_bundle: str = ""
@@ -225,6 +230,18 @@ def _service_url(name: str, raw: str) -> str:
     return text
 
 
+def _access_key(name: str, raw: str) -> str:
+    # A MinIO access key: 3 to 128 characters; the ones a console or `mc` generates are
+    # uppercase letters and digits. Empty: no service account to adopt.
+    text = raw.strip()
+    if text and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{2,127}", text):
+        raise StackConfigError(
+            f"{name} must be the access key of the console's service account (3 to 128 letters, "
+            f"digits, '.', '_' or '-'; see `mc admin user svcacct ls`), or empty, got {raw!r}"
+        )
+    return text
+
+
 def _ca_bundle(name: str, raw: str) -> str:
     text = raw.strip()
     if text and (not text.startswith("/") or _has_space(text)):
@@ -273,6 +290,8 @@ _FIELDS: Final[dict[str, tuple[str, _Rule]]] = {
     "encryptionKeyId": ("encryption_key_id", _kms_key),
     "omniplayApiUrl": ("omniplay_api_url", _service_url),
     SERVICE_TOKEN_KEY: ("service_token", _service_token),
+    "adoptExisting": ("adopt_existing", _boolean),
+    "adoptServiceAccount": ("adopt_service_account", _access_key),
     "caBundle": ("ca_bundle", _ca_bundle),
 }
 KNOWN_KEYS: Final = tuple(full_key(key) for key in _FIELDS)
@@ -341,6 +360,11 @@ def _check_consistency(config: StackConfig) -> None:
                     raise StackConfigError(
                         f"{full_key(second)} must differ from {full_key(first)}, got {b!r} for both"
                     )
+    if config.adopt_service_account and not config.adopt_existing:
+        raise StackConfigError(
+            f"{full_key('adoptServiceAccount')} needs {full_key('adoptExisting')}=true (a service "
+            f"account is adopted together with its user), got adoptExisting=false"
+        )
     if config.ca_bundle and not config.ssl:
         raise StackConfigError(
             f"{full_key('caBundle')} needs {full_key('ssl')} true (a CA only matters for TLS), "

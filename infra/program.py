@@ -106,25 +106,6 @@ def _dotenv(lines: Mapping[str, str]) -> str:
     return "".join(f"{name}={value}\n" for name, value in lines.items())
 
 
-def voice_ai_dotenv(config: StackConfig, access_key: str, secret_key: str, token: str) -> str:
-    """The Voice AI service's ``.env`` block: the specification's whole Voice AI section."""
-    return _dotenv(
-        {
-            Env.ENDPOINT: config.endpoint,
-            Env.ACCESS_KEY: access_key,
-            Env.SECRET_KEY: secret_key,
-            Env.BUCKET: config.bucket,
-            Env.USE_SSL: "true" if config.ssl else "false",
-            Env.REGION: config.region,
-            Env.PUBLIC_URL: config.public_url,
-            # Public URLs play only where the bucket allows anonymous reads of recordings.
-            Env.URL_MODE: "public" if config.anonymous_recordings else "presigned",
-            OMNIPLAY_API_URL_ENV: config.omniplay_api_url,
-            SERVICE_TOKEN_ENV: token,
-        }
-    )
-
-
 def omniplay_dotenv(config: StackConfig, token: str, reader: tuple[str, str] | None) -> str:
     """OmniPlay's ``.env`` block: the shared token, and the reader's keys when it has a reader."""
     lines = {SERVICE_TOKEN_ENV: token}
@@ -174,6 +155,44 @@ def refuse_stray_provider_environment(
         )
 
 
+def kept_keys_note(access_key: str) -> str:
+    """What ``voice_ai_env`` says in place of the keys while the console's account is adopted."""
+    return (
+        f"# {Env.ACCESS_KEY} and {Env.SECRET_KEY}: keep the ones the Voice AI runs with now (the "
+        f"console's service account {access_key}, adopted: its secret cannot be read back). "
+        f"New keys come with the handover (README: Taking over the hand-made storage).\n"
+    )
+
+
+def voice_ai_dotenv(
+    config: StackConfig, access_key: str, secret_key: str | None, token: str
+) -> str:
+    """The Voice AI service's ``.env`` block: the specification's whole Voice AI section.
+
+    ``secret_key`` None: the account was imported and its secret is unknown. The block then has
+    no key lines, only a comment saying to keep the existing ones: blank keys pasted over a
+    working ``.env`` would stop the service.
+    """
+    keys: dict[str, str] = (
+        {Env.ACCESS_KEY: access_key, Env.SECRET_KEY: secret_key} if secret_key is not None else {}
+    )
+    block = _dotenv(
+        {
+            Env.ENDPOINT: config.endpoint,
+            **keys,
+            Env.BUCKET: config.bucket,
+            Env.USE_SSL: "true" if config.ssl else "false",
+            Env.REGION: config.region,
+            Env.PUBLIC_URL: config.public_url,
+            # Public URLs play only where the bucket allows anonymous reads of recordings.
+            Env.URL_MODE: "public" if config.anonymous_recordings else "presigned",
+            OMNIPLAY_API_URL_ENV: config.omniplay_api_url,
+            SERVICE_TOKEN_ENV: token,
+        }
+    )
+    return block if secret_key is not None else kept_keys_note(access_key) + block
+
+
 def main(environ: Mapping[str, str] | None = None) -> RecordingStorage:
     """Validate the config (before any resource), build the storage, export the stack outputs.
 
@@ -199,16 +218,28 @@ def main(environ: Mapping[str, str] | None = None) -> RecordingStorage:
     pulumi.export("public_url", config.public_url)
     pulumi.export("public_recordings", config.anonymous_recordings)
     pulumi.export("omniplay_api_url", config.omniplay_api_url)
-    pulumi.export("voice_ai_access_key", pulumi.Output.secret(uploader.access_key))
-    pulumi.export("voice_ai_secret_key", pulumi.Output.secret(uploader.secret_key))
-    pulumi.export(
-        "voice_ai_env",
-        pulumi.Output.secret(
-            pulumi.Output.all(uploader.access_key, uploader.secret_key, token).apply(
-                lambda v: voice_ai_dotenv(config, str(v[0]), str(v[1]), str(v[2]))
-            )
-        ),
-    )
+    if config.adopt_service_account:
+        # The console's account, imported: its access key is the import id, its secret was never
+        # readable. No secret output: a blank one would break the service on copy-paste.
+        adopted = config.adopt_service_account
+        pulumi.export("voice_ai_access_key", pulumi.Output.secret(adopted))
+        pulumi.export(
+            "voice_ai_env",
+            pulumi.Output.secret(
+                token.apply(lambda value: voice_ai_dotenv(config, adopted, None, str(value)))
+            ),
+        )
+    else:
+        pulumi.export("voice_ai_access_key", pulumi.Output.secret(uploader.access_key))
+        pulumi.export("voice_ai_secret_key", pulumi.Output.secret(uploader.secret_key))
+        pulumi.export(
+            "voice_ai_env",
+            pulumi.Output.secret(
+                pulumi.Output.all(uploader.access_key, uploader.secret_key, token).apply(
+                    lambda v: voice_ai_dotenv(config, str(v[0]), str(v[1]), str(v[2]))
+                )
+            ),
+        )
     reader_keys: list[pulumi.Output[str]] = []
     if storage.reader is not None:
         reader = storage.reader.service_account

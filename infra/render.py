@@ -38,6 +38,7 @@ from pulumi.runtime.settings import get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from infra.adoption import ADOPT_OVERRIDES
 from infra.config import NAMESPACE, SECRET_KEYS, StackConfigError, full_key, parse_stack_config
 from infra.program import (
     ADMIN_PASSWORD_ENV,
@@ -360,12 +361,22 @@ def _run(stack: str, values: StackValues, program_main: Callable[[], object] | N
 _T = TypeVar("_T")
 
 
+def _event_loops() -> list[asyncio.AbstractEventLoop]:
+    """Every event loop object alive in the process."""
+    found = []
+    for obj in gc.get_objects():
+        try:
+            if isinstance(obj, asyncio.AbstractEventLoop):
+                found.append(obj)
+        except ReferenceError:
+            # A weakref.proxy whose referent is gone (botocore and moto keep some) raises on
+            # any attribute, isinstance's __class__ included: it is no loop.
+            continue
+    return found
+
+
 def _open_event_loops() -> set[int]:
-    return {
-        id(obj)
-        for obj in gc.get_objects()
-        if isinstance(obj, asyncio.AbstractEventLoop) and not obj.is_closed()
-    }
+    return {id(loop) for loop in _event_loops() if not loop.is_closed()}
 
 
 def _on_a_loop_of_its_own(work: Callable[[], _T]) -> _T:
@@ -383,11 +394,7 @@ def _on_a_loop_of_its_own(work: Callable[[], _T]) -> _T:
     try:
         return work()
     finally:
-        workers = [
-            obj
-            for obj in gc.get_objects()
-            if isinstance(obj, asyncio.AbstractEventLoop) and id(obj) not in before
-        ]
+        workers = [loop for loop in _event_loops() if id(loop) not in before]
         loop.run_until_complete(loop.shutdown_default_executor())
         for worker in workers:
             if not worker.is_closed() and not worker.is_running():
@@ -434,6 +441,14 @@ def snapshot_path(stack: str) -> Path:
     return RENDERED_DIR / f"{stack}.json"
 
 
+# Committed renders of a stack with overrides, beside one per stack file: name -> (stack,
+# overrides). prod-adopt is production taking over the hand-made storage (imports), so the
+# takeover plan is reviewed in a diff and checked by the guardrails.
+VARIANTS: Final[dict[str, tuple[str, Mapping[str, str]]]] = {
+    "prod-adopt": ("prod", ADOPT_OVERRIDES),
+}
+
+
 def _parse_override(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key:
@@ -446,7 +461,12 @@ def cli(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m infra.render", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--stack", required=True, help=f"one of {known_stacks()}")
+    parser.add_argument("--stack", help=f"one of {known_stacks()}")
+    parser.add_argument(
+        "--variant",
+        choices=sorted(VARIANTS),
+        help="write the committed render of a stack with overrides (policies/rendered/NAME.json)",
+    )
     parser.add_argument(
         "--config",
         action="append",
@@ -458,6 +478,12 @@ def cli(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--output", type=Path, help="write here instead of standard output")
     args = parser.parse_args(argv)
+    if args.variant:
+        stack, overrides = VARIANTS[args.variant]
+        args.stack, args.output = stack, args.output or snapshot_path(args.variant)
+        args.config = [*overrides.items(), *args.config]
+    elif not args.stack:
+        parser.error("--stack or --variant is required")
     try:
         text = render_text(args.stack, dict(args.config))
     except StackConfigError as exc:

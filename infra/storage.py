@@ -13,6 +13,7 @@ import pulumi
 import pulumi_minio as minio
 import pulumi_random as random
 
+from infra.adoption import IAM_USER, IMPORTED_IGNORE_CHANGES, SERVICE_ACCOUNT, Imports
 from infra.config import StackConfig
 from infra.policies import (
     OBSERVER_POLICY,
@@ -71,6 +72,8 @@ class RecordingStorage(pulumi.ComponentResource):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         config = args.config
         self.config = config
+        # adoptExisting: the hand-made bucket and uploader identity are imported, never created.
+        imports = Imports.of(config)
         self.admin_provider = minio.Provider(
             "minio-admin",
             minio_server=config.endpoint,
@@ -91,7 +94,7 @@ class RecordingStorage(pulumi.ComponentResource):
             acl="private",
             force_destroy=False,
             # Recordings outlive the stack: `pulumi destroy` must never delete them.
-            opts=self._child(protect=True, retain_on_delete=True),
+            opts=self._child(protect=True, retain_on_delete=True, import_=imports.bucket),
         )
         versioning = minio.S3BucketVersioning(
             "recordings-versioning",
@@ -135,6 +138,7 @@ class RecordingStorage(pulumi.ComponentResource):
             policy_name=config.uploader_policy,
             policy_file=UPLOADER_POLICY,
             service_account=config.uploader_service_account,
+            imports=imports,
         )
         self.reader = None
         if config.omniplay_reader:
@@ -174,6 +178,7 @@ class RecordingStorage(pulumi.ComponentResource):
         depends_on: list[pulumi.Resource] | None = None,
         protect: bool = False,
         retain_on_delete: bool = False,
+        import_: str = "",
         ignore_changes: list[str] | None = None,
     ) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(
@@ -182,7 +187,8 @@ class RecordingStorage(pulumi.ComponentResource):
             depends_on=depends_on,
             protect=protect,
             retain_on_delete=retain_on_delete,
-            ignore_changes=ignore_changes,
+            import_=import_ or None,
+            ignore_changes=ignore_changes or None,
         )
 
     def _service_token(self, config: StackConfig) -> pulumi.Output[str]:
@@ -199,17 +205,38 @@ class RecordingStorage(pulumi.ComponentResource):
         return pulumi.Output.secret(token.result)
 
     def _identity_child(
-        self, *depends_on: pulumi.Resource, ignore_changes: list[str] | None = None
+        self,
+        *depends_on: pulumi.Resource,
+        ignore_changes: list[str] | None = None,
+        import_: str = "",
+        retain_on_delete: bool = False,
     ) -> pulumi.ResourceOptions:
         # Every identity waits for the bucket: the engine runs independent resources in
         # parallel, and user/policy Create silently overwrite what exists, so a failed bucket
         # create (it fails when the bucket exists) must stop before any identity is touched.
-        return self._child(depends_on=[self.bucket, *depends_on], ignore_changes=ignore_changes)
+        return self._child(
+            depends_on=[self.bucket, *depends_on],
+            ignore_changes=ignore_changes,
+            import_=import_,
+            retain_on_delete=retain_on_delete,
+        )
 
     def _identity(
-        self, role: str, *, user: str, policy_name: str, policy_file: str, service_account: str
+        self,
+        role: str,
+        *,
+        user: str,
+        policy_name: str,
+        policy_file: str,
+        service_account: str,
+        imports: Imports | None = None,
     ) -> Identity:
-        """``mc admin user add`` + ``mc admin policy add/set`` + the console's service account."""
+        """``mc admin user add`` + ``mc admin policy add/set`` + the console's service account.
+
+        With ``imports`` set (adoptExisting), each one that exists is imported under the
+        provider's id instead of created; what the provider cannot read back is ignored.
+        """
+        imports = imports or Imports()
         password = random.RandomPassword(
             f"{role}-user-secret",
             length=40,
@@ -220,19 +247,24 @@ class RecordingStorage(pulumi.ComponentResource):
             f"{role}-user",
             name=user,
             secret=password.result,
-            opts=self._identity_child(password),
+            opts=self._identity_child(
+                password,
+                import_=imports.user,
+                # An imported user keeps the password someone chose (see infra/adoption.py).
+                ignore_changes=list(IMPORTED_IGNORE_CHANGES[IAM_USER]) if imports.user else None,
+            ),
         )
         iam_policy = minio.IamPolicy(
             f"{role}-policy",
             name=policy_name,
             policy=policy_json(policy_file, self.config.bucket),
-            opts=self._identity_child(),
+            opts=self._identity_child(import_=imports.policy),
         )
         attachment = minio.IamUserPolicyAttachment(
             f"{role}-policy-attachment",
             user_name=iam_user.name,
             policy_name=iam_policy.name,
-            opts=self._identity_child(iam_user, iam_policy),
+            opts=self._identity_child(iam_user, iam_policy, import_=imports.attachment),
         )
         # pulumi_minio 0.17.1's IamServiceAccount has no description argument, so the
         # specification's description (e.g. "voice-ai-realtime") is the logical name.
@@ -241,8 +273,25 @@ class RecordingStorage(pulumi.ComponentResource):
             target_user=iam_user.name,
             # Read reports the parent's policy as the account's and never returns the secret:
             # without this every `pulumi up` would plan an update (infra/provider_contract.py).
+            # An imported account also ignores what it was never told (infra/adoption.py).
             opts=self._identity_child(
-                iam_user, attachment, ignore_changes=ignored_changes(SERVICE_ACCOUNT_TYPE)
+                iam_user,
+                attachment,
+                ignore_changes=sorted(
+                    {
+                        *ignored_changes(SERVICE_ACCOUNT_TYPE),
+                        *(
+                            IMPORTED_IGNORE_CHANGES[SERVICE_ACCOUNT]
+                            if imports.service_account
+                            else ()
+                        ),
+                    }
+                ),
+                import_=imports.service_account,
+                # The console made it, so the stack never deletes it by itself: at the handover
+                # (`pulumi up --replace`) it keeps working until the Voice AI runs on the new
+                # keys and an operator deletes it (`mc admin user svcacct rm`).
+                retain_on_delete=bool(imports.service_account),
             ),
         )
         return Identity(iam_user, iam_policy, attachment, account)

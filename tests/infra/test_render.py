@@ -14,7 +14,15 @@ import pulumi_minio as minio
 import pytest
 import yaml
 
-from infra.render import REPO_ROOT, cli, render_stack, render_text, run_program, snapshot_path
+from infra.render import (
+    REPO_ROOT,
+    VARIANTS,
+    cli,
+    render_stack,
+    render_text,
+    run_program,
+    snapshot_path,
+)
 from tests.infra.conftest import PUBLIC_OPT_IN, STACKS
 
 
@@ -25,6 +33,21 @@ def test_the_committed_snapshot_is_up_to_date(stack: str) -> None:
         f"{snapshot_path(stack).relative_to(REPO_ROOT)} is stale: the program, a policy file or "
         f"Pulumi.{stack}.yaml changed. Run make render and commit the result."
     )
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_the_committed_variant_snapshot_is_up_to_date(variant: str) -> None:
+    stack, overrides = VARIANTS[variant]
+    committed = snapshot_path(variant).read_text(encoding="utf-8")
+    assert render_text(stack, overrides) == committed, (
+        f"{snapshot_path(variant).relative_to(REPO_ROOT)} is stale: run make render and commit it"
+    )
+
+
+def test_the_cli_writes_a_variant_to_its_snapshot_path(tmp_path: Path) -> None:
+    output = tmp_path / "adopt.json"
+    assert cli(["--variant", "prod-adopt", "--output", str(output)]) == 0
+    assert output.read_text() == snapshot_path("prod-adopt").read_text()
 
 
 def test_render_stack_is_repeatable_in_one_process() -> None:
