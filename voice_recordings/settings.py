@@ -22,6 +22,12 @@ DEFAULT_REGION: Final = "us-east-1"
 MAX_PRESIGN_SECONDS: Final = 7 * 24 * 3600
 MISSING_KEYS_MESSAGE: Final = "MINIO_ACCESS_KEY or MINIO_SECRET_KEY not configured"
 
+# The end of a call waits for the upload (the ticket handoff carries its URL), so an unreachable
+# server must cost seconds, not minutes. 20 s lets a long call's MP3 (60 MB at 3 MB/s) through;
+# anything slower is spooled, not lost, under the same URL, and replayed later.
+DEFAULT_UPLOAD_DEADLINE: Final = 20.0
+MAX_UPLOAD_DEADLINE: Final = 3600.0
+
 UrlMode = Literal["presigned", "public"]
 
 
@@ -42,6 +48,7 @@ class Env:
     READ_TIMEOUT: Final = "MINIO_READ_TIMEOUT"
     MAX_ATTEMPTS: Final = "MINIO_MAX_ATTEMPTS"
     SPOOL_DIR: Final = "MINIO_SPOOL_DIR"
+    UPLOAD_DEADLINE: Final = "MINIO_UPLOAD_DEADLINE"
 
 
 _TRUE: Final = frozenset({"true", "1", "yes", "on"})
@@ -186,6 +193,9 @@ class StorageSettings:
     connect_timeout: float = 5.0
     read_timeout: float = 60.0
     max_attempts: int = 3
+    # Seconds an upload may take, all attempts included, before the recording is spooled
+    # instead (see DEFAULT_UPLOAD_DEADLINE); replay is not bound by it.
+    upload_deadline: float = DEFAULT_UPLOAD_DEADLINE
     # Where recordings wait when the server is down; None disables the spool (from_env defaults
     # to a per-user state directory, see parse_spool_dir).
     spool_dir: Path | None = None
@@ -253,5 +263,8 @@ class StorageSettings:
             connect_timeout=number(Env.CONNECT_TIMEOUT, 5.0, 0.1, 300, False),
             read_timeout=number(Env.READ_TIMEOUT, 60.0, 0.1, 3600, False),
             max_attempts=int(number(Env.MAX_ATTEMPTS, 3, 1, 20, True)),
+            upload_deadline=number(
+                Env.UPLOAD_DEADLINE, DEFAULT_UPLOAD_DEADLINE, 1, MAX_UPLOAD_DEADLINE, False
+            ),
             spool_dir=spool_dir,
         )
