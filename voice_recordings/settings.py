@@ -81,8 +81,8 @@ def redact_url(text: str) -> str:
     becomes ``***@``, a query or fragment ``?...``. Everything up to the last ``@`` after the
     scheme counts as user-info, so a secret holding ``/``, ``?`` or ``#`` is hidden too."""
     scheme, sep, rest = text.partition("://")
-    if not sep:
-        scheme, rest = "", text
+    if not sep or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme):
+        scheme, sep, rest = "", "", text
     if "@" in rest:
         rest = "***@" + rest.rpartition("@")[2]
     for mark in ("?", "#"):
