@@ -279,7 +279,8 @@ class Spool:
     @contextlib.contextmanager
     def claim(self, entry_dir: Path) -> Iterator[bool]:
         """Lock ``entry_dir`` for this process; yields False if another replayer holds it or it
-        is gone (already replayed). The lock is released on exit, or when the process dies."""
+        is gone (already replayed) or its entry.json is a link or not a regular file. The lock
+        is released on exit, or when the process dies."""
         try:
             fd = _open_in_entry(entry_dir, ENTRY_FILE)
         except (FileNotFoundError, CorruptEntryError):
@@ -380,6 +381,14 @@ def replay_spool(
     spool.sweep_trash()
     entries = spool.entries()
     for number, entry_dir in enumerate(entries, 1):
+        try:  # an entry.json that is a link or not a file cannot even be locked: report it
+            os.close(_open_in_entry(entry_dir, ENTRY_FILE))
+        except CorruptEntryError as exc:
+            log.error("spool entry %s is corrupt, kept for a person to inspect: %s", entry_dir, exc)
+            report.corrupt.append((entry_dir.name, str(exc)))
+            continue
+        except FileNotFoundError:  # replayed meanwhile by another replayer
+            continue
         with spool.claim(entry_dir) as claimed:
             if not claimed:
                 report.busy += entry_dir.exists()
