@@ -9,8 +9,8 @@ only (replay, probes and presigning keep the client's ordinary timeouts):
   the upload's deadline is looked up by the request's path (``/{bucket}/{key}``); a connection
   opened for it connects within what is left of the deadline, and an expired deadline refuses
   to start the request at all;
-- when the deadline expires, a timer shuts down the sockets of the upload's requests in flight
-  (``shutdown``, not ``close``: the sending thread wakes with an error and cleans up itself);
+- when the deadline expires, a watchdog thread shuts down the sockets of the upload's requests
+  in flight (``shutdown``, not ``close``: the sending thread wakes with an error and cleans up);
 - before botocore retries a failed request (``needs-retry``), the upload gives up if the
   deadline has passed or the longest backoff of standard mode would end after it.
 
@@ -21,6 +21,8 @@ public way to reach the sockets); :func:`install` does it once per client.
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
 import socket
 import threading
 import time
@@ -56,6 +58,7 @@ class Deadline:
         self.seconds = seconds
         self.at = time.monotonic() + seconds
         self.expired = False
+        self.finished = False
         self._lock = threading.Lock()
         self._connections: set[_DeadlineMixin] = set()
 
@@ -78,6 +81,8 @@ class Deadline:
     def expire(self) -> None:
         """The deadline passed: wake every request of this upload still in flight."""
         with self._lock:
+            if self.finished:
+                return
             self.expired = True
             connections, self._connections = self._connections, set()
         for connection in connections:
@@ -91,6 +96,7 @@ class Deadline:
     def finish(self) -> None:
         """The upload ended: nothing to wake any more."""
         with self._lock:
+            self.finished = True
             self._connections.clear()
 
     def message(self) -> str:
@@ -112,13 +118,10 @@ class Deadlines:
         path = f"/{bucket}/{key}"
         with self._lock:
             self._by_path.setdefault(path, []).append(deadline)
-        timer = threading.Timer(seconds, deadline.expire)
-        timer.daemon = True
-        timer.start()
+        _watchdog.watch(deadline)
         try:
             yield deadline
         finally:
-            timer.cancel()
             deadline.finish()
             with self._lock:
                 waiting = self._by_path[path]
@@ -133,6 +136,46 @@ class Deadlines:
             waiting = self._by_path.get(path)
             return min(waiting, key=lambda d: d.at) if waiting else None
 
+
+class _Watchdog:
+    """One thread for every deadline of the process: it sleeps until the earliest one and
+    expires it (a timer thread per upload would cost more than the uploader's whole overhead)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, Deadline]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, deadline: Deadline) -> None:
+        """Expire ``deadline`` at its time, unless it has finished by then."""
+        with self._cond:
+            heapq.heappush(self._heap, (deadline.at, next(self._order), deadline))
+            if self._thread is None or not self._thread.is_alive():  # first use, or a fork
+                self._thread = threading.Thread(
+                    target=self._run, name="voice-recordings-deadlines", daemon=True
+                )
+                self._thread.start()
+            elif self._heap[0][2] is deadline:
+                self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            due: list[Deadline] = []
+            with self._cond:
+                while not due:
+                    now = time.monotonic()
+                    while self._heap and (self._heap[0][2].finished or self._heap[0][0] <= now):
+                        deadline = heapq.heappop(self._heap)[2]
+                        if not deadline.finished:
+                            due.append(deadline)
+                    if not due:
+                        self._cond.wait(self._heap[0][0] - now if self._heap else None)
+            for deadline in due:  # outside the lock: shutting sockets down may take a moment
+                deadline.expire()
+
+
+_watchdog = _Watchdog()
 
 # The deadline of the request this thread is sending (set by the client's before-send hook).
 _current = threading.local()
