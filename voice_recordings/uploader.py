@@ -246,7 +246,7 @@ class MinioUploader:
             self.settings.bucket, key, self.settings.upload_deadline
         ) as deadline:
             try:
-                return self.put(kind, key, body, metadata, progress)
+                sent = self.put(kind, key, body, metadata, progress)
             except UploadDeadlineExceeded as exc:
                 return exc
             except StorageError as exc:
@@ -255,6 +255,22 @@ class MinioUploader:
                 failure = UploadDeadlineExceeded(f"{deadline.message()}: {exc}")
                 failure.__cause__ = exc.__cause__ or exc
                 return failure
+            except Exception as exc:
+                # After the deadline, a half-read answer can surface as anything (s3transfer
+                # raises KeyError for a CreateMultipartUpload "answer" without an UploadId).
+                if not deadline.expired:
+                    raise
+                failure = UploadDeadlineExceeded(f"{deadline.message()} ({type(exc).__name__})")
+                failure.__cause__ = exc
+                return failure
+            if deadline.expired:
+                # A connection shut down mid-answer can read as a complete one (http.client
+                # takes the end of the stream for the end of the headers): after the deadline no
+                # answer is trusted. The object may be stored after all; replay then finds it.
+                return UploadDeadlineExceeded(
+                    f"{deadline.message()}: the server's answer came too late to be trusted"
+                )
+            return sent
 
     def _spool(
         self,
