@@ -275,14 +275,14 @@ def _check_spool(settings: StorageSettings) -> CheckResult:
         )
     spool = Spool(settings.spool_dir)
     try:
-        spool.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        spool.ensure_directory()  # 0700: repaired if ours, refused if others' and writable
         with tempfile.TemporaryFile(dir=spool.directory):
             pass
     except OSError as exc:
         return CheckResult(
             "spool",
             "FAIL",
-            f"{spool.directory} is not writable ({exc}). Fix: mount a writable volume there or "
+            f"{spool.directory} is not usable ({exc}). Fix: mount a writable volume there or "
             f"set {Env.SPOOL_DIR}",
         )
     waiting = spool.count()

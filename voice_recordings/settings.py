@@ -289,6 +289,11 @@ class StorageSettings:
         # Built directly or from the environment, a settings object is valid at start-up (not
         # when the first recording's URL is made).
         parse_host_port("endpoint", self.endpoint, self.endpoint)
+        if not 0 < self.upload_deadline <= MAX_UPLOAD_DEADLINE:
+            raise ConfigError(
+                f"upload_deadline must be more than 0 and at most {MAX_UPLOAD_DEADLINE:g} "
+                f"seconds, got {self.upload_deadline!r}"
+            )
         if not self.public_url:
             object.__setattr__(self, "public_url", self.endpoint_url)
         else:

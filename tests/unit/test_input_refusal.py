@@ -29,7 +29,7 @@ from voice_recordings.keys import (
     recording_key,
 )
 from voice_recordings.metadata import META_CALL_UUID, META_COMPANY_ID, object_metadata
-from voice_recordings.settings import Env, StorageSettings, redact_url
+from voice_recordings.settings import DEFAULT_UPLOAD_DEADLINE, Env, StorageSettings, redact_url
 from voice_recordings.uploader import MinioUploader
 
 SECRET = "s3cr3t-Value/with?odd#chars"
@@ -271,6 +271,20 @@ def test_cli_exits_2_on_every_bad_url_and_hides_the_secret() -> None:
     env = {**BASE, Env.ENDPOINT: "[::1"}
     assert cli.main(["check"], env, out) == cli.EXIT_USAGE
     assert "malformed IPv6" in out.getvalue()
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "3601", "soon", "nan"])
+def test_a_bad_upload_deadline_is_a_config_error(value: str) -> None:
+    with pytest.raises(ConfigError, match="MINIO_UPLOAD_DEADLINE must"):
+        from_env(MINIO_ENDPOINT="storage.netplay.net.br", MINIO_UPLOAD_DEADLINE=value)
+
+
+def test_upload_deadline_from_the_environment() -> None:
+    s = from_env(MINIO_ENDPOINT="storage.netplay.net.br", MINIO_UPLOAD_DEADLINE="7.5")
+    assert s.upload_deadline == 7.5
+    assert (
+        from_env(MINIO_ENDPOINT="storage.netplay.net.br").upload_deadline == DEFAULT_UPLOAD_DEADLINE
+    )
 
 
 def test_redact_url_hides_user_info_and_query() -> None:

@@ -199,3 +199,21 @@ def test_memoryviews_of_any_item_size_spool_their_bytes(fmt: str, items: int) ->
         entry = spool.read(entry_dir)  # valid: size and sha256 match the body
         assert entry.size == len(raw) == view.nbytes
         assert (entry_dir / BODY_FILE).read_bytes() == bytes(raw)
+
+
+def test_check_repairs_a_spool_others_can_write_and_counts_only_entries(tmp_path: Path) -> None:
+    spool_dir = tmp_path / "spool"
+    foreign_things(spool_dir, tmp_path / "outside")
+    spool_dir.chmod(0o777)
+    env = {
+        Env.ENDPOINT: "127.0.0.1:9",  # nothing listens: the server checks fail, the spool's runs
+        Env.ACCESS_KEY: "AKIAEXAMPLE",
+        Env.SECRET_KEY: "unit-test-secret-not-real",
+        Env.USE_SSL: "false",
+        Env.SPOOL_DIR: str(spool_dir),
+    }
+    out = io.StringIO()
+    cli.main(["check"], env, out)
+    spool_line = [line for line in out.getvalue().splitlines() if line.split()[1] == "spool"]
+    assert spool_line and spool_line[0].startswith("OK") and "empty" in spool_line[0]
+    assert stat.S_IMODE(spool_dir.stat().st_mode) == 0o700
