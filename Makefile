@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv demo takeover-demo test lint typecheck render guard bench constraints clean
+.PHONY: help venv demo takeover-demo test lint typecheck render guard bench bench-handoff constraints clean
 
 help:
 	@echo "make demo    - run the whole story on an embedded S3 endpoint"
@@ -13,6 +13,7 @@ help:
 	@echo "make render  - regenerate the committed stack renders (policies/rendered/)"
 	@echo "make guard   - check the committed renders against the guardrails (RENDER=file for one)"
 	@echo "make bench   - uploader vs raw boto3 benchmark"
+	@echo "make bench-handoff - time-to-spool against a black-hole and a trickling server"
 	@echo "make constraints - re-pin every dependency (constraints.txt) to the newest allowed"
 
 venv: $(STAMP)
@@ -53,6 +54,10 @@ guard: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.upload_vs_boto3
+
+# About 2 x 2 x 2 x MINIO_UPLOAD_DEADLINE (80 s with the default); stops by itself.
+bench-handoff: $(STAMP)
+	$(BIN)/python -m benchmarks.handoff_deadline
 
 constraints:
 	rm -rf .venv-refresh && $(PYTHON) -m venv .venv-refresh

@@ -16,7 +16,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from voice_recordings import DEFAULT_BUCKET, DEFAULT_REGION, KINDS, TRANSCRIPT, VOICE, Kind
-from voice_recordings.settings import is_bucket_name
+from voice_recordings.settings import is_bucket_name, redact_url
 
 NAMESPACE: Final = "voice-recordings"
 # Config keys whose value is a secret: the stack file must hold them encrypted
@@ -154,8 +154,8 @@ def _endpoint(name: str, raw: str) -> str:
     bad = not text or "/" in text or "@" in text or _has_space(text)
     if bad or not parts.hostname or port == -1:
         raise StackConfigError(
-            f"{name} must be host[:port] without scheme or path (e.g. storage.netplay.net.br), "
-            f"got {raw!r}"
+            f"{name} must be host[:port] without scheme, path or credentials (e.g. "
+            f"storage.netplay.net.br), got {redact_url(raw)!r}"
         )
     return text
 
@@ -171,6 +171,7 @@ def _public_url(name: str, raw: str) -> str:
     parts = urlsplit(text)
     if (
         _has_space(text)
+        or "@" in text  # user-info, even one holding '/' that urlsplit reads as a path
         or parts.scheme not in ("http", "https")
         or not parts.hostname
         or parts.query
@@ -180,7 +181,7 @@ def _public_url(name: str, raw: str) -> str:
     ):
         raise StackConfigError(
             f"{name} must be an http(s) URL without query or credentials "
-            f"(e.g. https://storage.netplay.net.br), got {raw!r}"
+            f"(e.g. https://storage.netplay.net.br), got {redact_url(raw)!r}"
         )
     return text
 

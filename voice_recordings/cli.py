@@ -18,6 +18,7 @@ import logging
 import os
 import socket
 import ssl
+import stat
 import sys
 import tempfile
 import threading
@@ -274,14 +275,14 @@ def _check_spool(settings: StorageSettings) -> CheckResult:
         )
     spool = Spool(settings.spool_dir)
     try:
-        spool.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        spool.ensure_directory()  # 0700: repaired if ours, refused if others' and writable
         with tempfile.TemporaryFile(dir=spool.directory):
             pass
     except OSError as exc:
         return CheckResult(
             "spool",
             "FAIL",
-            f"{spool.directory} is not writable ({exc}). Fix: mount a writable volume there or "
+            f"{spool.directory} is not usable ({exc}). Fix: mount a writable volume there or "
             f"set {Env.SPOOL_DIR}",
         )
     waiting = spool.count()
@@ -365,14 +366,20 @@ def command_upload(args: argparse.Namespace, settings: StorageSettings, out: IO[
     kind = TRANSCRIPT if args.transcript else VOICE
     source: IO[bytes]
     if args.file == "-":
-        source, total = sys.stdin.buffer, None
+        source = sys.stdin.buffer
     else:
         try:
             source = open(args.file, "rb")  # noqa: SIM115 - closed below
         except OSError as exc:
-            print(f"cannot read {args.file}: {exc}", file=sys.stderr)
+            print(f"cannot read {args.file}: {exc.strerror}", file=sys.stderr)
             return EXIT_USAGE
-        total = os.fstat(source.fileno()).st_size
+    try:
+        total = _check_input(args.file, source)
+    except InvalidInputError as exc:
+        print(str(exc), file=sys.stderr)
+        if source is not sys.stdin.buffer:
+            source.close()
+        return EXIT_USAGE
     progress = ProgressPrinter(f"uploading {args.file}", total, sys.stderr)
     try:
         result = uploader.upload(
@@ -406,6 +413,39 @@ def command_upload(args: argparse.Namespace, settings: StorageSettings, out: IO[
         return EXIT_SPOOLED
     print(f"stored {result.key} ({result.size} bytes)", file=sys.stderr)
     return EXIT_OK
+
+
+def _check_input(name: str, source: IO[bytes]) -> int | None:
+    """The input's size (None for a pipe); InvalidInputError unless it is a regular file or a
+    pipe (a socket too, for stdin) and holds at least one byte: a device such as /dev/zero
+    never ends, a terminal is a forgotten redirection, and an empty recording is a mistake."""
+    label = "standard input" if name == "-" else name
+    mode = os.fstat(source.fileno()).st_mode
+    allowed = stat.S_ISREG(mode) or stat.S_ISFIFO(mode) or (name == "-" and stat.S_ISSOCK(mode))
+    if not allowed:
+        raise InvalidInputError(
+            f"{label} is not a regular file or a pipe ({_file_kind(mode)}): give the path of "
+            f"the recording, or pipe it in with `... | voice-recordings upload -`"
+        )
+    if stat.S_ISREG(mode):
+        size = os.fstat(source.fileno()).st_size - source.tell()
+        if size <= 0:
+            raise InvalidInputError(f"{label} is empty: there is no recording to upload")
+        return size
+    peek = getattr(source, "peek", None)
+    if peek is not None and not peek(1):
+        raise InvalidInputError(f"{label} is empty: there is no recording to upload")
+    return None
+
+
+def _file_kind(mode: int) -> str:
+    kinds = {
+        stat.S_ISCHR: "a character device",
+        stat.S_ISBLK: "a block device",
+        stat.S_ISDIR: "a directory",
+        stat.S_ISSOCK: "a socket",
+    }
+    return next((text for test, text in kinds.items() if test(mode)), "a special file")
 
 
 def command_url(args: argparse.Namespace, settings: StorageSettings, out: IO[str]) -> int:

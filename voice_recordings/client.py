@@ -23,7 +23,9 @@ def client_config(settings: StorageSettings) -> Config:
         signature_version="s3v4",
         region_name=settings.region,
         s3={"addressing_style": "path"},
-        retries={"mode": "standard", "max_attempts": settings.max_attempts},
+        # total_max_attempts counts every request; botocore's max_attempts counts retries
+        # (3 would mean 4 requests).
+        retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
         max_pool_connections=32,

@@ -49,6 +49,9 @@ KINDS: Final[dict[Kind, KindSpec]] = {
 TOKEN_PATTERN: Final = r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}"
 _TOKEN_RE: Final = re.compile(TOKEN_PATTERN)
 MAX_COMPANY_ID: Final = 2**63 - 1
+# A key's date has four digits (parse_key reads them back): calls outside these years are refused.
+MIN_YEAR: Final = 1000
+MAX_YEAR: Final = 9999
 
 _KEY_RE: Final = re.compile(
     r"company_(?P<company>[1-9][0-9]{0,18})/(?P<folder>voice|transcripts)/"
@@ -64,10 +67,14 @@ def validate_company_id(company_id: object) -> int:
     zero, negatives and anything else.
     """
     value: int | None = None
+    # Subclasses are read through the base type's own methods, so an override of __format__,
+    # __str__ or __int__ never reaches a key: what is formatted is a plain int.
     if isinstance(company_id, int) and not isinstance(company_id, bool):
-        value = company_id
-    elif isinstance(company_id, str) and re.fullmatch(r"[1-9][0-9]{0,18}", company_id):
-        value = int(company_id)
+        value = int.__int__(company_id)
+    elif isinstance(company_id, str):
+        text = str.__str__(company_id)
+        if re.fullmatch(r"[1-9][0-9]{0,18}", text):
+            value = int(text)
     if value is None or not 1 <= value <= MAX_COMPANY_ID:
         raise InvalidInputError(
             f"company_id must be a positive integer (1 to {MAX_COMPANY_ID}), got {company_id!r}"
@@ -76,24 +83,59 @@ def validate_company_id(company_id: object) -> int:
 
 
 def validate_token(field: str, value: object) -> str:
-    """Return ``value`` if it is a short token (letters, digits, ``-``, ``_``), else raise."""
-    if not isinstance(value, str) or not _TOKEN_RE.fullmatch(value):
+    """Return ``value`` as a plain ``str`` if it is a short token (letters, digits, ``-``,
+    ``_``), else raise. A ``str`` subclass is copied to a plain ``str`` first, so its own
+    ``__format__`` or ``__str__`` never reaches a key or a metadata value."""
+    plain = str.__str__(value) if isinstance(value, str) else None
+    if plain is None or not _TOKEN_RE.fullmatch(plain):
+        shown = repr(plain) if plain is not None else object.__repr__(value)
         raise InvalidInputError(
             f"{field} must be 1 to 128 characters of letters, digits, '-' and '_', starting "
-            f"with a letter or digit, got {value!r}"
+            f"with a letter or digit, got {shown}"
         )
-    return value
+    return plain
+
+
+def utc_datetime(when: object, field: str = "when") -> dt.datetime:
+    """``when`` in UTC as a plain ``datetime`` (to the microsecond). Refused: anything but a
+    timezone-aware datetime, and instants whose UTC year is outside 1000-9999 (a key holds a
+    four-digit year), including the calendar's edges, where the conversion overflows."""
+    if not isinstance(when, dt.datetime):
+        raise InvalidInputError(f"{field} must be a timezone-aware datetime, got {when!r}")
+    try:
+        offset = when.utcoffset()
+        if when.tzinfo is None or offset is None:
+            raise InvalidInputError(
+                f"{field} must be timezone-aware (e.g. datetime.now(timezone.utc)), got naive "
+                f"{when!r}"
+            )
+        utc = dt.datetime.astimezone(when, dt.UTC)
+        plain = dt.datetime(
+            int.__int__(utc.year),
+            int.__int__(utc.month),
+            int.__int__(utc.day),
+            int.__int__(utc.hour),
+            int.__int__(utc.minute),
+            int.__int__(utc.second),
+            int.__int__(utc.microsecond),
+            tzinfo=dt.UTC,
+        )
+    except (OverflowError, ValueError, TypeError) as exc:
+        raise InvalidInputError(
+            f"{field} must be a date-time between the years {MIN_YEAR} and {MAX_YEAR} in UTC, "
+            f"got {when!r} ({exc})"
+        ) from None
+    if not MIN_YEAR <= plain.year <= MAX_YEAR:
+        raise InvalidInputError(
+            f"{field} must be a date-time between the years {MIN_YEAR} and {MAX_YEAR} in UTC "
+            f"(a key holds a four-digit year), got {when!r}"
+        )
+    return plain
 
 
 def utc_date(when: object, field: str = "when") -> dt.date:
-    """The UTC calendar date of a timezone-aware datetime; naive datetimes are refused."""
-    if not isinstance(when, dt.datetime):
-        raise InvalidInputError(f"{field} must be a timezone-aware datetime, got {when!r}")
-    if when.tzinfo is None or when.utcoffset() is None:
-        raise InvalidInputError(
-            f"{field} must be timezone-aware (e.g. datetime.now(timezone.utc)), got naive {when!r}"
-        )
-    return when.astimezone(dt.UTC).date()
+    """The UTC calendar date of a timezone-aware datetime (see :func:`utc_datetime`)."""
+    return utc_datetime(when, field).date()
 
 
 def object_key(kind: Kind, company_id: int | str, call_uuid: str, when: dt.datetime) -> str:
@@ -102,7 +144,7 @@ def object_key(kind: Kind, company_id: int | str, call_uuid: str, when: dt.datet
     company = validate_company_id(company_id)
     call = validate_token("call_uuid", call_uuid)
     day = utc_date(when)
-    return f"company_{company}/{spec.folder}/{day:%Y/%m/%d}/{call}.{spec.extension}"
+    return f"company_{company}/{spec.folder}/{_ymd(day)}/{call}.{spec.extension}"
 
 
 def recording_key(company_id: int | str, call_uuid: str, when: dt.datetime) -> str:
@@ -118,6 +160,11 @@ def transcript_key(company_id: int | str, call_uuid: str, when: dt.datetime) -> 
 def company_prefix(company_id: int | str) -> str:
     """``company_5/``: the prefix that holds everything of one company."""
     return f"company_{validate_company_id(company_id)}/"
+
+
+def _ymd(day: dt.date) -> str:
+    # Not strftime: %Y pads years below 1000 differently by platform.
+    return f"{day.year:04d}/{day.month:02d}/{day.day:02d}"
 
 
 def kind_spec(kind: str) -> KindSpec:
@@ -141,10 +188,8 @@ class ParsedKey:
     def key(self) -> str:
         """The key again (``parse_key(k).key == k``)."""
         spec = KINDS[self.kind]
-        return (
-            f"company_{self.company_id}/{spec.folder}/{self.date:%Y/%m/%d}/"
-            f"{self.call_uuid}.{spec.extension}"
-        )
+        day = _ymd(self.date)
+        return f"company_{self.company_id}/{spec.folder}/{day}/{self.call_uuid}.{spec.extension}"
 
 
 def parse_key(key: str) -> ParsedKey:
@@ -162,6 +207,8 @@ def parse_key(key: str) -> ParsedKey:
         )
     try:
         day = dt.date(int(match["y"]), int(match["m"]), int(match["d"]))
+        if day.year < MIN_YEAR:
+            raise ValueError(f"year must be {MIN_YEAR} to {MAX_YEAR}")
     except ValueError as exc:
         raise InvalidInputError(f"key {key!r} has an invalid date: {exc}") from None
     company = validate_company_id(int(match["company"]))

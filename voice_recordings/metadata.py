@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from voice_recordings.errors import InvalidInputError
-from voice_recordings.keys import utc_date, validate_company_id, validate_token
+from voice_recordings.keys import utc_datetime, validate_company_id, validate_token
 
 META_CALL_UUID: Final = "call-uuid"
 META_COMPANY_ID: Final = "company-id"
@@ -31,8 +31,7 @@ TIMESTAMP_FORMAT: Final = "%Y-%m-%dT%H:%M:%SZ"
 
 def format_timestamp(when: dt.datetime, field: str = "uploaded_at") -> str:
     """``2026-01-15T12:30:00Z``: a timezone-aware datetime in UTC, to the second."""
-    utc_date(when, field)  # validates awareness with the field's name
-    return when.astimezone(dt.UTC).strftime(TIMESTAMP_FORMAT)
+    return utc_datetime(when, field).strftime(TIMESTAMP_FORMAT)
 
 
 def object_metadata(

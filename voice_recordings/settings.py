@@ -6,13 +6,13 @@ and all have defaults. A malformed value raises :class:`ConfigError` naming the 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal
-from urllib.parse import urlsplit
 
 from voice_recordings.errors import ConfigError
 
@@ -21,6 +21,12 @@ DEFAULT_REGION: Final = "us-east-1"
 # S3 signatures (SigV4) are valid for at most 7 days.
 MAX_PRESIGN_SECONDS: Final = 7 * 24 * 3600
 MISSING_KEYS_MESSAGE: Final = "MINIO_ACCESS_KEY or MINIO_SECRET_KEY not configured"
+
+# The end of a call waits for the upload (the ticket handoff carries its URL), so an unreachable
+# server must cost seconds, not minutes. 20 s lets a long call's MP3 (60 MB at 3 MB/s) through;
+# anything slower is spooled, not lost, under the same URL, and replayed later.
+DEFAULT_UPLOAD_DEADLINE: Final = 20.0
+MAX_UPLOAD_DEADLINE: Final = 3600.0
 
 UrlMode = Literal["presigned", "public"]
 
@@ -42,6 +48,7 @@ class Env:
     READ_TIMEOUT: Final = "MINIO_READ_TIMEOUT"
     MAX_ATTEMPTS: Final = "MINIO_MAX_ATTEMPTS"
     SPOOL_DIR: Final = "MINIO_SPOOL_DIR"
+    UPLOAD_DEADLINE: Final = "MINIO_UPLOAD_DEADLINE"
 
 
 _TRUE: Final = frozenset({"true", "1", "yes", "on"})
@@ -69,52 +76,122 @@ def _parse_number(name: str, raw: str, *, low: float, high: float, integer: bool
     return value
 
 
+def redact_url(text: str) -> str:
+    """``text`` (a URL or ``host[:port]``) fit for an error message or a log line: user-info
+    becomes ``***@``, a query or fragment ``?...``. Everything up to the last ``@`` after the
+    scheme counts as user-info, so a secret holding ``/``, ``?`` or ``#`` is hidden too."""
+    scheme, sep, rest = text.partition("://")
+    if not sep or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme):
+        scheme, sep, rest = "", "", text
+    if "@" in rest:
+        rest = "***@" + rest.rpartition("@")[2]
+    for mark in ("?", "#"):
+        if mark in rest:
+            rest = rest.split(mark, 1)[0] + "?..."
+    return f"{scheme}{sep}{rest}"
+
+
+# A host name: dot-separated labels of letters, digits, '-' (and '_', which Docker service names
+# use), each at most 63 characters; an IPv4 address is one too.
+_HOST_RE: Final = re.compile(
+    r"(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+    r"(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?"
+)
+
+
+def parse_host_port(name: str, netloc: str, raw: str) -> str:
+    """Validate ``host[:port]`` (the host a name, an IPv4 address or a bracketed IPv6 literal,
+    the port 1-65535 when given); return it. ConfigError names ``name`` and what is wrong,
+    showing the value only through :func:`redact_url`."""
+    shown = repr(redact_url(raw.strip()))
+    if "@" in netloc:
+        raise ConfigError(
+            f"{name} must not carry credentials (user:secret@), got {shown}: put them in "
+            f"{Env.ACCESS_KEY} and {Env.SECRET_KEY}"
+        )
+    port_text: str | None
+    if netloc.startswith("["):
+        literal, bracket, after = netloc[1:].partition("]")
+        try:
+            ipaddress.IPv6Address(literal)
+        except ValueError:
+            bracket = ""
+        if not bracket or (after and not after.startswith(":")):
+            raise ConfigError(
+                f"{name} has a malformed IPv6 address, got {shown}: write it as [2001:db8::1] "
+                f"or [2001:db8::1]:9000"
+            )
+        port_text = after[1:] if after else None
+    else:
+        if netloc.count(":") > 1:
+            raise ConfigError(
+                f"{name} has an IPv6 address without brackets, got {shown}: write [{netloc}]"
+            )
+        host, colon, port = netloc.partition(":")
+        port_text = port if colon else None
+        if not _HOST_RE.fullmatch(host):
+            raise ConfigError(
+                f"{name} must be host[:port] with a host name or IP address, got {shown}"
+            )
+    if port_text is not None and not (
+        port_text.isascii() and port_text.isdigit() and 1 <= int(port_text) <= 65535
+    ):
+        raise ConfigError(
+            f"{name} has an invalid port, got {shown}: a port is 1 to 65535 (or leave out "
+            f"':' for the scheme's default)"
+        )
+    return netloc
+
+
+def _refuse_query(name: str, raw: str) -> None:
+    if "?" in raw or "#" in raw:
+        raise ConfigError(
+            f"{name} must not have a query or fragment ('?', '#'), got {redact_url(raw)!r}"
+        )
+
+
 def normalize_endpoint(raw: str, use_ssl: bool | None) -> tuple[str, bool | None]:
     """Accept ``host[:port]`` or ``http(s)://host[:port][/]``; return the host and the scheme's SSL.
 
     A scheme is accepted and folded into the SSL setting (refused if it contradicts MINIO_USE_SSL);
-    a path, query or credentials are refused, since the bucket goes in MINIO_BUCKET.
+    a path, query, fragment or credentials are refused (the bucket goes in MINIO_BUCKET), and so
+    are a malformed host, IPv6 literal or port. Errors never show credentials.
     """
     text = raw.strip()
     if not text:
         raise ConfigError(
             f"{Env.ENDPOINT} not configured: set it to host[:port], e.g. storage.netplay.net.br"
         )
-    scheme_ssl: bool | None = None
-    if "://" in text:
-        parts = urlsplit(text)
-        if parts.scheme not in ("http", "https"):
-            raise ConfigError(f"{Env.ENDPOINT} scheme must be http or https, got {raw!r}")
-        scheme_ssl = parts.scheme == "https"
-        if use_ssl is not None and use_ssl != scheme_ssl:
-            raise ConfigError(
-                f"{Env.ENDPOINT} says {parts.scheme}:// but {Env.USE_SSL} is "
-                f"{str(use_ssl).lower()}: drop the scheme or make them agree"
-            )
-        if parts.path not in ("", "/") or parts.query or parts.fragment:
-            raise ConfigError(
-                f"{Env.ENDPOINT} must be host[:port] without a path, got {raw!r}: "
-                f"put the bucket in {Env.BUCKET}"
-            )
-        if parts.username or parts.password:
-            raise ConfigError(
-                f"{Env.ENDPOINT} must not carry credentials; use "
-                f"{Env.ACCESS_KEY} and {Env.SECRET_KEY}"
-            )
-        text = parts.netloc
-    elif "/" in text:
+    if any(c.isspace() or not c.isprintable() for c in text):
         raise ConfigError(
-            f"{Env.ENDPOINT} must be host[:port] without a path, got {raw!r}: "
-            f"put the bucket in {Env.BUCKET}"
+            f"{Env.ENDPOINT} must be host[:port] without spaces, got {redact_url(text)!r}"
         )
-    host = urlsplit(f"//{text}")
-    try:
-        host.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError:
-        raise ConfigError(f"{Env.ENDPOINT} has an invalid port: {raw!r}") from None
-    if not host.hostname or any(c.isspace() for c in text):
-        raise ConfigError(f"{Env.ENDPOINT} must be host[:port], got {raw!r}")
-    return text, scheme_ssl
+    scheme_ssl: bool | None = None
+    scheme, sep, rest = text.partition("://")
+    if sep:
+        if scheme.lower() not in ("http", "https"):
+            raise ConfigError(
+                f"{Env.ENDPOINT} scheme must be http or https, got {redact_url(text)!r}"
+            )
+        scheme_ssl = scheme.lower() == "https"
+        text = rest
+    netloc, _, path = text.partition("/")
+    if "@" in text:  # user-info, whatever it holds ('/', '?', '#'): refused, never echoed
+        netloc = text
+    else:
+        _refuse_query(Env.ENDPOINT, raw.strip())
+        if path:
+            raise ConfigError(
+                f"{Env.ENDPOINT} must be host[:port] without a path, got "
+                f"{redact_url(raw.strip())!r}: put the bucket in {Env.BUCKET}"
+            )
+    host = parse_host_port(Env.ENDPOINT, netloc, raw)
+    if scheme_ssl is not None and use_ssl is not None and use_ssl != scheme_ssl:
+        raise ConfigError(
+            f"{Env.ENDPOINT} says {scheme.lower()}:// but {Env.USE_SSL} is "
+            f"{str(use_ssl).lower()}: drop the scheme or make them agree"
+        )
+    return host, scheme_ssl
 
 
 def is_bucket_name(name: str) -> bool:
@@ -132,18 +209,33 @@ def _validate_bucket(raw: str) -> str:
     return raw
 
 
-def _validate_public_url(raw: str) -> str:
-    parts = urlsplit(raw.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+def validate_public_url(raw: str, url_mode: str = "presigned") -> str:
+    """``MINIO_PUBLIC_URL``: ``http(s)://host[:port]`` (a path too when ``url_mode`` is
+    ``public``: a presigned URL is signed for a host of its own); returned without a trailing
+    ``/``. No credentials, query or fragment; errors never show credentials."""
+    text = raw.strip()
+    shown = repr(redact_url(text))
+    scheme, sep, rest = text.partition("://")
+    if not sep or scheme.lower() not in ("http", "https") or not rest:
         raise ConfigError(
             f"{Env.PUBLIC_URL} must be an http(s) URL such as https://storage.netplay.net.br, "
-            f"got {raw!r}"
+            f"got {shown}"
         )
-    if parts.query or parts.fragment or parts.username or parts.password:
+    if any(c.isspace() or not c.isprintable() for c in text):
+        raise ConfigError(f"{Env.PUBLIC_URL} must not contain spaces, got {shown}")
+    netloc, _, path = rest.partition("/")
+    if "@" in rest:  # user-info, whatever it holds: refused, never echoed
+        netloc = rest
+    else:
+        _refuse_query(Env.PUBLIC_URL, text)
+    parse_host_port(Env.PUBLIC_URL, netloc, text)
+    path = path.rstrip("/")
+    if path and url_mode != "public":
         raise ConfigError(
-            f"{Env.PUBLIC_URL} must not have a query, fragment or credentials, got {raw!r}"
+            f"{Env.PUBLIC_URL} has a path (/{path}); presigned URLs need a host of their own: "
+            f"drop the path or set {Env.URL_MODE}=public"
         )
-    return raw.strip().rstrip("/")
+    return f"{scheme.lower()}://{netloc}" + (f"/{path}" if path else "")
 
 
 SPOOL_OFF: Final = frozenset({"off", "none", "disabled", "false"})
@@ -186,13 +278,28 @@ class StorageSettings:
     connect_timeout: float = 5.0
     read_timeout: float = 60.0
     max_attempts: int = 3
+    # Seconds an upload may take, all attempts included, before the recording is spooled
+    # instead (see DEFAULT_UPLOAD_DEADLINE); replay is not bound by it.
+    upload_deadline: float = DEFAULT_UPLOAD_DEADLINE
     # Where recordings wait when the server is down; None disables the spool (from_env defaults
     # to a per-user state directory, see parse_spool_dir).
     spool_dir: Path | None = None
 
     def __post_init__(self) -> None:
+        # Built directly or from the environment, a settings object is valid at start-up (not
+        # when the first recording's URL is made).
+        parse_host_port("endpoint", self.endpoint, self.endpoint)
+        if not 0 < self.upload_deadline <= MAX_UPLOAD_DEADLINE:
+            raise ConfigError(
+                f"upload_deadline must be more than 0 and at most {MAX_UPLOAD_DEADLINE:g} "
+                f"seconds, got {self.upload_deadline!r}"
+            )
         if not self.public_url:
             object.__setattr__(self, "public_url", self.endpoint_url)
+        else:
+            object.__setattr__(
+                self, "public_url", validate_public_url(self.public_url, self.url_mode)
+            )
 
     @property
     def endpoint_url(self) -> str:
@@ -244,7 +351,7 @@ class StorageSettings:
             bucket=_validate_bucket(get(Env.BUCKET) or DEFAULT_BUCKET),
             use_ssl=use_ssl,
             region=get(Env.REGION) or DEFAULT_REGION,
-            public_url=_validate_public_url(public_url) if public_url else "",
+            public_url=validate_public_url(public_url, url_mode) if public_url else "",
             url_mode="public" if url_mode == "public" else "presigned",
             presign_expires=int(
                 number(Env.PRESIGN_EXPIRES, MAX_PRESIGN_SECONDS, 1, MAX_PRESIGN_SECONDS, True)
@@ -253,5 +360,8 @@ class StorageSettings:
             connect_timeout=number(Env.CONNECT_TIMEOUT, 5.0, 0.1, 300, False),
             read_timeout=number(Env.READ_TIMEOUT, 60.0, 0.1, 3600, False),
             max_attempts=int(number(Env.MAX_ATTEMPTS, 3, 1, 20, True)),
+            upload_deadline=number(
+                Env.UPLOAD_DEADLINE, DEFAULT_UPLOAD_DEADLINE, 1, MAX_UPLOAD_DEADLINE, False
+            ),
             spool_dir=spool_dir,
         )

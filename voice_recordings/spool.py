@@ -5,8 +5,13 @@ Layout (``MINIO_SPOOL_DIR``, mode 0700)::
     <spool>/20260115T123000123456Z-3f9a0c1b2d4e/   one entry per recording
         body         the bytes, exactly as the caller gave them
         entry.json   key, kind, content type, metadata, tags, size, sha256 (never a secret)
-    <spool>/.tmp-*     an entry being written (invisible to replay)
+    <spool>/.tmp-*     an entry being written (invisible to replay; swept after ORPHAN_AGE)
     <spool>/.trash-*   an entry verified on the server, being removed
+
+Anything else in the directory (a README, ``lost+found`` at a volume's root, a link) is not an
+entry: it is ignored, never counted, never read. Nothing in the spool is followed through a
+symbolic link, and only regular files are read. The directory is the owner's alone (0700): one
+that others may write to is repaired if it is ours, refused if not.
 
 An entry appears atomically: it is written in a ``.tmp-`` directory (each file fsynced, the JSON
 through a temporary file and ``os.replace``) and then renamed into place, so a crash leaves
@@ -21,6 +26,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
+import errno
 import fcntl
 import hashlib
 import json
@@ -28,6 +34,8 @@ import logging
 import os
 import re
 import shutil
+import stat
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -55,9 +63,22 @@ FORMAT_VERSION: Final = 1
 TMP_PREFIX: Final = ".tmp-"
 TRASH_PREFIX: Final = ".trash-"
 COPY_CHUNK: Final = 1024 * 1024
+# entry.json is a few hundred bytes; a bigger one is not ours.
+MAX_ENTRY_JSON: Final = 64 * 1024
 # Above this a single PUT is refused by S3; replay then goes multipart.
 MAX_SINGLE_PUT: Final = 5 * 1024**3
 _SHA256_HEX: Final = re.compile(r"[0-9a-f]{64}")
+# The names SpoolWriter gives entries; nothing else in the directory is one.
+ENTRY_NAME: Final = re.compile(r"[0-9]{8}T[0-9]{12}Z-[0-9a-f]{12}")
+# A .tmp- directory this old is left by a crash: no upload runs that long (MINIO_UPLOAD_DEADLINE
+# is at most an hour, and the tee of a stream ends with its upload).
+ORPHAN_AGE: Final = 24 * 3600.0
+# Open a spool file without following a link, and without blocking on a FIFO.
+_OPEN_FLAGS: Final = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+
+
+class SpoolDirectoryError(PermissionError):
+    """The spool directory cannot be used safely (not a directory, or others may write to it)."""
 
 
 class CorruptEntryError(VoiceRecordingsError):
@@ -125,7 +146,7 @@ class SpoolWriter:
         self.spool = spool
         self.size = 0
         self._sha = hashlib.sha256()
-        spool.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        spool.ensure_directory()
         self.name = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:12]}"
         self.tmp_dir = spool.directory / f"{TMP_PREFIX}{self.name}"
         self.tmp_dir.mkdir(mode=0o700)
@@ -135,6 +156,8 @@ class SpoolWriter:
         """Append ``data`` to the body."""
         if self._body is None:
             raise ValueError("spool entry already committed or aborted")
+        if isinstance(data, memoryview):  # its len() counts items, which may be wider than bytes
+            data = data.cast("B") if data.c_contiguous else data.tobytes()
         self._body.write(data)
         self._sha.update(data)
         self.size += len(data)
@@ -213,13 +236,41 @@ class Spool:
             writer.abort()
             raise
 
+    def ensure_directory(self) -> None:
+        """Create the directory (0700) if missing; repair one of ours that others may write to,
+        refuse one that is not ours or not a directory (SpoolDirectoryError)."""
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = os.stat(self.directory)
+        if not stat.S_ISDIR(info.st_mode):
+            raise SpoolDirectoryError(f"spool {self.directory} is not a directory")
+        if info.st_mode & 0o022:
+            if info.st_uid != os.geteuid():
+                raise SpoolDirectoryError(
+                    f"spool {self.directory} is writable by others and owned by uid "
+                    f"{info.st_uid}, not this user: anyone could plant recordings there. Fix: "
+                    f"chown it to this user and chmod 700, or set MINIO_SPOOL_DIR"
+                )
+            os.chmod(self.directory, 0o700)
+            log.warning(
+                "spool %s was writable by others (mode %o): made it 0700",
+                self.directory,
+                stat.S_IMODE(info.st_mode),
+            )
+
     def entries(self) -> list[Path]:
-        """Entry directories, oldest first."""
-        try:
-            names = sorted(os.listdir(self.directory))
-        except FileNotFoundError:
-            return []
-        return [self.directory / n for n in names if not n.startswith(".")]
+        """Entry directories, oldest first: only real directories named like an entry (a
+        stray file, ``lost+found`` or a link is not one)."""
+        found = []
+        for name in sorted(_listdir(self.directory)):
+            if not ENTRY_NAME.fullmatch(name):
+                continue
+            try:
+                mode = os.lstat(self.directory / name).st_mode
+            except FileNotFoundError:  # replayed meanwhile
+                continue
+            if stat.S_ISDIR(mode):
+                found.append(self.directory / name)
+        return found
 
     def count(self) -> int:
         """How many entries wait (what the ``voice_ai_minio_spool_items`` gauge shows)."""
@@ -228,10 +279,11 @@ class Spool:
     @contextlib.contextmanager
     def claim(self, entry_dir: Path) -> Iterator[bool]:
         """Lock ``entry_dir`` for this process; yields False if another replayer holds it or it
-        is gone (already replayed). The lock is released on exit, or when the process dies."""
+        is gone (already replayed) or its entry.json is a link or not a regular file. The lock
+        is released on exit, or when the process dies."""
         try:
-            fd = os.open(entry_dir / ENTRY_FILE, os.O_RDONLY)
-        except FileNotFoundError:
+            fd = _open_in_entry(entry_dir, ENTRY_FILE)
+        except (FileNotFoundError, CorruptEntryError):
             yield False
             return
         try:
@@ -248,12 +300,16 @@ class Spool:
     def read(self, entry_dir: Path) -> SpoolEntry:
         """The entry's JSON, validated, and its body checked against size and sha256."""
         try:
-            entry = SpoolEntry.from_json((entry_dir / ENTRY_FILE).read_text(encoding="utf-8"))
+            with open_entry_file(entry_dir, ENTRY_FILE) as raw:
+                text = raw.read(MAX_ENTRY_JSON + 1)
+            if len(text) > MAX_ENTRY_JSON:
+                raise CorruptEntryError(f"{ENTRY_FILE} is larger than {MAX_ENTRY_JSON} bytes")
+            entry = SpoolEntry.from_json(text.decode("utf-8"))
         except (OSError, UnicodeDecodeError) as exc:
             raise CorruptEntryError(f"{ENTRY_FILE} unreadable: {exc}") from None
         sha, size = hashlib.sha256(), 0
         try:
-            with open(entry_dir / BODY_FILE, "rb") as body:
+            with open_entry_file(entry_dir, BODY_FILE) as body:
                 while chunk := body.read(COPY_CHUNK):
                     sha.update(chunk)
                     size += len(chunk)
@@ -273,11 +329,18 @@ class Spool:
         _fsync_dir(self.directory)
         shutil.rmtree(trash, ignore_errors=True)
 
-    def sweep_trash(self) -> None:
-        """Finish removals that a crashed replayer began (their objects were verified)."""
+    def sweep_trash(self, orphan_age: float = ORPHAN_AGE) -> None:
+        """Finish removals that a crashed replayer began (their objects were verified), and
+        remove ``.tmp-`` entries a crashed writer left, once older than ``orphan_age`` seconds
+        (newer ones may still be being written). Links are removed, never followed."""
+        now = time.time()
         for name in _listdir(self.directory):
+            path = self.directory / name
             if name.startswith(TRASH_PREFIX):
-                shutil.rmtree(self.directory / name, ignore_errors=True)
+                _remove(path)
+            elif name.startswith(TMP_PREFIX) and now - _newest_mtime(path) > orphan_age:
+                log.warning("removing %s: an entry left half-written by a crash", path)
+                _remove(path)
 
 
 @dataclass
@@ -314,9 +377,18 @@ def replay_spool(
     if spool is None:
         raise ConfigError("the spool is disabled (MINIO_SPOOL_DIR=off): nothing to replay")
     report = ReplayReport()
+    spool.ensure_directory()
     spool.sweep_trash()
     entries = spool.entries()
     for number, entry_dir in enumerate(entries, 1):
+        try:  # an entry.json that is a link or not a file cannot even be locked: report it
+            os.close(_open_in_entry(entry_dir, ENTRY_FILE))
+        except CorruptEntryError as exc:
+            log.error("spool entry %s is corrupt, kept for a person to inspect: %s", entry_dir, exc)
+            report.corrupt.append((entry_dir.name, str(exc)))
+            continue
+        except FileNotFoundError:  # replayed meanwhile by another replayer
+            continue
         with spool.claim(entry_dir) as claimed:
             if not claimed:
                 report.busy += entry_dir.exists()
@@ -361,7 +433,7 @@ def store_entry(client: S3Client, bucket: str, entry: SpoolEntry, entry_dir: Pat
     if _matches(_head(client, bucket, entry.key), entry, strict=True):
         return True
     spec = kind_spec(entry.kind)  # entry.json's content type and tag were checked against it
-    with open(entry_dir / BODY_FILE, "rb") as body:
+    with open_entry_file(entry_dir, BODY_FILE) as body:
         if entry.size <= MAX_SINGLE_PUT:
             # One PUT carrying the sha256: the server refuses it unless the bytes match.
             put_single(client, bucket, entry.key, body, spec, entry.metadata, entry.checksum_b64)
@@ -433,5 +505,62 @@ def _same_file(fd: int, path: Path) -> bool:
 def _listdir(directory: Path) -> list[str]:
     try:
         return os.listdir(directory)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return []
+
+
+def _open_in_entry(entry_dir: Path, name: str) -> int:
+    """A descriptor for ``entry_dir/name``, opened without following a link at either level;
+    CorruptEntryError unless both are what the spool writes (a directory, a regular file)."""
+    try:
+        dir_fd = os.open(entry_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except NotADirectoryError:
+        raise CorruptEntryError(f"{entry_dir.name} is not a directory (a link?)") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise CorruptEntryError(f"{entry_dir.name} is a symbolic link") from None
+        raise
+    try:
+        try:
+            fd = os.open(name, _OPEN_FLAGS, dir_fd=dir_fd)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise CorruptEntryError(f"{name} is a symbolic link: not read") from None
+            raise
+    finally:
+        os.close(dir_fd)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise CorruptEntryError(f"{name} is not a regular file: not read")
+    os.set_blocking(fd, True)
+    return fd
+
+
+def open_entry_file(entry_dir: Path, name: str) -> IO[bytes]:
+    """``entry_dir/name`` opened for reading, only if it is a regular file reached without a
+    symbolic link (else CorruptEntryError): replay never reads /dev/zero or a file elsewhere."""
+    return os.fdopen(_open_in_entry(entry_dir, name), "rb")
+
+
+def _newest_mtime(path: Path) -> float:
+    """The latest modification time of ``path`` or a file directly in it (lstat: no links)."""
+    try:
+        newest = os.lstat(path).st_mtime
+        if stat.S_ISDIR(os.lstat(path).st_mode):
+            for name in os.listdir(path):
+                with contextlib.suppress(FileNotFoundError):
+                    newest = max(newest, os.lstat(path / name).st_mtime)
+    except FileNotFoundError:
+        return time.time()
+    return newest
+
+
+def _remove(path: Path) -> None:
+    """Remove a directory tree, or a link or file in its place (never following a link)."""
+    try:
+        if stat.S_ISDIR(os.lstat(path).st_mode):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.unlink(path)
+    except FileNotFoundError:
+        pass

@@ -23,7 +23,9 @@ from typing import IO, TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from voice_recordings.diagnostics import diagnose
+from voice_recordings.deadline import UploadDeadlineExceeded
+from voice_recordings.deadline import install as install_deadlines
+from voice_recordings.diagnostics import FIX_UNREACHABLE, Diagnosis, diagnose
 from voice_recordings.errors import InvalidInputError, StorageError
 from voice_recordings.keys import TRANSCRIPT, VOICE, Kind, kind_spec, object_key
 from voice_recordings.metadata import object_metadata
@@ -100,6 +102,7 @@ class MinioUploader:
             self.metrics.track_spool(self.spool.count)
         self._presign_client: S3Client | None = None
         self._transfer_config = transfer_config()
+        self._deadlines = install_deadlines(self.client)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> MinioUploader:
@@ -170,9 +173,15 @@ class MinioUploader:
         progress: Progress | None = None,
     ) -> UploadResult:
         """Store a call's transcript (text, UTF-8) and return its URL."""
-        body = transcript.encode("utf-8") if isinstance(transcript, str) else transcript
         return self.upload(
-            TRANSCRIPT, body, call_uuid, company_id, domain_uuid, secretary_uuid, when, progress
+            TRANSCRIPT,
+            transcript,
+            call_uuid,
+            company_id,
+            domain_uuid,
+            secretary_uuid,
+            when,
+            progress,
         )
 
     async def upload_audio_async(self, *args: Any, **kwargs: Any) -> UploadResult:
@@ -186,7 +195,7 @@ class MinioUploader:
     def upload(
         self,
         kind: Kind,
-        body: Body,
+        body: Body | str,
         call_uuid: str,
         company_id: int | str,
         domain_uuid: str | None = None,
@@ -194,25 +203,26 @@ class MinioUploader:
         when: dt.datetime | None = None,
         progress: Progress | None = None,
     ) -> UploadResult:
-        """Validate everything first (nothing malformed reaches the server), then store; if the
-        server cannot take it, spool it (see the module docstring)."""
+        """Validate everything first (nothing malformed reaches the server), then store within
+        ``MINIO_UPLOAD_DEADLINE``; if the server cannot take it by then, spool it (see the
+        module docstring). A transcript may be given as ``str`` (sent as UTF-8)."""
         now = dt.datetime.now(dt.UTC)
         key = object_key(kind, company_id, call_uuid, when or now)
         metadata = object_metadata(call_uuid, company_id, domain_uuid, secretary_uuid, now)
-        _check_body(body)
+        data = _normalise_body(kind, body)
         started = time.perf_counter()
         status: UploadStatus = "error"
         size: int | None = None
-        source = _Source(body, self.spool)
+        source = _Source(data, self.spool)
         try:
-            try:
-                size, version_id = self.put(kind, key, source.body, metadata, progress)
-            except StorageError as exc:
+            outcome = self._put_in_time(kind, key, source.body, metadata, progress)
+            if isinstance(outcome, StorageError):
                 if self.spool is None:
-                    raise
-                size = self._spool(source, exc, kind, key, metadata)
+                    raise outcome
+                size = self._spool(source, outcome, kind, key, metadata)
                 status = "spooled"
                 return UploadResult(self.url_for(key), key=key, kind=kind, size=size, spooled=True)
+            size, version_id = outcome
             status = "success"
             log.info("stored %s (%d bytes)", key, size)
             return UploadResult(
@@ -221,6 +231,46 @@ class MinioUploader:
         finally:
             source.close()
             self.metrics.observe(status, size, time.perf_counter() - started)
+
+    def _put_in_time(
+        self,
+        kind: Kind,
+        key: str,
+        body: Body,
+        metadata: dict[str, str],
+        progress: Progress | None,
+    ) -> tuple[int, str | None] | StorageError:
+        """:meth:`put` within ``MINIO_UPLOAD_DEADLINE``: (size, version id), or the failure
+        (an UploadDeadlineExceeded once the deadline has cut the upload short)."""
+        with self._deadlines.bound(
+            self.settings.bucket, key, self.settings.upload_deadline
+        ) as deadline:
+            try:
+                sent = self.put(kind, key, body, metadata, progress)
+            except UploadDeadlineExceeded as exc:
+                return exc
+            except StorageError as exc:
+                if not deadline.expired:
+                    return exc
+                failure = UploadDeadlineExceeded(f"{deadline.message()}: {exc}")
+                failure.__cause__ = exc.__cause__ or exc
+                return failure
+            except Exception as exc:
+                # After the deadline, a half-read answer can surface as anything (s3transfer
+                # raises KeyError for a CreateMultipartUpload "answer" without an UploadId).
+                if not deadline.expired:
+                    raise
+                failure = UploadDeadlineExceeded(f"{deadline.message()} ({type(exc).__name__})")
+                failure.__cause__ = exc
+                return failure
+            if deadline.expired:
+                # A connection shut down mid-answer can read as a complete one (http.client
+                # takes the end of the stream for the end of the headers): after the deadline no
+                # answer is trusted. The object may be stored after all; replay then finds it.
+                return UploadDeadlineExceeded(
+                    f"{deadline.message()}: the server's answer came too late to be trusted"
+                )
+            return sent
 
     def _spool(
         self,
@@ -232,7 +282,10 @@ class MinioUploader:
     ) -> int:
         """Write the body to the spool after ``failure``; log one line with the fix."""
         assert self.spool is not None
-        diagnosis = diagnose(failure.__cause__ or failure)
+        if isinstance(failure, UploadDeadlineExceeded):
+            diagnosis = Diagnosis("deadline", str(failure), FIX_UNREACHABLE, transient=True)
+        else:
+            diagnosis = diagnose(failure.__cause__ or failure)
         try:
             writer = source.recover()
             size = writer.size
@@ -303,6 +356,25 @@ class MinioUploader:
             self._presign_client.close()
 
 
+def _normalise_body(kind: Kind, body: object) -> bytes | IO[bytes]:
+    """The body as the upload sends it: bytes-like objects become ``bytes`` (a memoryview of
+    wide items counts bytes, not items), a transcript's ``str`` becomes UTF-8, a binary file
+    object stays as it is; anything else is refused with the fix."""
+    if isinstance(body, str) and kind == TRANSCRIPT:
+        try:
+            return str.encode(body, "utf-8")
+        except UnicodeEncodeError as exc:
+            raise InvalidInputError(
+                f"transcript must be valid Unicode text: {exc.reason} at position {exc.start} "
+                f"(a lone surrogate, e.g. from decoding with errors='surrogateescape'); decode "
+                f"the source with errors='replace' or pass the raw bytes"
+            ) from None
+    _check_body(body)
+    if isinstance(body, bytes | bytearray | memoryview):
+        return bytes(body)
+    return body  # type: ignore[return-value]
+
+
 def _check_body(body: object) -> None:
     if not isinstance(body, bytes | bytearray | memoryview) and not hasattr(body, "read"):
         raise InvalidInputError(
@@ -329,14 +401,24 @@ def _seekable(body: IO[bytes]) -> bool:
 class _Tee:
     """A non-seekable stream as s3transfer reads it, every byte also copied to a spool entry,
     so a failed upload can still spool the whole recording (the consumed part cannot be read
-    again). Exposes only ``read``: s3transfer then treats it as the non-seekable stream it is."""
+    again). Exposes only ``read``: s3transfer then treats it as the non-seekable stream it is.
+
+    A spool that fails (disk full, not a directory) costs the fallback, never the upload: the
+    copy stops, the error is kept for the report if the upload fails too, and reading goes on.
+    """
 
     def __init__(self, source: IO[bytes], writer: SpoolWriter) -> None:
         self._source, self._writer = source, writer
+        self.error: OSError | None = None
 
     def read(self, size: int = -1) -> bytes:
         data = self._source.read(size)
-        self._writer.write(data)
+        if self.error is None:
+            try:
+                self._writer.write(data)
+            except OSError as exc:
+                self.error = exc
+                self._writer.abort()
         return data
 
 
@@ -369,27 +451,42 @@ class _KeepOpen:
 
 class _Source:
     """The body of one upload, and how to get all of it back for the spool after a failure:
-    bytes are in memory, a seekable file is rewound, a non-seekable one is teed as it is read."""
+    bytes are in memory, a seekable file is rewound, a non-seekable one is teed as it is read.
 
-    def __init__(self, body: Body, spool: Spool | None) -> None:
+    Nothing here may fail the upload itself: a spool that cannot be written is remembered and
+    reported by :meth:`recover`, only when the upload failed too.
+    """
+
+    def __init__(self, body: bytes | IO[bytes], spool: Spool | None) -> None:
         self._original = body
         self._spool = spool
         self._writer: SpoolWriter | None = None
+        self._tee: _Tee | None = None
+        self._spool_error: OSError | None = None
         self._start: int | None = None
         self.body: Body = body
-        if isinstance(body, bytes | bytearray | memoryview):
+        if isinstance(body, bytes):
             return
         if _seekable(body):
             self._start = body.tell()
             self.body = _KeepOpen(body)  # type: ignore[assignment]
         elif spool is not None:
-            self._writer = spool.writer()
-            self.body = _Tee(body, self._writer)  # type: ignore[assignment]
+            try:
+                self._writer = spool.writer()
+            except OSError as exc:
+                self._spool_error = exc
+                return
+            self._tee = _Tee(body, self._writer)
+            self.body = self._tee  # type: ignore[assignment]
 
     def recover(self) -> SpoolWriter:
-        """A spool entry holding the whole body (to be committed by the caller)."""
+        """A spool entry holding the whole body (to be committed by the caller); raises the
+        spool's OSError if it could not be written."""
+        error = self._spool_error or (self._tee.error if self._tee is not None else None)
+        if error is not None:
+            raise error
         body = self._original
-        if isinstance(body, bytes | bytearray | memoryview):
+        if isinstance(body, bytes):
             writer = self._spool_writer()
             writer.write(body)
             return writer
@@ -408,7 +505,7 @@ class _Source:
 
     def close(self) -> None:
         """Drop an uncommitted spool entry (the upload succeeded, or spooling failed)."""
-        if self._writer is not None and self._writer.tmp_dir.exists():
+        if self._writer is not None:
             self._writer.abort()
 
 

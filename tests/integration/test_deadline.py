@@ -1,0 +1,199 @@
+"""The upload deadline (MINIO_UPLOAD_DEADLINE) against servers that stall, and the attempt count.
+
+These are bounds, not benchmarks (``make bench-handoff`` measures): before the deadline an upload
+to a black hole waited a read timeout per attempt, and one to a trickling server never ended.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import io
+import os
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from devtools.embedded_s3 import EmbeddedS3
+from devtools.stalling_servers import Behaviour, StallingServer
+from tests.support import GeneratedStream, run_python
+from voice_recordings.errors import StorageError
+from voice_recordings.metrics import upload_metrics
+from voice_recordings.settings import StorageSettings
+from voice_recordings.uploader import MinioUploader
+
+pytestmark = pytest.mark.integration
+WHEN = dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC)
+DEADLINE = 1.0
+# Slack for a loaded CI machine; still far below what the old behaviour cost (a 60 s read
+# timeout per attempt, or forever).
+SLACK = 6.0
+
+
+def uploader_for(settings: StorageSettings) -> MinioUploader:
+    return MinioUploader(settings, metrics=upload_metrics(CollectorRegistry()))
+
+
+@pytest.fixture
+def live(embedded_s3: EmbeddedS3, bucket: str, tmp_path: Path) -> StorageSettings:
+    # The defaults, except a short deadline: read timeout 60 s and 3 attempts.
+    return embedded_s3.settings(
+        bucket=bucket, spool_dir=tmp_path / "spool", upload_deadline=DEADLINE
+    )
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "interval"),
+    [
+        ("black-hole", 1.0),
+        ("trickle", 1.0),
+        # Fast enough that "HTTP/1.1 200 OK" arrives before the deadline, but not the headers:
+        # a connection shut down mid-answer must not pass for a stored object.
+        ("trickle", 0.02),
+    ],
+)
+def test_a_stalling_server_costs_the_deadline_then_the_recording_is_spooled_and_replayable(
+    behaviour: Behaviour, interval: float, embedded_s3: EmbeddedS3, live: StorageSettings
+) -> None:
+    bodies: dict[str, Any] = {
+        "bytes": b"\xffID3 short call" * 100,
+        "file": io.BytesIO(os.urandom(9 * 1024 * 1024)),  # multipart-sized
+        "stream": io.BufferedReader(GeneratedStream(3 * 1024 * 1024)),  # like a pipe
+    }
+    expected = {
+        "bytes": hashlib.sha256(bodies["bytes"]).hexdigest(),
+        "file": hashlib.sha256(bodies["file"].getvalue()).hexdigest(),
+    }
+    results = {}
+    with StallingServer(behaviour, interval) as server:
+        stalled = uploader_for(dataclasses.replace(live, endpoint=server.endpoint))
+        for name, body in bodies.items():
+            started = time.monotonic()
+            results[name] = stalled.upload_audio(body, f"stall-{name}", 5, when=WHEN)
+            elapsed = time.monotonic() - started
+            assert results[name].spooled, name
+            assert DEADLINE - 0.1 <= elapsed <= DEADLINE + SLACK, (name, elapsed)
+        assert server.connections >= 1  # the uploads did reach it (a connection may be reused)
+    expected["stream"] = bodies["stream"].raw.sha.hexdigest()
+
+    report = uploader_for(live).replay_spool()  # the server is back: same keys, same bytes
+
+    assert sorted(report.uploaded) == sorted(r.key for r in results.values()) and report.ok
+    s3 = embedded_s3.s3()
+    for name, result in results.items():
+        body = s3.get_object(Bucket=live.bucket, Key=result.key)["Body"].read()
+        assert hashlib.sha256(body).hexdigest() == expected[name], name
+
+
+def test_without_a_spool_the_deadline_raises_a_storage_error_naming_the_setting(
+    live: StorageSettings,
+) -> None:
+    with StallingServer("trickle") as server:
+        settings = dataclasses.replace(live, endpoint=server.endpoint, spool_dir=None)
+        started = time.monotonic()
+        with pytest.raises(StorageError, match="MINIO_UPLOAD_DEADLINE=1s"):
+            uploader_for(settings).upload_audio(b"audio", "no-spool", 5, when=WHEN)
+    assert time.monotonic() - started <= DEADLINE + SLACK
+
+
+def test_an_upload_within_the_deadline_is_untouched_and_no_timer_outlives_it(
+    embedded_s3: EmbeddedS3, live: StorageSettings
+) -> None:
+    before = threading.active_count()
+    result = uploader_for(live).upload_audio(b"x" * 1000, "in-time", 5, when=WHEN)
+    assert not result.spooled and result.size == 1000
+    time.sleep(0.2)
+    assert threading.active_count() <= before + 1  # at most a pool thread, never a timer each
+
+
+class _Refusing(BaseHTTPRequestHandler):
+    """Answers every request 503 SlowDown (retryable) and counts them."""
+
+    requests = 0
+    protocol_version = "HTTP/1.1"  # so it answers "100 Continue" (botocore would wait 1 s)
+
+    def do_PUT(self) -> None:
+        type(self).requests += 1
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = b"<Error><Code>SlowDown</Code><Message>busy</Message></Error>"
+        self.send_response(503)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def refusing() -> Iterator[tuple[str, type[_Refusing]]]:
+    handler = type("Handler", (_Refusing,), {"requests": 0})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.server_address[1]}", handler
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("attempts", [1, 3])
+def test_max_attempts_counts_requests_not_retries(
+    attempts: int, live: StorageSettings, refusing: tuple[str, type[_Refusing]]
+) -> None:
+    endpoint, handler = refusing
+    settings = dataclasses.replace(
+        live, endpoint=endpoint, max_attempts=attempts, upload_deadline=20.0
+    )
+    result = uploader_for(settings).upload_audio(b"audio", f"attempts-{attempts}", 5, when=WHEN)
+    assert result.spooled
+    assert handler.requests == attempts
+
+
+def test_a_full_spool_disk_never_fails_a_good_upload(
+    embedded_s3: EmbeddedS3, live: StorageSettings
+) -> None:
+    """A stream is copied to the spool while it uploads; with the spool's disk full (a file
+    size limit makes every write past 4 KiB fail with EFBIG) the upload still succeeds."""
+    script = """
+        import datetime as dt, io, resource, signal, sys
+        from pathlib import Path
+        from tests.support import GeneratedStream
+        from voice_recordings import StorageSettings
+        from voice_recordings.uploader import MinioUploader
+
+        endpoint, access, secret, bucket, spool = sys.argv[1:]
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail, no signal
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, resource.RLIM_INFINITY))
+        settings = StorageSettings(endpoint=endpoint, access_key=access, secret_key=secret,
+                                   bucket=bucket, use_ssl=False, spool_dir=Path(spool))
+        stream = io.BufferedReader(GeneratedStream(256 * 1024))
+        when = dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC)
+        result = MinioUploader(settings).upload_audio(stream, "disk-full", 5, when=when)
+        print(result.spooled, result.size, stream.raw.sha.hexdigest())
+    """
+    out = run_python(
+        script, live.endpoint, live.access_key, live.secret_key, live.bucket, str(live.spool_dir)
+    )
+    spooled, size, sha = out.split()
+    assert (spooled, size) == ("False", str(256 * 1024))
+    body = embedded_s3.s3().get_object(
+        Bucket=live.bucket, Key="company_5/voice/2026/01/15/disk-full.mp3"
+    )
+    assert hashlib.sha256(body["Body"].read()).hexdigest() == sha
+
+
+def test_an_unusable_spool_directory_never_fails_a_good_upload(
+    embedded_s3: EmbeddedS3, live: StorageSettings, tmp_path: Path
+) -> None:
+    (tmp_path / "hostname").write_text("a file, as /etc/hostname is")
+    settings = dataclasses.replace(live, spool_dir=tmp_path / "hostname" / "spool")
+    stream = io.BufferedReader(GeneratedStream(100_000))
+    result = uploader_for(settings).upload_audio(stream, "bad-spool", 5, when=WHEN)
+    assert not result.spooled and result.size == 100_000
