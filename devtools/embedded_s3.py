@@ -5,17 +5,28 @@ be signed by an IAM access key that exists on the server, and IAM policies are e
 documents are enforced on real signed requests. An admin identity is created before authentication
 is switched on; :attr:`EmbeddedS3.admin` holds its keys.
 
+TLS is on by default, as in production: a throwaway CA (:mod:`devtools.tls`) signs a certificate
+for ``127.0.0.1``/``localhost``, and :attr:`EmbeddedS3.ca_bundle` is the CA's PEM file, which
+:meth:`EmbeddedS3.settings` and :meth:`EmbeddedS3.env` hand on as ``MINIO_CA_BUNDLE``.
+``tls=False`` serves plain HTTP.
+
 moto keeps its state per process: one running server per process.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
+import shutil
+import ssl
+import tempfile
 import threading
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +42,8 @@ from werkzeug.serving import make_server
 
 from devtools import moto_compat
 from devtools.request_auth import RequestAuthMiddleware
-from voice_recordings.settings import DEFAULT_BUCKET, DEFAULT_REGION, StorageSettings
+from devtools.tls import DEFAULT_VALIDITY, LOOPBACK_NAMES, ServerCertificate, ThrowawayCA
+from voice_recordings.settings import DEFAULT_BUCKET, DEFAULT_REGION, Env, StorageSettings
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
@@ -58,13 +70,21 @@ class Credentials:
 
 
 class EmbeddedS3:
-    """moto's ThreadedMotoServer on 127.0.0.1 and a free port; use as a context manager."""
+    """moto's ThreadedMotoServer on 127.0.0.1 and a free port, over TLS unless ``tls=False``;
+    use as a context manager."""
 
-    def __init__(self, *, authentication: bool = True, region: str = DEFAULT_REGION) -> None:
+    def __init__(
+        self, *, authentication: bool = True, region: str = DEFAULT_REGION, tls: bool = True
+    ) -> None:
         self.authentication = authentication
         self.region = region
+        self.tls = tls
         self._server: Any = None
         self._admin: Credentials | None = None
+        self._tls_dir: Path | None = None
+        self._ca: ThrowawayCA | None = None
+        self._server_context: ssl.SSLContext | None = None
+        self._certificate: ServerCertificate | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -76,7 +96,12 @@ class EmbeddedS3:
             # The server logs every request through werkzeug; keep test and demo output readable.
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
             moto_compat.apply()
-            self._server = _AuthenticatingMotoServer(self._admin_keys)
+            if self.tls:
+                self._tls_dir = Path(tempfile.mkdtemp(prefix="embedded-s3-tls-"))
+                self._ca = ThrowawayCA(self._tls_dir)
+                self._certificate = self._ca.issue()
+                self._server_context = self._certificate.server_context()
+            self._server = _AuthenticatingMotoServer(self._admin_keys, self._server_context)
             self._server.start()
             self._bootstrap()
         except BaseException:
@@ -87,6 +112,7 @@ class EmbeddedS3:
     def stop(self) -> None:
         """Stop the server, forget its state and free its port; safe to call twice."""
         if self._server is None:
+            self._remove_tls_files()
             return
         try:
             # moto's state outlives its server in the process: forget it, so that a later
@@ -97,7 +123,13 @@ class EmbeddedS3:
         finally:
             self._server = None
             self._admin = None
+            self._remove_tls_files()
             _running_lock.release()
+
+    def _remove_tls_files(self) -> None:
+        if self._tls_dir is not None:
+            shutil.rmtree(self._tls_dir, ignore_errors=True)
+        self._tls_dir = self._ca = self._server_context = self._certificate = None
 
     def reset(self) -> None:
         """Forget every bucket, object, user and key; a new admin is created."""
@@ -128,8 +160,45 @@ class EmbeddedS3:
 
     @property
     def endpoint_url(self) -> str:
-        """``http://127.0.0.1:PORT``."""
-        return f"http://{self.endpoint}"
+        """``https://127.0.0.1:PORT`` (``http://`` when TLS is off)."""
+        return f"{'https' if self.tls else 'http'}://{self.endpoint}"
+
+    @property
+    def ca_bundle(self) -> str | None:
+        """The throwaway CA's PEM file (``MINIO_CA_BUNDLE``); None when TLS is off."""
+        if self.tls and self._ca is None:
+            raise RuntimeError("EmbeddedS3 is not running: call start() first")
+        return str(self._ca.ca_path) if self._ca is not None else None
+
+    @property
+    def certificate(self) -> ServerCertificate:
+        """The server certificate presented now (TLS only)."""
+        if self._certificate is None:
+            raise RuntimeError("EmbeddedS3 serves no certificate: start it with tls=True")
+        return self._certificate
+
+    @contextmanager
+    def serving_certificate(
+        self,
+        names: Sequence[str] = LOOPBACK_NAMES,
+        validity: dt.timedelta = DEFAULT_VALIDITY,
+    ) -> Iterator[ServerCertificate]:
+        """Present another certificate from the same CA (e.g. for another host, or about to
+        expire) to connections opened inside the block, as a server whose certificate was
+        replaced; the usual one is back afterwards. Clients that verify the hostname, the admin
+        clients included, fail on new connections meanwhile if ``names`` lacks 127.0.0.1."""
+        if self._ca is None or self._server_context is None or self._certificate is None:
+            raise RuntimeError("EmbeddedS3 serves no certificate: start it with tls=True")
+        usual = self._certificate
+        replacement = self._ca.issue(names, validity)
+        # A context loads a new chain in place: every later handshake presents it.
+        self._server_context.load_cert_chain(replacement.cert_path, replacement.key_path)
+        self._certificate = replacement
+        try:
+            yield replacement
+        finally:
+            self._server_context.load_cert_chain(usual.cert_path, usual.key_path)
+            self._certificate = usual
 
     @property
     def admin(self) -> Credentials:
@@ -143,14 +212,14 @@ class EmbeddedS3:
     ) -> StorageSettings:
         """StorageSettings pointing at this endpoint (admin keys unless ``credentials``)."""
         creds = credentials or self.admin
+        options: dict[str, Any] = {"use_ssl": self.tls, "ca_bundle": self.ca_bundle, **extra}
         return StorageSettings(
             endpoint=self.endpoint,
             access_key=creds.access_key,
             secret_key=creds.secret_key,
             bucket=bucket,
-            use_ssl=False,
             region=self.region,
-            **extra,
+            **options,
         )
 
     def env(
@@ -158,14 +227,17 @@ class EmbeddedS3:
     ) -> dict[str, str]:
         """The MINIO_* environment for this endpoint, as the Voice AI service would have it."""
         creds = credentials or self.admin
-        return {
-            "MINIO_ENDPOINT": self.endpoint,
-            "MINIO_ACCESS_KEY": creds.access_key,
-            "MINIO_SECRET_KEY": creds.secret_key,
-            "MINIO_BUCKET": bucket,
-            "MINIO_USE_SSL": "false",
-            "MINIO_REGION": self.region,
+        env = {
+            Env.ENDPOINT: self.endpoint,
+            Env.ACCESS_KEY: creds.access_key,
+            Env.SECRET_KEY: creds.secret_key,
+            Env.BUCKET: bucket,
+            Env.USE_SSL: str(self.tls).lower(),
+            Env.REGION: self.region,
         }
+        if self.ca_bundle is not None:
+            env[Env.CA_BUNDLE] = self.ca_bundle
+        return env
 
     def s3(self, credentials: Credentials | None = None) -> S3Client:
         """A plain boto3 S3 client (admin unless ``credentials``)."""
@@ -183,7 +255,7 @@ class EmbeddedS3:
         return self.admin.access_key, self.admin.secret_key
 
     def _client(self, service: str, creds: Credentials) -> Any:
-        return plain_client(service, self.endpoint_url, self.region, creds)
+        return plain_client(service, self.endpoint_url, self.region, creds, self.ca_bundle)
 
     def _bootstrap(self) -> None:
         # Before authentication is on, any signature is accepted: create the admin with it.
@@ -206,16 +278,25 @@ class EmbeddedS3:
             # A form content type would make the server parse (and swallow) the body.
             headers={"Content-Type": "text/plain"},
         )
-        with urllib.request.urlopen(request, timeout=10) as response:
+        # Our own server on loopback: trust its CA, whatever names its certificate has now.
+        context = self._ca.client_context(check_hostname=False) if self._ca else None
+        with urllib.request.urlopen(request, timeout=10, context=context) as response:
             response.read()
 
 
-def plain_client(service: str, endpoint_url: str, region: str, creds: Credentials) -> Any:
+def plain_client(
+    service: str,
+    endpoint_url: str,
+    region: str,
+    creds: Credentials,
+    ca_bundle: str | None = None,
+) -> Any:
     """A boto3 client of ``service`` signed by ``creds`` (SigV4, path-style, one attempt: a
-    denial in a test must surface at once, not after retries)."""
+    denial in a test must surface at once, not after retries), trusting ``ca_bundle`` if given."""
     return boto3.session.Session().client(
         service,  # type: ignore[call-overload]
         endpoint_url=endpoint_url,
+        verify=ca_bundle or True,
         region_name=region,
         aws_access_key_id=creds.access_key,
         aws_secret_access_key=creds.secret_key,
@@ -230,14 +311,22 @@ def plain_client(service: str, endpoint_url: str, region: str, creds: Credential
 class _AuthenticatingMotoServer(ThreadedMotoServer):
     """moto's threaded server with :class:`RequestAuthMiddleware` in front of its app."""
 
-    def __init__(self, admin: Callable[[], tuple[str, str]]) -> None:
+    def __init__(
+        self, admin: Callable[[], tuple[str, str]], ssl_context: ssl.SSLContext | None
+    ) -> None:
         super().__init__(ip_address="127.0.0.1", port=0, verbose=False)
         self._admin = admin
+        self._ssl_context = ssl_context
 
     def _server_entry(self) -> None:
         app = RequestAuthMiddleware(DomainDispatcherApplication(create_backend_app), self._admin)
         self._server = make_server(
-            self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
+            self._ip_address,
+            self._port,
+            app,
+            True,
+            request_handler=MotoRequestHandler,
+            ssl_context=self._ssl_context,
         )
         self._server_ready_event.set()
         self._server.serve_forever()

@@ -68,13 +68,13 @@ def test_presigned_urls_are_verified(tamper: str) -> None:
             s3.put_object(Bucket="voice-recordings", Key="a.mp3", Body=b"audio")
             params = {{"Bucket": "voice-recordings", "Key": "a.mp3"}}
             url = s3.generate_presigned_url("get_object", Params=params, ExpiresIn=1)
-            print("fresh:", requests.get(url, timeout=10).status_code)
+            print("fresh:", requests.get(url, timeout=10, verify=endpoint.ca_bundle).status_code)
             if {tamper!r} == "signature":
                 bad = url[:-1] + ("0" if url[-1] != "0" else "1")
             else:
                 time.sleep(2)
                 bad = url
-            response = requests.get(bad, timeout=10)
+            response = requests.get(bad, timeout=10, verify=endpoint.ca_bundle)
             print("tampered:", response.status_code, response.text)
         """
     )

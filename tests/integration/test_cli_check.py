@@ -34,6 +34,7 @@ def env_for(target: Target, creds: Credentials, spool: Path, **extra: str) -> di
         Env.SPOOL_DIR: str(spool),
         Env.MAX_ATTEMPTS: "1",
         Env.CONNECT_TIMEOUT: "2",
+        **({Env.CA_BUNDLE: target.ca_bundle} if target.ca_bundle else {}),
         **extra,
     }
 

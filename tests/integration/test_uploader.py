@@ -74,7 +74,10 @@ def test_specification_snippet_runs_with_only_the_import_changed(
     out = capsys.readouterr().out
     assert "MinIO available: True" in out
     assert f"Upload result: {embedded_s3.endpoint_url}/{bucket}/company_1/voice/" in out
-    assert requests.get(str(result), timeout=10).content == b"test audio data"
+    assert (
+        requests.get(str(result), timeout=10, verify=embedded_s3.ca_bundle).content
+        == b"test audio data"
+    )
 
 
 @pytest.mark.parametrize("kind", [VOICE, TRANSCRIPT])
@@ -179,18 +182,19 @@ def test_invalid_input_never_reaches_the_server(
 
 
 def test_presigned_url_plays_and_the_private_bucket_refuses_anonymous(
-    bucket: str, uploader: MinioUploader
+    embedded_s3: EmbeddedS3, bucket: str, uploader: MinioUploader
 ) -> None:
     result = uploader.upload_audio(b"play me", "play", 5, when=WHEN)
-    assert requests.get(str(result), timeout=10).content == b"play me"
-    assert requests.get(uploader.public_url(result.key), timeout=10).status_code == 403
+    ca = embedded_s3.ca_bundle
+    assert requests.get(str(result), timeout=10, verify=ca).content == b"play me"
+    assert requests.get(uploader.public_url(result.key), timeout=10, verify=ca).status_code == 403
     expired = uploader.presigned_url(result.key, expires_in=1)
     tampered = str(result).replace("company_5", "company_6")
-    assert requests.get(tampered, timeout=10).status_code == 403
+    assert requests.get(tampered, timeout=10, verify=ca).status_code == 403
     import time
 
     time.sleep(2)
-    response = requests.get(expired, timeout=10)
+    response = requests.get(expired, timeout=10, verify=ca)
     assert response.status_code == 403 and b"expired" in response.content
 
 
