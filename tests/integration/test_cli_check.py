@@ -66,6 +66,8 @@ def test_check_passes_as_the_stack_uploader(target: Target, tmp_path: Path) -> N
     for name in ("dns", "tcp", "credentials", "bucket", "put", "get", "presigned-url"):
         assert found[name] == "OK", output
     assert found["delete-denied"] == "OK"  # least privilege: the uploader cannot delete
+    if target.use_ssl:  # the embedded endpoint serves TLS, as production does
+        assert found["tls"] == "OK" and "certificate trusted" in output
     if target.embedded:  # moto has no /minio/health/live: said, not hidden
         assert found["health"] == "WARN" and "not a MinIO server" in output
     assert target.uploader.secret_key not in output

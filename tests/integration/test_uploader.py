@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 import hashlib
 import io
+import os
 from typing import Any
 
 import pytest
@@ -165,6 +166,32 @@ def test_checksum_sent_is_the_sha256_of_the_body(bucket: str, uploader: MinioUpl
     )
     uploader.upload_audio(b"audio", "checksum", 5, when=WHEN)
     assert sent["sha256"] == base64.b64encode(hashlib.sha256(b"audio").digest()).decode()
+
+
+@pytest.mark.parametrize("size", [0, 1, 1024 * 1024, MULTIPART_CHUNK])
+def test_a_file_of_one_part_or_less_goes_in_one_put_with_its_checksum(
+    embedded_s3: EmbeddedS3, bucket: str, uploader: MinioUploader, size: int
+) -> None:
+    sent: list[dict[str, str]] = []
+    uploader.client.meta.events.register(
+        "before-send.s3",
+        lambda request, **_: sent.append(
+            {
+                k.lower(): v.decode() if isinstance(v, bytes) else v
+                for k, v in request.headers.items()
+            }
+        ),
+    )
+    body = os.urandom(size)
+    source = io.BytesIO(b"skipped" + body)
+    source.seek(len(b"skipped"))  # sent from where the file stands, as s3transfer does
+
+    result = uploader.upload_audio(source, "one-put", 5, when=WHEN)
+
+    (put,) = sent  # one request: no multipart
+    assert put["x-amz-checksum-sha256"] == base64.b64encode(hashlib.sha256(body).digest()).decode()
+    assert result.size == size and not source.closed
+    assert stored(embedded_s3, bucket, result.key)["body"] == body
 
 
 def test_invalid_input_never_reaches_the_server(
