@@ -111,19 +111,21 @@ class ThrowawayCA:
         self, names: Sequence[str] = LOOPBACK_NAMES, validity: dt.timedelta = DEFAULT_VALIDITY
     ) -> ServerCertificate:
         """A server certificate for ``names`` (IP addresses or DNS names), valid for
-        ``validity`` from now, written as PEM files beside the CA's."""
+        ``validity`` from now (a negative one: expired that long ago), written as PEM files
+        beside the CA's."""
         if not names:
             raise ValueError("a server certificate needs at least one name (e.g. 127.0.0.1)")
         key = ec.generate_private_key(ec.SECP256R1())
         now = dt.datetime.now(dt.UTC)
         not_after = now + validity
+        not_before = min(now - _BACKDATE, not_after - dt.timedelta(days=1))
         cert = (
             x509.CertificateBuilder()
             .subject_name(_name(names[0]))
             .issuer_name(self._cert.subject)
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
-            .not_valid_before(now - _BACKDATE)
+            .not_valid_before(not_before)
             .not_valid_after(not_after)
             .add_extension(_subject_alt_names(names), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)

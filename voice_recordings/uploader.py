@@ -323,7 +323,7 @@ def _check_body(body: object) -> None:
 def _small(body: IO[bytes]) -> bytes | None:
     """The rest of a seekable ``body`` if it fits one multipart part (at most
     :data:`MULTIPART_CHUNK`, so memory stays bounded), to send in one PUT as bytes are; else
-    None, the position unchanged. Why: s3transfer's path costs a 1 MB file about 20 ms more
+    None, the position unchanged. Why: s3transfer's path costs a 1 MB file about a third more
     than one PUT (a thread pool per call, a chunked body with a trailing checksum)."""
     if not _seekable(body):
         return None

@@ -21,7 +21,12 @@ import requests
 
 from devtools.embedded_s3 import EmbeddedS3
 from voice_recordings import MinioUploader, StorageSettings, cli, get_minio_uploader
-from voice_recordings.diagnostics import FIX_SSL, FIX_SSL_HOSTNAME, SSL_SUMMARY
+from voice_recordings.diagnostics import (
+    FIX_SSL,
+    FIX_SSL_EXPIRED,
+    FIX_SSL_HOSTNAME,
+    SSL_SUMMARY,
+)
 from voice_recordings.settings import Env
 
 pytestmark = pytest.mark.integration
@@ -127,6 +132,20 @@ def test_check_refuses_a_certificate_for_another_host(
     assert detail.startswith(f"{SSL_SUMMARY} (the certificate is for another host)")
     assert "mismatch" in detail and FIX_SSL_HOSTNAME in detail
     assert all(found[name][0] == "SKIP" for name in AFTER_TLS)
+
+
+def test_check_refuses_an_expired_certificate_with_the_renewal_fix(
+    embedded_s3: EmbeddedS3, bucket: str, tmp_path: Path
+) -> None:
+    env = env_for(embedded_s3, bucket, tmp_path / "spool")
+    with embedded_s3.serving_certificate(validity=dt.timedelta(days=-2)):
+        code, found = check(env)
+
+    assert code == cli.EXIT_FAILED
+    status, detail = found["tls"]
+    assert status == "FAIL" and "certificate has expired" in detail
+    assert detail.startswith(f"{SSL_SUMMARY} (the certificate has expired)")
+    assert FIX_SSL_EXPIRED in detail
 
 
 @pytest.mark.parametrize(
