@@ -59,8 +59,8 @@ def serve() -> None:
     """Child: run the embedded endpoint, print its address and keys, stop when stdin closes."""
     from devtools.embedded_s3 import EmbeddedS3
 
-    # Connections kept open, as MinIO keeps them: a handshake per connection, not per request.
-    with EmbeddedS3(keep_alive=True) as endpoint:
+    # TLS, connections kept open (the defaults), as against MinIO.
+    with EmbeddedS3() as endpoint:
         endpoint.s3().create_bucket(Bucket=BUCKET)
         print(json.dumps(endpoint.env(bucket=BUCKET)), flush=True)
         sys.stdin.read()

@@ -130,7 +130,7 @@ def test_tls_by_default_with_a_throwaway_ca_and_plain_http_on_request() -> None:
 
 
 def test_keep_alive_serves_requests_on_one_connection_even_after_an_unread_body() -> None:
-    """The benchmark's endpoint keeps connections open (as MinIO does): a body the server
+    """The endpoint keeps connections open (as MinIO does): a body the server
     refused without reading, or a chunked one, must not be taken for the next request."""
     out = run_python(
         """
