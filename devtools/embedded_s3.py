@@ -8,7 +8,8 @@ is switched on; :attr:`EmbeddedS3.admin` holds its keys.
 TLS is on by default, as in production: a throwaway CA (:mod:`devtools.tls`) signs a certificate
 for ``127.0.0.1``/``localhost``, and :attr:`EmbeddedS3.ca_bundle` is the CA's PEM file, which
 :meth:`EmbeddedS3.settings` and :meth:`EmbeddedS3.env` hand on as ``MINIO_CA_BUNDLE``.
-``tls=False`` serves plain HTTP.
+``tls=False`` serves plain HTTP. Connections stay open across requests, as MinIO keeps them
+(``keep_alive=False``: werkzeug's close after every response).
 
 moto keeps its state per process: one running server per process.
 """
@@ -119,14 +120,17 @@ class EmbeddedS3:
             self._server.start()
             self._bootstrap()
         except BaseException:
-            self.stop()
+            if self._server is None:  # failed before a server existed: stop() has nothing to do
+                self._remove_tls_files()
+                _running_lock.release()
+            else:
+                self.stop()
             raise
         return self
 
     def stop(self) -> None:
         """Stop the server, forget its state and free its port; safe to call twice."""
         if self._server is None:
-            self._remove_tls_files()
             return
         try:
             # moto's state outlives its server in the process: forget it, so that a later

@@ -45,15 +45,26 @@ def test_requests_must_be_signed_by_a_known_key_and_stop_frees_the_port() -> Non
 def test_only_one_endpoint_per_process() -> None:
     out = run_python(
         """
+        from unittest import mock
+        import devtools.embedded_s3 as module
         from devtools.embedded_s3 import EmbeddedS3
         with EmbeddedS3():
             try:
                 EmbeddedS3().start()
             except RuntimeError as exc:
                 print(exc)
+        with mock.patch.object(module, "ThrowawayCA", side_effect=OSError("disk full")):
+            try:
+                EmbeddedS3().start()
+            except OSError as exc:
+                print("failed start:", exc)
+        with EmbeddedS3() as again:
+            print("a failed start frees the slot:", again.endpoint_url.startswith("https://"))
         """
     )
     assert "already running in this process" in out
+    assert "failed start: disk full" in out
+    assert "a failed start frees the slot: True" in out
 
 
 @pytest.mark.parametrize("tamper", ["signature", "expired"])
