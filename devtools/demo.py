@@ -1,11 +1,14 @@
 """`make demo`: the whole story, from the Pulumi program to a recording playing, on one machine.
 
 1. Render the ``dev`` stack (the Pulumi program under mocks: :func:`infra.render.render_stack`).
-2. Provision an embedded S3+IAM endpoint (moto with authentication on) from that render: bucket,
-   versioning, lifecycle, policies, users, service accounts (:mod:`devtools.provision`).
+2. Provision an embedded S3+IAM endpoint (moto with authentication on, over TLS as production is:
+   a throwaway CA signs its certificate, clients trust it through ``MINIO_CA_BUNDLE``) from that
+   render: bucket, versioning, lifecycle, policies, users, service accounts
+   (:mod:`devtools.provision`).
 3. Upload a recording and its transcript through MinioUploader as the Voice AI service account,
    as the service does at the end of a call.
-4. Play the recording as OmniPlay's reader through a presigned URL with a plain HTTP client.
+4. Play the recording as OmniPlay's reader through a presigned ``https://`` URL with a plain HTTP
+   client that trusts the CA; one that does not is refused (the "SSL Certificate Error").
 5. Show least privilege at work: the uploader may not delete; nobody anonymous may read; CI's
    read-only observer reads the bucket's configuration (what a refresh reads) and changes nothing.
 6. Print a short report. Exit status 0 only when every check holds; the endpoint is stopped.
@@ -88,6 +91,18 @@ def error_code(call: Callable[[], object]) -> str | None:
     return None
 
 
+def tls_refusal(url: str) -> str | None:
+    """Why a client that trusts only the system's CAs refuses ``url`` (None if it does not)."""
+    try:
+        requests.get(url, timeout=10)
+    except requests.exceptions.SSLError as exc:
+        reason = str(exc.__context__ or exc)
+        return "SSL Certificate Error" + (
+            " (certificate verify failed)" if "CERTIFICATE_VERIFY_FAILED" in reason else ""
+        )
+    return None
+
+
 def print_provisioned(stack: ProvisionedStack) -> None:
     """What the render asked for and the endpoint now holds."""
     total = sum(stack.resource_counts.values())
@@ -108,7 +123,13 @@ def main() -> int:
     render = render_stack(STACK)
     config = render["config"]
     with EmbeddedS3(authentication=True) as endpoint:
-        print(f"Embedded S3+IAM endpoint on {endpoint.endpoint_url} (authentication on)\n")
+        print(f"Embedded S3+IAM endpoint on {endpoint.endpoint_url} (authentication on)")
+        certificate = endpoint.certificate
+        print(
+            f"  TLS: certificate for {', '.join(certificate.names)} until "
+            f"{certificate.not_after:%Y-%m-%d}, signed by a throwaway CA "
+            f"(MINIO_CA_BUNDLE={endpoint.ca_bundle})\n"
+        )
         stack = provision_embedded(endpoint, render)
         print_provisioned(stack)
         admin = endpoint.s3()
@@ -151,12 +172,18 @@ def main() -> int:
         print("OmniPlay (the reader's service account) plays the recording:")
         url = omniplay.presigned_url(recording.key, expires_in=3600)
         print(f"  presigned URL {url}")
-        played = requests.get(url, timeout=10)
+        played = requests.get(url, timeout=10, verify=endpoint.ca_bundle)
         digest = hashlib.sha256(played.content).hexdigest()[:16]
         print(f"  HTTP {played.status_code}, {len(played.content)} bytes, sha256 {digest}...")
         check(
             "played through the reader's presigned URL, bytes identical to the upload",
             played.status_code == 200 and played.content == SAMPLE_AUDIO,
+        )
+        untrusted = tls_refusal(url)
+        print(f"  the same URL without the CA: {untrusted or 'it worked'}")
+        check(
+            "over TLS: a client without the CA refuses the certificate",
+            url.startswith("https://") and untrusted is not None,
         )
         print()
 
@@ -168,7 +195,9 @@ def main() -> int:
         check("the uploader may not delete (AccessDenied)", denied == "AccessDenied")
         still_there = admin.get_object(Bucket=stack.bucket, Key=recording.key)["Body"].read()
         check("the recording is still there", still_there == SAMPLE_AUDIO)
-        anonymous = requests.get(voice_ai.public_url(recording.key), timeout=10)
+        anonymous = requests.get(
+            voice_ai.public_url(recording.key), timeout=10, verify=endpoint.ca_bundle
+        )
         print(f"  anonymous GET of the public URL: HTTP {anonymous.status_code}")
         check("no anonymous reads (the bucket is private by default)", anonymous.status_code == 403)
         observer = endpoint.s3(stack.credentials(config[full_key("observerServiceAccount")]))

@@ -5,17 +5,30 @@ be signed by an IAM access key that exists on the server, and IAM policies are e
 documents are enforced on real signed requests. An admin identity is created before authentication
 is switched on; :attr:`EmbeddedS3.admin` holds its keys.
 
+TLS is on by default, as in production: a throwaway CA (:mod:`devtools.tls`) signs a certificate
+for ``127.0.0.1``/``localhost``, and :attr:`EmbeddedS3.ca_bundle` is the CA's PEM file, which
+:meth:`EmbeddedS3.settings` and :meth:`EmbeddedS3.env` hand on as ``MINIO_CA_BUNDLE``.
+``tls=False`` serves plain HTTP. Connections stay open across requests, as MinIO keeps them
+(``keep_alive=False``: werkzeug's close after every response).
+
 moto keeps its state per process: one running server per process.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import json
 import logging
+import shutil
+import ssl
+import tempfile
 import threading
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -27,11 +40,13 @@ from moto.moto_server.werkzeug_app import (
     MotoRequestHandler,
     create_backend_app,
 )
-from werkzeug.serving import make_server
+from werkzeug.serving import DechunkedInput, make_server
+from werkzeug.wsgi import LimitedStream
 
 from devtools import moto_compat
 from devtools.request_auth import RequestAuthMiddleware
-from voice_recordings.settings import DEFAULT_BUCKET, DEFAULT_REGION, StorageSettings
+from devtools.tls import DEFAULT_VALIDITY, LOOPBACK_NAMES, ServerCertificate, ThrowawayCA
+from voice_recordings.settings import DEFAULT_BUCKET, DEFAULT_REGION, Env, StorageSettings
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
@@ -58,13 +73,29 @@ class Credentials:
 
 
 class EmbeddedS3:
-    """moto's ThreadedMotoServer on 127.0.0.1 and a free port; use as a context manager."""
+    """moto's ThreadedMotoServer on 127.0.0.1 and a free port, over TLS unless ``tls=False``;
+    use as a context manager."""
 
-    def __init__(self, *, authentication: bool = True, region: str = DEFAULT_REGION) -> None:
+    def __init__(
+        self,
+        *,
+        authentication: bool = True,
+        region: str = DEFAULT_REGION,
+        tls: bool = True,
+        keep_alive: bool = True,
+    ) -> None:
         self.authentication = authentication
         self.region = region
+        self.tls = tls
+        # Connections stay open across requests, as MinIO keeps them: a TLS handshake per
+        # connection, not per request. False: werkzeug's own close after every response.
+        self.keep_alive = keep_alive
         self._server: Any = None
         self._admin: Credentials | None = None
+        self._tls_dir: Path | None = None
+        self._ca: ThrowawayCA | None = None
+        self._server_context: ssl.SSLContext | None = None
+        self._certificate: ServerCertificate | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -76,11 +107,24 @@ class EmbeddedS3:
             # The server logs every request through werkzeug; keep test and demo output readable.
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
             moto_compat.apply()
-            self._server = _AuthenticatingMotoServer(self._admin_keys)
+            if self.tls:
+                self._tls_dir = Path(tempfile.mkdtemp(prefix="embedded-s3-tls-"))
+                self._ca = ThrowawayCA(self._tls_dir)
+                self._certificate = self._ca.issue()
+                self._server_context = self._certificate.server_context()
+            self._server = _AuthenticatingMotoServer(
+                self._admin_keys,
+                self._server_context,
+                _KeepAliveRequestHandler if self.keep_alive else _RequestHandler,
+            )
             self._server.start()
             self._bootstrap()
         except BaseException:
-            self.stop()
+            if self._server is None:  # failed before a server existed: stop() has nothing to do
+                self._remove_tls_files()
+                _running_lock.release()
+            else:
+                self.stop()
             raise
         return self
 
@@ -97,7 +141,13 @@ class EmbeddedS3:
         finally:
             self._server = None
             self._admin = None
+            self._remove_tls_files()
             _running_lock.release()
+
+    def _remove_tls_files(self) -> None:
+        if self._tls_dir is not None:
+            shutil.rmtree(self._tls_dir, ignore_errors=True)
+        self._tls_dir = self._ca = self._server_context = self._certificate = None
 
     def reset(self) -> None:
         """Forget every bucket, object, user and key; a new admin is created."""
@@ -128,8 +178,45 @@ class EmbeddedS3:
 
     @property
     def endpoint_url(self) -> str:
-        """``http://127.0.0.1:PORT``."""
-        return f"http://{self.endpoint}"
+        """``https://127.0.0.1:PORT`` (``http://`` when TLS is off)."""
+        return f"{'https' if self.tls else 'http'}://{self.endpoint}"
+
+    @property
+    def ca_bundle(self) -> str | None:
+        """The throwaway CA's PEM file (``MINIO_CA_BUNDLE``); None when TLS is off."""
+        if self.tls and self._ca is None:
+            raise RuntimeError("EmbeddedS3 is not running: call start() first")
+        return str(self._ca.ca_path) if self._ca is not None else None
+
+    @property
+    def certificate(self) -> ServerCertificate:
+        """The server certificate presented now (TLS only)."""
+        if self._certificate is None:
+            raise RuntimeError("EmbeddedS3 serves no certificate: start it with tls=True")
+        return self._certificate
+
+    @contextmanager
+    def serving_certificate(
+        self,
+        names: Sequence[str] = LOOPBACK_NAMES,
+        validity: dt.timedelta = DEFAULT_VALIDITY,
+    ) -> Iterator[ServerCertificate]:
+        """Present another certificate from the same CA (e.g. for another host, or about to
+        expire) to connections opened inside the block, as a server whose certificate was
+        replaced; the usual one is back afterwards. Clients that verify the hostname, the admin
+        clients included, fail on new connections meanwhile if ``names`` lacks 127.0.0.1."""
+        if self._ca is None or self._server_context is None or self._certificate is None:
+            raise RuntimeError("EmbeddedS3 serves no certificate: start it with tls=True")
+        usual = self._certificate
+        replacement = self._ca.issue(names, validity)
+        # A context loads a new chain in place: every later handshake presents it.
+        self._server_context.load_cert_chain(replacement.cert_path, replacement.key_path)
+        self._certificate = replacement
+        try:
+            yield replacement
+        finally:
+            self._server_context.load_cert_chain(usual.cert_path, usual.key_path)
+            self._certificate = usual
 
     @property
     def admin(self) -> Credentials:
@@ -143,14 +230,14 @@ class EmbeddedS3:
     ) -> StorageSettings:
         """StorageSettings pointing at this endpoint (admin keys unless ``credentials``)."""
         creds = credentials or self.admin
+        options: dict[str, Any] = {"use_ssl": self.tls, "ca_bundle": self.ca_bundle, **extra}
         return StorageSettings(
             endpoint=self.endpoint,
             access_key=creds.access_key,
             secret_key=creds.secret_key,
             bucket=bucket,
-            use_ssl=False,
             region=self.region,
-            **extra,
+            **options,
         )
 
     def env(
@@ -158,14 +245,17 @@ class EmbeddedS3:
     ) -> dict[str, str]:
         """The MINIO_* environment for this endpoint, as the Voice AI service would have it."""
         creds = credentials or self.admin
-        return {
-            "MINIO_ENDPOINT": self.endpoint,
-            "MINIO_ACCESS_KEY": creds.access_key,
-            "MINIO_SECRET_KEY": creds.secret_key,
-            "MINIO_BUCKET": bucket,
-            "MINIO_USE_SSL": "false",
-            "MINIO_REGION": self.region,
+        env = {
+            Env.ENDPOINT: self.endpoint,
+            Env.ACCESS_KEY: creds.access_key,
+            Env.SECRET_KEY: creds.secret_key,
+            Env.BUCKET: bucket,
+            Env.USE_SSL: str(self.tls).lower(),
+            Env.REGION: self.region,
         }
+        if self.ca_bundle is not None:
+            env[Env.CA_BUNDLE] = self.ca_bundle
+        return env
 
     def s3(self, credentials: Credentials | None = None) -> S3Client:
         """A plain boto3 S3 client (admin unless ``credentials``)."""
@@ -221,7 +311,7 @@ class EmbeddedS3:
         return self.admin.access_key, self.admin.secret_key
 
     def _client(self, service: str, creds: Credentials) -> Any:
-        return plain_client(service, self.endpoint_url, self.region, creds)
+        return plain_client(service, self.endpoint_url, self.region, creds, self.ca_bundle)
 
     def _bootstrap(self) -> None:
         # Before authentication is on, any signature is accepted: create the admin with it.
@@ -244,16 +334,25 @@ class EmbeddedS3:
             # A form content type would make the server parse (and swallow) the body.
             headers={"Content-Type": "text/plain"},
         )
-        with urllib.request.urlopen(request, timeout=10) as response:
+        # Our own server on loopback: trust its CA, whatever names its certificate has now.
+        context = self._ca.client_context(check_hostname=False) if self._ca else None
+        with urllib.request.urlopen(request, timeout=10, context=context) as response:
             response.read()
 
 
-def plain_client(service: str, endpoint_url: str, region: str, creds: Credentials) -> Any:
+def plain_client(
+    service: str,
+    endpoint_url: str,
+    region: str,
+    creds: Credentials,
+    ca_bundle: str | None = None,
+) -> Any:
     """A boto3 client of ``service`` signed by ``creds`` (SigV4, path-style, one attempt: a
-    denial in a test must surface at once, not after retries)."""
+    denial in a test must surface at once, not after retries), trusting ``ca_bundle`` if given."""
     return boto3.session.Session().client(
         service,  # type: ignore[call-overload]
         endpoint_url=endpoint_url,
+        verify=ca_bundle or True,
         region_name=region,
         aws_access_key_id=creds.access_key,
         aws_secret_access_key=creds.secret_key,
@@ -265,17 +364,95 @@ def plain_client(service: str, endpoint_url: str, region: str, creds: Credential
     )
 
 
+class _RequestHandler(MotoRequestHandler):
+    """moto's handler with Nagle's algorithm off on every connection, as MinIO (Go sets
+    TCP_NODELAY by default): otherwise the small "100 Continue" a client waits for before a
+    large body sits behind the client's delayed ACK, about 40 ms per upload on Linux."""
+
+    disable_nagle_algorithm = True
+
+
+class _KeepAliveRequestHandler(_RequestHandler):
+    """Keeps a connection open across requests, as MinIO does (werkzeug's server closes each
+    one, so every request pays a TCP and a TLS handshake). werkzeug closes because Python's
+    http.server cannot find the next request line after a body the application did not read,
+    and after each response it reads whatever else arrives, which on an open connection is the
+    next request. Here each body (Content-Length or chunked, as botocore sends over TLS) is
+    drained to its end after the response, and that after-response read sees no data."""
+
+    _body: io.RawIOBase | None = None
+    _socket_input: Any = None
+
+    def make_environ(self) -> dict[str, Any]:
+        environ = super().make_environ()
+        self._body = None
+        if environ.get("wsgi.input_terminated"):
+            self._body = DechunkedInput(self._socket_input)
+        else:
+            try:
+                self._body = LimitedStream(
+                    self._socket_input, int(environ.get("CONTENT_LENGTH") or 0)
+                )
+            except ValueError:
+                return environ  # a malformed length: the connection closes after the response
+        environ["wsgi.input"] = self._body
+        return environ
+
+    def send_header(self, keyword: str, value: str) -> None:
+        if keyword.lower() == "connection" and value == "close" and self._body is not None:
+            return
+        super().send_header(keyword, value)
+
+    def run_wsgi(self) -> None:
+        self._body = None
+        self._socket_input = self.rfile
+        self.rfile = _NothingMore()  # werkzeug's after-response read
+        try:
+            super().run_wsgi()
+        finally:
+            self.rfile = self._socket_input
+        if self._body is None:
+            self.close_connection = True
+            return
+        try:
+            while self._body.read(1 << 20):
+                pass
+        except OSError:  # a malformed chunk: the stream is lost
+            self.close_connection = True
+
+
+class _NothingMore(io.BufferedIOBase):
+    """What werkzeug's after-response read gets: no data (the connection's next bytes belong
+    to the next request)."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Always nothing."""
+        return b""
+
+
 class _AuthenticatingMotoServer(ThreadedMotoServer):
     """moto's threaded server with :class:`RequestAuthMiddleware` in front of its app."""
 
-    def __init__(self, admin: Callable[[], tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        admin: Callable[[], tuple[str, str]],
+        ssl_context: ssl.SSLContext | None,
+        handler: type[_RequestHandler],
+    ) -> None:
         super().__init__(ip_address="127.0.0.1", port=0, verbose=False)
         self._admin = admin
+        self._ssl_context = ssl_context
+        self._handler = handler
 
     def _server_entry(self) -> None:
         app = RequestAuthMiddleware(DomainDispatcherApplication(create_backend_app), self._admin)
         self._server = make_server(
-            self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
+            self._ip_address,
+            self._port,
+            app,
+            True,
+            request_handler=self._handler,
+            ssl_context=self._ssl_context,
         )
         self._server_ready_event.set()
         self._server.serve_forever()

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from devtools.embedded_s3 import Credentials, EmbeddedS3
+from infra.config import full_key
 from voice_recordings import KINDS, TRANSCRIPT, VOICE, Kind, object_metadata
 from voice_recordings.keys import object_key
 
@@ -110,6 +111,14 @@ class HandMadeState:
     def conforming(self) -> tuple[OldObject, ...]:
         """The old objects whose keys follow the layout (the ones tag-existing must tag)."""
         return tuple(o for o in self.objects if o.key not in self.nonconforming)
+
+
+def stack_config_for(endpoint: EmbeddedS3) -> dict[str, str]:
+    """The stack config keys that point a stack at ``endpoint``: its address, TLS and its CA."""
+    config = {full_key("endpoint"): endpoint.endpoint, full_key("ssl"): str(endpoint.tls).lower()}
+    if endpoint.ca_bundle:
+        config[full_key("caBundle")] = endpoint.ca_bundle
+    return config
 
 
 def old_objects(count: int, start: dt.datetime) -> list[OldObject]:

@@ -26,7 +26,7 @@ import requests
 
 from devtools.demo import Checks, error_code, short_type
 from devtools.embedded_s3 import EmbeddedS3
-from devtools.handmade import build_handmade
+from devtools.handmade import build_handmade, stack_config_for
 from devtools.provision import provision_embedded, replace
 from infra import takeover
 from infra.config import full_key
@@ -62,6 +62,7 @@ def main(running: EmbeddedS3 | None = None) -> int:
 def story(endpoint: EmbeddedS3) -> int:
     """The takeover on ``endpoint`` (an empty, running one), then the report."""
     check = Checks()
+    trust: str | bool = endpoint.ca_bundle or True  # the endpoint's throwaway CA, under TLS
     with tempfile.TemporaryDirectory() as spool:
         print(f"Embedded S3+IAM endpoint on {endpoint.endpoint_url} (authentication on)\n")
         hand = build_handmade(endpoint, anonymous_read=True)
@@ -80,8 +81,7 @@ def story(endpoint: EmbeddedS3) -> int:
             ADMIN_PASSWORD_ENV: endpoint.admin.secret_key,
         }
         config = {
-            full_key("endpoint"): endpoint.endpoint,
-            full_key("ssl"): "false",
+            **stack_config_for(endpoint),
             full_key("adoptExisting"): "true",
             full_key("adoptServiceAccount"): console.access_key,
         }
@@ -93,11 +93,11 @@ def story(endpoint: EmbeddedS3) -> int:
         print("   " + report.replace("\n", "\n   ").rstrip())
         check("the survey asks for a decision on the anonymous policy (exit 1)", code == 1)
         print("   Decision: go private (mc anonymous set none omniplay/voice-recordings)")
-        check("a public link played before", requests.get(public_link, timeout=10).ok)
+        check("a public link played before", requests.get(public_link, timeout=10, verify=trust).ok)
         admin.delete_bucket_policy(Bucket=bucket)
         check(
             "the public link stops playing (as the survey said)",
-            requests.get(public_link, timeout=10).status_code == 403,
+            requests.get(public_link, timeout=10, verify=trust).status_code == 403,
         )
         code, _ = run_takeover(["survey", "--stack", STACK, *flags], env)
         check("surveyed again: adoption is safe (exit 0)", code == 0)
@@ -163,7 +163,7 @@ def story(endpoint: EmbeddedS3) -> int:
         check("the console's key is refused", refused is not None)
         check(
             "a link it signed is dead",
-            requests.get(old_link, timeout=10).status_code == 403,
+            requests.get(old_link, timeout=10, verify=trust).status_code == 403,
         )
         voice_ai.close()
     passed = sum(ok for _, ok in check.results)

@@ -12,7 +12,9 @@ from devtools.embedded_s3 import EmbeddedS3
 
 @pytest.fixture(scope="session")
 def embedded_s3() -> Iterator[EmbeddedS3]:
-    """A running endpoint with authentication on; tests isolate themselves by bucket name."""
+    """A running endpoint with authentication on, over TLS, connections kept open (a TLS
+    handshake per connection, not per request, as against MinIO); tests isolate themselves by
+    bucket name."""
     with EmbeddedS3(authentication=True) as endpoint:
         yield endpoint
 

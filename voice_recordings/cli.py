@@ -35,6 +35,7 @@ from voice_recordings.diagnostics import (
     FIX_SSL,
     FIX_UNREACHABLE,
     diagnose,
+    diagnose_tls,
 )
 from voice_recordings.errors import ConfigError, InvalidInputError, StorageError
 from voice_recordings.keys import TRANSCRIPT, VOICE, parse_key
@@ -151,7 +152,9 @@ def _check_tls(settings: StorageSettings, host: str, port: int) -> CheckResult:
         ):
             cert = tls.getpeercert() or {}
     except (ssl.SSLError, ssl.CertificateError) as exc:
-        return CheckResult("tls", "FAIL", f"SSL Certificate Error ({exc}). Fix: {FIX_SSL}")
+        diagnosis = diagnose_tls(exc)
+        reason = getattr(exc, "verify_message", None) or exc
+        return CheckResult("tls", "FAIL", f"{diagnosis.summary}: {reason}. Fix: {diagnosis.fix}")
     except OSError as exc:
         return CheckResult("tls", "FAIL", f"TLS handshake failed ({exc}). Fix: {FIX_SSL}")
     not_after = cert.get("notAfter")

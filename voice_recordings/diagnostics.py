@@ -58,6 +58,20 @@ FIX_SSL: Final = (
     "the server's TLS certificate is not trusted: set MINIO_CA_BUNDLE to the CA's PEM file "
     "(or add the CA to the container); use MINIO_USE_SSL=false only for a local dev server"
 )
+FIX_SSL_HOSTNAME: Final = (
+    "the server's TLS certificate was issued for another name than MINIO_ENDPOINT's host: set "
+    "MINIO_ENDPOINT to a name the certificate lists (e.g. storage.netplay.net.br, not its IP "
+    "address), or have the server's certificate reissued to include it"
+)
+FIX_SSL_EXPIRED: Final = (
+    "the server's TLS certificate has expired (or the clock here is wrong): renew the server's "
+    "certificate, and check the date on this machine"
+)
+# The specification's name for every certificate problem; the detail says which one.
+SSL_SUMMARY: Final = "SSL Certificate Error"
+# OpenSSL's verify codes (X509_V_ERR_*) for the problems with a fix of their own.
+_HOSTNAME_CODES: Final = frozenset({62, 64})  # HOSTNAME_MISMATCH, IP_ADDRESS_MISMATCH
+_EXPIRED_CODES: Final = frozenset({10})  # CERT_HAS_EXPIRED
 FIX_UNREACHABLE: Final = (
     "check that MINIO_ENDPOINT is right and the server is up (`curl -I "
     "https://<endpoint>/minio/health/live`); recordings are kept in the spool meanwhile"
@@ -66,6 +80,45 @@ FIX_MISSING_BUCKET: Final = (
     "the bucket does not exist or MINIO_BUCKET is wrong: check the name, or create it with "
     "`pulumi up -s <stack>`"
 )
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what it wraps: botocore keeps urllib3's error in ``kwargs``, urllib3 the ssl
+    module's in ``args``; Python chains the rest."""
+    seen: list[BaseException] = []
+    todo = [exc]
+    while todo and len(seen) < 20:
+        current = todo.pop()
+        if any(current is known for known in seen):
+            continue
+        seen.append(current)
+        wrapped = [current.__cause__, current.__context__, *current.args]
+        wrapped.extend(getattr(current, "kwargs", {}).values())
+        todo.extend(item for item in wrapped if isinstance(item, BaseException))
+    return seen
+
+
+def diagnose_tls(exc: BaseException) -> Diagnosis:
+    """Which certificate problem ``exc`` is (another host's certificate, an expired one, or one
+    this client does not trust), as the specification's "SSL Certificate Error" with its fix."""
+    causes = _causes(exc)
+    codes = {getattr(cause, "verify_code", None) for cause in causes}
+    # urllib3 matches IP addresses itself and raises a CertificateError (not a verify code).
+    if codes & _HOSTNAME_CODES or any(
+        type(cause).__name__ == "CertificateError" or "doesn't match" in str(cause)
+        for cause in causes
+    ):
+        return Diagnosis(
+            "ssl",
+            f"{SSL_SUMMARY} (the certificate is for another host)",
+            FIX_SSL_HOSTNAME,
+            transient=False,
+        )
+    if codes & _EXPIRED_CODES:
+        return Diagnosis(
+            "ssl", f"{SSL_SUMMARY} (the certificate has expired)", FIX_SSL_EXPIRED, transient=False
+        )
+    return Diagnosis("ssl", SSL_SUMMARY, FIX_SSL, transient=False)
 
 
 def diagnose(exc: BaseException) -> Diagnosis:
@@ -105,8 +158,8 @@ def diagnose(exc: BaseException) -> Diagnosis:
             "see the server's error code above",
             transient=False,
         )
-    if isinstance(exc, SSLError | ssl.SSLError):
-        return Diagnosis("ssl", "SSL Certificate Error", FIX_SSL, transient=False)
+    if isinstance(exc, SSLError | ssl.SSLError | ssl.CertificateError):
+        return diagnose_tls(exc)
     if isinstance(exc, EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError):
         return Diagnosis(
             "unreachable", "storage server unreachable", FIX_UNREACHABLE, transient=True

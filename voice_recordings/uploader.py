@@ -33,6 +33,7 @@ from voice_recordings.metrics import UploadMetrics, UploadStatus, upload_metrics
 from voice_recordings.settings import StorageSettings
 from voice_recordings.spool import ReplayReport, Spool, SpoolWriter, replay_spool
 from voice_recordings.transfer import (
+    MULTIPART_CHUNK,
     put_multipart,
     put_single,
     sha256_b64,
@@ -332,6 +333,9 @@ class MinioUploader:
         spec = kind_spec(kind)
         bucket = self.settings.bucket
         try:
+            small = None if isinstance(body, bytes | bytearray | memoryview) else _small(body)
+            if small is not None:
+                body = small
             if isinstance(body, bytes | bytearray | memoryview):
                 data = bytes(body)
                 version_id = put_single(
@@ -386,6 +390,28 @@ def _check_body(body: object) -> None:
             f"audio/transcript body must be a binary file object, got a text stream "
             f"({type(body).__name__}): open the file with 'rb', or pass a transcript as str"
         )
+
+
+def _small(body: IO[bytes]) -> bytes | None:
+    """The rest of a seekable ``body`` if it fits one multipart part (at most
+    :data:`MULTIPART_CHUNK`, so memory stays bounded), to send in one PUT as bytes are; else
+    None, the position unchanged. Why: s3transfer's path costs a 1 MB file about a third more
+    than one PUT (a thread pool per call, a chunked body with a trailing checksum)."""
+    if not _seekable(body):
+        return None
+    start = body.tell()
+    end = body.seek(0, io.SEEK_END)
+    body.seek(start)
+    if end - start > MULTIPART_CHUNK:
+        return None
+    parts, remaining = [], end - start
+    while remaining > 0:
+        part = body.read(remaining)
+        if not part:
+            break
+        parts.append(part)
+        remaining -= len(part)
+    return b"".join(parts)
 
 
 def _seekable(body: IO[bytes]) -> bool:

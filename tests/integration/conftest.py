@@ -11,7 +11,11 @@ Two kinds of target, one set of tests:
   no provisioner. The reader's keys (``MINIO_TEST_READER_ACCESS_KEY``/``_SECRET_KEY``) and the
   admin's (``MINIO_TEST_ADMIN_ACCESS_KEY``/``_SECRET_KEY``) are optional: tests that need them skip
   and say which variable to set. ``MINIO_TEST_BUCKET`` and ``MINIO_TEST_USE_SSL`` are optional;
-  ``MINIO_TEST_STACK`` (default ``dev``) names the stack whose render the server should match.
+  ``MINIO_TEST_CA_BUNDLE`` names the PEM file of the CA that signed a TLS server's certificate
+  (the system's CAs otherwise); ``MINIO_TEST_STACK`` (default ``dev``) names the stack whose
+  render the server should match.
+
+The embedded endpoint serves TLS, as production does: its throwaway CA is the target's bundle.
 
 The fixtures are module-scoped (one reset and one provisioning per test file and stack); with
 ``pytest -n 2 --dist loadfile`` each file stays in one worker, whose ``embedded_s3`` it uses.
@@ -28,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 import pytest
+import requests
 
 from devtools.embedded_s3 import Credentials, EmbeddedS3, plain_client
 from devtools.provision import ProvisionedStack, provision_embedded
@@ -47,6 +52,7 @@ ADMIN_VARS: Final = ("MINIO_TEST_ADMIN_ACCESS_KEY", "MINIO_TEST_ADMIN_SECRET_KEY
 OBSERVER_VARS: Final = ("MINIO_TEST_OBSERVER_ACCESS_KEY", "MINIO_TEST_OBSERVER_SECRET_KEY")
 BUCKET_VAR: Final = "MINIO_TEST_BUCKET"
 SSL_VAR: Final = "MINIO_TEST_USE_SSL"
+CA_BUNDLE_VAR: Final = "MINIO_TEST_CA_BUNDLE"
 STACK_VAR: Final = "MINIO_TEST_STACK"
 EMBEDDED_STACKS: Final = ("dev", "prod")
 # The opt-in render: anonymous GET of recordings (the specification's public-URL flow).
@@ -54,6 +60,29 @@ PUBLIC_OVERRIDES: Final = {
     full_key("publicRecordings"): "true",
     full_key("acknowledgePublicRecordings"): "true",
 }
+
+
+class TrustingSession(requests.Session):
+    """A requests session that trusts ``ca_bundle`` (None: the system's CAs) on every request.
+
+    A session's own ``verify`` is not enough: requests lets ``REQUESTS_CA_BUNDLE`` and
+    ``CURL_CA_BUNDLE`` override it, and many machines set them.
+    """
+
+    def __init__(self, ca_bundle: str | None) -> None:
+        super().__init__()
+        self.ca_bundle = ca_bundle
+
+    def merge_environment_settings(
+        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> dict[str, Any]:
+        """Requests' own merge, then this session's CA unless the call named one."""
+        merged: dict[str, Any] = super().merge_environment_settings(
+            url, proxies, stream, verify, cert
+        )
+        if self.ca_bundle is not None and verify in (None, True):
+            merged["verify"] = self.ca_bundle
+        return merged
 
 
 def real_minio_configured() -> bool:
@@ -80,6 +109,7 @@ class Target:
     reader_keys: Credentials | None
     admin_keys: Credentials | None
     embedded: bool
+    ca_bundle: str | None = None  # the PEM file of the CA to trust (None: the system's)
     provisioned: ProvisionedStack | None = None
     observer_keys: Credentials | None = None
     # One client per (service, key pair): building a boto3 client costs more than a request.
@@ -113,7 +143,7 @@ class Target:
 
     def settings(self, credentials: Credentials, **extra: Any) -> StorageSettings:
         """Runtime settings for ``credentials`` (one attempt: a denial must not be retried)."""
-        options: dict[str, Any] = {"max_attempts": 1, **extra}
+        options: dict[str, Any] = {"max_attempts": 1, "ca_bundle": self.ca_bundle, **extra}
         return StorageSettings(
             endpoint=self.endpoint,
             access_key=credentials.access_key,
@@ -127,6 +157,15 @@ class Target:
     def uploader_client(self, **extra: Any) -> MinioUploader:
         """The runtime package's uploader as the Voice AI identity."""
         return MinioUploader(self.settings(self.uploader, **extra))
+
+    @property
+    def http(self) -> requests.Session:
+        """Unsigned HTTP, as a browser playing a URL (trusting the target's CA)."""
+        session = self._clients.get(("http",))
+        if session is None:
+            session = self._clients[("http",)] = TrustingSession(self.ca_bundle)
+        assert isinstance(session, TrustingSession)
+        return session
 
     def s3(self, credentials: Credentials) -> S3Client:
         """A plain S3 client signed by ``credentials``."""
@@ -146,7 +185,9 @@ class Target:
     def _client(self, service: str, creds: Credentials) -> Any:
         cache_key = (service, creds.access_key, creds.secret_key)
         if cache_key not in self._clients:
-            self._clients[cache_key] = plain_client(service, self.endpoint_url, self.region, creds)
+            self._clients[cache_key] = plain_client(
+                service, self.endpoint_url, self.region, creds, self.ca_bundle
+            )
         return self._clients[cache_key]
 
 
@@ -163,7 +204,7 @@ def embedded_target(endpoint: EmbeddedS3, name: str, render: Mapping[str, Any]) 
         name=name,
         render=render,
         endpoint=endpoint.endpoint,
-        use_ssl=False,
+        use_ssl=endpoint.tls,
         region=endpoint.region,
         bucket=stack.bucket,
         uploader=stack.credentials(_service_account(render, "uploaderServiceAccount")),
@@ -174,6 +215,7 @@ def embedded_target(endpoint: EmbeddedS3, name: str, render: Mapping[str, Any]) 
         ),
         admin_keys=endpoint.admin,
         embedded=True,
+        ca_bundle=endpoint.ca_bundle,
         provisioned=stack,
         observer_keys=stack.credentials(_service_account(render, "observerServiceAccount")),
     )
@@ -188,6 +230,12 @@ def minio_target() -> Target:
     render = render_stack(stack)
     uploader = _keys(UPLOADER_VARS)
     assert uploader is not None
+    ca_bundle = os.environ.get(CA_BUNDLE_VAR) or None
+    if ca_bundle is not None and not os.path.isfile(ca_bundle):
+        raise pytest.UsageError(
+            f"{CA_BUNDLE_VAR} must name the PEM file of the CA that signed the server's "
+            f"certificate, got {ca_bundle!r}"
+        )
     return Target(
         name=f"minio:{stack}",
         render=render,
@@ -200,6 +248,7 @@ def minio_target() -> Target:
         admin_keys=_keys(ADMIN_VARS),
         embedded=False,
         observer_keys=_keys(OBSERVER_VARS),
+        ca_bundle=ca_bundle,
     )
 
 

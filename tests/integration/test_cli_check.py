@@ -34,6 +34,7 @@ def env_for(target: Target, creds: Credentials, spool: Path, **extra: str) -> di
         Env.SPOOL_DIR: str(spool),
         Env.MAX_ATTEMPTS: "1",
         Env.CONNECT_TIMEOUT: "2",
+        **({Env.CA_BUNDLE: target.ca_bundle} if target.ca_bundle else {}),
         **extra,
     }
 
@@ -65,6 +66,8 @@ def test_check_passes_as_the_stack_uploader(target: Target, tmp_path: Path) -> N
     for name in ("dns", "tcp", "credentials", "bucket", "put", "get", "presigned-url"):
         assert found[name] == "OK", output
     assert found["delete-denied"] == "OK"  # least privilege: the uploader cannot delete
+    if target.use_ssl:  # the embedded endpoint serves TLS, as production does
+        assert found["tls"] == "OK" and "certificate trusted" in output
     if target.embedded:  # moto has no /minio/health/live: said, not hidden
         assert found["health"] == "WARN" and "not a MinIO server" in output
     assert target.uploader.secret_key not in output

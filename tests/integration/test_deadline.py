@@ -50,17 +50,23 @@ def live(embedded_s3: EmbeddedS3, bucket: str, tmp_path: Path) -> StorageSetting
 
 
 @pytest.mark.parametrize(
-    ("behaviour", "interval"),
+    ("behaviour", "interval", "tls"),
     [
-        ("black-hole", 1.0),
-        ("trickle", 1.0),
+        ("black-hole", 1.0, False),
+        # Production speaks TLS: a server that never answers the handshake costs the deadline too.
+        ("black-hole", 1.0, True),
+        ("trickle", 1.0, False),
         # Fast enough that "HTTP/1.1 200 OK" arrives before the deadline, but not the headers:
         # a connection shut down mid-answer must not pass for a stored object.
-        ("trickle", 0.02),
+        ("trickle", 0.02, False),
     ],
 )
 def test_a_stalling_server_costs_the_deadline_then_the_recording_is_spooled_and_replayable(
-    behaviour: Behaviour, interval: float, embedded_s3: EmbeddedS3, live: StorageSettings
+    behaviour: Behaviour,
+    interval: float,
+    tls: bool,
+    embedded_s3: EmbeddedS3,
+    live: StorageSettings,
 ) -> None:
     bodies: dict[str, Any] = {
         "bytes": b"\xffID3 short call" * 100,
@@ -73,7 +79,7 @@ def test_a_stalling_server_costs_the_deadline_then_the_recording_is_spooled_and_
     }
     results = {}
     with StallingServer(behaviour, interval) as server:
-        stalled = uploader_for(dataclasses.replace(live, endpoint=server.endpoint))
+        stalled = uploader_for(dataclasses.replace(live, endpoint=server.endpoint, use_ssl=tls))
         for name, body in bodies.items():
             started = time.monotonic()
             results[name] = stalled.upload_audio(body, f"stall-{name}", 5, when=WHEN)
@@ -96,7 +102,9 @@ def test_without_a_spool_the_deadline_raises_a_storage_error_naming_the_setting(
     live: StorageSettings,
 ) -> None:
     with StallingServer("trickle") as server:
-        settings = dataclasses.replace(live, endpoint=server.endpoint, spool_dir=None)
+        settings = dataclasses.replace(
+            live, endpoint=server.endpoint, use_ssl=False, spool_dir=None
+        )
         started = time.monotonic()
         with pytest.raises(StorageError, match="MINIO_UPLOAD_DEADLINE=1s"):
             uploader_for(settings).upload_audio(b"audio", "no-spool", 5, when=WHEN)
@@ -149,7 +157,7 @@ def test_max_attempts_counts_requests_not_retries(
 ) -> None:
     endpoint, handler = refusing
     settings = dataclasses.replace(
-        live, endpoint=endpoint, max_attempts=attempts, upload_deadline=20.0
+        live, endpoint=endpoint, use_ssl=False, max_attempts=attempts, upload_deadline=20.0
     )
     result = uploader_for(settings).upload_audio(b"audio", f"attempts-{attempts}", 5, when=WHEN)
     assert result.spooled
@@ -168,18 +176,25 @@ def test_a_full_spool_disk_never_fails_a_good_upload(
         from voice_recordings import StorageSettings
         from voice_recordings.uploader import MinioUploader
 
-        endpoint, access, secret, bucket, spool = sys.argv[1:]
+        endpoint, access, secret, bucket, spool, ca_bundle = sys.argv[1:]
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail, no signal
         resource.setrlimit(resource.RLIMIT_FSIZE, (4096, resource.RLIM_INFINITY))
         settings = StorageSettings(endpoint=endpoint, access_key=access, secret_key=secret,
-                                   bucket=bucket, use_ssl=False, spool_dir=Path(spool))
+                                   bucket=bucket, use_ssl=bool(ca_bundle),
+                                   ca_bundle=ca_bundle or None, spool_dir=Path(spool))
         stream = io.BufferedReader(GeneratedStream(256 * 1024))
         when = dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC)
         result = MinioUploader(settings).upload_audio(stream, "disk-full", 5, when=when)
         print(result.spooled, result.size, stream.raw.sha.hexdigest())
     """
     out = run_python(
-        script, live.endpoint, live.access_key, live.secret_key, live.bucket, str(live.spool_dir)
+        script,
+        live.endpoint,
+        live.access_key,
+        live.secret_key,
+        live.bucket,
+        str(live.spool_dir),
+        live.ca_bundle or "",
     )
     spooled, size, sha = out.split()
     assert (spooled, size) == ("False", str(256 * 1024))

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import requests
 from botocore.exceptions import ClientError
 
 from infra.config import full_key
@@ -127,8 +126,10 @@ def test_uploader_lists_its_company_prefix(
     assert {stored.recording.key, stored.transcript.key} <= keys
 
 
-def test_presigned_url_from_the_uploader_plays(uploader: MinioUploader, stored: Stored) -> None:
-    response = requests.get(uploader.presigned_url(stored.recording.key), timeout=10)
+def test_presigned_url_from_the_uploader_plays(
+    target: Target, uploader: MinioUploader, stored: Stored
+) -> None:
+    response = target.http.get(uploader.presigned_url(stored.recording.key), timeout=10)
     assert response.status_code == 200
     assert response.content == AUDIO
 
@@ -228,7 +229,7 @@ def test_reader_gets_a_recording(target: Target, stored: Stored) -> None:
 
 def test_reader_presigned_url_plays(target: Target, stored: Stored) -> None:
     reader = MinioUploader(target.settings(target.reader))
-    response = requests.get(reader.presigned_url(stored.recording.key), timeout=10)
+    response = target.http.get(reader.presigned_url(stored.recording.key), timeout=10)
     assert response.status_code == 200
     assert response.content == AUDIO
 
@@ -252,7 +253,7 @@ def test_presigned_url_from_the_reader_cannot_upload(target: Target, stored: Sto
     url = s3.generate_presigned_url(
         "put_object", Params={"Bucket": target.bucket, "Key": stored.recording.key}
     )
-    response = requests.put(url, data=b"overwritten", timeout=10)
+    response = target.http.put(url, data=b"overwritten", timeout=10)
     assert response.status_code == 403 and b"AccessDenied" in response.content
 
 
@@ -264,10 +265,10 @@ def test_anonymous_get_is_denied_by_default(target: Target, stored: Stored, kind
     if target.render["outputs"]["public_recordings"] and kind == VOICE:
         pytest.skip("this stack opted into public recordings")
     key = stored.recording.key if kind == VOICE else stored.transcript.key
-    response = requests.get(f"{target.endpoint_url}/{target.bucket}/{key}", timeout=10)
+    response = target.http.get(f"{target.endpoint_url}/{target.bucket}/{key}", timeout=10)
     assert response.status_code == 403 and b"AccessDenied" in response.content
 
 
 def test_anonymous_listing_is_denied(target: Target) -> None:
-    response = requests.get(f"{target.endpoint_url}/{target.bucket}?list-type=2", timeout=10)
+    response = target.http.get(f"{target.endpoint_url}/{target.bucket}?list-type=2", timeout=10)
     assert response.status_code == 403 and b"AccessDenied" in response.content

@@ -12,7 +12,6 @@ import datetime as dt
 import json
 
 import pytest
-import requests
 
 from devtools.provision import BUCKET_POLICY
 from tests.integration.conftest import Target
@@ -48,32 +47,34 @@ def test_the_render_opted_in_and_the_server_holds_its_bucket_policy(
 
 
 def test_public_url_of_a_recording_plays_anonymously(
-    uploaded: tuple[UploadResult, UploadResult],
+    public_target: Target, uploaded: tuple[UploadResult, UploadResult]
 ) -> None:
     recording, _ = uploaded
     assert str(recording) == recording.url and "X-Amz-Signature" not in recording.url
-    response = requests.get(recording.url, timeout=10)
+    response = public_target.http.get(recording.url, timeout=10)
     assert response.status_code == 200
     assert response.content == AUDIO
 
 
-def test_transcripts_stay_private(uploaded: tuple[UploadResult, UploadResult]) -> None:
+def test_transcripts_stay_private(
+    public_target: Target, uploaded: tuple[UploadResult, UploadResult]
+) -> None:
     _, transcript = uploaded
-    response = requests.get(transcript.url, timeout=10)
+    response = public_target.http.get(transcript.url, timeout=10)
     assert response.status_code == 403 and b"AccessDenied" in response.content
 
 
 @pytest.mark.parametrize("query", ["", "?list-type=2", "?list-type=2&prefix=company_"])
 def test_anonymous_listing_is_denied(public_target: Target, query: str) -> None:
     url = f"{public_target.endpoint_url}/{public_target.bucket}{query}"
-    response = requests.get(url, timeout=10)
+    response = public_target.http.get(url, timeout=10)
     assert response.status_code == 403 and b"AccessDenied" in response.content
 
 
 @pytest.mark.parametrize("method", ["PUT", "DELETE"])
 def test_anonymous_writes_are_denied(
-    uploaded: tuple[UploadResult, UploadResult], method: str
+    public_target: Target, uploaded: tuple[UploadResult, UploadResult], method: str
 ) -> None:
     recording, _ = uploaded
-    response = requests.request(method, recording.url, data=b"x", timeout=10)
+    response = public_target.http.request(method, recording.url, data=b"x", timeout=10)
     assert response.status_code == 403 and b"AccessDenied" in response.content

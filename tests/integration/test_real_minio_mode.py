@@ -2,7 +2,8 @@
 
 No MinIO runs here, so this stands one in: the ``dev`` stack is provisioned on this process's
 embedded endpoint, and a child pytest runs the live tests with only the ``MINIO_TEST_*`` variables
-pointing at it, as a developer would after ``pulumi up -s dev`` (see the README). The child must
+pointing at it, as a developer would after ``pulumi up -s dev`` (see the README), over TLS with
+the endpoint's CA named by ``MINIO_TEST_CA_BUNDLE``, as a server with a private CA. The child must
 take the ``minio`` target (no provisioner, no reset), pass, and skip only what a MinIO cannot do
 (the AWS IAM API) with a reason.
 """
@@ -21,6 +22,7 @@ from infra.render import render_stack
 from tests.integration.conftest import (
     ADMIN_VARS,
     BUCKET_VAR,
+    CA_BUNDLE_VAR,
     ENDPOINT_VAR,
     OBSERVER_VARS,
     READER_VARS,
@@ -45,12 +47,14 @@ def test_live_tests_run_against_a_server_named_only_by_the_environment(
     embedded_s3: EmbeddedS3,
 ) -> None:
     server = embedded_target(embedded_s3, "stand-in", render_stack("dev"))
+    assert server.use_ssl and server.ca_bundle is not None
     env = {name: value for name, value in os.environ.items() if not name.startswith("MINIO_")}
     env.update(
         {
             "PYTHONPATH": str(ROOT),
             ENDPOINT_VAR: server.endpoint,
-            SSL_VAR: "false",
+            SSL_VAR: "true",
+            CA_BUNDLE_VAR: server.ca_bundle,
             STACK_VAR: "dev",
             BUCKET_VAR: server.bucket,
             UPLOADER_VARS[0]: server.uploader.access_key,

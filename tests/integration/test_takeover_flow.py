@@ -124,7 +124,9 @@ def test_the_takeover_keeps_every_recording_password_and_key_until_the_handover(
     assert not during.spooled
     assert tags(embedded_s3, bucket, during.key) == {KIND_TAG_KEY: "voice"}
     old_link = voice_ai.presigned_url(during.key, expires_in=3600)
-    assert requests.get(old_link, timeout=10).status_code == 200
+    assert (
+        requests.get(old_link, timeout=10, verify=embedded_s3.ca_bundle or True).status_code == 200
+    )
 
     # Every pre-existing object: same bytes, metadata and content type, read by OmniPlay's
     # reader (created by the stack) and by the old key.
@@ -163,7 +165,9 @@ def test_the_takeover_keeps_every_recording_password_and_key_until_the_handover(
     # 5. The old key is refused, links it signed are dead; the new key passes check.
     refused = error_code(lambda: embedded_s3.s3(console).head_object(Bucket=bucket, Key=during.key))
     assert refused in ("403", "InvalidAccessKeyId")
-    assert requests.get(old_link, timeout=10).status_code == 403
+    assert (
+        requests.get(old_link, timeout=10, verify=embedded_s3.ca_bundle or True).status_code == 403
+    )
     code, output = check(embedded_s3, new_keys, bucket, tmp_path / "spool")
     assert code == 0, output
     voice_ai.close()

@@ -15,7 +15,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from devtools.embedded_s3 import EmbeddedS3
-from devtools.handmade import ANONYMOUS_DOWNLOAD_POLICY, HandMadeState, build_handmade
+from devtools.handmade import (
+    ANONYMOUS_DOWNLOAD_POLICY,
+    HandMadeState,
+    build_handmade,
+    stack_config_for,
+)
 from infra import takeover
 from infra.config import full_key
 from infra.program import ADMIN_PASSWORD_ENV, ADMIN_USER_ENV
@@ -31,10 +36,9 @@ STACK = "prod"
 
 
 def overrides(endpoint: EmbeddedS3, **extra: str) -> dict[str, str]:
-    """The prod stack pointed at the embedded endpoint (plain HTTP), plus ``extra``."""
+    """The prod stack pointed at the embedded endpoint (its TLS and CA), plus ``extra``."""
     return {
-        full_key("endpoint"): endpoint.endpoint,
-        full_key("ssl"): "false",
+        **stack_config_for(endpoint),
         **{full_key(k): v for k, v in extra.items()},
     }
 

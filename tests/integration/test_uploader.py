@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 import hashlib
 import io
+import os
 from typing import Any
 
 import pytest
@@ -74,7 +75,10 @@ def test_specification_snippet_runs_with_only_the_import_changed(
     out = capsys.readouterr().out
     assert "MinIO available: True" in out
     assert f"Upload result: {embedded_s3.endpoint_url}/{bucket}/company_1/voice/" in out
-    assert requests.get(str(result), timeout=10).content == b"test audio data"
+    assert (
+        requests.get(str(result), timeout=10, verify=embedded_s3.ca_bundle).content
+        == b"test audio data"
+    )
 
 
 @pytest.mark.parametrize("kind", [VOICE, TRANSCRIPT])
@@ -164,6 +168,32 @@ def test_checksum_sent_is_the_sha256_of_the_body(bucket: str, uploader: MinioUpl
     assert sent["sha256"] == base64.b64encode(hashlib.sha256(b"audio").digest()).decode()
 
 
+@pytest.mark.parametrize("size", [0, 1, 1024 * 1024, MULTIPART_CHUNK])
+def test_a_file_of_one_part_or_less_goes_in_one_put_with_its_checksum(
+    embedded_s3: EmbeddedS3, bucket: str, uploader: MinioUploader, size: int
+) -> None:
+    sent: list[dict[str, str]] = []
+    uploader.client.meta.events.register(
+        "before-send.s3",
+        lambda request, **_: sent.append(
+            {
+                k.lower(): v.decode() if isinstance(v, bytes) else v
+                for k, v in request.headers.items()
+            }
+        ),
+    )
+    body = os.urandom(size)
+    source = io.BytesIO(b"skipped" + body)
+    source.seek(len(b"skipped"))  # sent from where the file stands, as s3transfer does
+
+    result = uploader.upload_audio(source, "one-put", 5, when=WHEN)
+
+    (put,) = sent  # one request: no multipart
+    assert put["x-amz-checksum-sha256"] == base64.b64encode(hashlib.sha256(body).digest()).decode()
+    assert result.size == size and not source.closed
+    assert stored(embedded_s3, bucket, result.key)["body"] == body
+
+
 def test_invalid_input_never_reaches_the_server(
     embedded_s3: EmbeddedS3, bucket: str, uploader: MinioUploader
 ) -> None:
@@ -179,18 +209,19 @@ def test_invalid_input_never_reaches_the_server(
 
 
 def test_presigned_url_plays_and_the_private_bucket_refuses_anonymous(
-    bucket: str, uploader: MinioUploader
+    embedded_s3: EmbeddedS3, bucket: str, uploader: MinioUploader
 ) -> None:
     result = uploader.upload_audio(b"play me", "play", 5, when=WHEN)
-    assert requests.get(str(result), timeout=10).content == b"play me"
-    assert requests.get(uploader.public_url(result.key), timeout=10).status_code == 403
+    ca = embedded_s3.ca_bundle
+    assert requests.get(str(result), timeout=10, verify=ca).content == b"play me"
+    assert requests.get(uploader.public_url(result.key), timeout=10, verify=ca).status_code == 403
     expired = uploader.presigned_url(result.key, expires_in=1)
     tampered = str(result).replace("company_5", "company_6")
-    assert requests.get(tampered, timeout=10).status_code == 403
+    assert requests.get(tampered, timeout=10, verify=ca).status_code == 403
     import time
 
     time.sleep(2)
-    response = requests.get(expired, timeout=10)
+    response = requests.get(expired, timeout=10, verify=ca)
     assert response.status_code == 403 and b"expired" in response.content
 
 
