@@ -88,8 +88,6 @@ _ADMIN_ACTION_RE: Final = re.compile(
     r"PutObjectLock|PutObjectRetention|PutObjectLegalHold|BypassGovernance|ForceDelete)",
     re.IGNORECASE,
 )
-
-
 # Resources whose Delete damages the retained bucket: versioning suspended, lifecycle removed.
 RETAINED_SETTINGS: Final = frozenset({VERSIONING, LIFECYCLE})
 # Identity resources: user and policy Create silently overwrite what exists on the server.
@@ -593,6 +591,9 @@ def check_provider_verifies_tls(resource: Resource, ctx: StackContext) -> Iterat
             "set minio_insecure=False on the explicit provider (and a private CA with "
             f"{config_key('caBundle')}).",
         )
+
+
+# --- advisory notices -----------------------------------------------------------------------------
 
 
 @CATALOGUE.resource(
