@@ -4,6 +4,7 @@ code's (every name, no stale one, each default), and every link between the docu
 from __future__ import annotations
 
 import doctest
+import importlib.util
 import re
 from pathlib import Path
 from typing import Final
@@ -180,3 +181,48 @@ def test_every_relative_link_lands(doc: Path, target: str) -> None:
     if anchor:
         anchors = {github_anchor(title) for _, title in headings(destination)}
         assert anchor in anchors, f"{doc.name} links to {target}: no such heading"
+
+
+# --- the files and modules the documents name ---------------------------------------------------
+
+_TOP_LEVEL: Final = (
+    "voice_recordings/",
+    "infra/",
+    "devtools/",
+    "policies/",
+    "tests/",
+    "benchmarks/",
+)
+
+
+def _named_paths() -> list[tuple[Path, str]]:
+    """Repository paths the documents name in code spans (placeholders and globs left out)."""
+    return sorted(
+        {
+            (doc, span)
+            for doc in DOCUMENTS
+            for span in re.findall(r"`([^`\s]+)`", read(doc))
+            if span.startswith(_TOP_LEVEL) and not re.search(r"[<*{]", span)
+        }
+    )
+
+
+@pytest.mark.parametrize(("doc", "path"), _named_paths(), ids=lambda v: getattr(v, "name", v))
+def test_every_file_a_document_names_exists(doc: Path, path: str) -> None:
+    assert (REPO / path).exists(), f"{doc.name} names {path}, which does not exist"
+
+
+def _named_modules() -> list[tuple[Path, str]]:
+    return sorted(
+        {
+            (doc, module)
+            for doc in DOCUMENTS
+            for module in re.findall(r"python -m ([\w.]+)", read(doc))
+        }
+        - {(doc, "pytest") for doc in DOCUMENTS}
+    )
+
+
+@pytest.mark.parametrize(("doc", "module"), _named_modules(), ids=lambda v: getattr(v, "name", v))
+def test_every_module_a_document_runs_exists(doc: Path, module: str) -> None:
+    assert importlib.util.find_spec(module) is not None, f"{doc.name} runs python -m {module}"
