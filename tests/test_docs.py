@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Final
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from infra.config import KNOWN_KEYS, full_key, parse_stack_config
 from tests.docs import (
@@ -24,7 +25,7 @@ from tests.docs import (
     section,
     table_rows,
 )
-from voice_recordings import ConfigError, Env, StorageSettings
+from voice_recordings import ConfigError, Env, StorageSettings, upload_metrics
 
 DOCUMENTS: Final = (README, RUNTIME, OPERATING, DEVELOPING)
 # Written on another branch of the same change (issue 13, the render contract); the lead empties
@@ -226,3 +227,30 @@ def _named_modules() -> list[tuple[Path, str]]:
 @pytest.mark.parametrize(("doc", "module"), _named_modules(), ids=lambda v: getattr(v, "name", v))
 def test_every_module_a_document_runs_exists(doc: Path, module: str) -> None:
     assert importlib.util.find_spec(module) is not None, f"{doc.name} runs python -m {module}"
+
+
+# --- the metrics table (runtime.md) against the registered metrics ----------------------------
+
+
+def test_the_metrics_table_is_what_the_package_registers() -> None:
+    registry = CollectorRegistry()
+    upload_metrics(registry)
+    registered: dict[str, tuple[str, list[str]]] = {}
+    label_values: dict[str, set[str]] = {}
+    for family in registry.collect():
+        exposed = f"{family.name}_total" if family.type == "counter" else family.name
+        labels = sorted(
+            {n for s in family.samples for n in s.labels if n not in ("le", "quantile")}
+        )
+        registered[exposed] = (family.type, labels)
+        for sample in family.samples:
+            for label in labels:
+                label_values.setdefault(label, set()).add(sample.labels[label])
+    documented: dict[str, tuple[str, list[str]]] = {}
+    for name_cell, kind, label_cell, _meaning in table_rows(section(RUNTIME, "Metrics")):
+        (name,) = _backticked(name_cell)
+        spans = _backticked(label_cell)
+        documented[name] = (kind, spans[:1])
+        if spans[1:]:  # "`status`: `success`, `spooled`, `error`": the values it takes, all
+            assert set(spans[1:]) == label_values[spans[0]], name
+    assert documented == registered
