@@ -73,7 +73,7 @@ class StackConfig:
     service_token: str = field(default="", repr=False)
     # Take over what the specification's hand steps already made (import, never create): the
     # bucket, the uploader's user, policy and attachment; and, when given, the console's service
-    # account by its access key. See the README's "Taking over the hand-made storage".
+    # account by its access key. See docs/operating.md, "Taking over the hand-made storage".
     adopt_existing: bool = False
     adopt_service_account: str = ""
     # PEM file of the CA that signed the server's certificate (a private CA), on the machine that

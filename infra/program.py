@@ -160,7 +160,8 @@ def kept_keys_note(access_key: str) -> str:
     return (
         f"# {Env.ACCESS_KEY} and {Env.SECRET_KEY}: keep the ones the Voice AI runs with now (the "
         f"console's service account {access_key}, adopted: its secret cannot be read back). "
-        f"New keys come with the handover (README: Taking over the hand-made storage).\n"
+        f"New keys come with the handover (docs/operating.md: Taking over the hand-made "
+        f"storage).\n"
     )
 
 

@@ -105,7 +105,7 @@ class RecordingStorage(pulumi.ComponentResource):
                 status="Enabled"
             ),
             # Delete suspends versioning: a refactor (create new, delete old) or `pulumi
-            # destroy` must not. Renaming or reparenting it needs an alias (README).
+            # destroy` must not. Renaming or reparenting it needs an alias (docs/operating.md).
             opts=self._child(depends_on=[self.bucket], retain_on_delete=True),
         )
         if config.encryption_key_id:

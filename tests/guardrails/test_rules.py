@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from infra.render import render_stack
 from policies.guardrails import model, rules
 from policies.guardrails.offline import check_render
+from tests import docs
 from tests.guardrails.cases import CASES, PASSING_ADDITIONS, Case
 from tests.guardrails.conftest import COMMITTED_STACKS, PUBLIC, Render, load
 from tests.guardrails.packrun import pack_violations
@@ -91,8 +90,7 @@ def test_policy_pack_agrees_on_the_clean_states(committed: Render, public: Rende
 
 
 def test_readme_lists_every_rule_at_its_level_and_the_recommended_range() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    section = readme.split("## Reviewing a change", 1)[1].split("\n## ", 1)[0]
+    section = docs.section(docs.OPERATING, "Reviewing a change")
     for name, level in rules.RULE_LEVELS.items():
         assert f"| `{name}` | {level} |" in section, name
     for low, high in set(rules.RECOMMENDED_RETENTION_DAYS.values()):

@@ -21,12 +21,13 @@ from click.testing import CliRunner
 
 from infra.program import ADMIN_PASSWORD_ENV, ADMIN_USER_ENV
 from policies.guardrails.offline import RENDER_DIR
+from tests.docs import OPERATING, read
 
 REPO = RENDER_DIR.parents[1]
 WORKFLOWS = REPO / ".github" / "workflows"
 PULUMI_ACTION = "pulumi/actions"
 
-# Where each credential lives on GitHub (the README's "The pipeline" says how to store them).
+# Where each credential lives on GitHub (docs/operating.md, "The pipeline", says how to store them).
 OBSERVER_SECRETS: Final = frozenset({"MINIO_OBSERVER_ACCESS_KEY", "MINIO_OBSERVER_SECRET_KEY"})
 ADMIN_SECRETS: Final = frozenset({"MINIO_ADMIN_USER", "MINIO_ADMIN_PASSWORD"})
 STATE_SECRETS: Final = frozenset(
@@ -37,7 +38,7 @@ STATE_ENVIRONMENT: Final = "pulumi-state"  # no reviewer; deployment branches: m
 # Triggers under which a workflow runs code that a pull request (or a fork) controls.
 PULL_REQUEST_TRIGGERS: Final = frozenset({"pull_request", "pull_request_target", "workflow_run"})
 FORBIDDEN_TRIGGERS: Final = frozenset({"pull_request_target", "workflow_run", "issue_comment"})
-MIN_PULUMI_CLI: Final = (3, 174, 0)  # the engine's import-then-update behaviour (README)
+MIN_PULUMI_CLI: Final = (3, 174, 0)  # the engine's import-then-update behaviour (docs/operating.md)
 MAX_TIMEOUT_MINUTES: Final = 60
 
 # Every job, and the secrets it may read. A new job must be added here, deliberately.
@@ -389,7 +390,7 @@ def test_no_credential_is_written_in_a_workflow() -> None:
 
 
 def test_readme_names_the_cli_version_and_every_secret() -> None:
-    readme = (REPO / "README.md").read_text()
+    readme = read(OPERATING)
     assert f"Pulumi CLI {constraints_pin('pulumi')}" in readme
     for secret in OBSERVER_SECRETS | ADMIN_SECRETS | STATE_SECRETS:
         assert f"`{secret}`" in readme, secret

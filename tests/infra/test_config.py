@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -19,6 +17,7 @@ from infra.config import (
     parse_stack_config,
 )
 from infra.render import load_stack_config
+from tests.docs import OPERATING, read
 from voice_recordings import DEFAULT_BUCKET, DEFAULT_REGION
 
 # The required keys (a minimal valid stack config).
@@ -268,6 +267,6 @@ def test_overrides_win_over_the_stack_file_and_may_omit_the_namespace() -> None:
 
 
 def test_the_readme_config_table_lists_every_key() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    readme = read(OPERATING)
     missing = [key for key in KNOWN_KEYS if f"| `{key.split(':', 1)[1]}` |" not in readme]
     assert missing == []

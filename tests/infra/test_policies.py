@@ -18,6 +18,7 @@ from infra.policies import (
     UPLOADER_POLICY,
     load_policy,
 )
+from tests.docs import OPERATING, read
 from tests.infra.conftest import PUBLIC_OPT_IN, program_run
 from voice_recordings import recording_key, transcript_key
 from voice_recordings.permissions import OBSERVER_ACTIONS
@@ -123,6 +124,6 @@ def test_the_observer_may_read_exactly_what_refresh_reads() -> None:
 
 
 def test_the_readme_names_each_of_the_observers_actions() -> None:
-    readme = (POLICY_DIR.parent / "README.md").read_text(encoding="utf-8")
+    readme = read(OPERATING)
     section = readme.split("The observer (user `pulumi-observer`", 1)[1].split("\n\n", 1)[0]
     assert [a for a in OBSERVER_ACTIONS if f"`{a}`" not in section] == []

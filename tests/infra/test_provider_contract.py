@@ -6,7 +6,6 @@ import copy
 import inspect
 import json
 import re
-from pathlib import Path
 from typing import Any, Final
 
 import pulumi_minio as minio
@@ -24,6 +23,7 @@ from infra.provider_contract import (
     env_variables,
     resource_problems,
 )
+from tests import docs
 from tests.infra.conftest import PUBLIC_OPT_IN, program_run
 
 ENCRYPTION: Final = {"voice-recordings:encryptionKeyId": "recordings-key"}
@@ -242,7 +242,6 @@ def test_every_fact_cites_a_provider_file() -> None:
 
 
 def test_the_readme_names_every_variable_the_provider_reads() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### What the provider does", 1)[1].split("\n### ", 1)[0]
+    section = docs.section(docs.OPERATING, "What the provider does")
     for variable in env_variables().values():
         assert f"`{variable}`" in section, variable

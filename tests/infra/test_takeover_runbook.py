@@ -1,12 +1,12 @@
-"""The README's runbook "Taking over the hand-made storage" matches the commands exactly: every
-takeover command parses with the tool's own parser, every config key exists, the replaced URN is
-the uploader account's, the import ids are the render's, the survey's mc commands are named."""
+"""The runbook "Taking over the hand-made storage" (docs/operating.md) matches the commands
+exactly: every takeover command parses with the tool's own parser, every config key exists, the
+replaced URN is the uploader account's, the import ids are the render's, the survey's mc commands
+are named."""
 
 from __future__ import annotations
 
 import re
 import shlex
-from pathlib import Path
 
 import pytest
 
@@ -14,11 +14,11 @@ from infra.adoption import ADOPT_OVERRIDES, SERVICE_ACCOUNT
 from infra.config import KNOWN_KEYS, full_key, parse_stack_config
 from infra.render import load_stack_config
 from infra.takeover import build_parser, identity_commands
+from tests.docs import OPERATING, section
 from tests.infra.conftest import program_run
 from voice_recordings.settings import MAX_PRESIGN_SECONDS
 
-README = Path(__file__).resolve().parents[2] / "README.md"
-SECTION = README.read_text(encoding="utf-8").split("## Taking over the hand-made storage", 1)[1]
+SECTION = section(OPERATING, "Taking over the hand-made storage")
 COMMANDS = [
     line.strip()
     for block in re.findall(r"```bash\n(.*?)```", SECTION, flags=re.S)

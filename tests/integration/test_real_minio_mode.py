@@ -2,10 +2,10 @@
 
 No MinIO runs here, so this stands one in: the ``dev`` stack is provisioned on this process's
 embedded endpoint, and a child pytest runs the live tests with only the ``MINIO_TEST_*`` variables
-pointing at it, as a developer would after ``pulumi up -s dev`` (see the README), over TLS with
-the endpoint's CA named by ``MINIO_TEST_CA_BUNDLE``, as a server with a private CA. The child must
-take the ``minio`` target (no provisioner, no reset), pass, and skip only what a MinIO cannot do
-(the AWS IAM API) with a reason.
+pointing at it, as a developer would after ``pulumi up -s dev`` (see docs/developing.md), over
+TLS with the endpoint's CA named by ``MINIO_TEST_CA_BUNDLE``, as a server with a private CA. The
+child must take the ``minio`` target (no provisioner, no reset), pass, and skip only what a MinIO
+cannot do (the AWS IAM API) with a reason.
 """
 
 from __future__ import annotations
