@@ -3,10 +3,10 @@
 Each rule is a plain function over the rules' view of the desired state (``model.py``), declared
 with ``@CATALOGUE.resource(...)`` or ``@CATALOGUE.stack(...)`` just above it; policy documents are
 read through ``documents.py``. To add a rule: write its check here with its declaration, then its
-failing case in tests/guardrails/cases.py and its row in the README's rule table. Two runners call
-the catalogue: the CrossGuard policy pack inside ``pulumi preview`` (``pack.py``) and the offline
-checker over the committed renders (``offline.py``). Nothing here imports pulumi or pulumi_policy,
-so the offline runner works where the engine does not.
+failing case in tests/guardrails/cases.py and its row in docs/operating.md's rule table. Two
+runners call the catalogue: the CrossGuard policy pack inside ``pulumi preview`` (``pack.py``) and
+the offline checker over the committed renders (``offline.py``). Nothing here imports pulumi or
+pulumi_policy, so the offline runner works where the engine does not.
 """
 
 from __future__ import annotations
@@ -69,8 +69,8 @@ from voice_recordings.permissions import (
 
 ACK_PUBLIC_KEY: Final = config_key("acknowledgePublicRecordings")
 
-# The retention the README recommends, per kind (days): long enough to handle a complaint about a
-# call, short enough that personal data does not pile up for ever (5 years at most).
+# The retention docs/operating.md recommends, per kind (days): long enough to handle a complaint
+# about a call, short enough that personal data does not pile up for ever (5 years at most).
 RECOMMENDED_RETENTION_DAYS: Final[Mapping[str, tuple[int, int]]] = {
     kind: (30, 1825) for kind in KINDS
 }
@@ -567,7 +567,7 @@ def check_settings_retained(resource: Resource, ctx: StackContext) -> Iterator[F
             "rename, a new parent (create new, delete old) or `pulumi destroy` would do that to "
             "the retained bucket.",
             "create it with opts=ResourceOptions(retain_on_delete=True); rename or reparent it "
-            "only with aliases=[...] naming the deployed resource (README).",
+            "only with aliases=[...] naming the deployed resource (docs/operating.md).",
         )
 
 
@@ -766,11 +766,11 @@ def check_identities_after_bucket(
 
 @CATALOGUE.stack(
     "retention-in-range",
-    "Retention is within the README's recommended range; noncurrent versions expire.",
+    "Retention is within the recommended range (docs/operating.md); noncurrent versions expire.",
     ADVISORY,
 )
 def check_retention_range(resources: Sequence[Resource], ctx: StackContext) -> Iterator[Finding]:
-    """Advisory: retention within the README's range; noncurrent versions expire too."""
+    """Advisory: retention within the recommended range (docs/operating.md); noncurrent too."""
     rules = _lifecycle_rules(resources, ctx)
     for kind, (low, high) in RECOMMENDED_RETENTION_DAYS.items():
         for rule in _rules_for_kind(rules, kind):
