@@ -185,7 +185,9 @@ def test_observer_reads_the_public_bucket_policy(public_target: Target) -> None:
 def victim(target: Target, company_id: int) -> str:
     """A recording the uploader stored (the observer must not read, change or delete it)."""
     uploader = MinioUploader(target.settings(target.uploader))
-    return uploader.upload_audio(AUDIO, f"observed-{company_id}", company_id, when=WHEN).key
+    return uploader.upload_audio(
+        AUDIO, call_uuid=f"observed-{company_id}", company_id=company_id, when=WHEN
+    ).key
 
 
 @pytest.mark.parametrize("attempt", sorted(_flat(S3_WRITES) | S3_DATA))
