@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from devtools.provision import LIFECYCLE, lifecycle_rules
-from tests.integration.conftest import Target
+from tests.support import Target
 
 pytestmark = pytest.mark.integration
 WHEN = dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC)

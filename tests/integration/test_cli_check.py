@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from devtools.embedded_s3 import Credentials
-from tests.integration.conftest import Target
+from tests.support import Target
 from voice_recordings import checks, cli
 from voice_recordings.diagnostics import FIX_CREDENTIALS, FIX_UNREACHABLE
 from voice_recordings.settings import Env

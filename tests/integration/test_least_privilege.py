@@ -28,7 +28,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from infra.config import full_key
-from tests.integration.conftest import Target
+from tests.support import Target
 from voice_recordings import (
     KINDS,
     TRANSCRIPT,

@@ -35,8 +35,8 @@ from devtools.provision import (
     VERSIONING,
 )
 from infra.config import full_key
-from tests.integration.conftest import Target
 from tests.integration.test_least_privilege import AUDIO, WHEN, error_code
+from tests.support import Target
 from voice_recordings import MinioUploader
 from voice_recordings.permissions import OBSERVER_ADMIN_ACTIONS, OBSERVER_S3_ACTIONS
 

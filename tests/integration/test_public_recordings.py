@@ -14,7 +14,7 @@ import json
 import pytest
 
 from devtools.provision import BUCKET_POLICY
-from tests.integration.conftest import Target
+from tests.support import Target
 from voice_recordings import MinioUploader, UploadResult
 
 pytestmark = pytest.mark.integration
