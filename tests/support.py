@@ -24,7 +24,7 @@ import requests
 from devtools.embedded_s3 import Credentials, EmbeddedS3, plain_client
 from devtools.provision import ProvisionedStack, provision_embedded
 from infra.config import full_key
-from infra.render import render_stack
+from infra.render import ProgramRun, ResourceRecord, render_stack, run_program
 from voice_recordings import MinioUploader, StorageSettings
 from voice_recordings.settings import normalize_endpoint, parse_bool
 
@@ -285,3 +285,31 @@ def minio_target() -> Target:
         observer_keys=_keys(OBSERVER_VARS),
         ca_bundle=ca_bundle,
     )
+
+
+# -- the Pulumi program under mocks (tests/infra) -----------------------------------------------
+
+STACKS: Final = ("prod", "dev")
+# The opt-in to anonymous recordings (the same overrides as the integration targets').
+PUBLIC_OPT_IN: Final = PUBLIC_OVERRIDES
+
+_CACHE: dict[tuple[str, tuple[tuple[str, str], ...]], ProgramRun] = {}
+
+
+def program_run(stack: str, overrides: dict[str, str] | None = None) -> ProgramRun:
+    """The (cached) mocked run of ``stack`` with ``overrides``."""
+    key = (stack, tuple(sorted((overrides or {}).items())))
+    if key not in _CACHE:
+        _CACHE[key] = run_program(stack, overrides)
+    return _CACHE[key]
+
+
+def only(run: ProgramRun, type_suffix: str, name: str | None = None) -> ResourceRecord:
+    """The one resource whose type ends with ``type_suffix`` (and has ``name``, if given)."""
+    found = [
+        r
+        for r in run.resources
+        if r.type.endswith(type_suffix) and (name is None or r.name == name)
+    ]
+    assert len(found) == 1, f"expected one {type_suffix} {name or ''}, got {found}"
+    return found[0]

@@ -18,7 +18,7 @@ from infra.policies import (
     UPLOADER_POLICY,
     load_policy,
 )
-from tests.infra.conftest import PUBLIC_OPT_IN, program_run
+from tests.support import PUBLIC_OPT_IN, program_run
 from voice_recordings import recording_key, transcript_key
 from voice_recordings.permissions import OBSERVER_ACTIONS
 

@@ -14,7 +14,7 @@ from infra.adoption import ADOPT_OVERRIDES, SERVICE_ACCOUNT
 from infra.config import KNOWN_KEYS, full_key, parse_stack_config
 from infra.render import load_stack_config
 from infra.takeover import build_parser, identity_commands
-from tests.infra.conftest import program_run
+from tests.support import program_run
 from voice_recordings.settings import MAX_PRESIGN_SECONDS
 
 README = Path(__file__).resolve().parents[2] / "README.md"
