@@ -85,7 +85,9 @@ def time_to_spool(uploader: MinioUploader, body: str, call: str, limit: float) -
     def run() -> None:
         started = time.monotonic()
         try:
-            result = uploader.upload_audio(data, call, 5, when=dt.datetime.now(dt.UTC))
+            result = uploader.upload_audio(
+                data, call_uuid=call, company_id=5, when=dt.datetime.now(dt.UTC)
+            )
         except BaseException as exc:  # reported below
             errors.append(exc)
             return

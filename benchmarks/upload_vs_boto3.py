@@ -239,7 +239,7 @@ def bench_size(clients: tuple[Any, Any, Any, Any], size: int, reps: int, variant
 
     def ours() -> None:
         body = data if variant == "bytes" else io.BytesIO(data)
-        result = uploader.upload_audio(body, call, COMPANY)
+        result = uploader.upload_audio(body, call_uuid=call, company_id=COMPANY)
         assert not result.spooled
 
     def boto3_call(client: Any, extra: dict[str, Any], same: bool) -> Callable[[], None]:
@@ -307,15 +307,17 @@ def rss_child(mode: str) -> None:
     env = json.loads(os.environ["BENCH_ENV"])
     with tempfile.TemporaryDirectory() as spool:
         uploader, _, raw, _ = make_clients(env, Path(spool))
-        uploader.upload_audio(b"warm-up", "rss-warm", COMPANY)
+        uploader.upload_audio(b"warm-up", call_uuid="rss-warm", company_id=COMPANY)
         raw.upload_fileobj(io.BytesIO(b"warm-up"), BUCKET, "bench/warm.mp3")
         baseline = vm_hwm()
         if mode == "uploader":
-            result = uploader.upload_audio(PatternStream(RSS_SIZE), "rss-file", COMPANY)
+            result = uploader.upload_audio(
+                PatternStream(RSS_SIZE), call_uuid="rss-file", company_id=COMPANY
+            )
             assert not result.spooled and result.size == RSS_SIZE
         elif mode == "uploader-stream":
             stream = io.BufferedReader(PatternStream(RSS_SIZE, seekable=False))
-            result = uploader.upload_audio(stream, "rss-stream", COMPANY)
+            result = uploader.upload_audio(stream, call_uuid="rss-stream", company_id=COMPANY)
             assert not result.spooled and result.size == RSS_SIZE
         else:
             raw.upload_fileobj(PatternStream(RSS_SIZE), BUCKET, "bench/rss.mp3")

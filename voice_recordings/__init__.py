@@ -24,8 +24,9 @@ from voice_recordings.keys import (
 )
 from voice_recordings.metadata import ObjectMetadata, object_metadata, parse_object_metadata
 from voice_recordings.metrics import UploadMetrics, upload_metrics
+from voice_recordings.replay import ReplayReport, replay_spool
 from voice_recordings.settings import DEFAULT_BUCKET, DEFAULT_REGION, Env, StorageSettings
-from voice_recordings.spool import CorruptEntryError, ReplayReport, Spool, replay_spool
+from voice_recordings.spool import CorruptEntryError, Spool
 from voice_recordings.uploader import MinioUploader, UploadResult, get_minio_uploader
 
 __all__ = [

@@ -16,31 +16,20 @@ import argparse
 import datetime as dt
 import logging
 import os
-import socket
-import ssl
 import stat
 import sys
-import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO, Final, Literal
+from typing import IO, Final
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from voice_recordings.diagnostics import (
-    FIX_SSL,
-    FIX_UNREACHABLE,
-    diagnose,
-    diagnose_tls,
-)
+# PROBE_KEY is re-exported: the takeover tools import it from here.
+from voice_recordings.checks import PROBE_KEY as PROBE_KEY
+from voice_recordings.checks import run_checks
 from voice_recordings.errors import ConfigError, InvalidInputError, StorageError
 from voice_recordings.keys import TRANSCRIPT, VOICE, parse_key
 from voice_recordings.settings import Env, StorageSettings
-from voice_recordings.spool import Spool
 from voice_recordings.uploader import MinioUploader
 
 EXIT_OK: Final = 0
@@ -48,266 +37,11 @@ EXIT_FAILED: Final = 1
 EXIT_USAGE: Final = 2
 EXIT_SPOOLED: Final = 3
 
-# The probe ``check`` writes: a fixed key outside every company_{id}/ prefix (ids are positive
-# integers, so no company can own it), overwritten by each run. It is tagged like a transcript
-# so that the lifecycle rules, which select by tag, expire its old versions.
-PROBE_KEY: Final = "healthcheck/voice-recordings-check.txt"
-PROBE_BODY: Final = b"voice-recordings check probe: safe to delete\n"
-HEALTH_PATH: Final = "/minio/health/live"
-CERT_WARN_DAYS: Final = 14
-FIX_PUBLIC_URL: Final = (
-    f"{Env.PUBLIC_URL} must reach the server from where recordings are played, and be the host "
-    f"presigned URLs are signed for"
-)
-FIX_CAN_DELETE: Final = (
-    "this identity may delete recordings: its policy grants more than "
-    "policies/voice-ai-uploader.json; restore it with `pulumi up -s <stack>` (and `mc admin "
-    "policy info omniplay voice-ai-policy` to see what it has now)"
-)
 
-Status = Literal["OK", "WARN", "FAIL", "SKIP"]
+# -- check (its steps: voice_recordings.checks) -------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    """One line of ``voice-recordings check``."""
-
-    name: str
-    status: Status
-    detail: str
-
-    def __str__(self) -> str:
-        return f"{self.status:<4} {self.name:<13} {self.detail}"
-
-
-# -- check --------------------------------------------------------------------------------------
-
-
-def run_checks(settings: StorageSettings, uploader: MinioUploader) -> Iterator[CheckResult]:
-    """The troubleshooting section, in order; a failed step skips the steps that need it."""
-    host, _, port_text = settings.endpoint.rpartition(":")
-    if not host or not port_text.isdigit():
-        host, port_text = settings.endpoint, "443" if settings.use_ssl else "80"
-    host = host.strip("[]")
-    port = int(port_text)
-
-    try:
-        addresses = sorted({str(info[4][0]) for info in socket.getaddrinfo(host, port)})
-    except OSError as exc:
-        yield CheckResult("dns", "FAIL", f"{host} does not resolve ({exc}). Fix: {FIX_UNREACHABLE}")
-        yield from _skipped("tcp", "tls", "health", "credentials", "bucket", "put", "get")
-        yield from _skipped("presigned-url", "delete-denied")
-        yield _check_spool(settings)
-        return
-    yield CheckResult("dns", "OK", f"{host} resolves to {', '.join(addresses)}")
-
-    try:
-        with socket.create_connection((host, port), timeout=settings.connect_timeout):
-            pass
-    except OSError as exc:
-        yield CheckResult(
-            "tcp", "FAIL", f"cannot connect to {host}:{port} ({exc}). Fix: {FIX_UNREACHABLE}"
-        )
-        yield from _skipped("tls", "health", "credentials", "bucket", "put", "get")
-        yield from _skipped("presigned-url", "delete-denied")
-        yield _check_spool(settings)
-        return
-    yield CheckResult("tcp", "OK", f"{host}:{port} accepts connections")
-
-    tls = _check_tls(settings, host, port)
-    yield tls
-    if tls.status == "FAIL":
-        yield from _skipped("health", "credentials", "bucket", "put", "get")
-        yield from _skipped("presigned-url", "delete-denied")
-        yield _check_spool(settings)
-        return
-    yield _check_health(settings)
-
-    access = _check_access(settings, uploader)
-    yield from access
-    if any(r.status == "FAIL" for r in access):
-        yield from _skipped("put", "get", "presigned-url", "delete-denied")
-        yield _check_spool(settings)
-        return
-    yield from _check_permissions(settings, uploader)
-    yield _check_spool(settings)
-
-
-def _skipped(*names: str) -> Iterator[CheckResult]:
-    for name in names:
-        yield CheckResult(name, "SKIP", "needs the checks above")
-
-
-def _ssl_context(settings: StorageSettings) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=settings.ca_bundle)
-
-
-def _check_tls(settings: StorageSettings, host: str, port: int) -> CheckResult:
-    if not settings.use_ssl:
-        return CheckResult("tls", "SKIP", f"{Env.USE_SSL}=false: plain HTTP (development only)")
-    try:
-        with (
-            socket.create_connection((host, port), timeout=settings.connect_timeout) as raw,
-            _ssl_context(settings).wrap_socket(raw, server_hostname=host) as tls,
-        ):
-            cert = tls.getpeercert() or {}
-    except (ssl.SSLError, ssl.CertificateError) as exc:
-        diagnosis = diagnose_tls(exc)
-        reason = getattr(exc, "verify_message", None) or exc
-        return CheckResult("tls", "FAIL", f"{diagnosis.summary}: {reason}. Fix: {diagnosis.fix}")
-    except OSError as exc:
-        return CheckResult("tls", "FAIL", f"TLS handshake failed ({exc}). Fix: {FIX_SSL}")
-    not_after = cert.get("notAfter")
-    if not isinstance(not_after, str):
-        return CheckResult("tls", "OK", "certificate trusted")
-    expires = dt.datetime.fromtimestamp(ssl.cert_time_to_seconds(not_after), dt.UTC)
-    days = (expires - dt.datetime.now(dt.UTC)).days
-    detail = f"certificate trusted, valid until {expires:%Y-%m-%d} ({days} days)"
-    if days < CERT_WARN_DAYS:
-        return CheckResult("tls", "WARN", f"{detail}: renew it soon")
-    return CheckResult("tls", "OK", detail)
-
-
-def _check_health(settings: StorageSettings) -> CheckResult:
-    url = settings.endpoint_url + HEALTH_PATH
-    context = _ssl_context(settings) if settings.use_ssl else None
-    try:
-        with urllib.request.urlopen(url, timeout=settings.read_timeout, context=context) as resp:
-            status = resp.status
-    except urllib.error.HTTPError as exc:
-        status = exc.code
-        body = exc.read(512)
-        if status in (400, 403, 404) and b"<Error>" in body:
-            # MinIO answers this path itself, unauthenticated; a plain S3 server (or the embedded
-            # test endpoint) reads it as a bucket "minio" and refuses.
-            return CheckResult(
-                "health",
-                "WARN",
-                f"{HEALTH_PATH} answered HTTP {status} with an S3 error: not a MinIO server, "
-                f"no health endpoint; skipped",
-            )
-    except (urllib.error.URLError, OSError) as exc:
-        return CheckResult("health", "FAIL", f"{url}: {exc}. Fix: {FIX_UNREACHABLE}")
-    if status == 200:
-        return CheckResult("health", "OK", f"{HEALTH_PATH} answered 200")
-    return CheckResult(
-        "health", "FAIL", f"{HEALTH_PATH} answered HTTP {status}. Fix: {FIX_UNREACHABLE}"
-    )
-
-
-def _check_access(settings: StorageSettings, uploader: MinioUploader) -> list[CheckResult]:
-    """Credentials, then the bucket. A GET (not HEAD) so the error carries its code: a HEAD
-    answer has no body, and a bad signature would look like Access Denied."""
-    accepted = CheckResult(
-        "credentials", "OK", f"{Env.ACCESS_KEY} {_masked(settings.access_key)} accepted"
-    )
-    try:
-        uploader.client.list_objects_v2(Bucket=settings.bucket, MaxKeys=1, Prefix=PROBE_KEY)
-    except (ClientError, BotoCoreError, OSError) as exc:
-        found = diagnose(exc)
-        if found.category in ("access_denied", "missing_bucket"):
-            return [accepted, CheckResult("bucket", "FAIL", f"{settings.bucket}: {found}")]
-        return [CheckResult("credentials", "FAIL", str(found)), *_skipped("bucket")]
-    return [accepted, CheckResult("bucket", "OK", f"{settings.bucket} reachable (s3:ListBucket)")]
-
-
-def _check_permissions(settings: StorageSettings, uploader: MinioUploader) -> list[CheckResult]:
-    results: list[CheckResult] = []
-    try:
-        uploader.put(TRANSCRIPT, PROBE_KEY, PROBE_BODY, {})
-    except StorageError as exc:
-        results.append(CheckResult("put", "FAIL", _storage_detail(exc)))
-        return [*results, *_skipped("get", "presigned-url", "delete-denied")]
-    results.append(
-        CheckResult("put", "OK", f"{PROBE_KEY} written with tag and checksum (s3:PutObject*)")
-    )
-
-    try:
-        body = uploader.client.get_object(Bucket=settings.bucket, Key=PROBE_KEY)["Body"].read()
-    except (ClientError, BotoCoreError, OSError) as exc:
-        results.append(CheckResult("get", "FAIL", str(diagnose(exc))))
-    else:
-        if body == PROBE_BODY:
-            results.append(CheckResult("get", "OK", "read back, bytes identical (s3:GetObject)"))
-        else:
-            results.append(
-                CheckResult("get", "FAIL", "read back different bytes. Fix: check the server")
-            )
-
-    results.append(_check_presigned(settings, uploader))
-
-    try:
-        uploader.client.delete_object(Bucket=settings.bucket, Key=PROBE_KEY)
-    except ClientError as exc:
-        if diagnose(exc).category == "access_denied":
-            results.append(CheckResult("delete-denied", "OK", "delete refused (least privilege)"))
-        else:
-            results.append(CheckResult("delete-denied", "FAIL", str(diagnose(exc))))
-    except (BotoCoreError, OSError) as exc:
-        results.append(CheckResult("delete-denied", "FAIL", str(diagnose(exc))))
-    else:
-        results.append(
-            CheckResult("delete-denied", "FAIL", f"delete allowed. Fix: {FIX_CAN_DELETE}")
-        )
-    return results
-
-
-def _check_presigned(settings: StorageSettings, uploader: MinioUploader) -> CheckResult:
-    if settings.url_mode != "presigned":
-        return CheckResult(
-            "presigned-url", "SKIP", f"{Env.URL_MODE}=public: recordings use public URLs"
-        )
-    try:
-        url = uploader.presigned_url(PROBE_KEY, expires_in=300)
-        context = _ssl_context(settings) if url.startswith("https:") else None
-        with urllib.request.urlopen(url, timeout=settings.read_timeout, context=context) as resp:
-            played = resp.read() == PROBE_BODY
-    except (urllib.error.URLError, OSError, ConfigError) as exc:
-        return CheckResult("presigned-url", "FAIL", f"{exc}. Fix: {FIX_PUBLIC_URL}")
-    if not played:
-        return CheckResult("presigned-url", "FAIL", f"different bytes. Fix: {FIX_PUBLIC_URL}")
-    return CheckResult("presigned-url", "OK", f"plays from {settings.public_url}")
-
-
-def _check_spool(settings: StorageSettings) -> CheckResult:
-    if settings.spool_dir is None:
-        return CheckResult(
-            "spool",
-            "WARN",
-            f"disabled ({Env.SPOOL_DIR}=off): a storage outage loses recordings",
-        )
-    spool = Spool(settings.spool_dir)
-    try:
-        spool.ensure_directory()  # 0700: repaired if ours, refused if others' and writable
-        with tempfile.TemporaryFile(dir=spool.directory):
-            pass
-    except OSError as exc:
-        return CheckResult(
-            "spool",
-            "FAIL",
-            f"{spool.directory} is not usable ({exc}). Fix: mount a writable volume there or "
-            f"set {Env.SPOOL_DIR}",
-        )
-    waiting = spool.count()
-    if waiting:
-        return CheckResult(
-            "spool",
-            "WARN",
-            f"{waiting} recording(s) wait in {spool.directory}: run `voice-recordings replay`",
-        )
-    return CheckResult("spool", "OK", f"{spool.directory} writable, empty")
-
-
-def _storage_detail(exc: StorageError) -> str:
-    cause = exc.__cause__
-    return str(diagnose(cause)) if cause is not None else str(exc)
-
-
-def _masked(access_key: str) -> str:
-    return f"{access_key[:4]}..." if len(access_key) > 4 else "..."
-
-
-def command_check(settings: StorageSettings, out: IO[str]) -> int:
+def command_check(_: argparse.Namespace, settings: StorageSettings, out: IO[str]) -> int:
     """Print every check; 0 if none failed, else 1."""
     uploader = MinioUploader(settings)
     print(
@@ -388,12 +122,12 @@ def command_upload(args: argparse.Namespace, settings: StorageSettings, out: IO[
         result = uploader.upload(
             kind,
             source,
-            args.call,
-            args.company,
-            args.domain,
-            args.secretary,
-            when,
-            progress,
+            call_uuid=args.call,
+            company_id=args.company,
+            domain_uuid=args.domain,
+            secretary_uuid=args.secretary,
+            when=when,
+            progress=progress,
         )
     except InvalidInputError as exc:
         print(str(exc), file=sys.stderr)
@@ -468,7 +202,7 @@ def command_url(args: argparse.Namespace, settings: StorageSettings, out: IO[str
     return EXIT_OK
 
 
-def command_replay(settings: StorageSettings, out: IO[str]) -> int:
+def command_replay(_: argparse.Namespace, settings: StorageSettings, out: IO[str]) -> int:
     """Upload the spool; 0 when it is empty afterwards, else 1."""
     uploader = MinioUploader(settings)
     if uploader.spool is None:
@@ -506,19 +240,7 @@ def _date(raw: str) -> dt.datetime:
     return when
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (subcommands check, upload, url, replay)."""
-    parser = argparse.ArgumentParser(
-        prog="voice-recordings",
-        description="Voice AI call recordings on MinIO: check, upload, url, replay. Settings "
-        "come from the MINIO_* environment variables.",
-        epilog="Exit codes: 0 ok; 1 a check or operation failed; 2 usage or configuration "
-        "error; 3 upload spooled (the server could not take it).",
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log the library's lines")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("check", help="the troubleshooting checks, one line each, with the fix")
-    upload = commands.add_parser("upload", help="upload FILE (- for stdin) and print its URL")
+def _upload_arguments(upload: argparse.ArgumentParser) -> None:
     upload.add_argument("file")
     # Validated by the uploader: the library's rule and message.
     upload.add_argument("--company", required=True, help="company id (a positive integer)")
@@ -527,10 +249,56 @@ def build_parser() -> argparse.ArgumentParser:
     upload.add_argument("--domain", help="domain uuid (metadata)")
     upload.add_argument("--secretary", help="secretary uuid (metadata)")
     upload.add_argument("--date", type=_date, help="call date-time, ISO 8601 (default: now)")
-    url = commands.add_parser("url", help="print the URL of KEY")
+
+
+def _url_arguments(url: argparse.ArgumentParser) -> None:
     url.add_argument("key")
     url.add_argument("--expires", type=int, help="presigned, valid this many seconds")
-    commands.add_parser("replay", help="upload what the spool holds, remove what is verified")
+
+
+Handler = Callable[[argparse.Namespace, StorageSettings, IO[str]], int]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: its name and help line, its handler, and its arguments (if any)."""
+
+    name: str
+    help: str
+    handler: Handler
+    arguments: Callable[[argparse.ArgumentParser], None] | None = None
+
+
+# Every subcommand, registered once: a new one is one entry here (and its handler).
+COMMANDS: Final[tuple[Command, ...]] = (
+    Command("check", "the troubleshooting checks, one line each, with the fix", command_check),
+    Command(
+        "upload",
+        "upload FILE (- for stdin) and print its URL",
+        command_upload,
+        _upload_arguments,
+    ),
+    Command("url", "print the URL of KEY", command_url, _url_arguments),
+    Command("replay", "upload what the spool holds, remove what is verified", command_replay),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (one subcommand per entry of :data:`COMMANDS`)."""
+    parser = argparse.ArgumentParser(
+        prog="voice-recordings",
+        description="Voice AI call recordings on MinIO: check, upload, url, replay. Settings "
+        "come from the MINIO_* environment variables.",
+        epilog="Exit codes: 0 ok; 1 a check or operation failed; 2 usage or configuration "
+        "error; 3 upload spooled (the server could not take it).",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log the library's lines")
+    subcommands = parser.add_subparsers(dest="command", required=True)
+    for command in COMMANDS:
+        sub = subcommands.add_parser(command.name, help=command.help)
+        if command.arguments is not None:
+            command.arguments(sub)
+        sub.set_defaults(handler=command.handler)
     return parser
 
 
@@ -552,13 +320,8 @@ def main(
     except ConfigError as exc:
         print(f"FAIL settings      {exc}", file=stdout)
         return EXIT_USAGE
-    handlers: dict[str, Callable[[], int]] = {
-        "check": lambda: command_check(settings, stdout),
-        "upload": lambda: command_upload(args, settings, stdout),
-        "url": lambda: command_url(args, settings, stdout),
-        "replay": lambda: command_replay(settings, stdout),
-    }
-    return handlers[args.command]()
+    handler: Handler = args.handler
+    return handler(args, settings, stdout)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ from botocore.awsrequest import (
     AWSHTTPSConnectionPool,
 )
 
+from voice_recordings.diagnostics import FIX_UNREACHABLE
 from voice_recordings.errors import StorageError
 
 if TYPE_CHECKING:
@@ -48,7 +49,13 @@ _INSTALLED: Final = "_voice_recordings_deadlines"
 
 
 class UploadDeadlineExceeded(StorageError):
-    """The upload did not finish within ``MINIO_UPLOAD_DEADLINE`` (the recording is spooled)."""
+    """The upload did not finish within ``MINIO_UPLOAD_DEADLINE`` (the recording is spooled).
+
+    Always ``category="deadline"``, transient, with the unreachable server's fix.
+    """
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        super().__init__(message, key=key, category="deadline", fix=FIX_UNREACHABLE, transient=True)
 
 
 class Deadline:

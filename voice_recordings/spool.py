@@ -1,4 +1,5 @@
-"""The durable local spool: where a recording waits when the storage server cannot take it.
+"""The durable local spool's on-disk format: where a recording waits when the server cannot
+take it. Replaying it is :mod:`voice_recordings.replay`.
 
 Layout (``MINIO_SPOOL_DIR``, mode 0700)::
 
@@ -15,10 +16,10 @@ that others may write to is repaired if it is ours, refused if not.
 
 An entry appears atomically: it is written in a ``.tmp-`` directory (each file fsynced, the JSON
 through a temporary file and ``os.replace``) and then renamed into place, so a crash leaves
-either nothing or a whole entry. :func:`replay_spool` claims an entry with an ``fcntl`` lock (two
-replayers never upload the same entry at once; a crashed replayer's lock dies with it), checks
-the body against its sha256, uploads it, and deletes it only after the server reports the same
-size and checksum.
+either nothing or a whole entry. A replayer claims an entry with an ``fcntl`` lock
+(:meth:`Spool.claim`: two replayers never upload the same entry at once; a crashed replayer's
+lock dies with it), reads it checked against its sha256 (:meth:`Spool.read`), and removes it
+(:meth:`Spool.remove`) only after the server reports the same size and checksum.
 """
 
 from __future__ import annotations
@@ -37,23 +38,14 @@ import shutil
 import stat
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Final
+from typing import IO, Final
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from voice_recordings.diagnostics import Diagnosis, diagnose
-from voice_recordings.errors import ConfigError, VoiceRecordingsError
+from voice_recordings.errors import VoiceRecordingsError
 from voice_recordings.keys import Kind, kind_spec, parse_key
 from voice_recordings.metadata import parse_object_metadata
-from voice_recordings.transfer import put_multipart, put_single, transfer_config
-
-if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
-
-    from voice_recordings.uploader import MinioUploader
 
 log = logging.getLogger("voice_recordings.spool")
 
@@ -65,8 +57,6 @@ TRASH_PREFIX: Final = ".trash-"
 COPY_CHUNK: Final = 1024 * 1024
 # entry.json is a few hundred bytes; a bigger one is not ours.
 MAX_ENTRY_JSON: Final = 64 * 1024
-# Above this a single PUT is refused by S3; replay then goes multipart.
-MAX_SINGLE_PUT: Final = 5 * 1024**3
 _SHA256_HEX: Final = re.compile(r"[0-9a-f]{64}")
 # The names SpoolWriter gives entries; nothing else in the directory is one.
 ENTRY_NAME: Final = re.compile(r"[0-9]{8}T[0-9]{12}Z-[0-9a-f]{12}")
@@ -83,10 +73,6 @@ class SpoolDirectoryError(PermissionError):
 
 class CorruptEntryError(VoiceRecordingsError):
     """A spool entry whose JSON is unreadable or whose body does not match its size/sha256."""
-
-
-class VerificationError(VoiceRecordingsError):
-    """The server's copy after a replay does not match the spooled bytes (entry kept)."""
 
 
 @dataclass(frozen=True)
@@ -282,7 +268,7 @@ class Spool:
         is gone (already replayed) or its entry.json is a link or not a regular file. The lock
         is released on exit, or when the process dies."""
         try:
-            fd = _open_in_entry(entry_dir, ENTRY_FILE)
+            fd = open_in_entry(entry_dir, ENTRY_FILE)
         except (FileNotFoundError, CorruptEntryError):
             yield False
             return
@@ -343,140 +329,6 @@ class Spool:
                 _remove(path)
 
 
-@dataclass
-class ReplayReport:
-    """What one :func:`replay_spool` run did."""
-
-    uploaded: list[str] = field(default_factory=list)
-    already_stored: list[str] = field(default_factory=list)
-    corrupt: list[tuple[str, str]] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    busy: int = 0
-    stopped: Diagnosis | None = None
-    remaining: int = 0
-
-    @property
-    def ok(self) -> bool:
-        """True when the spool is empty: every recording is on the server."""
-        return self.remaining == 0
-
-
-def replay_spool(
-    uploader: MinioUploader,
-    spool: Spool | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> ReplayReport:
-    """Upload every spooled entry with ``uploader`` (its endpoint, keys and bucket), and delete
-    each one only once the server holds identical bytes and metadata.
-
-    Safe to run twice at once and to re-run after a crash. A corrupt entry is reported and
-    kept (never uploaded); a server-wide failure (down, wrong keys, access denied) stops the run
-    after one log line with the fix, instead of failing once per entry.
-    """
-    spool = spool or uploader.spool
-    if spool is None:
-        raise ConfigError("the spool is disabled (MINIO_SPOOL_DIR=off): nothing to replay")
-    report = ReplayReport()
-    spool.ensure_directory()
-    spool.sweep_trash()
-    entries = spool.entries()
-    for number, entry_dir in enumerate(entries, 1):
-        try:  # an entry.json that is a link or not a file cannot even be locked: report it
-            os.close(_open_in_entry(entry_dir, ENTRY_FILE))
-        except CorruptEntryError as exc:
-            log.error("spool entry %s is corrupt, kept for a person to inspect: %s", entry_dir, exc)
-            report.corrupt.append((entry_dir.name, str(exc)))
-            continue
-        except FileNotFoundError:  # replayed meanwhile by another replayer
-            continue
-        with spool.claim(entry_dir) as claimed:
-            if not claimed:
-                report.busy += entry_dir.exists()
-                continue
-            step = f"[{number}/{len(entries)}] {entry_dir.name}"
-            try:
-                entry = spool.read(entry_dir)
-            except CorruptEntryError as exc:
-                log.error(
-                    "spool entry %s is corrupt, kept for a person to inspect: %s", entry_dir, exc
-                )
-                report.corrupt.append((entry_dir.name, str(exc)))
-                if progress:
-                    progress(f"{step}: CORRUPT, kept: {exc}")
-                continue
-            try:
-                present = store_entry(uploader.client, uploader.settings.bucket, entry, entry_dir)
-            except VerificationError as exc:
-                report.failed.append((entry.key, str(exc)))
-                log.error("replay of %s not verified, entry kept: %s", entry.key, exc)
-                continue
-            except (ClientError, BotoCoreError, OSError) as exc:
-                diagnosis = diagnose(exc)
-                if diagnosis.category == "rejected":  # this object only: try the others
-                    report.failed.append((entry.key, str(diagnosis)))
-                    log.error("replay of %s refused, entry kept: %s", entry.key, diagnosis)
-                    continue
-                report.stopped = diagnosis
-                log.error("replay stopped, %d entries kept: %s", len(entries), diagnosis)
-                break
-            spool.remove(entry_dir)
-            (report.already_stored if present else report.uploaded).append(entry.key)
-            if progress:
-                progress(f"{step}: {'already stored' if present else 'uploaded'} {entry.key}")
-    report.remaining = spool.count()
-    return report
-
-
-def store_entry(client: S3Client, bucket: str, entry: SpoolEntry, entry_dir: Path) -> bool:
-    """Make the server hold ``entry``; return True if it already did. Raises VerificationError
-    if, after the upload, the server's size, checksum or metadata differ."""
-    if _matches(_head(client, bucket, entry.key), entry, strict=True):
-        return True
-    spec = kind_spec(entry.kind)  # entry.json's content type and tag were checked against it
-    with open_entry_file(entry_dir, BODY_FILE) as body:
-        if entry.size <= MAX_SINGLE_PUT:
-            # One PUT carrying the sha256: the server refuses it unless the bytes match.
-            put_single(client, bucket, entry.key, body, spec, entry.metadata, entry.checksum_b64)
-        else:
-            put_multipart(client, bucket, entry.key, body, spec, entry.metadata, transfer_config())
-    head = _head(client, bucket, entry.key)
-    if not _matches(head, entry, strict=False):
-        raise VerificationError(
-            f"the server reports {head.get('ContentLength') if head else 'no object'} bytes, "
-            f"checksum {head.get('ChecksumSHA256') if head else None}; expected {entry.size} "
-            f"bytes, {entry.checksum_b64}"
-        )
-    return False
-
-
-def _head(client: S3Client, bucket: str, key: str) -> dict[str, Any] | None:
-    try:
-        head: dict[str, Any] = dict(
-            client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
-        )
-    except ClientError as exc:
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        if status in (403, 404):  # not there (or not visible): the PUT will tell which
-            return None
-        raise
-    return head
-
-
-def _matches(head: dict[str, Any] | None, entry: SpoolEntry, *, strict: bool) -> bool:
-    """Does the server's object hold the entry? ``strict`` demands a full sha256 from the server
-    (to skip an upload); otherwise a size match suffices where the server keeps no full-object
-    checksum (a multipart upload's is composite), since every part was checked on arrival."""
-    if head is None or head.get("ContentLength") != entry.size:
-        return False
-    stored = {k.lower(): v for k, v in head.get("Metadata", {}).items()}
-    if any(stored.get(k) != v for k, v in entry.metadata.items()):
-        return False
-    checksum = head.get("ChecksumSHA256")
-    if checksum and "-" not in checksum:
-        return bool(checksum == entry.checksum_b64)
-    return not strict
-
-
 def _write_atomically(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same directory."""
     tmp = path.with_name(f"{path.name}.tmp")
@@ -509,7 +361,7 @@ def _listdir(directory: Path) -> list[str]:
         return []
 
 
-def _open_in_entry(entry_dir: Path, name: str) -> int:
+def open_in_entry(entry_dir: Path, name: str) -> int:
     """A descriptor for ``entry_dir/name``, opened without following a link at either level;
     CorruptEntryError unless both are what the spool writes (a directory, a regular file)."""
     try:
@@ -539,7 +391,7 @@ def _open_in_entry(entry_dir: Path, name: str) -> int:
 def open_entry_file(entry_dir: Path, name: str) -> IO[bytes]:
     """``entry_dir/name`` opened for reading, only if it is a regular file reached without a
     symbolic link (else CorruptEntryError): replay never reads /dev/zero or a file elsewhere."""
-    return os.fdopen(_open_in_entry(entry_dir, name), "rb")
+    return os.fdopen(open_in_entry(entry_dir, name), "rb")
 
 
 def _newest_mtime(path: Path) -> float:

@@ -20,7 +20,7 @@ from infra.config import full_key
 from infra.render import ProgramRun, render_stack
 from policies.guardrails.model import MANDATORY
 from policies.guardrails.offline import check_render
-from tests.infra.conftest import PUBLIC_OPT_IN, STACKS, program_run
+from tests.support import PUBLIC_OPT_IN, STACKS, program_run
 from voice_recordings import Env
 
 ADOPT_USER_ONLY = {full_key("adoptExisting"): "true"}

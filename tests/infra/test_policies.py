@@ -19,7 +19,7 @@ from infra.policies import (
     load_policy,
 )
 from tests.docs import OPERATING, read
-from tests.infra.conftest import PUBLIC_OPT_IN, program_run
+from tests.support import PUBLIC_OPT_IN, program_run
 from voice_recordings import recording_key, transcript_key
 from voice_recordings.permissions import OBSERVER_ACTIONS
 

@@ -42,7 +42,7 @@ from infra.provider_contract import (
 from infra.render import ProgramRun, load_stack_config, run_program
 from infra.render_format import SECRET_MARKER as SECRET
 from infra.storage import COMPONENT_TYPE, DELETE_MARKER_RULE_ID
-from tests.infra.conftest import PUBLIC_OPT_IN, only
+from tests.support import PUBLIC_OPT_IN, only
 from voice_recordings import KINDS, Env, StorageSettings
 
 COMPONENT = "recording-storage"

@@ -24,7 +24,7 @@ from infra.provider_contract import (
     resource_problems,
 )
 from tests import docs
-from tests.infra.conftest import PUBLIC_OPT_IN, program_run
+from tests.support import PUBLIC_OPT_IN, program_run
 
 ENCRYPTION: Final = {"voice-recordings:encryptionKeyId": "recordings-key"}
 # Every variant a stack can render: the committed stacks and the opt-ins, alone and together.

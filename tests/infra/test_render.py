@@ -23,7 +23,7 @@ from infra.render import (
     run_program,
     snapshot_path,
 )
-from tests.infra.conftest import PUBLIC_OPT_IN, STACKS
+from tests.support import PUBLIC_OPT_IN, STACKS
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -22,7 +22,7 @@ from infra.render_format import (
     STACK,
     TYPE_TOKENS,
 )
-from tests.infra.conftest import program_run
+from tests.support import program_run
 
 PAGE: Final = REPO_ROOT / "docs" / "render-format.md"
 # The modules that read or write the contract's facts and must take them from render_format.

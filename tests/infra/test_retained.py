@@ -15,7 +15,7 @@ from typing import Any, Final
 import pytest
 
 from infra.provider_contract import LIFECYCLE_TYPE, VERSIONING_TYPE
-from tests.infra.conftest import STACKS, program_run
+from tests.support import STACKS, program_run
 
 # (logical name, parent) the deployed stacks hold. Change only together with an alias to these.
 DEPLOYED: Final[Mapping[str, tuple[str, str]]] = {

@@ -15,7 +15,7 @@ from infra.config import KNOWN_KEYS, full_key, parse_stack_config
 from infra.render import load_stack_config
 from infra.takeover import build_parser, identity_commands
 from tests.docs import OPERATING, section
-from tests.infra.conftest import program_run
+from tests.support import program_run
 from voice_recordings.settings import MAX_PRESIGN_SECONDS
 
 SECTION = section(OPERATING, "Taking over the hand-made storage")

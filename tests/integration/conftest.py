@@ -17,6 +17,9 @@ Two kinds of target, one set of tests:
 
 The embedded endpoint serves TLS, as production does: its throwaway CA is the target's bundle.
 
+The targets themselves (:class:`tests.support.Target`, the ``MINIO_TEST_*`` names) are in
+``tests/support.py``, which tests import; this file holds only the fixtures.
+
 The fixtures are module-scoped (one reset and one provisioning per test file and stack); with
 ``pytest -n 2 --dist loadfile`` each file stays in one worker, whose ``embedded_s3`` it uses.
 """
@@ -24,233 +27,23 @@ The fixtures are module-scoped (one reset and one provisioning per test file and
 from __future__ import annotations
 
 import contextlib
-import os
 import secrets
 import uuid
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Iterator
+from typing import Final
 
 import pytest
-import requests
 
-from devtools.embedded_s3 import Credentials, EmbeddedS3, plain_client
-from devtools.provision import ProvisionedStack, provision_embedded
-from infra.config import full_key
+from devtools.embedded_s3 import EmbeddedS3
 from infra.render import render_stack
-from voice_recordings import MinioUploader, StorageSettings
-from voice_recordings.settings import normalize_endpoint, parse_bool
-
-if TYPE_CHECKING:
-    from mypy_boto3_iam import IAMClient
-    from mypy_boto3_s3 import S3Client
-
-ENDPOINT_VAR: Final = "MINIO_TEST_ENDPOINT"
-UPLOADER_VARS: Final = ("MINIO_TEST_ACCESS_KEY", "MINIO_TEST_SECRET_KEY")
-READER_VARS: Final = ("MINIO_TEST_READER_ACCESS_KEY", "MINIO_TEST_READER_SECRET_KEY")
-ADMIN_VARS: Final = ("MINIO_TEST_ADMIN_ACCESS_KEY", "MINIO_TEST_ADMIN_SECRET_KEY")
-OBSERVER_VARS: Final = ("MINIO_TEST_OBSERVER_ACCESS_KEY", "MINIO_TEST_OBSERVER_SECRET_KEY")
-BUCKET_VAR: Final = "MINIO_TEST_BUCKET"
-SSL_VAR: Final = "MINIO_TEST_USE_SSL"
-CA_BUNDLE_VAR: Final = "MINIO_TEST_CA_BUNDLE"
-STACK_VAR: Final = "MINIO_TEST_STACK"
-EMBEDDED_STACKS: Final = ("dev", "prod")
-# The opt-in render: anonymous GET of recordings (the specification's public-URL flow).
-PUBLIC_OVERRIDES: Final = {
-    full_key("publicRecordings"): "true",
-    full_key("acknowledgePublicRecordings"): "true",
-}
-
-
-class TrustingSession(requests.Session):
-    """A requests session that trusts ``ca_bundle`` (None: the system's CAs) on every request.
-
-    A session's own ``verify`` is not enough: requests lets ``REQUESTS_CA_BUNDLE`` and
-    ``CURL_CA_BUNDLE`` override it, and many machines set them.
-    """
-
-    def __init__(self, ca_bundle: str | None) -> None:
-        super().__init__()
-        self.ca_bundle = ca_bundle
-
-    def merge_environment_settings(
-        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
-    ) -> dict[str, Any]:
-        """Requests' own merge, then this session's CA unless the call named one."""
-        merged: dict[str, Any] = super().merge_environment_settings(
-            url, proxies, stream, verify, cert
-        )
-        if self.ca_bundle is not None and verify in (None, True):
-            merged["verify"] = self.ca_bundle
-        return merged
-
-
-def real_minio_configured() -> bool:
-    """True when the MINIO_TEST_* variables point the tests at a real MinIO."""
-    return all(os.environ.get(name) for name in (ENDPOINT_VAR, *UPLOADER_VARS))
-
-
-def _keys(names: tuple[str, str]) -> Credentials | None:
-    access, secret = (os.environ.get(name, "") for name in names)
-    return Credentials(access, secret) if access and secret else None
-
-
-@dataclass(frozen=True)
-class Target:
-    """An endpoint with the stack's bucket and identities; tests are written once against it."""
-
-    name: str
-    render: Mapping[str, Any]  # the desired state the server should match
-    endpoint: str  # host:port
-    use_ssl: bool
-    region: str
-    bucket: str
-    uploader: Credentials
-    reader_keys: Credentials | None
-    admin_keys: Credentials | None
-    embedded: bool
-    ca_bundle: str | None = None  # the PEM file of the CA to trust (None: the system's)
-    provisioned: ProvisionedStack | None = None
-    observer_keys: Credentials | None = None
-    # One client per (service, key pair): building a boto3 client costs more than a request.
-    _clients: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @property
-    def endpoint_url(self) -> str:
-        """``http(s)://host:port``."""
-        return f"{'https' if self.use_ssl else 'http'}://{self.endpoint}"
-
-    @property
-    def reader(self) -> Credentials:
-        """OmniPlay's reader keys (skips the test when the target has none)."""
-        if self.reader_keys is None:
-            pytest.skip(f"set {' and '.join(READER_VARS)} to test OmniPlay's reader")
-        return self.reader_keys
-
-    @property
-    def admin(self) -> Credentials:
-        """The server admin's keys (skips the test when the target has none)."""
-        if self.admin_keys is None:
-            pytest.skip(f"set {' and '.join(ADMIN_VARS)} to inspect the server as its admin")
-        return self.admin_keys
-
-    @property
-    def observer(self) -> Credentials:
-        """The read-only observer's keys (skips the test when the target has none)."""
-        if self.observer_keys is None:
-            pytest.skip(f"set {' and '.join(OBSERVER_VARS)} to test the read-only observer")
-        return self.observer_keys
-
-    def settings(self, credentials: Credentials, **extra: Any) -> StorageSettings:
-        """Runtime settings for ``credentials`` (one attempt: a denial must not be retried)."""
-        options: dict[str, Any] = {"max_attempts": 1, "ca_bundle": self.ca_bundle, **extra}
-        return StorageSettings(
-            endpoint=self.endpoint,
-            access_key=credentials.access_key,
-            secret_key=credentials.secret_key,
-            bucket=self.bucket,
-            use_ssl=self.use_ssl,
-            region=self.region,
-            **options,
-        )
-
-    def uploader_client(self, **extra: Any) -> MinioUploader:
-        """The runtime package's uploader as the Voice AI identity."""
-        return MinioUploader(self.settings(self.uploader, **extra))
-
-    @property
-    def http(self) -> requests.Session:
-        """Unsigned HTTP, as a browser playing a URL (trusting the target's CA)."""
-        session = self._clients.get(("http",))
-        if session is None:
-            session = self._clients[("http",)] = TrustingSession(self.ca_bundle)
-        assert isinstance(session, TrustingSession)
-        return session
-
-    def s3(self, credentials: Credentials) -> S3Client:
-        """A plain S3 client signed by ``credentials``."""
-        client: S3Client = self._client("s3", credentials)
-        return client
-
-    def iam(self, credentials: Credentials) -> IAMClient:
-        """A plain IAM client signed by ``credentials`` (embedded endpoint only)."""
-        if not self.embedded:
-            pytest.skip(
-                "MinIO serves no AWS IAM API (identities live behind its admin API): check the "
-                "uploader cannot administer with `mc admin user list` under its keys"
-            )
-        client: IAMClient = self._client("iam", credentials)
-        return client
-
-    def _client(self, service: str, creds: Credentials) -> Any:
-        cache_key = (service, creds.access_key, creds.secret_key)
-        if cache_key not in self._clients:
-            self._clients[cache_key] = plain_client(
-                service, self.endpoint_url, self.region, creds, self.ca_bundle
-            )
-        return self._clients[cache_key]
-
-
-def _service_account(render: Mapping[str, Any], key: str) -> str:
-    return str(render["config"][full_key(key)])
-
-
-def embedded_target(endpoint: EmbeddedS3, name: str, render: Mapping[str, Any]) -> Target:
-    """Reset the embedded endpoint and provision ``render`` on it."""
-    endpoint.reset()
-    stack = provision_embedded(endpoint, render)
-    has_reader = bool(render["config"][full_key("omniplayReader")])
-    return Target(
-        name=name,
-        render=render,
-        endpoint=endpoint.endpoint,
-        use_ssl=endpoint.tls,
-        region=endpoint.region,
-        bucket=stack.bucket,
-        uploader=stack.credentials(_service_account(render, "uploaderServiceAccount")),
-        reader_keys=(
-            stack.credentials(_service_account(render, "readerServiceAccount"))
-            if has_reader
-            else None
-        ),
-        admin_keys=endpoint.admin,
-        embedded=True,
-        ca_bundle=endpoint.ca_bundle,
-        provisioned=stack,
-        observer_keys=stack.credentials(_service_account(render, "observerServiceAccount")),
-    )
-
-
-def minio_target() -> Target:
-    """The real MinIO named by the MINIO_TEST_* variables (nothing is provisioned)."""
-    raw_ssl = os.environ.get(SSL_VAR)
-    use_ssl = parse_bool(SSL_VAR, raw_ssl) if raw_ssl else None
-    endpoint, scheme_ssl = normalize_endpoint(os.environ[ENDPOINT_VAR], use_ssl)
-    stack = os.environ.get(STACK_VAR) or "dev"
-    render = render_stack(stack)
-    uploader = _keys(UPLOADER_VARS)
-    assert uploader is not None
-    ca_bundle = os.environ.get(CA_BUNDLE_VAR) or None
-    if ca_bundle is not None and not os.path.isfile(ca_bundle):
-        raise pytest.UsageError(
-            f"{CA_BUNDLE_VAR} must name the PEM file of the CA that signed the server's "
-            f"certificate, got {ca_bundle!r}"
-        )
-    return Target(
-        name=f"minio:{stack}",
-        render=render,
-        endpoint=endpoint,
-        use_ssl=use_ssl if use_ssl is not None else bool(scheme_ssl),
-        region=str(render["config"][full_key("region")]),
-        bucket=os.environ.get(BUCKET_VAR) or str(render["config"][full_key("bucket")]),
-        uploader=uploader,
-        reader_keys=_keys(READER_VARS),
-        admin_keys=_keys(ADMIN_VARS),
-        embedded=False,
-        observer_keys=_keys(OBSERVER_VARS),
-        ca_bundle=ca_bundle,
-    )
-
+from tests.support import (
+    EMBEDDED_STACKS,
+    PUBLIC_OVERRIDES,
+    Target,
+    embedded_target,
+    minio_target,
+    real_minio_configured,
+)
 
 TARGETS: Final = ["minio"] if real_minio_configured() else list(EMBEDDED_STACKS)
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from devtools.provision import LIFECYCLE, lifecycle_rules
-from tests.integration.conftest import Target
+from tests.support import Target
 
 pytestmark = pytest.mark.integration
 WHEN = dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC)
@@ -65,8 +65,12 @@ def test_uploading_twice_keeps_the_earlier_version(
     target: Target, company_id: int, call_uuid: str
 ) -> None:
     uploader = target.uploader_client()
-    first = uploader.upload_audio(b"first take", call_uuid, company_id, when=WHEN)
-    second = uploader.upload_audio(b"second take", call_uuid, company_id, when=WHEN)
+    first = uploader.upload_audio(
+        b"first take", call_uuid=call_uuid, company_id=company_id, when=WHEN
+    )
+    second = uploader.upload_audio(
+        b"second take", call_uuid=call_uuid, company_id=company_id, when=WHEN
+    )
     assert first.key == second.key
     assert first.version_id and second.version_id and first.version_id != second.version_id
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from devtools.embedded_s3 import Credentials
-from tests.integration.conftest import Target
-from voice_recordings import cli
+from tests.support import Target
+from voice_recordings import checks, cli
 from voice_recordings.diagnostics import FIX_CREDENTIALS, FIX_UNREACHABLE
 from voice_recordings.settings import Env
 
@@ -98,7 +98,7 @@ def test_check_fails_with_the_fix_for_a_stopped_server(target: Target, tmp_path:
 def test_check_flags_an_identity_that_may_delete(target: Target, tmp_path: Path) -> None:
     code, output = run(["check"], env_for(target, target.admin, tmp_path / "spool"))
     assert code == cli.EXIT_FAILED
-    assert statuses(output)["delete-denied"] == "FAIL" and cli.FIX_CAN_DELETE in output
+    assert statuses(output)["delete-denied"] == "FAIL" and checks.FIX_CAN_DELETE in output
 
 
 def test_the_installed_console_script(target: Target, tmp_path: Path) -> None:

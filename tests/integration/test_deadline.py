@@ -82,7 +82,9 @@ def test_a_stalling_server_costs_the_deadline_then_the_recording_is_spooled_and_
         stalled = uploader_for(dataclasses.replace(live, endpoint=server.endpoint, use_ssl=tls))
         for name, body in bodies.items():
             started = time.monotonic()
-            results[name] = stalled.upload_audio(body, f"stall-{name}", 5, when=WHEN)
+            results[name] = stalled.upload_audio(
+                body, call_uuid=f"stall-{name}", company_id=5, when=WHEN
+            )
             elapsed = time.monotonic() - started
             assert results[name].spooled, name
             assert DEADLINE - 0.1 <= elapsed <= DEADLINE + SLACK, (name, elapsed)
@@ -107,7 +109,9 @@ def test_without_a_spool_the_deadline_raises_a_storage_error_naming_the_setting(
         )
         started = time.monotonic()
         with pytest.raises(StorageError, match="MINIO_UPLOAD_DEADLINE=1s"):
-            uploader_for(settings).upload_audio(b"audio", "no-spool", 5, when=WHEN)
+            uploader_for(settings).upload_audio(
+                b"audio", call_uuid="no-spool", company_id=5, when=WHEN
+            )
     assert time.monotonic() - started <= DEADLINE + SLACK
 
 
@@ -115,7 +119,9 @@ def test_an_upload_within_the_deadline_is_untouched_and_no_timer_outlives_it(
     embedded_s3: EmbeddedS3, live: StorageSettings
 ) -> None:
     before = threading.active_count()
-    result = uploader_for(live).upload_audio(b"x" * 1000, "in-time", 5, when=WHEN)
+    result = uploader_for(live).upload_audio(
+        b"x" * 1000, call_uuid="in-time", company_id=5, when=WHEN
+    )
     assert not result.spooled and result.size == 1000
     time.sleep(0.2)
     assert threading.active_count() <= before + 1  # at most a pool thread, never a timer each
@@ -159,7 +165,9 @@ def test_max_attempts_counts_requests_not_retries(
     settings = dataclasses.replace(
         live, endpoint=endpoint, use_ssl=False, max_attempts=attempts, upload_deadline=20.0
     )
-    result = uploader_for(settings).upload_audio(b"audio", f"attempts-{attempts}", 5, when=WHEN)
+    result = uploader_for(settings).upload_audio(
+        b"audio", call_uuid=f"attempts-{attempts}", company_id=5, when=WHEN
+    )
     assert result.spooled
     assert handler.requests == attempts
 
@@ -184,7 +192,9 @@ def test_a_full_spool_disk_never_fails_a_good_upload(
                                    ca_bundle=ca_bundle or None, spool_dir=Path(spool))
         stream = io.BufferedReader(GeneratedStream(256 * 1024))
         when = dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC)
-        result = MinioUploader(settings).upload_audio(stream, "disk-full", 5, when=when)
+        result = MinioUploader(settings).upload_audio(
+            stream, call_uuid="disk-full", company_id=5, when=when
+        )
         print(result.spooled, result.size, stream.raw.sha.hexdigest())
     """
     out = run_python(
@@ -210,5 +220,7 @@ def test_an_unusable_spool_directory_never_fails_a_good_upload(
     (tmp_path / "hostname").write_text("a file, as /etc/hostname is")
     settings = dataclasses.replace(live, spool_dir=tmp_path / "hostname" / "spool")
     stream = io.BufferedReader(GeneratedStream(100_000))
-    result = uploader_for(settings).upload_audio(stream, "bad-spool", 5, when=WHEN)
+    result = uploader_for(settings).upload_audio(
+        stream, call_uuid="bad-spool", company_id=5, when=WHEN
+    )
     assert not result.spooled and result.size == 100_000

@@ -28,7 +28,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from infra.config import full_key
-from tests.integration.conftest import Target
+from tests.support import Target
 from voice_recordings import (
     KINDS,
     TRANSCRIPT,
@@ -72,8 +72,22 @@ def uploader(target: Target) -> MinioUploader:
 def stored(uploader: MinioUploader, company_id: int) -> Stored:
     call = f"stored-{company_id}"
     return Stored(
-        uploader.upload_audio(AUDIO, call, company_id, "dom-1", "sec-1", when=WHEN),
-        uploader.upload_transcript(TRANSCRIPT_TEXT, call, company_id, "dom-1", "sec-1", when=WHEN),
+        uploader.upload_audio(
+            AUDIO,
+            call_uuid=call,
+            company_id=company_id,
+            domain_uuid="dom-1",
+            secretary_uuid="sec-1",
+            when=WHEN,
+        ),
+        uploader.upload_transcript(
+            TRANSCRIPT_TEXT,
+            call_uuid=call,
+            company_id=company_id,
+            domain_uuid="dom-1",
+            secretary_uuid="sec-1",
+            when=WHEN,
+        ),
     )
 
 
@@ -87,9 +101,21 @@ def test_uploader_sees_the_bucket(uploader: MinioUploader) -> None:
 def test_uploader_stores_recording_and_transcript_with_metadata_and_tag(
     target: Target, uploader: MinioUploader, company_id: int, call_uuid: str
 ) -> None:
-    recording = uploader.upload_audio(AUDIO, call_uuid, company_id, "dom-1", "sec-1", when=WHEN)
+    recording = uploader.upload_audio(
+        AUDIO,
+        call_uuid=call_uuid,
+        company_id=company_id,
+        domain_uuid="dom-1",
+        secretary_uuid="sec-1",
+        when=WHEN,
+    )
     transcript = uploader.upload_transcript(
-        TRANSCRIPT_TEXT, call_uuid, company_id, "dom-1", "sec-1", when=WHEN
+        TRANSCRIPT_TEXT,
+        call_uuid=call_uuid,
+        company_id=company_id,
+        domain_uuid="dom-1",
+        secretary_uuid="sec-1",
+        when=WHEN,
     )
 
     for result, kind, body in (
@@ -178,7 +204,7 @@ S3_FORBIDDEN: dict[str, Callable[[Any, Target, str, str], Any]] = {
 @pytest.fixture
 def victim(uploader: MinioUploader, company_id: int, call_uuid: str) -> str:
     """A recording of its own per test: an attempt that wrongly succeeds harms no other test."""
-    return uploader.upload_audio(AUDIO, call_uuid, company_id, when=WHEN).key
+    return uploader.upload_audio(AUDIO, call_uuid=call_uuid, company_id=company_id, when=WHEN).key
 
 
 @pytest.mark.parametrize("action", sorted(S3_FORBIDDEN))

@@ -35,8 +35,8 @@ from devtools.provision import (
     VERSIONING,
 )
 from infra.config import full_key
-from tests.integration.conftest import Target
 from tests.integration.test_least_privilege import AUDIO, WHEN, error_code
+from tests.support import Target
 from voice_recordings import MinioUploader
 from voice_recordings.permissions import OBSERVER_ADMIN_ACTIONS, OBSERVER_S3_ACTIONS
 
@@ -185,7 +185,9 @@ def test_observer_reads_the_public_bucket_policy(public_target: Target) -> None:
 def victim(target: Target, company_id: int) -> str:
     """A recording the uploader stored (the observer must not read, change or delete it)."""
     uploader = MinioUploader(target.settings(target.uploader))
-    return uploader.upload_audio(AUDIO, f"observed-{company_id}", company_id, when=WHEN).key
+    return uploader.upload_audio(
+        AUDIO, call_uuid=f"observed-{company_id}", company_id=company_id, when=WHEN
+    ).key
 
 
 @pytest.mark.parametrize("attempt", sorted(_flat(S3_WRITES) | S3_DATA))

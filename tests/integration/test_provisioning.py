@@ -128,7 +128,7 @@ def test_the_render_is_the_only_source_of_policy(
     keys = stack.credentials(render["config"][full_key("uploaderServiceAccount")])
 
     uploader = MinioUploader(endpoint.settings(keys, bucket=stack.bucket))
-    result = uploader.upload_audio(b"x", "to-delete", 5)
+    result = uploader.upload_audio(b"x", call_uuid="to-delete", company_id=5)
     uploader.client.delete_object(Bucket=stack.bucket, Key=result.key)  # allowed by this render
 
 
@@ -329,7 +329,7 @@ def test_a_server_that_holds_the_bucket_fails_before_any_identity_changes(
     )
     # The identities that were there still work as before.
     uploader = MinioUploader(endpoint.settings(keys, bucket=first.bucket))
-    assert uploader.upload_audio(b"still mine", "after-failed-up", 5).key
+    assert uploader.upload_audio(b"still mine", call_uuid="after-failed-up", company_id=5).key
     assert [
         k["AccessKeyId"]
         for k in iam.list_access_keys(UserName=first.service_account_users[uploader_account])[

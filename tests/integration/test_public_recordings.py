@@ -14,7 +14,7 @@ import json
 import pytest
 
 from devtools.provision import BUCKET_POLICY
-from tests.integration.conftest import Target
+from tests.support import Target
 from voice_recordings import MinioUploader, UploadResult
 
 pytestmark = pytest.mark.integration
@@ -31,8 +31,12 @@ def public_uploader(public_target: Target) -> MinioUploader:
 @pytest.fixture(scope="module")
 def uploaded(public_uploader: MinioUploader, company_id: int) -> tuple[UploadResult, UploadResult]:
     return (
-        public_uploader.upload_audio(AUDIO, "public-call", company_id, when=WHEN),
-        public_uploader.upload_transcript("texto privado", "public-call", company_id, when=WHEN),
+        public_uploader.upload_audio(
+            AUDIO, call_uuid="public-call", company_id=company_id, when=WHEN
+        ),
+        public_uploader.upload_transcript(
+            "texto privado", call_uuid="public-call", company_id=company_id, when=WHEN
+        ),
     )
 
 

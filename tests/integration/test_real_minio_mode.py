@@ -19,7 +19,7 @@ import pytest
 
 from devtools.embedded_s3 import EmbeddedS3
 from infra.render import render_stack
-from tests.integration.conftest import (
+from tests.support import (
     ADMIN_VARS,
     BUCKET_VAR,
     CA_BUNDLE_VAR,

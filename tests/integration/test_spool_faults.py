@@ -80,10 +80,21 @@ def test_server_down_spools_and_replay_restores_identical_objects(
     seekable = os.urandom(12 * 1024 * 1024)  # multipart-sized
     stream = GeneratedStream(10 * 1024 * 1024)
     results = [
-        offline.upload_audio(small, "down-bytes", 5, "dom-1", "sec-1", when=WHEN),
-        offline.upload_audio(io.BytesIO(seekable), "down-file", 5, when=WHEN),
-        offline.upload_audio(io.BufferedReader(stream), "down-stream", 5, when=WHEN),
-        offline.upload_transcript("Olá, ligação encerrada.", "down-bytes", 5, when=WHEN),
+        offline.upload_audio(
+            small,
+            call_uuid="down-bytes",
+            company_id=5,
+            domain_uuid="dom-1",
+            secretary_uuid="sec-1",
+            when=WHEN,
+        ),
+        offline.upload_audio(io.BytesIO(seekable), call_uuid="down-file", company_id=5, when=WHEN),
+        offline.upload_audio(
+            io.BufferedReader(stream), call_uuid="down-stream", company_id=5, when=WHEN
+        ),
+        offline.upload_transcript(
+            "Olá, ligação encerrada.", call_uuid="down-bytes", company_id=5, when=WHEN
+        ),
     ]
     expected = {
         results[0].key: hashlib.sha256(small).hexdigest(),
@@ -119,10 +130,10 @@ def test_replay_twice_is_harmless_and_skips_objects_already_stored(
     embedded_s3: EmbeddedS3, live: StorageSettings, down: StorageSettings
 ) -> None:
     offline, _ = make_uploader(down)
-    result = offline.upload_audio(b"audio", "twice", 5, when=WHEN)
+    result = offline.upload_audio(b"audio", call_uuid="twice", company_id=5, when=WHEN)
     online, _ = make_uploader(live)
     # The object reached the server but the entry stayed (a replayer died before removing it).
-    online.upload_audio(b"audio", "twice", 5, when=WHEN)
+    online.upload_audio(b"audio", call_uuid="twice", company_id=5, when=WHEN)
     entry_dir = Spool(live.spool_dir or "").entries()[0]
     meta_file = entry_dir / "entry.json"
     entry = json.loads(meta_file.read_text())
@@ -145,8 +156,8 @@ def test_corrupt_entry_is_reported_kept_and_never_uploaded(
     embedded_s3: EmbeddedS3, live: StorageSettings, down: StorageSettings
 ) -> None:
     offline, _ = make_uploader(down)
-    bad = offline.upload_audio(b"recording one", "corrupt-1", 5, when=WHEN)
-    good = offline.upload_audio(b"recording two", "corrupt-2", 5, when=WHEN)
+    bad = offline.upload_audio(b"recording one", call_uuid="corrupt-1", company_id=5, when=WHEN)
+    good = offline.upload_audio(b"recording two", call_uuid="corrupt-2", company_id=5, when=WHEN)
     spool = Spool(live.spool_dir or "")
     damaged = spool.entries()[0]
     (damaged / BODY_FILE).write_bytes(b"recording 0ne")  # a flipped byte on disk
@@ -163,7 +174,9 @@ def test_corrupt_entry_is_reported_kept_and_never_uploaded(
 def test_replay_keeps_an_entry_the_server_refuses_or_does_not_confirm(
     embedded_s3: EmbeddedS3, live: StorageSettings, down: StorageSettings
 ) -> None:
-    make_uploader(down)[0].upload_audio(b"original audio", "unverified", 5, when=WHEN)
+    make_uploader(down)[0].upload_audio(
+        b"original audio", call_uuid="unverified", company_id=5, when=WHEN
+    )
     online, _ = make_uploader(live)
 
     def tamper(request: Any, **_: Any) -> None:
@@ -193,7 +206,7 @@ def test_wrong_secret_spools_with_one_line_and_the_fix_and_never_logs_the_secret
     caplog.set_level(logging.DEBUG)  # botocore's request dumps included
 
     uploader, registry = make_uploader(wrong)
-    result = uploader.upload_audio(b"x" * 1000, "wrong-keys", 5, when=WHEN)
+    result = uploader.upload_audio(b"x" * 1000, call_uuid="wrong-keys", company_id=5, when=WHEN)
     replay = uploader.replay_spool()
 
     assert result.spooled
@@ -212,7 +225,7 @@ def test_wrong_secret_spools_with_one_line_and_the_fix_and_never_logs_the_secret
 def test_spool_disabled_raises_with_the_fix_and_counts_an_error(down: StorageSettings) -> None:
     uploader, registry = make_uploader(dataclasses.replace(down, spool_dir=None))
     with pytest.raises(StorageError, match="unreachable") as raised:
-        uploader.upload_audio(b"lost", "no-spool", 5, when=WHEN)
+        uploader.upload_audio(b"lost", call_uuid="no-spool", company_id=5, when=WHEN)
     assert FIX_UNREACHABLE in str(raised.value)
     assert registry.get_sample_value("voice_ai_minio_uploads_total", {"status": "error"}) == 1
 
@@ -222,7 +235,10 @@ def test_two_replayers_at_once_upload_each_entry_exactly_once(
 ) -> None:
     offline, _ = make_uploader(down)
     keys = {
-        offline.upload_audio(os.urandom(200_000), f"pair-{i}", 5, when=WHEN).key for i in range(12)
+        offline.upload_audio(
+            os.urandom(200_000), call_uuid=f"pair-{i}", company_id=5, when=WHEN
+        ).key
+        for i in range(12)
     }
     puts: list[str] = []
     replayers = [make_uploader(live)[0] for _ in range(2)]
@@ -253,7 +269,7 @@ def test_one_hundred_concurrent_awaitable_uploads_all_land(
     async def burst() -> list[Any]:
         return await asyncio.gather(
             *(
-                uploader.upload_audio_async(body, call, 7, when=WHEN)
+                uploader.upload_audio_async(body, call_uuid=call, company_id=7, when=WHEN)
                 for call, body in bodies.items()
             )
         )
@@ -288,10 +304,13 @@ data = b"call audio " * 50_000
 with EmbeddedS3() as first:
     first.s3().create_bucket(Bucket="voice-recordings")
     uploader = MinioUploader(first.settings(**fast))
-    warm = uploader.upload_audio(b"before the outage", "warm", 9, when=when)  # pooled connection
+    # a pooled connection
+    warm = uploader.upload_audio(b"before the outage", call_uuid="warm", company_id=9, when=when)
     old_port = first.endpoint
 # the server is stopped: the same uploader, same pooled client
-spooled = uploader.upload_audio(data, "outage", 9, "dom", "sec", when=when)
+spooled = uploader.upload_audio(
+    data, call_uuid="outage", company_id=9, domain_uuid="dom", secretary_uuid="sec", when=when
+)
 with EmbeddedS3() as second:  # back, on a new port with new keys
     second.s3().create_bucket(Bucket="voice-recordings")
     report = MinioUploader(second.settings(**fast)).replay_spool()
@@ -325,7 +344,7 @@ def test_replay_targets_whatever_uploader_it_is_given(
     embedded_s3: EmbeddedS3, bucket: str, live: StorageSettings, down: StorageSettings
 ) -> None:
     # Keys rotated while the server was down: replay with the new identity's settings.
-    make_uploader(down)[0].upload_audio(b"rotated", "rotate", 5, when=WHEN)
+    make_uploader(down)[0].upload_audio(b"rotated", call_uuid="rotate", company_id=5, when=WHEN)
     iam = embedded_s3.iam()
     name = f"rotated-{bucket}"
     iam.create_user(UserName=name)
@@ -354,10 +373,14 @@ def test_a_real_file_is_spooled_from_its_position_and_left_open(
     path.write_bytes(b"HEADER" + b"audio frames" * 1000)
     with open(path, "rb") as recording:
         recording.seek(6)
-        result = make_uploader(down)[0].upload_audio(recording, "real-file", 5, when=WHEN)
+        result = make_uploader(down)[0].upload_audio(
+            recording, call_uuid="real-file", company_id=5, when=WHEN
+        )
         assert result.spooled and not recording.closed
         recording.seek(6)
-        stored_ok = make_uploader(live)[0].upload_audio(recording, "after", 5, when=WHEN)
+        stored_ok = make_uploader(live)[0].upload_audio(
+            recording, call_uuid="after", company_id=5, when=WHEN
+        )
         assert not stored_ok.spooled and stored_ok.size == 12_000 and not recording.closed
     entry_dir = Spool(live.spool_dir or "").entries()[0]
     assert (entry_dir / BODY_FILE).read_bytes() == b"audio frames" * 1000

@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from devtools.embedded_s3 import EmbeddedS3
-from voice_recordings import MinioUploader, StorageSettings, cli, get_minio_uploader
+from voice_recordings import MinioUploader, StorageSettings, checks, cli, get_minio_uploader
 from voice_recordings.diagnostics import (
     FIX_SSL,
     FIX_SSL_EXPIRED,
@@ -80,7 +80,7 @@ def test_upload_from_the_environment_and_play_the_presigned_https_url(
     assert env[Env.USE_SSL] == "true" and Path(env[Env.CA_BUNDLE]).is_file()
     uploader = get_minio_uploader(env)
 
-    result = uploader.upload_audio(AUDIO, "tls-play", 5, when=WHEN)
+    result = uploader.upload_audio(AUDIO, call_uuid="tls-play", company_id=5, when=WHEN)
 
     assert not result.spooled
     assert str(result).startswith(f"https://{embedded_s3.endpoint}/{bucket}/")
@@ -150,7 +150,7 @@ def test_check_refuses_an_expired_certificate_with_the_renewal_fix(
 
 @pytest.mark.parametrize(
     ("days", "expected"),
-    [(1, "WARN"), (cli.CERT_WARN_DAYS - 1, "WARN"), (cli.CERT_WARN_DAYS + 2, "OK")],
+    [(1, "WARN"), (checks.CERT_WARN_DAYS - 1, "WARN"), (checks.CERT_WARN_DAYS + 2, "OK")],
 )
 def test_check_warns_of_a_certificate_close_to_expiry(
     embedded_s3: EmbeddedS3, bucket: str, tmp_path: Path, days: int, expected: str
@@ -193,11 +193,11 @@ def test_a_certificate_problem_spools_with_one_line_naming_it_and_replay_deliver
 
     if problem == "no CA bundle":
         uploader = MinioUploader(StorageSettings.from_env(without_ca(good)))
-        result = uploader.upload_audio(AUDIO, "tls-spool", 5, when=WHEN)
+        result = uploader.upload_audio(AUDIO, call_uuid="tls-spool", company_id=5, when=WHEN)
     else:
         uploader = MinioUploader(StorageSettings.from_env(good))
         with embedded_s3.serving_certificate(names=("storage.example.org",)):
-            result = uploader.upload_audio(AUDIO, "tls-spool", 5, when=WHEN)
+            result = uploader.upload_audio(AUDIO, call_uuid="tls-spool", company_id=5, when=WHEN)
     uploader.close()
 
     assert result.spooled

@@ -114,7 +114,9 @@ def test_round_trip_of_bytes_metadata_tag_and_content_type(
 def test_transcript_text_is_stored_as_utf8(
     embedded_s3: EmbeddedS3, bucket: str, uploader: MinioUploader
 ) -> None:
-    result = uploader.upload_transcript("Olá, ligação encerrada.", "abc", 5, when=WHEN)
+    result = uploader.upload_transcript(
+        "Olá, ligação encerrada.", call_uuid="abc", company_id=5, when=WHEN
+    )
     assert result.key == "company_5/transcripts/2026/01/15/abc.txt"
     assert (
         stored(embedded_s3, bucket, result.key)["body"].decode("utf-8") == "Olá, ligação encerrada."
@@ -130,7 +132,9 @@ def test_large_file_object_streams_multipart(
     uploader.client.meta.events.register(
         "before-call.s3.*", lambda model, **_: calls.append(model.name)
     )
-    result = uploader.upload_audio(io.BufferedReader(reader), "big-call", 5, when=WHEN)
+    result = uploader.upload_audio(
+        io.BufferedReader(reader), call_uuid="big-call", company_id=5, when=WHEN
+    )
 
     assert "CreateMultipartUpload" in calls and calls.count("UploadPart") == 3
     assert "PutObject" not in calls
@@ -151,7 +155,7 @@ def test_body_not_matching_its_checksum_is_refused(
 
     uploader.client.meta.events.register("before-send.s3.PutObject", tamper)
     with pytest.raises(StorageError, match="BadDigest"):
-        uploader.upload_audio(b"original audio", "tampered", 5, when=WHEN)
+        uploader.upload_audio(b"original audio", call_uuid="tampered", company_id=5, when=WHEN)
     listed = embedded_s3.s3().list_objects_v2(Bucket=bucket)
     assert listed.get("KeyCount", 0) == 0
 
@@ -164,7 +168,7 @@ def test_checksum_sent_is_the_sha256_of_the_body(bucket: str, uploader: MinioUpl
             {"sha256": request.headers["x-amz-checksum-sha256"].decode()}
         ),
     )
-    uploader.upload_audio(b"audio", "checksum", 5, when=WHEN)
+    uploader.upload_audio(b"audio", call_uuid="checksum", company_id=5, when=WHEN)
     assert sent["sha256"] == base64.b64encode(hashlib.sha256(b"audio").digest()).decode()
 
 
@@ -186,7 +190,7 @@ def test_a_file_of_one_part_or_less_goes_in_one_put_with_its_checksum(
     source = io.BytesIO(b"skipped" + body)
     source.seek(len(b"skipped"))  # sent from where the file stands, as s3transfer does
 
-    result = uploader.upload_audio(source, "one-put", 5, when=WHEN)
+    result = uploader.upload_audio(source, call_uuid="one-put", company_id=5, when=WHEN)
 
     (put,) = sent  # one request: no multipart
     assert put["x-amz-checksum-sha256"] == base64.b64encode(hashlib.sha256(body).digest()).decode()
@@ -198,20 +202,20 @@ def test_invalid_input_never_reaches_the_server(
     embedded_s3: EmbeddedS3, bucket: str, uploader: MinioUploader
 ) -> None:
     with pytest.raises(InvalidInputError, match="call_uuid"):
-        uploader.upload_audio(b"x", "../../other-company/evil", 5)
+        uploader.upload_audio(b"x", call_uuid="../../other-company/evil", company_id=5)
     with pytest.raises(InvalidInputError, match="company_id"):
-        uploader.upload_audio(b"x", "abc", -5)
+        uploader.upload_audio(b"x", call_uuid="abc", company_id=-5)
     with pytest.raises(InvalidInputError, match="bytes or a binary file object"):
-        uploader.upload_audio("not bytes", "abc", 5)  # type: ignore[arg-type]
+        uploader.upload_audio("not bytes", call_uuid="abc", company_id=5)  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match="open the file with 'rb'"):
-        uploader.upload_transcript(io.StringIO("texto"), "abc", 5)  # type: ignore[arg-type]
+        uploader.upload_transcript(io.StringIO("texto"), call_uuid="abc", company_id=5)  # type: ignore[arg-type]
     assert embedded_s3.s3().list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
 
 
 def test_presigned_url_plays_and_the_private_bucket_refuses_anonymous(
     embedded_s3: EmbeddedS3, bucket: str, uploader: MinioUploader
 ) -> None:
-    result = uploader.upload_audio(b"play me", "play", 5, when=WHEN)
+    result = uploader.upload_audio(b"play me", call_uuid="play", company_id=5, when=WHEN)
     ca = embedded_s3.ca_bundle
     assert requests.get(str(result), timeout=10, verify=ca).content == b"play me"
     assert requests.get(uploader.public_url(result.key), timeout=10, verify=ca).status_code == 403
@@ -239,8 +243,12 @@ def test_awaitable_uploads_do_not_block_the_event_loop(
 
         tick_task = asyncio.create_task(ticker())
         results = await asyncio.gather(
-            uploader.upload_audio_async(b"a" * 5_000_000, "async-audio", 5, when=WHEN),
-            uploader.upload_transcript_async("texto", "async-audio", 5, when=WHEN),
+            uploader.upload_audio_async(
+                b"a" * 5_000_000, call_uuid="async-audio", company_id=5, when=WHEN
+            ),
+            uploader.upload_transcript_async(
+                "texto", call_uuid="async-audio", company_id=5, when=WHEN
+            ),
         )
         tick_task.cancel()
         return results, ticks
@@ -262,7 +270,7 @@ def test_availability_and_bad_credentials(
     bad = MinioUploader(embedded_s3.settings(wrong, bucket=bucket, max_attempts=1))
     assert not bad.is_available
     with pytest.raises(StorageError, match=r"SignatureDoesNotMatch.*MINIO_SECRET_KEY"):
-        bad.upload_audio(b"x", "abc", 5)
+        bad.upload_audio(b"x", call_uuid="abc", company_id=5)
     assert "wrong-secret-value" not in caplog.text
 
 

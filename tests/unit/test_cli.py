@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from voice_recordings import cli
+from voice_recordings import checks, cli
 from voice_recordings.diagnostics import FIX_SSL
 from voice_recordings.settings import MISSING_KEYS_MESSAGE, Env, StorageSettings
 
@@ -182,12 +182,12 @@ def tls_settings(port: int, ca_bundle: str | None = None) -> StorageSettings:
 
 def test_an_untrusted_certificate_fails_with_the_ssl_fix(tls_server: tuple[int, Path]) -> None:
     port, _ = tls_server
-    result = cli._check_tls(tls_settings(port), "127.0.0.1", port)
+    result = checks.check_tls(tls_settings(port), "127.0.0.1", port)
     assert result.status == "FAIL"
     assert "SSL Certificate Error" in result.detail and FIX_SSL in result.detail
 
 
 def test_a_certificate_trusted_through_the_ca_bundle_passes(tls_server: tuple[int, Path]) -> None:
     port, cert = tls_server
-    result = cli._check_tls(tls_settings(port, str(cert)), "127.0.0.1", port)
+    result = checks.check_tls(tls_settings(port, str(cert)), "127.0.0.1", port)
     assert result.status == "OK" and "valid until" in result.detail

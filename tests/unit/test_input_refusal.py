@@ -90,7 +90,7 @@ def test_dates_outside_four_digit_years_are_refused_by_key_metadata_and_upload(
     with pytest.raises(InvalidInputError, match="between the years 1000 and 9999"):
         object_metadata("abc", 5, uploaded_at=when)
     with pytest.raises(InvalidInputError, match="between the years 1000 and 9999"):
-        offline_uploader(tmp_path).upload_audio(b"x", "abc", 5, when=when)
+        offline_uploader(tmp_path).upload_audio(b"x", call_uuid="abc", company_id=5, when=when)
     assert not (tmp_path / "spool").exists()
 
 
@@ -156,16 +156,16 @@ def test_bool_company_ids_stay_refused() -> None:
 def test_a_transcript_with_a_lone_surrogate_is_refused_clearly(text: str, tmp_path: Path) -> None:
     uploader = offline_uploader(tmp_path)
     with pytest.raises(InvalidInputError, match="valid Unicode text"):
-        uploader.upload_transcript(text, "abc-123", 5, when=WHEN)
+        uploader.upload_transcript(text, call_uuid="abc-123", company_id=5, when=WHEN)
     # The ids are checked first: a bad id is reported as such, whatever the text.
     with pytest.raises(InvalidInputError, match="call_uuid"):
-        uploader.upload_transcript(text, "../x", 5, when=WHEN)
+        uploader.upload_transcript(text, call_uuid="../x", company_id=5, when=WHEN)
 
 
 def test_memoryview_of_wide_items_is_sized_in_bytes(tmp_path: Path) -> None:
     uploader = offline_uploader(tmp_path)  # nothing listens: the body goes to the spool
     body = memoryview(bytearray(range(256)) * 4).cast("I")  # 256 items of 4 bytes
-    result = uploader.upload(TRANSCRIPT, body, "abc-123", 5, when=WHEN)
+    result = uploader.upload(TRANSCRIPT, body, call_uuid="abc-123", company_id=5, when=WHEN)
     assert result.spooled and result.size == 1024
     entry = uploader.spool.read(uploader.spool.entries()[0])  # type: ignore[union-attr]
     assert entry.size == 1024  # replayable: the body on disk has that many bytes

@@ -150,7 +150,9 @@ def test_a_spool_directory_others_can_write_is_repaired(
     spool_dir.mkdir()
     spool_dir.chmod(0o777)
     with caplog.at_level(logging.WARNING, "voice_recordings"):
-        result = offline(spool_dir).upload_audio(b"audio", "abc-123", 5, when=WHEN)
+        result = offline(spool_dir).upload_audio(
+            b"audio", call_uuid="abc-123", company_id=5, when=WHEN
+        )
     assert result.spooled
     assert stat.S_IMODE(spool_dir.stat().st_mode) == 0o700
     assert "writable by others" in caplog.text
@@ -168,7 +170,7 @@ def test_a_spool_directory_of_someone_else_that_others_can_write_is_refused(
     with pytest.raises(SpoolDirectoryError, match="owned by uid 12345"):
         Spool(spool_dir).writer()
     with pytest.raises(StorageError, match=r"the spool at .* also failed"):
-        offline(spool_dir).upload_audio(b"audio", "abc-123", 5, when=WHEN)
+        offline(spool_dir).upload_audio(b"audio", call_uuid="abc-123", company_id=5, when=WHEN)
     assert os.listdir(spool_dir) == []
 
 
@@ -178,7 +180,7 @@ def test_an_unusable_spool_fails_with_both_reasons(tmp_path: Path) -> None:
     assert uploader.spool is not None and uploader.spool.count() == 0  # the gauge still reads
     for body in (b"audio", io.BufferedReader(GeneratedStream(1000)), io.BytesIO(b"audio")):
         with pytest.raises(StorageError) as caught:
-            uploader.upload_audio(body, "abc-123", 5, when=WHEN)
+            uploader.upload_audio(body, call_uuid="abc-123", company_id=5, when=WHEN)
         message = str(caught.value)
         assert "storage server unreachable" in message  # the upload's failure
         assert "NotADirectoryError" in message  # and the spool's

@@ -1,0 +1,274 @@
+"""How an upload reads its body, chosen by the body's type (cf. s3transfer's input managers).
+
+Three sources, each knowing how to hand the body to the transfer and how to get all of it back
+for the spool after a failed upload:
+
+- :class:`BytesSource`: bytes are in memory; the spool gets them as they are.
+- :class:`SeekableSource`: a seekable file is sent through :class:`KeepOpen` (the caller's file
+  stays open) and rewound to where it started for the spool.
+- :class:`StreamSource`: a non-seekable stream is read once, so every byte is teed to a spool
+  entry as it is read (:class:`Tee`); the spool gets the copy plus what was not read.
+
+:func:`body_source` picks one. :func:`normalise_body` (what a caller may pass) and
+:func:`small_body` (a small file sent in one PUT) are the body rules of the upload path.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Callable
+from typing import IO, Protocol
+
+from voice_recordings.errors import InvalidInputError
+from voice_recordings.keys import TRANSCRIPT, Kind
+from voice_recordings.spool import Spool, SpoolWriter
+from voice_recordings.transfer import MULTIPART_CHUNK
+
+Body = bytes | bytearray | memoryview | IO[bytes]
+Progress = Callable[[int], None]
+
+
+def normalise_body(kind: Kind, body: object) -> bytes | IO[bytes]:
+    """The body as the upload sends it: bytes-like objects become ``bytes`` (a memoryview of
+    wide items counts bytes, not items), a transcript's ``str`` becomes UTF-8, a binary file
+    object stays as it is; anything else is refused with the fix."""
+    if isinstance(body, str) and kind == TRANSCRIPT:
+        try:
+            return str.encode(body, "utf-8")
+        except UnicodeEncodeError as exc:
+            raise InvalidInputError(
+                f"transcript must be valid Unicode text: {exc.reason} at position {exc.start} "
+                f"(a lone surrogate, e.g. from decoding with errors='surrogateescape'); decode "
+                f"the source with errors='replace' or pass the raw bytes"
+            ) from None
+    check_body(body)
+    if isinstance(body, bytes | bytearray | memoryview):
+        return bytes(body)
+    return body  # type: ignore[return-value]
+
+
+def check_body(body: object) -> None:
+    """InvalidInputError unless ``body`` is bytes-like or a binary file object."""
+    if not isinstance(body, bytes | bytearray | memoryview) and not hasattr(body, "read"):
+        raise InvalidInputError(
+            f"audio/transcript body must be bytes or a binary file object, got "
+            f"{type(body).__name__}"
+        )
+    if isinstance(body, io.TextIOBase):
+        raise InvalidInputError(
+            f"audio/transcript body must be a binary file object, got a text stream "
+            f"({type(body).__name__}): open the file with 'rb', or pass a transcript as str"
+        )
+
+
+def small_body(body: IO[bytes]) -> bytes | None:
+    """The rest of a seekable ``body`` if it fits one multipart part (at most
+    :data:`MULTIPART_CHUNK`, so memory stays bounded), to send in one PUT as bytes are; else
+    None, the position unchanged. Why: s3transfer's path costs a 1 MB file about a third more
+    than one PUT (a thread pool per call, a chunked body with a trailing checksum)."""
+    if not seekable(body):
+        return None
+    start = body.tell()
+    end = body.seek(0, io.SEEK_END)
+    body.seek(start)
+    if end - start > MULTIPART_CHUNK:
+        return None
+    parts, remaining = [], end - start
+    while remaining > 0:
+        part = body.read(remaining)
+        if not part:
+            break
+        parts.append(part)
+        remaining -= len(part)
+    return b"".join(parts)
+
+
+def seekable(body: IO[bytes]) -> bool:
+    """True when ``body`` can really seek and tell (a pipe may claim to and then fail)."""
+    try:
+        if not body.seekable():
+            return False
+        body.tell()
+    except (AttributeError, OSError, ValueError):
+        return False
+    return True
+
+
+class BodySource(Protocol):
+    """The body of one upload, and how to get all of it back for the spool after a failure.
+
+    Nothing here may fail the upload itself: a spool that cannot be written is remembered and
+    reported by :meth:`recover`, only when the upload failed too.
+    """
+
+    body: Body
+
+    def recover(self) -> SpoolWriter:
+        """A spool entry holding the whole body (to be committed by the caller); raises the
+        spool's OSError if it could not be written."""
+        ...
+
+    def close(self) -> None:
+        """Drop an uncommitted spool entry (the upload succeeded, or spooling failed)."""
+        ...
+
+
+def body_source(body: bytes | IO[bytes], spool: Spool | None) -> BodySource:
+    """The source for ``body`` (from :func:`normalise_body`), by its type."""
+    if isinstance(body, bytes):
+        return BytesSource(body, spool)
+    if seekable(body):
+        return SeekableSource(body, spool)
+    return StreamSource(body, spool)
+
+
+class _SpooledSource:
+    """What the three sources share: the spool entry being written, dropped on close."""
+
+    def __init__(self, spool: Spool | None) -> None:
+        self._spool = spool
+        self._writer: SpoolWriter | None = None
+
+    def _new_writer(self) -> SpoolWriter:
+        assert self._spool is not None
+        self._writer = self._spool.writer()
+        return self._writer
+
+    def close(self) -> None:
+        """Drop an uncommitted spool entry (the upload succeeded, or spooling failed)."""
+        if self._writer is not None:
+            self._writer.abort()
+
+
+class BytesSource(_SpooledSource):
+    """Bytes in memory: sent as they are, spooled as they are."""
+
+    def __init__(self, data: bytes, spool: Spool | None) -> None:
+        super().__init__(spool)
+        self._data = data
+        self.body: Body = data
+
+    def recover(self) -> SpoolWriter:
+        """A spool entry holding the bytes."""
+        writer = self._new_writer()
+        writer.write(self._data)
+        return writer
+
+
+class SeekableSource(_SpooledSource):
+    """A seekable file: sent from its current position, rewound there for the spool."""
+
+    def __init__(self, file: IO[bytes], spool: Spool | None) -> None:
+        super().__init__(spool)
+        self._file = file
+        self._start = file.tell()
+        self.body: Body = KeepOpen(file)  # type: ignore[assignment]
+
+    def recover(self) -> SpoolWriter:
+        """A spool entry holding the file from where the upload started."""
+        writer = self._new_writer()
+        self._file.seek(self._start)
+        writer.copy_from(self._file)
+        return writer
+
+
+class StreamSource(_SpooledSource):
+    """A non-seekable stream: teed to a spool entry as it is read (when there is a spool)."""
+
+    def __init__(self, stream: IO[bytes], spool: Spool | None) -> None:
+        super().__init__(spool)
+        self._stream = stream
+        self._tee: Tee | None = None
+        self._spool_error: OSError | None = None
+        self.body: Body = stream
+        if spool is None:
+            return
+        try:
+            writer = self._new_writer()
+        except OSError as exc:
+            self._spool_error = exc
+            return
+        self._tee = Tee(stream, writer)
+        self.body = self._tee  # type: ignore[assignment]
+
+    def recover(self) -> SpoolWriter:
+        """The teed entry completed with what the upload did not read."""
+        error = self._spool_error or (self._tee.error if self._tee is not None else None)
+        if error is not None:
+            raise error
+        writer = self._writer if self._writer is not None else self._new_writer()
+        writer.copy_from(self._stream)
+        return writer
+
+
+class Tee:
+    """A non-seekable stream as s3transfer reads it, every byte also copied to a spool entry,
+    so a failed upload can still spool the whole recording (the consumed part cannot be read
+    again). Exposes only ``read``: s3transfer then treats it as the non-seekable stream it is.
+
+    A spool that fails (disk full, not a directory) costs the fallback, never the upload: the
+    copy stops, the error is kept for the report if the upload fails too, and reading goes on.
+    """
+
+    def __init__(self, source: IO[bytes], writer: SpoolWriter) -> None:
+        self._source, self._writer = source, writer
+        self.error: OSError | None = None
+
+    def read(self, size: int = -1) -> bytes:
+        """Read from the source, copying what was read to the spool entry."""
+        data = self._source.read(size)
+        if self.error is None:
+            try:
+                self._writer.write(data)
+            except OSError as exc:
+                self.error = exc
+                self._writer.abort()
+        return data
+
+
+class KeepOpen:
+    """A seekable file as s3transfer sees it, minus ``close``: s3transfer closes the body of a
+    single-PUT upload, which would close the caller's file (theirs to close) and leave nothing to
+    spool from if the PUT failed."""
+
+    def __init__(self, source: IO[bytes]) -> None:
+        self._source = source
+
+    def read(self, size: int = -1) -> bytes:
+        """Read from the caller's file."""
+        return self._source.read(size)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        """Seek in the caller's file."""
+        return self._source.seek(offset, whence)
+
+    def tell(self) -> int:
+        """The caller's file's position."""
+        return self._source.tell()
+
+    def seekable(self) -> bool:
+        """Always: only seekable files are wrapped."""
+        return True
+
+    def readable(self) -> bool:
+        """Always."""
+        return True
+
+    def close(self) -> None:
+        """Leave the caller's file open."""
+
+
+class ByteCounter:
+    """Counts the bytes s3transfer reports (it calls back from several threads)."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.total = 0
+        self._lock = threading.Lock()
+        self._progress = progress
+
+    def __call__(self, sent: int) -> None:
+        with self._lock:
+            self.total += sent
+        if self._progress:
+            self._progress(sent)

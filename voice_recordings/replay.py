@@ -1,0 +1,179 @@
+"""Replay: upload what the spool holds, and remove each entry only once the server holds it.
+
+Given a client, a bucket and a :class:`~voice_recordings.spool.Spool` (the uploader's
+:meth:`~voice_recordings.uploader.MinioUploader.replay_spool` passes its own); each entry is
+claimed with a lock, checked against its sha256, uploaded with its checksum, verified on the
+server, then removed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from voice_recordings.diagnostics import Diagnosis, diagnose
+from voice_recordings.errors import VoiceRecordingsError
+from voice_recordings.keys import kind_spec
+from voice_recordings.spool import (
+    BODY_FILE,
+    ENTRY_FILE,
+    CorruptEntryError,
+    Spool,
+    SpoolEntry,
+    open_entry_file,
+    open_in_entry,
+)
+from voice_recordings.transfer import put_multipart, put_single, transfer_config
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+# The spool's logger: replay's lines belong to the spool's story.
+log = logging.getLogger("voice_recordings.spool")
+
+
+class VerificationError(VoiceRecordingsError):
+    """The server's copy after a replay does not match the spooled bytes (entry kept)."""
+
+
+# Above this a single PUT is refused by S3; replay then goes multipart.
+MAX_SINGLE_PUT: Final = 5 * 1024**3
+
+
+@dataclass
+class ReplayReport:
+    """What one :func:`replay_spool` run did."""
+
+    uploaded: list[str] = field(default_factory=list)
+    already_stored: list[str] = field(default_factory=list)
+    corrupt: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    busy: int = 0
+    stopped: Diagnosis | None = None
+    remaining: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when the spool is empty: every recording is on the server."""
+        return self.remaining == 0
+
+
+def replay_spool(
+    client: S3Client,
+    bucket: str,
+    spool: Spool,
+    progress: Callable[[str], None] | None = None,
+) -> ReplayReport:
+    """Upload every entry of ``spool`` to ``bucket`` through ``client`` (its endpoint and keys),
+    and delete each one only once the server holds identical bytes and metadata.
+
+    Safe to run twice at once and to re-run after a crash. A corrupt entry is reported and
+    kept (never uploaded); a server-wide failure (down, wrong keys, access denied) stops the run
+    after one log line with the fix, instead of failing once per entry. ``progress`` gets one
+    line per entry.
+    """
+    report = ReplayReport()
+    spool.ensure_directory()
+    spool.sweep_trash()
+    entries = spool.entries()
+    for number, entry_dir in enumerate(entries, 1):
+        try:  # an entry.json that is a link or not a file cannot even be locked: report it
+            os.close(open_in_entry(entry_dir, ENTRY_FILE))
+        except CorruptEntryError as exc:
+            log.error("spool entry %s is corrupt, kept for a person to inspect: %s", entry_dir, exc)
+            report.corrupt.append((entry_dir.name, str(exc)))
+            continue
+        except FileNotFoundError:  # replayed meanwhile by another replayer
+            continue
+        with spool.claim(entry_dir) as claimed:
+            if not claimed:
+                report.busy += entry_dir.exists()
+                continue
+            step = f"[{number}/{len(entries)}] {entry_dir.name}"
+            try:
+                entry = spool.read(entry_dir)
+            except CorruptEntryError as exc:
+                log.error(
+                    "spool entry %s is corrupt, kept for a person to inspect: %s", entry_dir, exc
+                )
+                report.corrupt.append((entry_dir.name, str(exc)))
+                if progress:
+                    progress(f"{step}: CORRUPT, kept: {exc}")
+                continue
+            try:
+                present = store_entry(client, bucket, entry, entry_dir)
+            except VerificationError as exc:
+                report.failed.append((entry.key, str(exc)))
+                log.error("replay of %s not verified, entry kept: %s", entry.key, exc)
+                continue
+            except (ClientError, BotoCoreError, OSError) as exc:
+                diagnosis = diagnose(exc)
+                if diagnosis.category == "rejected":  # this object only: try the others
+                    report.failed.append((entry.key, str(diagnosis)))
+                    log.error("replay of %s refused, entry kept: %s", entry.key, diagnosis)
+                    continue
+                report.stopped = diagnosis
+                log.error("replay stopped, %d entries kept: %s", len(entries), diagnosis)
+                break
+            spool.remove(entry_dir)
+            (report.already_stored if present else report.uploaded).append(entry.key)
+            if progress:
+                progress(f"{step}: {'already stored' if present else 'uploaded'} {entry.key}")
+    report.remaining = spool.count()
+    return report
+
+
+def store_entry(client: S3Client, bucket: str, entry: SpoolEntry, entry_dir: Path) -> bool:
+    """Make the server hold ``entry``; return True if it already did. Raises VerificationError
+    if, after the upload, the server's size, checksum or metadata differ."""
+    if _matches(_head(client, bucket, entry.key), entry, strict=True):
+        return True
+    spec = kind_spec(entry.kind)  # entry.json's content type and tag were checked against it
+    with open_entry_file(entry_dir, BODY_FILE) as body:
+        if entry.size <= MAX_SINGLE_PUT:
+            # One PUT carrying the sha256: the server refuses it unless the bytes match.
+            put_single(client, bucket, entry.key, body, spec, entry.metadata, entry.checksum_b64)
+        else:
+            put_multipart(client, bucket, entry.key, body, spec, entry.metadata, transfer_config())
+    head = _head(client, bucket, entry.key)
+    if not _matches(head, entry, strict=False):
+        raise VerificationError(
+            f"the server reports {head.get('ContentLength') if head else 'no object'} bytes, "
+            f"checksum {head.get('ChecksumSHA256') if head else None}; expected {entry.size} "
+            f"bytes, {entry.checksum_b64}"
+        )
+    return False
+
+
+def _head(client: S3Client, bucket: str, key: str) -> dict[str, Any] | None:
+    try:
+        head: dict[str, Any] = dict(
+            client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+        )
+    except ClientError as exc:
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if status in (403, 404):  # not there (or not visible): the PUT will tell which
+            return None
+        raise
+    return head
+
+
+def _matches(head: dict[str, Any] | None, entry: SpoolEntry, *, strict: bool) -> bool:
+    """Does the server's object hold the entry? ``strict`` demands a full sha256 from the server
+    (to skip an upload); otherwise a size match suffices where the server keeps no full-object
+    checksum (a multipart upload's is composite), since every part was checked on arrival."""
+    if head is None or head.get("ContentLength") != entry.size:
+        return False
+    stored = {k.lower(): v for k, v in head.get("Metadata", {}).items()}
+    if any(stored.get(k) != v for k, v in entry.metadata.items()):
+        return False
+    checksum = head.get("ChecksumSHA256")
+    if checksum and "-" not in checksum:
+        return bool(checksum == entry.checksum_b64)
+    return not strict
