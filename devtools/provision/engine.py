@@ -69,7 +69,7 @@ def plan(
     if unknown:
         raise ProvisionError(
             f"the render has resource types the provisioner does not know: {unknown}; add a "
-            f"handler to devtools.provision.HANDLERS"
+            f"handler to HANDLERS in devtools/provision/create.py"
         )
     rank: dict[str, int] = {}
     for index, type_ in enumerate(tie_break):
