@@ -29,13 +29,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from infra import render_format
 from infra.config import StackConfig, full_key
 
-BUCKET: Final = "minio:index/s3Bucket:S3Bucket"
-IAM_USER: Final = "minio:index/iamUser:IamUser"
-IAM_POLICY: Final = "minio:index/iamPolicy:IamPolicy"
-ATTACHMENT: Final = "minio:index/iamUserPolicyAttachment:IamUserPolicyAttachment"
-SERVICE_ACCOUNT: Final = "minio:index/iamServiceAccount:IamServiceAccount"
+BUCKET: Final = render_format.BUCKET
+IAM_USER: Final = render_format.IAM_USER
+IAM_POLICY: Final = render_format.IAM_POLICY
+ATTACHMENT: Final = render_format.ATTACHMENT
+SERVICE_ACCOUNT: Final = render_format.SERVICE_ACCOUNT
 
 # Inputs the program must not change on an imported resource (Pulumi wire names): the user's
 # secret is the password someone chose (never read back: a value would overwrite it); the service

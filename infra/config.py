@@ -15,15 +15,16 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from infra.render_format import CONFIG_NAMESPACE, SECRET_MARKER
 from voice_recordings import DEFAULT_BUCKET, DEFAULT_REGION, KINDS, TRANSCRIPT, VOICE, Kind
 from voice_recordings.settings import is_bucket_name, redact_url
 
-NAMESPACE: Final = "voice-recordings"
+NAMESPACE: Final = CONFIG_NAMESPACE
 # Config keys whose value is a secret: the stack file must hold them encrypted
 # (`pulumi config set --secret`), and the render shows them as MASK.
 SERVICE_TOKEN_KEY: Final = "voiceAiServiceToken"
 SECRET_KEYS: Final = frozenset({SERVICE_TOKEN_KEY})
-MASK: Final = "[secret]"
+MASK: Final = SECRET_MARKER
 _LOOPBACK_HOSTS: Final = frozenset({"localhost", "127.0.0.1", "::1"})
 MAX_RETENTION_DAYS: Final = 36500  # 100 years: anything longer is a typo, not a retention period.
 

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
+from infra import render_format
+
 POLICY_DIR: Final = Path(__file__).resolve().parent.parent / "policies"
 BUCKET_PLACEHOLDER: Final = "${bucket}"
 
@@ -25,20 +27,18 @@ OBSERVER_POLICY: Final = "pulumi-observer"
 # actions MinIO authorizes them with. The observer's policy is exactly their union
 # (voice_recordings.permissions.OBSERVER_ACTIONS); a test holds every render variant to this map.
 REFRESH_READS: Final[Mapping[str, tuple[str, ...]]] = {
-    "pulumi:providers:minio": (),  # configuring builds clients only (new_client.go)
-    "minio:index/s3Bucket:S3Bucket": ("s3:ListBucket",),  # BucketExists: HEAD bucket
-    "minio:index/s3BucketVersioning:S3BucketVersioning": ("s3:GetBucketVersioning",),
-    "minio:index/ilmPolicy:IlmPolicy": ("s3:GetLifecycleConfiguration",),
-    "minio:index/s3BucketPolicy:S3BucketPolicy": ("s3:GetBucketPolicy",),
-    "minio:index/s3BucketServerSideEncryption:S3BucketServerSideEncryption": (
-        "s3:GetEncryptionConfiguration",
-    ),
-    "minio:index/iamPolicy:IamPolicy": ("admin:GetPolicy",),  # InfoCannedPolicy
-    "minio:index/iamUser:IamUser": ("admin:GetUser",),  # GetUserInfo
+    render_format.PROVIDER: (),  # configuring builds clients only (new_client.go)
+    render_format.BUCKET: ("s3:ListBucket",),  # BucketExists: HEAD bucket
+    render_format.VERSIONING: ("s3:GetBucketVersioning",),
+    render_format.LIFECYCLE: ("s3:GetLifecycleConfiguration",),
+    render_format.BUCKET_POLICY: ("s3:GetBucketPolicy",),
+    render_format.ENCRYPTION: ("s3:GetEncryptionConfiguration",),
+    render_format.IAM_POLICY: ("admin:GetPolicy",),  # InfoCannedPolicy
+    render_format.IAM_USER: ("admin:GetUser",),  # GetUserInfo
     # GetUserInfo, for the user's policy names.
-    "minio:index/iamUserPolicyAttachment:IamUserPolicyAttachment": ("admin:GetUser",),
+    render_format.ATTACHMENT: ("admin:GetUser",),
     # InfoServiceAccount of another user's account.
-    "minio:index/iamServiceAccount:IamServiceAccount": ("admin:ListServiceAccounts",),
+    render_format.SERVICE_ACCOUNT: ("admin:ListServiceAccounts",),
 }
 
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final, Literal
 
+from infra import render_format
+
 PROVIDER_REPOSITORY: Final = "github.com/aminueza/terraform-provider-minio"
 PROVIDER_VERSION: Final = "v1.20.1"
 SDK_VERSION: Final = "pulumi_minio 0.17.1"
@@ -65,7 +67,7 @@ def _policy_name(value: Any) -> str | None:
 
 def _policy_json(value: Any) -> str | None:
     # validateIAMPolicyJSON: a JSON object (the render shows documents parsed, the wire a string).
-    if isinstance(value, Mapping) or value == "[secret]":
+    if isinstance(value, Mapping) or value == render_format.SECRET_MARKER:
         return None
     if isinstance(value, str):
         try:
@@ -155,16 +157,16 @@ def _computed(tf: str) -> Attribute:
     return Attribute("computed", tf)
 
 
-PROVIDER_TYPE: Final = "pulumi:providers:minio"
-BUCKET_TYPE: Final = "minio:index/s3Bucket:S3Bucket"
-VERSIONING_TYPE: Final = "minio:index/s3BucketVersioning:S3BucketVersioning"
-ENCRYPTION_TYPE: Final = "minio:index/s3BucketServerSideEncryption:S3BucketServerSideEncryption"
-LIFECYCLE_TYPE: Final = "minio:index/ilmPolicy:IlmPolicy"
-BUCKET_POLICY_TYPE: Final = "minio:index/s3BucketPolicy:S3BucketPolicy"
-IAM_POLICY_TYPE: Final = "minio:index/iamPolicy:IamPolicy"
-IAM_USER_TYPE: Final = "minio:index/iamUser:IamUser"
-ATTACHMENT_TYPE: Final = "minio:index/iamUserPolicyAttachment:IamUserPolicyAttachment"
-SERVICE_ACCOUNT_TYPE: Final = "minio:index/iamServiceAccount:IamServiceAccount"
+PROVIDER_TYPE: Final = render_format.PROVIDER
+BUCKET_TYPE: Final = render_format.BUCKET
+VERSIONING_TYPE: Final = render_format.VERSIONING
+ENCRYPTION_TYPE: Final = render_format.ENCRYPTION
+LIFECYCLE_TYPE: Final = render_format.LIFECYCLE
+BUCKET_POLICY_TYPE: Final = render_format.BUCKET_POLICY
+IAM_POLICY_TYPE: Final = render_format.IAM_POLICY
+IAM_USER_TYPE: Final = render_format.IAM_USER
+ATTACHMENT_TYPE: Final = render_format.ATTACHMENT
+SERVICE_ACCOUNT_TYPE: Final = render_format.SERVICE_ACCOUNT
 
 _USER_NAME: Final = _pattern(
     r"[0-9A-Za-z=,.@\-_+]+",  # StaticUserNamePattern (or an LDAP DN, which we never use)
@@ -402,7 +404,7 @@ def _attribute_problems(
                 f"{where}.{name}", value, attribute.block, attribute.block_list
             )
             continue
-        if attribute.validate is not None and value != "[secret]":
+        if attribute.validate is not None and value != render_format.SECRET_MARKER:
             problem = attribute.validate(value)
             if problem:
                 yield f"{where}.{name} {problem}"

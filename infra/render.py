@@ -8,7 +8,8 @@ it (type, logical name, parent, ``protect``, ``retainOnDelete``, wire-format inp
 found by Pulumi's own secret marker on the wire (``Output.secret``, pulumi-random results, the
 provider's credentials) and printed as ``"[secret]"``; as a second guard, the render refuses to
 finish if any secret the mocks generated appears anywhere in it. Policy documents are parsed into
-JSON objects. The format is the contract in /work/notes/render-format.md.
+JSON objects. The format is described in docs/render-format.md; its field names, type tokens,
+secret marker and namespace are defined once in :mod:`infra.render_format`.
 
 Each render runs in a fresh :class:`contextvars.Context`, because the Pulumi runtime keeps its
 settings, config and root stack in context variables: that makes :func:`render_stack` callable
@@ -47,13 +48,20 @@ from infra.program import (
     main,
     refuse_admin_credentials_in_config,
 )
+from infra.render_format import (
+    OPTIONAL_RESOURCE_FIELDS,
+    POLICY_INPUT,
+    PROJECT,
+    RANDOM_PASSWORD,
+    RENDER_FIELDS,
+    RESOURCE_FIELDS,
+    SECRET_MARKER,
+    SERVICE_ACCOUNT,
+    STACK,
+)
 
-PROJECT: Final = "voice-recordings"
 REPO_ROOT: Final = Path(__file__).resolve().parent.parent
-SECRET: Final = "[secret]"
 RENDERED_DIR: Final = REPO_ROOT / "policies" / "rendered"
-# Inputs that hold a policy document (a JSON string on the wire), parsed in the render.
-POLICY_INPUT: Final = "policy"
 
 # Pulumi's wire markers (pulumi/sdk: rpc.py), stable across SDK versions.
 _SIG_KEY: Final = "4dabf18193072939515e22adb298388d"
@@ -63,8 +71,8 @@ _UNKNOWN: Final = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 # Resource outputs the mocks must invent, by type: each is a fresh random secret per run.
 _GENERATED_OUTPUTS: Final[dict[str, tuple[str, ...]]] = {
-    "random:index/randomPassword:RandomPassword": ("result", "bcryptHash"),
-    "minio:index/iamServiceAccount:IamServiceAccount": ("accessKey", "secretKey"),
+    RANDOM_PASSWORD: ("result", "bcryptHash"),
+    SERVICE_ACCOUNT: ("accessKey", "secretKey"),
 }
 
 
@@ -170,20 +178,22 @@ class ResourceRecord:
         (logical names of every resource it waits for), ``ignore_changes``, and, only when set,
         ``aliases`` and ``import``, so a reviewer sees them in the diff and guardrails check them.
         """
-        document: dict[str, Any] = {
-            "type": self.type,
-            "name": self.name,
-            "parent": self.parent,
-            "protect": self.protect,
-            "retain_on_delete": self.retain_on_delete,
-            "depends_on": self.dependencies,
-            "ignore_changes": self.ignore_changes,
-            "inputs": self.inputs,
-        }
-        if self.aliases:
-            document["aliases"] = self.aliases
-        if self.import_id:
-            document["import"] = self.import_id
+        values = (
+            self.type,
+            self.name,
+            self.parent,
+            self.protect,
+            self.retain_on_delete,
+            self.dependencies,
+            self.ignore_changes,
+            self.inputs,
+        )
+        document: dict[str, Any] = dict(zip(RESOURCE_FIELDS, values, strict=True))
+        for name, value in zip(
+            OPTIONAL_RESOURCE_FIELDS, (self.aliases, self.import_id), strict=True
+        ):
+            if value:
+                document[name] = value
         return document
 
 
@@ -200,16 +210,10 @@ class ProgramRun:
     generated_secrets: set[str] = field(default_factory=set, repr=False)
 
     def document(self) -> dict[str, Any]:
-        """The render (format: /work/notes/render-format.md)."""
-        return {
-            "project": PROJECT,
-            "stack": self.stack,
-            "config": self.config,
-            "resources": [
-                r.to_json() for r in sorted(self.resources, key=lambda r: (r.type, r.name))
-            ],
-            "outputs": self.outputs,
-        }
+        """The render (format: docs/render-format.md)."""
+        resources = [r.to_json() for r in sorted(self.resources, key=lambda r: (r.type, r.name))]
+        values = (PROJECT, self.stack, self.config, resources, self.outputs)
+        return dict(zip(RENDER_FIELDS, values, strict=True))
 
 
 class _Mocks(pulumi_mocks.Mocks):
@@ -243,7 +247,7 @@ def _mask(value: Any) -> Any:
     if isinstance(value, dict):
         sig = value.get(_SIG_KEY)
         if sig == _SECRET_SIG:
-            return SECRET
+            return SECRET_MARKER
         if sig == _RESOURCE_SIG:
             return {"resource": _urn_name(str(value.get("urn", "")))}
         return {key: _mask(item) for key, item in value.items()}
@@ -258,7 +262,7 @@ def _mask(value: Any) -> Any:
 
 def _parse_policy(inputs: dict[str, Any]) -> dict[str, Any]:
     document = inputs.get(POLICY_INPUT)
-    if isinstance(document, str) and document != SECRET:
+    if isinstance(document, str) and document != SECRET_MARKER:
         return {**inputs, POLICY_INPUT: json.loads(document)}
     return inputs
 
@@ -272,7 +276,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def RegisterResource(self, request: resource_pb2.RegisterResourceRequest) -> Any:
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
-        if request.type != "pulumi:pulumi:Stack":
+        if request.type != STACK:
             wire = json_format.MessageToDict(request.object)
             parent = request.parent
             parent_is_stack = not parent or parent.endswith("::" + _stack_name())
@@ -346,7 +350,7 @@ def _run(stack: str, values: StackValues, program_main: Callable[[], object] | N
 
     _sync_await(run_pulumi_func(program))
     config = parse_stack_config(_own(raw)).to_json()
-    masked = {name: SECRET if name in secret_names else v for name, v in plain.items()}
+    masked = {name: SECRET_MARKER if name in secret_names else v for name, v in plain.items()}
     return ProgramRun(
         stack=stack,
         config=config,

@@ -8,11 +8,13 @@ Every child is parented to the component and managed through one explicit ``mini
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 import pulumi
 import pulumi_minio as minio
 import pulumi_random as random
 
+from infra import render_format
 from infra.adoption import IAM_USER, IMPORTED_IGNORE_CHANGES, SERVICE_ACCOUNT, Imports
 from infra.config import StackConfig
 from infra.policies import (
@@ -25,7 +27,7 @@ from infra.policies import (
 from infra.provider_contract import DELETE_MARKER, SERVICE_ACCOUNT_TYPE, ignored_changes
 from voice_recordings import KINDS
 
-COMPONENT_TYPE = "voice-recordings:index:RecordingStorage"
+COMPONENT_TYPE: Final = render_format.COMPONENT
 # The bucket-wide rule that removes a delete marker once no version is left behind it. MinIO
 # matches a tag filter against the object's tags, and a delete marker has none: the per-kind rules
 # can never remove one (minio internal/bucket/lifecycle). It has no tag and no other action, so it

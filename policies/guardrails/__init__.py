@@ -1,4 +1,7 @@
-"""Guardrails for the recordings stack: one rule set (``rules``), two runners.
+"""Guardrails for the recordings stack: one rule set, two runners.
+
+``model`` says what a rule sees and finds and how one is declared; ``documents`` reads IAM and
+bucket policy documents as MinIO does; ``rules`` is the catalogue, each rule beside its check.
 
 ``pack`` runs the rules inside ``pulumi preview --policy-pack policies/guardrails``; ``offline``
 runs them on the committed renders (``make guard``) without the engine.

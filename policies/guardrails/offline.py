@@ -16,7 +16,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from policies.guardrails.rules import MANDATORY, Resource, StackContext, Violation, check_all
+from policies.guardrails.model import MANDATORY, Resource, StackContext, Violation
+from policies.guardrails.rules import check_all
 
 RENDER_DIR: Final = Path(__file__).resolve().parents[1] / "rendered"
 

@@ -5,7 +5,7 @@ Only this module and ``__main__.py`` import pulumi_policy; the rules themselves 
 What the pack sees inside ``pulumi preview``, and how it is made to look like the render:
 
 - ``args.props`` are the resource's inputs with wire names; a policy document is a JSON string
-  (the rules parse it). Values preview cannot know yet become :data:`rules.UNKNOWN`; a rule that
+  (the rules parse it). Values preview cannot know yet become :data:`model.UNKNOWN`; a rule that
   needs one raises UnknownInput, reported by the SDK as "can't run policy during preview".
 - The engine sends secret inputs marked as secrets, but pulumi-policy unwraps them to plaintext
   before validation. :func:`mask_secrets_before_validation` keeps the mark instead: every secret
@@ -37,12 +37,10 @@ from pulumi_policy import deserialize as policy_deserialize
 from pulumi_policy import policy as policy_module
 from pulumi_policy import proxy as policy_proxy
 
-from policies.guardrails.rules import (
-    CONFIG_NAMESPACE,
+from infra.config import parse_stack_config
+from infra.render_format import CONFIG_NAMESPACE, SECRET_MARKER
+from policies.guardrails.model import (
     MANDATORY,
-    RESOURCE_RULES,
-    SECRET_MARKER,
-    STACK_RULES,
     UNKNOWN,
     Level,
     Resource,
@@ -53,6 +51,7 @@ from policies.guardrails.rules import (
     run_resource_rule,
     run_stack_rule,
 )
+from policies.guardrails.rules import RESOURCE_RULES, STACK_RULES
 
 PACK_NAME: Final = "voice-recordings-guardrails"
 # The function pulumi-policy's analyzer calls on every request's wire properties.
@@ -110,7 +109,7 @@ def mask_secrets_before_validation() -> None:
 
 
 def plain(props: Mapping[str, Any]) -> dict[str, Any]:
-    """pulumi-policy's proxied props as plain data, with unknowns as :data:`rules.UNKNOWN`."""
+    """pulumi-policy's proxied props as plain data, with unknowns as :data:`model.UNKNOWN`."""
 
     def convert(value: Any) -> Any:
         if isinstance(value, str) and value in _UNKNOWN_SENTINELS:
@@ -157,8 +156,6 @@ def stack_config() -> dict[str, Any]:
 
     Only this project's namespace is read: provider secrets in the same config never get here.
     """
-    from infra.config import parse_stack_config
-
     raw = {
         key: str(value)
         for key, value in pulumi.runtime.get_config_env().items()

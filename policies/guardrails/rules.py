@@ -1,23 +1,60 @@
-"""The guardrails, written once: plain functions over (type token, name, inputs, options).
+"""The rule catalogue: every guardrail, declared right beside its check.
 
-Two runners call them: the CrossGuard policy pack inside ``pulumi preview`` (``pack.py``) and the
-offline checker over the committed renders (``offline.py``). This module never imports pulumi or
-pulumi_policy, so the offline runner works where the engine does not.
-
-Inputs use Pulumi's wire names (``forceDestroy``, ``versioningConfiguration``). A secret value is
-the string ``"[secret]"`` (the render masks secrets so, and the pack masks them the same way before
-any rule sees them); a value that ``pulumi preview`` cannot know yet is :data:`UNKNOWN`.
+Each rule is a plain function over the rules' view of the desired state (``model.py``), declared
+with ``@CATALOGUE.resource(...)`` or ``@CATALOGUE.stack(...)`` just above it; policy documents are
+read through ``documents.py``. To add a rule: write its check here with its declaration, then its
+failing case in tests/guardrails/cases.py and its row in the README's rule table. Two runners call
+the catalogue: the CrossGuard policy pack inside ``pulumi preview`` (``pack.py``) and the offline
+checker over the committed renders (``offline.py``). Nothing here imports pulumi or pulumi_policy,
+so the offline runner works where the engine does not.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Final, Literal, NamedTuple, TypeAlias
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Final, TypeAlias
 
 from infra.provider_contract import CONTRACTS
+from infra.render_format import (
+    ATTACHMENT,
+    BUCKET,
+    BUCKET_POLICY,
+    COMPONENT,
+    ENCRYPTION,
+    IAM_GROUP_POLICY,
+    IAM_POLICY,
+    IAM_USER,
+    LIFECYCLE,
+    PROVIDER,
+    RANDOM_PASSWORD,
+    RANDOM_PROVIDER,
+    SECRET_MARKER,
+    SERVICE_ACCOUNT,
+    STACK,
+    VERSIONING,
+    config_key,
+)
+from policies.guardrails.documents import (
+    PolicyDocumentError,
+    allows,
+    policy_document,
+    readable_document,
+)
+from policies.guardrails.model import (
+    ADVISORY,
+    MANDATORY,
+    Catalogue,
+    Finding,
+    Level,
+    Resource,
+    ResourceRule,
+    StackContext,
+    StackRule,
+    Violation,
+    require_known,
+)
 from voice_recordings.keys import KIND_TAG_KEY, KINDS
 from voice_recordings.permissions import (
     ANONYMOUS_ACTIONS,
@@ -29,40 +66,14 @@ from voice_recordings.permissions import (
     is_read_action,
     objects_arn,
 )
-from voice_recordings.settings import DEFAULT_BUCKET
 
-Level = Literal["mandatory", "advisory"]
-MANDATORY: Final[Level] = "mandatory"
-ADVISORY: Final[Level] = "advisory"
-
-SECRET_MARKER: Final = "[secret]"
-CONFIG_NAMESPACE: Final = "voice-recordings"
-ACK_PUBLIC_KEY: Final = f"{CONFIG_NAMESPACE}:acknowledgePublicRecordings"
+ACK_PUBLIC_KEY: Final = config_key("acknowledgePublicRecordings")
 
 # The retention the README recommends, per kind (days): long enough to handle a complaint about a
 # call, short enough that personal data does not pile up for ever (5 years at most).
 RECOMMENDED_RETENTION_DAYS: Final[Mapping[str, tuple[int, int]]] = {
     kind: (30, 1825) for kind in KINDS
 }
-
-# Pulumi type tokens (pulumi_minio 0.17).
-PROVIDER: Final = "pulumi:providers:minio"
-BUCKET: Final = "minio:index/s3Bucket:S3Bucket"
-VERSIONING: Final = "minio:index/s3BucketVersioning:S3BucketVersioning"
-LIFECYCLE: Final = "minio:index/ilmPolicy:IlmPolicy"
-IAM_POLICY: Final = "minio:index/iamPolicy:IamPolicy"
-IAM_GROUP_POLICY: Final = "minio:index/iamGroupPolicy:IamGroupPolicy"
-IAM_USER: Final = "minio:index/iamUser:IamUser"
-ATTACHMENT: Final = "minio:index/iamUserPolicyAttachment:IamUserPolicyAttachment"
-SERVICE_ACCOUNT: Final = "minio:index/iamServiceAccount:IamServiceAccount"
-BUCKET_POLICY: Final = "minio:index/s3BucketPolicy:S3BucketPolicy"
-ENCRYPTION: Final = "minio:index/s3BucketServerSideEncryption:S3BucketServerSideEncryption"
-RANDOM_PASSWORD: Final = "random:index/randomPassword:RandomPassword"
-# The program's component (infra/component.py), and what only the engine registers: the stack
-# itself and the default provider of pulumi-random, which the pack sees inside `pulumi preview`.
-COMPONENT: Final = "voice-recordings:index:RecordingStorage"
-STACK: Final = "pulumi:pulumi:Stack"
-RANDOM_PROVIDER: Final = "pulumi:providers:random"
 
 # Resources whose "policy" input is an identity's IAM document (the bucket policy is separate).
 IDENTITY_POLICY_TYPES: Final = frozenset({IAM_POLICY, IAM_GROUP_POLICY, SERVICE_ACCOUNT})
@@ -77,405 +88,22 @@ _ADMIN_ACTION_RE: Final = re.compile(
     r"PutObjectLock|PutObjectRetention|PutObjectLegalHold|BypassGovernance|ForceDelete)",
     re.IGNORECASE,
 )
+# Resources whose Delete damages the retained bucket: versioning suspended, lifecycle removed.
+RETAINED_SETTINGS: Final = frozenset({VERSIONING, LIFECYCLE})
+# Identity resources: user and policy Create silently overwrite what exists on the server.
+IDENTITY_TYPES: Final = frozenset({IAM_USER, IAM_POLICY, ATTACHMENT, SERVICE_ACCOUNT})
 
+# Every rule, in declaration order: the order the pack serves them and the runners report.
+CATALOGUE: Final = Catalogue()
 
-class _Unknown:
-    """A value ``pulumi preview`` cannot know yet (it depends on a resource not created)."""
 
-    _instance: _Unknown | None = None
-
-    def __new__(cls) -> _Unknown:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "UNKNOWN"
-
-
-UNKNOWN: Final = _Unknown()
-
-
-class UnknownInput(Exception):
-    """A rule needs an input that is unknown during preview (the pack reports it as such)."""
-
-    def __init__(self, resource: str, path: str) -> None:
-        super().__init__(f"{resource}: {path} can't be known during preview")
-        self.resource = resource
-        self.path = path
-
-
-@dataclass(frozen=True)
-class Resource:
-    """One resource of the desired state, as both runners see it."""
-
-    type: str
-    name: str
-    inputs: Mapping[str, Any]
-    protect: bool = False
-    # None when the runner cannot see the option (the analyzer protocol does not carry it).
-    retain_on_delete: bool | None = None
-    # Logical names of the resources it waits for; None when the runner cannot see them.
-    depends_on: tuple[str, ...] | None = None
-
-    @property
-    def label(self) -> str:
-        """``S3Bucket 'recordings-bucket'``: how messages name the resource."""
-        return f"{self.type.rsplit(':', 1)[-1]} '{self.name}'"
-
-    def known(self, key: str, default: Any = None) -> Any:
-        """The input ``key`` (``default`` if absent); UnknownInput if preview can't know it."""
-        value = self.inputs.get(key, default)
-        _require_known(value, self.label, key)
-        return value
-
-
-def _require_known(value: Any, label: str, path: str) -> None:
-    if value is UNKNOWN:
-        raise UnknownInput(label, path)
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            _require_known(item, label, f"{path}.{key}")
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            _require_known(item, label, f"{path}[{index}]")
-
-
-def _flag(config: Mapping[str, Any], key: str) -> bool:
-    value = config.get(f"{CONFIG_NAMESPACE}:{key}", False)
-    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
-
-
-def _text(config: Mapping[str, Any], key: str) -> str | None:
-    value = config.get(f"{CONFIG_NAMESPACE}:{key}")
-    return value if isinstance(value, str) and value else None
-
-
-@dataclass(frozen=True)
-class StackContext:
-    """What the rules need from the stack's config (the render's ``config`` object)."""
-
-    bucket: str = DEFAULT_BUCKET
-    public_acknowledged: bool = False
-    uploader_policy: str | None = None
-    uploader_user: str | None = None
-    reader_policy: str | None = None
-    reader_user: str | None = None
-    observer_policy: str | None = None
-    observer_user: str | None = None
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> StackContext:
-        """Read the context from full config keys (``voice-recordings:bucket`` ...)."""
-        return cls(
-            bucket=_text(config, "bucket") or DEFAULT_BUCKET,
-            public_acknowledged=_flag(config, "acknowledgePublicRecordings"),
-            uploader_policy=_text(config, "uploaderPolicy"),
-            uploader_user=_text(config, "uploaderUser"),
-            reader_policy=_text(config, "readerPolicy"),
-            reader_user=_text(config, "readerUser"),
-            observer_policy=_text(config, "observerPolicy"),
-            observer_user=_text(config, "observerUser"),
-        )
-
-
-class Finding(NamedTuple):
-    """One problem a check found and how to fix it."""
-
-    problem: str
-    fix: str
-    resource: Resource | None = None  # stack rules name the resource at fault, if any
-
-
-ResourceCheck = Callable[[Resource, StackContext], Iterable[Finding]]
-StackCheck = Callable[[Sequence[Resource], StackContext], Iterable[Finding]]
-
-
-@dataclass(frozen=True)
-class ResourceRule:
-    """A rule over one resource of the listed types."""
-
-    name: str
-    description: str
-    level: Level
-    types: frozenset[str] | None  # None: every type
-    check: ResourceCheck
-
-    def applies_to(self, resource: Resource) -> bool:
-        """True when the rule looks at resources of this type."""
-        return self.types is None or resource.type in self.types
-
-
-@dataclass(frozen=True)
-class StackRule:
-    """A rule over the whole desired state (something must exist, or resources must agree)."""
-
-    name: str
-    description: str
-    level: Level
-    check: StackCheck
-
-
-@dataclass(frozen=True)
-class Violation:
-    """A finding of a rule, ready to print or to report to the engine."""
-
-    rule: str
-    level: Level
-    message: str
-
-    def line(self) -> str:
-        """One line: ``MANDATORY bucket-protected: S3Bucket 'x': ... Fix: ...``."""
-        return f"{self.level.upper()} {self.rule}: {self.message}"
-
-
-def message(rule: str, finding: Finding, default: Resource | None = None) -> str:
-    """The violation message: names the resource, the rule and the fix."""
-    at = finding.resource or default
-    where = at.label if at is not None else "stack"
-    return f"{where} breaks '{rule}': {finding.problem} Fix: {finding.fix}"
-
-
-# --- policy documents, read the way MinIO reads them ----------------------------------------------
-#
-# MinIO decodes a policy document with Go's encoding/json (github.com/minio/pkg, policy package):
-# - a JSON key matches a field case-insensitively, with Go's folding, which also maps the
-#   non-ASCII "\u017f" (long s) to S, "\u212a" (Kelvin sign) to K and "\u0131"/"\u0130" to I;
-# - when two keys match one field, the last one wins;
-# - a key that matches no field is ignored (the documents' own UnmarshalJSON drops the decoder's
-#   DisallowUnknownFields);
-# - Action, NotAction, Resource and NotResource are a string or a list of strings; Principal is
-#   "*" or an object whose "AWS" member is a string or a list; Effect is exactly Allow or Deny.
-# So a reviewer reading `Statement` could miss a `statement` (or "\u017ftatement") beside it that
-# the server obeys. The rules read every document through :func:`read_policy_document`, which
-# gives each member its canonical name, and refuses what a reviewer could read differently from
-# the server: two keys for one field, a key the server ignores, a value of another shape.
-
-DOCUMENT_FIELDS: Final = ("Version", "ID", "Statement")
-STATEMENT_FIELDS: Final = (
-    "Sid",
-    "Effect",
-    "Action",
-    "NotAction",
-    "Resource",
-    "NotResource",
-    "Condition",
-)
-# Only a bucket policy names principals; MinIO's bucket statements have no NotPrincipal.
-BUCKET_STATEMENT_FIELDS: Final = (*STATEMENT_FIELDS, "Principal")
-PRINCIPAL_FIELDS: Final = ("AWS",)
-EFFECTS: Final = ("Allow", "Deny")
-_SET_FIELDS: Final = ("Action", "NotAction", "Resource", "NotResource")
-# Non-ASCII runes that Go's key folding (ToUpper(ToLower(r))) turns into an ASCII letter.
-_GO_FOLD_TO_ASCII: Final = {"\u0130": "I", "\u0131": "I", "\u017f": "S", "\u212a": "K"}
-
-
-def go_fold(key: str) -> str:
-    """``key`` folded as Go's encoding/json folds field names: two keys match when folds equal."""
-    return "".join(
-        char.upper() if char.isascii() else _GO_FOLD_TO_ASCII.get(char, char) for char in key
-    )
-
-
-class PolicyDocumentError(ValueError):
-    """A policy document the server would read differently from a reviewer, or refuse."""
-
-
-class _Members:
-    """A JSON object's members in document order, duplicate keys kept (a dict would drop them)."""
-
-    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
-        self.pairs = pairs
-
-
-def _members(value: Any, where: str) -> list[tuple[str, Any]]:
-    if isinstance(value, _Members):
-        return list(value.pairs)
-    if isinstance(value, Mapping):
-        return [(str(key), item) for key, item in value.items()]
-    raise PolicyDocumentError(f"{where} must be a JSON object, not {_json_kind(value)}.")
-
-
-def _json_kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list | tuple):
-        return "a list"
-    return "an object"
-
-
-def _canonical_members(value: Any, where: str, fields: Sequence[str]) -> dict[str, Any]:
-    """The object's members under their field names, as the server matches them."""
-    by_fold = {go_fold(field): field for field in fields}
-    found: dict[str, tuple[str, Any]] = {}
-    for key, item in _members(value, where):
-        field = by_fold.get(go_fold(key))
-        if field is None:
-            raise PolicyDocumentError(
-                f"{where} has the key {key!r}, which MinIO ignores (it reads only "
-                f"{', '.join(fields)}, in any case)."
-            )
-        if field in found:
-            raise PolicyDocumentError(
-                f"{where} has both {found[field][0]!r} and {key!r}: MinIO reads each as "
-                f"{field!r} and keeps only the last, so a reviewer may read the wrong one."
-            )
-        found[field] = (key, item)
-    return {field: item for field, (_, item) in found.items()}
-
-
-def _no_folded_duplicates(value: Any, where: str) -> None:
-    """Refuse an object (at any depth) with two keys equal under case folding."""
-    if isinstance(value, _Members | Mapping):
-        seen: dict[str, str] = {}
-        for key, item in _members(value, where):
-            if go_fold(key) in seen:
-                raise PolicyDocumentError(
-                    f"{where} has both {seen[go_fold(key)]!r} and {key!r}, the same key to MinIO."
-                )
-            seen[go_fold(key)] = key
-            _no_folded_duplicates(item, f"{where}.{key}")
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            _no_folded_duplicates(item, f"{where}[{index}]")
-
-
-def _string_set(value: Any, where: str) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
-        return list(value)
-    raise PolicyDocumentError(f"{where} must be a string or a list of strings.")
-
-
-def _principal(value: Any, where: str) -> list[str]:
-    if value == "*":
-        return ["*"]
-    if isinstance(value, str):
-        raise PolicyDocumentError(f'{where} must be "*" or {{"AWS": [...]}}.')
-    aws = _canonical_members(value, where, PRINCIPAL_FIELDS).get("AWS")
-    return _string_set(aws, f"{where}.AWS")
-
-
-def _statement(raw: Any, where: str, bucket_policy: bool) -> dict[str, Any]:
-    fields = BUCKET_STATEMENT_FIELDS if bucket_policy else STATEMENT_FIELDS
-    members = _canonical_members(raw, where, fields)
-    effect = members.get("Effect")
-    if effect not in EFFECTS:
-        raise PolicyDocumentError(f'{where}.Effect must be exactly "Allow" or "Deny".')
-    if not isinstance(members.get("Sid", ""), str):
-        raise PolicyDocumentError(f"{where}.Sid must be a string.")
-    canonical: dict[str, Any] = {"Effect": effect}
-    if "Sid" in members:
-        canonical["Sid"] = members["Sid"]
-    for field in _SET_FIELDS:
-        if field in members:
-            canonical[field] = _string_set(members[field], f"{where}.{field}")
-    if "Principal" in members:
-        canonical["Principal"] = _principal(members["Principal"], f"{where}.Principal")
-    if "Condition" in members:
-        # A condition only narrows a statement; the rules read grants as if it always held. It
-        # must still be one unambiguous object of objects.
-        condition = members["Condition"]
-        _no_folded_duplicates(condition, f"{where}.Condition")
-        canonical["Condition"] = {
-            operator: dict(_members(block, f"{where}.Condition.{operator}"))
-            for operator, block in _members(condition, f"{where}.Condition")
-        }
-    return canonical
-
-
-def read_policy_document(raw: Any, bucket_policy: bool = False) -> dict[str, Any]:
-    """A policy document (JSON text or parsed) in canonical form, as MinIO reads it.
-
-    Keys get their field names (``Statement``, ``Effect``, ``Action`` ...), every string set is a
-    list, ``Principal`` is a list of principals. Raises :class:`PolicyDocumentError` for a
-    document the server would read differently from a reviewer, or refuse.
-    """
-    if raw == SECRET_MARKER:
-        raise PolicyDocumentError("the document is a secret, so no reviewer or rule can read it.")
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw, object_pairs_hook=_Members)
-        except json.JSONDecodeError as exc:
-            raise PolicyDocumentError(f"the document is not valid JSON: {exc}.") from None
-    members = _canonical_members(raw, "the document", DOCUMENT_FIELDS)
-    for field in ("Version", "ID"):
-        if not isinstance(members.get(field, ""), str):
-            raise PolicyDocumentError(f"the document's {field} must be a string.")
-    found = members.get("Statement")
-    if found is None:
-        found = []
-    if not isinstance(found, list | tuple):
-        raise PolicyDocumentError(
-            f"the document's Statement must be a list of statements, not {_json_kind(found)}."
-        )
-    canonical: dict[str, Any] = {f: members[f] for f in ("Version", "ID") if f in members}
-    canonical["Statement"] = [
-        _statement(item, f"Statement[{index}]", bucket_policy) for index, item in enumerate(found)
-    ]
-    return canonical
-
-
-def policy_document(resource: Resource) -> dict[str, Any] | None:
-    """The ``policy`` input in canonical form (None when absent); PolicyDocumentError if unread."""
-    raw = resource.known("policy")
-    if raw is None or raw == "":
-        return None
-    return read_policy_document(raw, bucket_policy=resource.type == BUCKET_POLICY)
-
-
-def _readable_document(resource: Resource) -> dict[str, Any] | None:
-    """The canonical document, or None when unreadable (``policy-document-unambiguous`` says so)."""
-    try:
-        return policy_document(resource)
-    except PolicyDocumentError:
-        return None
+# --- helpers of several checks --------------------------------------------------------------------
 
 
 def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return list(value) if isinstance(value, list | tuple) else [value]
-
-
-@dataclass(frozen=True)
-class Statement:
-    """One canonical statement: lists everywhere, so checks need no special cases."""
-
-    effect: str
-    actions: list[str]
-    resources: list[str]
-    principals: list[str] | None  # None: no Principal element (identity policy)
-    negated: list[str]  # NotAction / NotResource, present ones
-
-
-def statements(document: Mapping[str, Any] | None) -> list[Statement]:
-    """The statements of a canonical document (:func:`read_policy_document`)."""
-    if document is None:
-        return []
-    return [
-        Statement(
-            effect=raw["Effect"],
-            actions=list(raw.get("Action", [])),
-            resources=list(raw.get("Resource", [])),
-            principals=raw.get("Principal"),
-            negated=[key for key in ("NotAction", "NotResource") if key in raw],
-        )
-        for raw in document["Statement"]
-    ]
-
-
-def _allows(document: Mapping[str, Any] | None) -> list[Statement]:
-    return [s for s in statements(document) if s.effect == "Allow"]
 
 
 def _in_bucket(resource_arn: str, bucket: str) -> bool:
@@ -602,7 +230,7 @@ def _unknown_inputs(value: Any, spec: InputSpec, path: str, label: str) -> Itera
     """Problems of one input against what the rules know of it (values are never echoed)."""
     if spec is ANY_VALUE:
         return
-    _require_known(value, label, path)
+    require_known(value, label, path)
     if isinstance(spec, tuple):
         if value not in spec:
             yield (
@@ -623,6 +251,12 @@ def _unknown_inputs(value: Any, spec: InputSpec, path: str, label: str) -> Itera
                 yield from _unknown_inputs(item[key], spec[key], f"{where}.{key}", label)
 
 
+@CATALOGUE.resource(
+    "known-resources-only",
+    "Every resource type and input is one a rule knows (closed world).",
+    MANDATORY,
+    None,
+)
 def check_known_resource(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
     """Closed world: every type and input is one some rule knows (or one that cannot harm)."""
     known = KNOWN_INPUTS.get(resource.type)
@@ -648,6 +282,12 @@ def check_known_resource(resource: Resource, ctx: StackContext) -> Iterator[Find
         )
 
 
+@CATALOGUE.resource(
+    "policy-document-unambiguous",
+    "Policy documents read the same to MinIO (Go's case-insensitive JSON) as to a reviewer.",
+    MANDATORY,
+    POLICY_DOCUMENT_TYPES,
+)
 def check_document_unambiguous(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
     """A policy document reads the same to MinIO as to a reviewer (see read_policy_document)."""
     try:
@@ -660,9 +300,15 @@ def check_document_unambiguous(resource: Resource, ctx: StackContext) -> Iterato
         )
 
 
-# --- resource checks -----------------------------------------------------------------------------
+# --- resource checks ------------------------------------------------------------------------------
 
 
+@CATALOGUE.resource(
+    "bucket-protected",
+    "The recordings bucket is protected, retained on delete and never force-destroyed.",
+    MANDATORY,
+    (BUCKET,),
+)
 def check_bucket_protected(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
     """Recordings outlive the stack: protected, retained on delete, never force-destroyed."""
     if not resource.protect:
@@ -682,6 +328,12 @@ def check_bucket_protected(resource: Resource, ctx: StackContext) -> Iterator[Fi
         )
 
 
+@CATALOGUE.resource(
+    "bucket-acl-private",
+    "The bucket's ACL is private.",
+    MANDATORY,
+    (BUCKET,),
+)
 def check_bucket_acl_private(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
     """The bucket's canned ACL is private; public access goes only through the bucket policy."""
     acl = resource.known("acl", "private")
@@ -704,10 +356,16 @@ def _anonymous(principals: list[str] | None) -> bool:
     return principals is not None and "*" in principals
 
 
+@CATALOGUE.resource(
+    "no-anonymous-access",
+    "No anonymous access unless acknowledged; then s3:GetObject on recordings only.",
+    MANDATORY,
+    (BUCKET_POLICY,),
+)
 def check_no_anonymous_access(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
     """No anonymous access unless acknowledged; then anonymous s3:GetObject on recordings only."""
-    allows = _allows(_readable_document(resource))
-    if not allows:
+    allowing = allows(readable_document(resource))
+    if not allowing:
         return
     if not ctx.public_acknowledged:
         yield Finding(
@@ -717,7 +375,7 @@ def check_no_anonymous_access(resource: Resource, ctx: StackContext) -> Iterator
         )
         return
     recordings = _recordings_resource_re(ctx.bucket)
-    for statement in allows:
+    for statement in allowing:
         if statement.negated:
             yield Finding(
                 f"a statement uses {', '.join(statement.negated)}, which grants everything else.",
@@ -743,21 +401,15 @@ def check_no_anonymous_access(resource: Resource, ctx: StackContext) -> Iterator
             )
 
 
-def check_public_notice(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
-    """Advisory: anonymous access is on (acknowledged), so every recording URL is playable."""
-    if ctx.public_acknowledged and any(
-        _anonymous(s.principals) for s in _allows(_readable_document(resource))
-    ):
-        yield Finding(
-            "anyone who has a recording's URL can play it (acknowledged in the stack config).",
-            f"nothing, if intended; to close it, set {ACK_PUBLIC_KEY} and publicRecordings to "
-            "false and hand out presigned URLs.",
-        )
-
-
+@CATALOGUE.resource(
+    "iam-no-wildcards",
+    "Policy documents grant no wildcard action and no wildcard resource.",
+    MANDATORY,
+    POLICY_DOCUMENT_TYPES,
+)
 def check_no_wildcards(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
     """No wildcard action, no wildcard resource, no NotAction/NotResource in a grant."""
-    for statement in _allows(_readable_document(resource)):
+    for statement in allows(readable_document(resource)):
         wild = [a for a in statement.actions if "*" in a or "?" in a]
         if wild:
             yield Finding(
@@ -781,9 +433,15 @@ def check_no_wildcards(resource: Resource, ctx: StackContext) -> Iterator[Findin
             )
 
 
+@CATALOGUE.resource(
+    "iam-bucket-scope",
+    "Policy documents grant on the recordings bucket only.",
+    MANDATORY,
+    POLICY_DOCUMENT_TYPES,
+)
 def check_bucket_scope(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
     """Every resource a grant names is the recordings bucket or an object in it."""
-    for statement in _allows(_readable_document(resource)):
+    for statement in allows(readable_document(resource)):
         outside = [r for r in statement.resources if not _in_bucket(r, ctx.bucket)]
         if outside:
             yield Finding(
@@ -792,10 +450,16 @@ def check_bucket_scope(resource: Resource, ctx: StackContext) -> Iterator[Findin
             )
 
 
+@CATALOGUE.resource(
+    "iam-least-privilege",
+    "The uploader and the reader get their listed actions only (no delete, no admin).",
+    MANDATORY,
+    IDENTITY_POLICY_TYPES,
+)
 def check_least_privilege(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
     """The uploader and the reader get their listed actions only: no delete, no administration."""
     role, allowed = _role(resource, ctx)
-    for statement in _allows(_readable_document(resource)):
+    for statement in allows(readable_document(resource)):
         for action in statement.actions:
             if action in allowed or "*" in action:  # wildcards: reported by iam-no-wildcards
                 continue
@@ -812,6 +476,12 @@ def check_least_privilege(resource: Resource, ctx: StackContext) -> Iterator[Fin
             )
 
 
+@CATALOGUE.resource(
+    "iam-attachment-scope",
+    "Each user gets only this stack's policy for its role.",
+    MANDATORY,
+    (ATTACHMENT,),
+)
 def check_attachment_scope(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
     """A user gets only this stack's policy for its role (no built-in readwrite/consoleAdmin)."""
     policy, user = resource.known("policyName"), resource.known("userName")
@@ -833,11 +503,17 @@ def check_attachment_scope(resource: Resource, ctx: StackContext) -> Iterator[Fi
         )
 
 
+@CATALOGUE.resource(
+    "observer-read-only",
+    "The observer's policy (CI's preview and drift identity) has only read actions.",
+    MANDATORY,
+    IDENTITY_POLICY_TYPES,
+)
 def check_observer_read_only(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
     """The observer (CI's preview and drift identity) only reads: no action that writes."""
     if not _is_observers(resource, ctx):
         return
-    for statement in _allows(policy_document(resource)):
+    for statement in allows(policy_document(resource)):
         if "NotAction" in statement.negated:
             yield Finding(
                 "a grant uses NotAction, which allows every other action, writes included.",
@@ -853,6 +529,12 @@ def check_observer_read_only(resource: Resource, ctx: StackContext) -> Iterator[
                 )
 
 
+@CATALOGUE.resource(
+    "secrets-masked",
+    "Credential inputs are Pulumi secrets, never plaintext.",
+    MANDATORY,
+    None,
+)
 def check_secrets_masked(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
     """A credential input (password, secret key, token) is a Pulumi secret, never plaintext."""
     for key in sorted(resource.inputs):
@@ -868,14 +550,15 @@ def check_secrets_masked(resource: Resource, ctx: StackContext) -> Iterator[Find
             )
 
 
-# --- the provider that really runs (infra/provider_contract.py) ------------------------------
-
-# Resources whose Delete damages the retained bucket: versioning suspended, lifecycle removed.
-RETAINED_SETTINGS: Final = frozenset({VERSIONING, LIFECYCLE})
-# Identity resources: user and policy Create silently overwrite what exists on the server.
-IDENTITY_TYPES: Final = frozenset({IAM_USER, IAM_POLICY, ATTACHMENT, SERVICE_ACCOUNT})
+# --- the provider that really runs (infra/provider_contract.py) -----------------------------------
 
 
+@CATALOGUE.resource(
+    "settings-retained",
+    "Versioning and lifecycle are retained on delete.",
+    MANDATORY,
+    RETAINED_SETTINGS,
+)
 def check_settings_retained(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
     """Versioning and lifecycle are retained on delete: their Delete strips the bucket of them."""
     if resource.retain_on_delete is False:
@@ -888,6 +571,12 @@ def check_settings_retained(resource: Resource, ctx: StackContext) -> Iterator[F
         )
 
 
+@CATALOGUE.resource(
+    "provider-verifies-tls",
+    "The provider's minio_insecure is explicitly false.",
+    MANDATORY,
+    (PROVIDER,),
+)
 def check_provider_verifies_tls(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
     """The provider's minio_insecure is explicitly false."""
     value = resource.known("minioInsecure")
@@ -900,130 +589,29 @@ def check_provider_verifies_tls(resource: Resource, ctx: StackContext) -> Iterat
         yield Finding(
             f"minioInsecure is {state}.",
             "set minio_insecure=False on the explicit provider (and a private CA with "
-            f"{CONFIG_NAMESPACE}:caBundle).",
+            f"{config_key('caBundle')}).",
         )
 
 
-def check_identities_after_bucket(
-    resources: Sequence[Resource], ctx: StackContext
-) -> Iterator[Finding]:
-    """Every identity depends on the bucket, so a failed bucket create stops before them."""
-    buckets = {r.name for r in resources if r.type == BUCKET and r.known("bucket") == ctx.bucket}
-    if not buckets:
-        return  # no bucket to wait for: versioning-enabled and friends report the stack
-    for resource in resources:
-        if resource.type not in IDENTITY_TYPES or resource.depends_on is None:
-            continue
-        if not buckets & set(resource.depends_on):
-            yield Finding(
-                f"does not depend on the bucket {sorted(buckets)}: the engine may apply it while "
-                "the bucket create fails (it fails when the bucket exists), and user and policy "
-                "creates silently overwrite what the server holds.",
-                "add the bucket to its depends_on (RecordingStorage._identity_child).",
-                resource,
-            )
+# --- advisory notices -----------------------------------------------------------------------------
 
 
-RESOURCE_RULES: Final[tuple[ResourceRule, ...]] = (
-    ResourceRule(
-        "known-resources-only",
-        "Every resource type and input is one a rule knows (closed world).",
-        MANDATORY,
-        None,
-        check_known_resource,
-    ),
-    ResourceRule(
-        "policy-document-unambiguous",
-        "Policy documents read the same to MinIO (Go's case-insensitive JSON) as to a reviewer.",
-        MANDATORY,
-        POLICY_DOCUMENT_TYPES,
-        check_document_unambiguous,
-    ),
-    ResourceRule(
-        "bucket-protected",
-        "The recordings bucket is protected, retained on delete and never force-destroyed.",
-        MANDATORY,
-        frozenset({BUCKET}),
-        check_bucket_protected,
-    ),
-    ResourceRule(
-        "bucket-acl-private",
-        "The bucket's ACL is private.",
-        MANDATORY,
-        frozenset({BUCKET}),
-        check_bucket_acl_private,
-    ),
-    ResourceRule(
-        "no-anonymous-access",
-        "No anonymous access unless acknowledged; then s3:GetObject on recordings only.",
-        MANDATORY,
-        frozenset({BUCKET_POLICY}),
-        check_no_anonymous_access,
-    ),
-    ResourceRule(
-        "iam-no-wildcards",
-        "Policy documents grant no wildcard action and no wildcard resource.",
-        MANDATORY,
-        POLICY_DOCUMENT_TYPES,
-        check_no_wildcards,
-    ),
-    ResourceRule(
-        "iam-bucket-scope",
-        "Policy documents grant on the recordings bucket only.",
-        MANDATORY,
-        POLICY_DOCUMENT_TYPES,
-        check_bucket_scope,
-    ),
-    ResourceRule(
-        "iam-least-privilege",
-        "The uploader and the reader get their listed actions only (no delete, no admin).",
-        MANDATORY,
-        IDENTITY_POLICY_TYPES,
-        check_least_privilege,
-    ),
-    ResourceRule(
-        "iam-attachment-scope",
-        "Each user gets only this stack's policy for its role.",
-        MANDATORY,
-        frozenset({ATTACHMENT}),
-        check_attachment_scope,
-    ),
-    ResourceRule(
-        "observer-read-only",
-        "The observer's policy (CI's preview and drift identity) has only read actions.",
-        MANDATORY,
-        IDENTITY_POLICY_TYPES,
-        check_observer_read_only,
-    ),
-    ResourceRule(
-        "secrets-masked",
-        "Credential inputs are Pulumi secrets, never plaintext.",
-        MANDATORY,
-        None,
-        check_secrets_masked,
-    ),
-    ResourceRule(
-        "settings-retained",
-        "Versioning and lifecycle are retained on delete.",
-        MANDATORY,
-        RETAINED_SETTINGS,
-        check_settings_retained,
-    ),
-    ResourceRule(
-        "provider-verifies-tls",
-        "The provider's minio_insecure is explicitly false.",
-        MANDATORY,
-        frozenset({PROVIDER}),
-        check_provider_verifies_tls,
-    ),
-    ResourceRule(
-        "public-recordings-notice",
-        "Anonymous playback of recordings is on (acknowledged).",
-        ADVISORY,
-        frozenset({BUCKET_POLICY}),
-        check_public_notice,
-    ),
+@CATALOGUE.resource(
+    "public-recordings-notice",
+    "Anonymous playback of recordings is on (acknowledged).",
+    ADVISORY,
+    (BUCKET_POLICY,),
 )
+def check_public_notice(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
+    """Advisory: anonymous access is on (acknowledged), so every recording URL is playable."""
+    if ctx.public_acknowledged and any(
+        _anonymous(s.principals) for s in allows(readable_document(resource))
+    ):
+        yield Finding(
+            "anyone who has a recording's URL can play it (acknowledged in the stack config).",
+            f"nothing, if intended; to close it, set {ACK_PUBLIC_KEY} and publicRecordings to "
+            "false and hand out presigned URLs.",
+        )
 
 
 # --- stack checks ---------------------------------------------------------------------------------
@@ -1037,6 +625,11 @@ def _for_bucket(resources: Sequence[Resource], type_token: str, bucket: str) -> 
     return [r for r in _of_type(resources, type_token) if r.known("bucket") == bucket]
 
 
+@CATALOGUE.stack(
+    "uploader-covers-runtime",
+    "The uploader's policy grants what the runtime package does.",
+    MANDATORY,
+)
 def check_uploader_covers_runtime(
     resources: Sequence[Resource], ctx: StackContext
 ) -> Iterator[Finding]:
@@ -1051,7 +644,7 @@ def check_uploader_covers_runtime(
     for resource in mine:
         grants = {
             (action, arn)
-            for statement in _allows(_readable_document(resource))
+            for statement in allows(readable_document(resource))
             for action in statement.actions
             for arn in statement.resources
         }
@@ -1065,6 +658,11 @@ def check_uploader_covers_runtime(
                 )
 
 
+@CATALOGUE.stack(
+    "versioning-enabled",
+    "The recordings bucket has versioning enabled.",
+    MANDATORY,
+)
 def check_versioning_enabled(resources: Sequence[Resource], ctx: StackContext) -> Iterator[Finding]:
     """The bucket keeps versions, so an overwrite or a delete can be undone."""
     found = _for_bucket(resources, VERSIONING, ctx.bucket)
@@ -1101,6 +699,11 @@ def _rules_for_kind(rules: list[Mapping[str, Any]], kind: str) -> list[Mapping[s
     return [r for r in rules if (r.get("tags") or {}).get(KIND_TAG_KEY) == kind]
 
 
+@CATALOGUE.stack(
+    "lifecycle-per-kind",
+    "The lifecycle expires recordings and transcripts.",
+    MANDATORY,
+)
 def check_lifecycle_per_kind(resources: Sequence[Resource], ctx: StackContext) -> Iterator[Finding]:
     """The lifecycle expires both kinds (recordings and transcripts), selected by their tag."""
     rules = _lifecycle_rules(resources, ctx)
@@ -1113,6 +716,59 @@ def check_lifecycle_per_kind(resources: Sequence[Resource], ctx: StackContext) -
             )
 
 
+@CATALOGUE.stack(
+    "service-account-of-stack-user",
+    "Every service account belongs to one of the stack's own users.",
+    MANDATORY,
+)
+def check_service_account_targets(
+    resources: Sequence[Resource], ctx: StackContext
+) -> Iterator[Finding]:
+    """A service account belongs to one of the stack's own users (never root or a foreign user)."""
+    users = {r.known("name") for r in _of_type(resources, IAM_USER)}
+    for account in _of_type(resources, SERVICE_ACCOUNT):
+        target = account.known("targetUser")
+        if target not in users:
+            yield Finding(
+                f"its target user {target!r} is not one of the stack's users "
+                f"{sorted(str(u) for u in users)}: its keys would carry that user's power, "
+                "which no rule checks.",
+                "create service accounts only for the stack's own IamUsers "
+                "(target_user=<user>.name).",
+                account,
+            )
+
+
+@CATALOGUE.stack(
+    "identities-after-bucket",
+    "Every identity resource depends on the bucket.",
+    MANDATORY,
+)
+def check_identities_after_bucket(
+    resources: Sequence[Resource], ctx: StackContext
+) -> Iterator[Finding]:
+    """Every identity depends on the bucket, so a failed bucket create stops before them."""
+    buckets = {r.name for r in resources if r.type == BUCKET and r.known("bucket") == ctx.bucket}
+    if not buckets:
+        return  # no bucket to wait for: versioning-enabled and friends report the stack
+    for resource in resources:
+        if resource.type not in IDENTITY_TYPES or resource.depends_on is None:
+            continue
+        if not buckets & set(resource.depends_on):
+            yield Finding(
+                f"does not depend on the bucket {sorted(buckets)}: the engine may apply it while "
+                "the bucket create fails (it fails when the bucket exists), and user and policy "
+                "creates silently overwrite what the server holds.",
+                "add the bucket to its depends_on (RecordingStorage._identity_child).",
+                resource,
+            )
+
+
+@CATALOGUE.stack(
+    "retention-in-range",
+    "Retention is within the README's recommended range; noncurrent versions expire.",
+    ADVISORY,
+)
 def check_retention_range(resources: Sequence[Resource], ctx: StackContext) -> Iterator[Finding]:
     """Advisory: retention within the README's range; noncurrent versions expire too."""
     rules = _lifecycle_rules(resources, ctx)
@@ -1133,6 +789,11 @@ def check_retention_range(resources: Sequence[Resource], ctx: StackContext) -> I
                 )
 
 
+@CATALOGUE.stack(
+    "encryption-configured",
+    "The bucket has server-side encryption configured.",
+    ADVISORY,
+)
 def check_encryption(resources: Sequence[Resource], ctx: StackContext) -> Iterator[Finding]:
     """Advisory: the bucket has server-side encryption configured."""
     if not _for_bucket(resources, ENCRYPTION, ctx.bucket):
@@ -1142,100 +803,13 @@ def check_encryption(resources: Sequence[Resource], ctx: StackContext) -> Iterat
         )
 
 
-def check_service_account_targets(
-    resources: Sequence[Resource], ctx: StackContext
-) -> Iterator[Finding]:
-    """A service account belongs to one of the stack's own users (never root or a foreign user)."""
-    users = {r.known("name") for r in _of_type(resources, IAM_USER)}
-    for account in _of_type(resources, SERVICE_ACCOUNT):
-        target = account.known("targetUser")
-        if target not in users:
-            yield Finding(
-                f"its target user {target!r} is not one of the stack's users "
-                f"{sorted(str(u) for u in users)}: its keys would carry that user's power, "
-                "which no rule checks.",
-                "create service accounts only for the stack's own IamUsers "
-                "(target_user=<user>.name).",
-                account,
-            )
-
-
-STACK_RULES: Final[tuple[StackRule, ...]] = (
-    StackRule(
-        "uploader-covers-runtime",
-        "The uploader's policy grants what the runtime package does.",
-        MANDATORY,
-        check_uploader_covers_runtime,
-    ),
-    StackRule(
-        "versioning-enabled",
-        "The recordings bucket has versioning enabled.",
-        MANDATORY,
-        check_versioning_enabled,
-    ),
-    StackRule(
-        "lifecycle-per-kind",
-        "The lifecycle expires recordings and transcripts.",
-        MANDATORY,
-        check_lifecycle_per_kind,
-    ),
-    StackRule(
-        "service-account-of-stack-user",
-        "Every service account belongs to one of the stack's own users.",
-        MANDATORY,
-        check_service_account_targets,
-    ),
-    StackRule(
-        "identities-after-bucket",
-        "Every identity resource depends on the bucket.",
-        MANDATORY,
-        check_identities_after_bucket,
-    ),
-    StackRule(
-        "retention-in-range",
-        "Retention is within the README's recommended range; noncurrent versions expire.",
-        ADVISORY,
-        check_retention_range,
-    ),
-    StackRule(
-        "encryption-configured",
-        "The bucket has server-side encryption configured.",
-        ADVISORY,
-        check_encryption,
-    ),
-)
-
+RESOURCE_RULES: Final[tuple[ResourceRule, ...]] = tuple(CATALOGUE.resource_rules)
+STACK_RULES: Final[tuple[StackRule, ...]] = tuple(CATALOGUE.stack_rules)
 # Every rule's name -> its level, in the order the pack serves them.
-RULE_LEVELS: Final[dict[str, Level]] = {
-    **{rule.name: rule.level for rule in RESOURCE_RULES},
-    **{rule.name: rule.level for rule in STACK_RULES},
-}
+RULE_LEVELS: Final[dict[str, Level]] = CATALOGUE.levels()
 ALL_RULE_NAMES: Final[tuple[str, ...]] = tuple(RULE_LEVELS)
-
-
-def run_resource_rule(rule: ResourceRule, resource: Resource, ctx: StackContext) -> list[Violation]:
-    """The violations of one resource rule on one resource (none if it does not apply)."""
-    if not rule.applies_to(resource):
-        return []
-    return [
-        Violation(rule.name, rule.level, message(rule.name, f, resource))
-        for f in rule.check(resource, ctx)
-    ]
-
-
-def run_stack_rule(
-    rule: StackRule, resources: Sequence[Resource], ctx: StackContext
-) -> list[Violation]:
-    """The violations of one stack rule."""
-    return [
-        Violation(rule.name, rule.level, message(rule.name, f)) for f in rule.check(resources, ctx)
-    ]
 
 
 def check_all(resources: Sequence[Resource], ctx: StackContext) -> list[Violation]:
     """Every violation of every rule, mandatory first."""
-    found = [v for rule in STACK_RULES for v in run_stack_rule(rule, resources, ctx)]
-    for rule in RESOURCE_RULES:
-        for resource in resources:
-            found.extend(run_resource_rule(rule, resource, ctx))
-    return sorted(found, key=lambda v: v.level != MANDATORY)
+    return CATALOGUE.check_all(resources, ctx)

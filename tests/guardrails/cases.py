@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from policies.guardrails import rules
+from infra import render_format
 from tests.guardrails.conftest import (
     Mutation,
     Render,
@@ -53,7 +53,7 @@ def _add_anonymous_policy(render: Render) -> None:
     bucket = render["config"]["voice-recordings:bucket"]
     render["resources"].append(
         {
-            "type": rules.BUCKET_POLICY,
+            "type": render_format.BUCKET_POLICY,
             "name": "sneaky-public",
             "parent": None,
             "protect": False,
@@ -212,7 +212,7 @@ def _group_console_admin(render: Render) -> None:
 def _add_encryption(render: Render) -> None:
     render["resources"].append(
         {
-            "type": rules.ENCRYPTION,
+            "type": render_format.ENCRYPTION,
             "name": "recordings-encryption",
             "parent": None,
             "protect": False,
@@ -540,7 +540,7 @@ CASES += [
         "committed",
         _add(
             _resource(
-                rules.IAM_GROUP_POLICY,
+                render_format.IAM_GROUP_POLICY,
                 "ops-inline",
                 {
                     "group": "ops",

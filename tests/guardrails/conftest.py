@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from infra.render import render_stack
 from policies.guardrails.offline import RENDER_DIR, default_renders
 
 Render = dict[str, Any]
@@ -39,8 +40,6 @@ def load_committed(stack: str) -> Render:
 
 @functools.cache
 def _public_render() -> Render:
-    from infra.render import render_stack
-
     return render_stack("prod", PUBLIC_OVERRIDES)
 
 

@@ -20,7 +20,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import unknown_checking_proxy
 
-from policies.guardrails import pack, rules
+from policies.guardrails import model, pack
 from tests.guardrails.conftest import Render
 
 
@@ -70,7 +70,7 @@ def stack_args(render: Render) -> StackValidationArgs:
 
 def pack_violations(render: Render) -> set[tuple[str, str]]:
     """(policy name, message) for every violation the pack's policies report on ``render``."""
-    ctx = rules.StackContext.from_config(render["config"])
+    ctx = model.StackContext.from_config(render["config"])
     reported: set[tuple[str, str]] = set()
     for policy in pack.policies(lambda: ctx):
 

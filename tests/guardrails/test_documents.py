@@ -17,7 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policies.guardrails import rules
+from infra import render_format
+from policies.guardrails import documents, rules
 from policies.guardrails.offline import check_render
 from tests.guardrails.conftest import Render, load_committed, load_public, uploader_policy
 
@@ -57,8 +58,8 @@ def test_any_spelling_reads_as_the_documented_one(data: st.DataObject) -> None:
     resource = uploader_policy(render)
     original = resource["inputs"]["policy"]
     resource["inputs"]["policy"] = respell(original, data.draw)
-    assert rules.read_policy_document(resource["inputs"]["policy"]) == (
-        rules.read_policy_document(original)
+    assert documents.read_policy_document(resource["inputs"]["policy"]) == (
+        documents.read_policy_document(original)
     )
     assert violations(render) == CLEAN
 
@@ -75,12 +76,12 @@ def test_a_grant_in_any_spelling_is_seen(data: st.DataObject, action: str) -> No
 
 
 # Where a second spelling can hide: (path to the object, its fields).
-_LEVELS = [((), rules.DOCUMENT_FIELDS), (("Statement", 0), rules.STATEMENT_FIELDS)]
+_LEVELS = [((), documents.DOCUMENT_FIELDS), (("Statement", 0), documents.STATEMENT_FIELDS)]
 
 
 def _refused(document: Any) -> None:
-    with pytest.raises(rules.PolicyDocumentError, match="has both"):
-        rules.read_policy_document(document)
+    with pytest.raises(documents.PolicyDocumentError, match="has both"):
+        documents.read_policy_document(document)
     render = copy.deepcopy(PROD)
     uploader_policy(render)["inputs"]["policy"] = document
     assert "policy-document-unambiguous" in {rule for rule, _ in violations(render) - CLEAN}
@@ -132,7 +133,7 @@ def test_the_same_key_twice_in_json_text_is_refused(
 def test_a_named_principal_in_any_spelling_is_seen(principal: str, aws: str) -> None:
     render = load_public()
     before = violations(render)
-    policy = next(r for r in render["resources"] if r["type"] == rules.BUCKET_POLICY)
+    policy = next(r for r in render["resources"] if r["type"] == render_format.BUCKET_POLICY)
     statement = policy["inputs"]["policy"]["Statement"][0]
     statement.pop("Principal")
     statement[principal] = {aws: ["arn:aws:iam::000000000000:user/eve"]}
@@ -148,9 +149,9 @@ def test_go_folding_reaches_ascii_only_from_ascii_and_its_four_exceptions(char: 
     python = lower.upper() if len(lower.upper()) == 1 else lower
     if not char.isascii() and char not in special:
         assert not python.isascii(), f"U+{ord(char):04X} folds to ASCII: add it to the table"
-        assert not rules.go_fold(char).isascii()
+        assert not documents.go_fold(char).isascii()
     else:
-        assert rules.go_fold(char) in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" or not char.isalpha()
+        assert documents.go_fold(char) in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" or not char.isalpha()
 
 
 # --- the closed world ----------------------------------------------------------------------------
@@ -193,6 +194,6 @@ def test_every_type_the_committed_renders_use_is_known() -> None:
 
 def test_a_secret_document_is_refused_not_read_as_empty() -> None:
     render = copy.deepcopy(PROD)
-    uploader_policy(render)["inputs"]["policy"] = rules.SECRET_MARKER
+    uploader_policy(render)["inputs"]["policy"] = render_format.SECRET_MARKER
     found = {v.rule: v.message for v in check_render(render)}
     assert "no reviewer or rule can read it" in found["policy-document-unambiguous"]

@@ -16,7 +16,8 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
-from policies.guardrails import pack, rules
+from infra import render_format
+from policies.guardrails import model, pack, rules
 from tests.guardrails.conftest import load_committed
 from tests.guardrails.packrun import resource_args
 
@@ -72,7 +73,7 @@ def test_pack_serves_every_rule_at_its_level(analyzer: analyzer_pb2_grpc.Analyze
     levels = rules.RULE_LEVELS
     assert set(served) == set(rules.ALL_RULE_NAMES)
     for name, level in levels.items():
-        expected = analyzer_pb2.MANDATORY if level == rules.MANDATORY else analyzer_pb2.ADVISORY
+        expected = analyzer_pb2.MANDATORY if level == model.MANDATORY else analyzer_pb2.ADVISORY
         assert served[name] == expected, name
 
 
@@ -80,8 +81,13 @@ def test_pack_accepts_a_secret_and_refuses_plaintext_without_echoing_it(
     analyzer: analyzer_pb2_grpc.AnalyzerStub,
 ) -> None:
     secret = {**SECRET_SIG, "value": "generated-by-random"}
-    assert analyze(analyzer, rules.IAM_USER, "uploader-user", {"name": "u", "secret": secret}) == []
-    found = analyze(analyzer, rules.IAM_USER, "uploader-user", {"name": "u", "secret": "hunter2"})
+    assert (
+        analyze(analyzer, render_format.IAM_USER, "uploader-user", {"name": "u", "secret": secret})
+        == []
+    )
+    found = analyze(
+        analyzer, render_format.IAM_USER, "uploader-user", {"name": "u", "secret": "hunter2"}
+    )
     assert [d.policyName for d in found] == ["secrets-masked"]
     assert found[0].enforcementLevel == analyzer_pb2.MANDATORY
     assert "hunter2" not in found[0].message and "IamUser 'uploader-user'" in found[0].message
@@ -90,7 +96,9 @@ def test_pack_accepts_a_secret_and_refuses_plaintext_without_echoing_it(
 def test_pack_reads_the_document_as_a_json_string(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
     document = {"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
     props = {"name": "voice-ai-policy", "policy": json.dumps(document)}
-    found = {d.policyName for d in analyze(analyzer, rules.IAM_POLICY, "uploader-policy", props)}
+    found = {
+        d.policyName for d in analyze(analyzer, render_format.IAM_POLICY, "uploader-policy", props)
+    }
     assert found == {"iam-no-wildcards", "iam-bucket-scope"}
 
 
@@ -109,7 +117,7 @@ def test_pack_uses_the_stack_config_for_the_acknowledgement(
         ]
     }
     props = {"bucket": "voice-recordings", "policy": json.dumps(document)}
-    found = analyze(analyzer, rules.BUCKET_POLICY, "public", props)
+    found = analyze(analyzer, render_format.BUCKET_POLICY, "public", props)
     assert [d.policyName for d in found] == ["no-anonymous-access"]
 
 
@@ -117,7 +125,7 @@ def test_unknown_inputs_are_reported_as_unknown_not_as_passing(
     analyzer: analyzer_pb2_grpc.AnalyzerStub,
 ) -> None:
     props = {"name": "voice-ai-policy", "policy": UNKNOWN_STRING_VALUE}
-    found = analyze(analyzer, rules.IAM_POLICY, "uploader-policy", props)
+    found = analyze(analyzer, render_format.IAM_POLICY, "uploader-policy", props)
     assert found and all("can't be known during preview" in d.message for d in found)
     assert all(d.enforcementLevel == analyzer_pb2.ADVISORY for d in found)
 
@@ -128,13 +136,13 @@ def ignore(message: str, urn: str | None = None) -> None:
 
 def test_unknown_document_raises_the_sdk_unknown_error() -> None:
     resource = {
-        "type": rules.IAM_POLICY,
+        "type": render_format.IAM_POLICY,
         "name": "uploader-policy",
         "protect": False,
         "inputs": {"name": "voice-ai-policy", "policy": UNKNOWN_STRING_VALUE},
     }
     rule = next(r for r in rules.RESOURCE_RULES if r.name == "iam-no-wildcards")
-    policy = pack.resource_policy(rule, rules.StackContext)
+    policy = pack.resource_policy(rule, model.StackContext)
     with pytest.raises(UnknownValueError):
         policy.validate(resource_args(resource), ignore)
 
@@ -163,7 +171,7 @@ def test_stack_config_reads_only_this_project_and_applies_defaults(
 
 
 def test_pack_levels_map_to_enforcement_levels() -> None:
-    by_name = {p.name: p.enforcement_level for p in pack.policies(rules.StackContext)}
+    by_name = {p.name: p.enforcement_level for p in pack.policies(model.StackContext)}
     assert by_name["bucket-protected"] == EnforcementLevel.MANDATORY
     assert by_name["encryption-configured"] == EnforcementLevel.ADVISORY
 
@@ -174,13 +182,17 @@ def test_pack_reads_keys_in_any_case_as_minio_does(
     # "\u017ftatement" and lower-case keys: Go's encoding/json (MinIO) reads them as Statement.
     document = {"\u017ftatement": [{"effect": "Allow", "action": "s3:*", "resource": "*"}]}
     props = {"name": "voice-ai-policy", "policy": json.dumps(document)}
-    found = {d.policyName for d in analyze(analyzer, rules.IAM_POLICY, "uploader-policy", props)}
+    found = {
+        d.policyName for d in analyze(analyzer, render_format.IAM_POLICY, "uploader-policy", props)
+    }
     assert found == {"iam-no-wildcards", "iam-bucket-scope"}
     twice = (
         '{"Statement": [], "statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}'
     )
     props = {"name": "voice-ai-policy", "policy": twice}
-    found = {d.policyName for d in analyze(analyzer, rules.IAM_POLICY, "uploader-policy", props)}
+    found = {
+        d.policyName for d in analyze(analyzer, render_format.IAM_POLICY, "uploader-policy", props)
+    }
     assert "policy-document-unambiguous" in found
 
 
@@ -196,8 +208,11 @@ def test_pack_knows_what_only_the_engine_registers(
     analyzer: analyzer_pb2_grpc.AnalyzerStub,
 ) -> None:
     # The stack resource, the default random provider and a provider's engine-added version.
-    assert analyze(analyzer, rules.STACK, "voice-recordings-prod", {}) == []
-    assert analyze(analyzer, rules.RANDOM_PROVIDER, "default_4_16_0", {"version": "4.16.0"}) == []
+    assert analyze(analyzer, render_format.STACK, "voice-recordings-prod", {}) == []
+    assert (
+        analyze(analyzer, render_format.RANDOM_PROVIDER, "default_4_16_0", {"version": "4.16.0"})
+        == []
+    )
     secret = {**SECRET_SIG, "value": "admin"}
     # What the provider's Check fills in (its defaults) is known too.
     provider = {
@@ -209,7 +224,10 @@ def test_pack_knows_what_only_the_engine_registers(
         "minioSessionToken": "",
         "minioInsecure": "false",
     }
-    assert analyze(analyzer, rules.PROVIDER, "minio-admin", provider | {"version": "0.17.1"}) == []
+    assert (
+        analyze(analyzer, render_format.PROVIDER, "minio-admin", provider | {"version": "0.17.1"})
+        == []
+    )
 
 
 def test_pack_knows_the_defaults_the_providers_check_fills_in(
@@ -218,9 +236,14 @@ def test_pack_knows_the_defaults_the_providers_check_fills_in(
     # terraform-provider-minio v1.20.1: force_destroy, disable_user, update_secret default false.
     secret = {**SECRET_SIG, "value": "generated"}
     user = {"name": "u", "secret": secret, "forceDestroy": False, "disableUser": False}
-    assert analyze(analyzer, rules.IAM_USER, "uploader-user", user | {"updateSecret": False}) == []
+    assert (
+        analyze(analyzer, render_format.IAM_USER, "uploader-user", user | {"updateSecret": False})
+        == []
+    )
     account = {"targetUser": "u", "disableUser": False, "updateSecret": False}
-    assert analyze(analyzer, rules.SERVICE_ACCOUNT, "voice-ai-realtime", account) == []
+    assert analyze(analyzer, render_format.SERVICE_ACCOUNT, "voice-ai-realtime", account) == []
     # ... but a value other than the default is not known.
-    found = analyze(analyzer, rules.IAM_USER, "uploader-user", user | {"updateSecret": True})
+    found = analyze(
+        analyzer, render_format.IAM_USER, "uploader-user", user | {"updateSecret": True}
+    )
     assert [d.policyName for d in found] == ["known-resources-only"]

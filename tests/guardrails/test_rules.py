@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from infra.render import render_stack
-from policies.guardrails import rules
+from policies.guardrails import model, rules
 from policies.guardrails.offline import check_render
 from tests.guardrails.cases import CASES, PASSING_ADDITIONS, Case
 from tests.guardrails.conftest import COMMITTED_STACKS, PUBLIC, Render, load
@@ -50,9 +50,9 @@ def test_rule_passes_once_the_state_has_what_it_asks(rule: str, committed: Rende
 
 def test_acknowledged_public_recordings_pass_with_a_notice(public: Render) -> None:
     found = check_render(public)
-    assert not [v for v in found if v.level == rules.MANDATORY]
+    assert not [v for v in found if v.level == model.MANDATORY]
     notice = [v for v in found if v.rule == "public-recordings-notice"]
-    assert len(notice) == 1 and notice[0].level == rules.ADVISORY
+    assert len(notice) == 1 and notice[0].level == model.ADVISORY
     assert "S3BucketPolicy 'public-recordings-policy'" in notice[0].message
 
 

@@ -18,8 +18,8 @@ from infra.adoption import (
 )
 from infra.config import full_key
 from infra.render import ProgramRun, render_stack
+from policies.guardrails.model import MANDATORY
 from policies.guardrails.offline import check_render
-from policies.guardrails.rules import MANDATORY
 from tests.infra.conftest import PUBLIC_OPT_IN, STACKS, program_run
 from voice_recordings import Env
 

@@ -39,7 +39,8 @@ from infra.provider_contract import (
     SERVICE_ACCOUNT_TYPE,
     env_variables,
 )
-from infra.render import SECRET, ProgramRun, load_stack_config, run_program
+from infra.render import ProgramRun, load_stack_config, run_program
+from infra.render_format import SECRET_MARKER as SECRET
 from infra.storage import COMPONENT_TYPE, DELETE_MARKER_RULE_ID
 from tests.infra.conftest import PUBLIC_OPT_IN, only
 from voice_recordings import KINDS, Env, StorageSettings

@@ -1,0 +1,265 @@
+"""The guardrails' model: what a rule sees, what it finds, and how rules are declared and run.
+
+A rule is a plain function over the rules' view of the desired state (:class:`Resource`, or every
+resource of the stack, and the stack's :class:`StackContext`) that yields :class:`Finding` s. It is
+declared where it is defined, with :meth:`Catalogue.resource` or :meth:`Catalogue.stack`; the
+catalogue (``rules.py``) holds them all, and both runners (``pack.py`` inside ``pulumi preview``,
+``offline.py`` over the committed renders) run them through :func:`run_resource_rule` and
+:func:`run_stack_rule`. Nothing here imports pulumi or pulumi_policy.
+
+Inputs use Pulumi's wire names (``forceDestroy``, ``versioningConfiguration``). A secret value is
+the string ``"[secret]"`` (:data:`infra.render_format.SECRET_MARKER`); a value that
+``pulumi preview`` cannot know yet is :data:`UNKNOWN`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Literal, NamedTuple, TypeVar
+
+from infra.render_format import config_key
+from voice_recordings.settings import DEFAULT_BUCKET
+
+Level = Literal["mandatory", "advisory"]
+MANDATORY: Final[Level] = "mandatory"
+ADVISORY: Final[Level] = "advisory"
+
+
+class _Unknown:
+    """A value ``pulumi preview`` cannot know yet (it depends on a resource not created)."""
+
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Final = _Unknown()
+
+
+class UnknownInput(Exception):
+    """A rule needs an input that is unknown during preview (the pack reports it as such)."""
+
+    def __init__(self, resource: str, path: str) -> None:
+        super().__init__(f"{resource}: {path} can't be known during preview")
+        self.resource = resource
+        self.path = path
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One resource of the desired state, as both runners see it."""
+
+    type: str
+    name: str
+    inputs: Mapping[str, Any]
+    protect: bool = False
+    # None when the runner cannot see the option (the analyzer protocol does not carry it).
+    retain_on_delete: bool | None = None
+    # Logical names of the resources it waits for; None when the runner cannot see them.
+    depends_on: tuple[str, ...] | None = None
+
+    @property
+    def label(self) -> str:
+        """``S3Bucket 'recordings-bucket'``: how messages name the resource."""
+        return f"{self.type.rsplit(':', 1)[-1]} '{self.name}'"
+
+    def known(self, key: str, default: Any = None) -> Any:
+        """The input ``key`` (``default`` if absent); UnknownInput if preview can't know it."""
+        value = self.inputs.get(key, default)
+        require_known(value, self.label, key)
+        return value
+
+
+def require_known(value: Any, label: str, path: str) -> None:
+    """Raise :class:`UnknownInput` if ``value`` (at ``path``), or anything in it, is UNKNOWN."""
+    if value is UNKNOWN:
+        raise UnknownInput(label, path)
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            require_known(item, label, f"{path}.{key}")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            require_known(item, label, f"{path}[{index}]")
+
+
+def _flag(config: Mapping[str, Any], key: str) -> bool:
+    value = config.get(config_key(key), False)
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def _text(config: Mapping[str, Any], key: str) -> str | None:
+    value = config.get(config_key(key))
+    return value if isinstance(value, str) and value else None
+
+
+@dataclass(frozen=True)
+class StackContext:
+    """What the rules need from the stack's config (the render's ``config`` object)."""
+
+    bucket: str = DEFAULT_BUCKET
+    public_acknowledged: bool = False
+    uploader_policy: str | None = None
+    uploader_user: str | None = None
+    reader_policy: str | None = None
+    reader_user: str | None = None
+    observer_policy: str | None = None
+    observer_user: str | None = None
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> StackContext:
+        """Read the context from full config keys (``voice-recordings:bucket`` ...)."""
+        return cls(
+            bucket=_text(config, "bucket") or DEFAULT_BUCKET,
+            public_acknowledged=_flag(config, "acknowledgePublicRecordings"),
+            uploader_policy=_text(config, "uploaderPolicy"),
+            uploader_user=_text(config, "uploaderUser"),
+            reader_policy=_text(config, "readerPolicy"),
+            reader_user=_text(config, "readerUser"),
+            observer_policy=_text(config, "observerPolicy"),
+            observer_user=_text(config, "observerUser"),
+        )
+
+
+class Finding(NamedTuple):
+    """One problem a check found and how to fix it."""
+
+    problem: str
+    fix: str
+    resource: Resource | None = None  # stack rules name the resource at fault, if any
+
+
+ResourceCheck = Callable[[Resource, StackContext], Iterable[Finding]]
+StackCheck = Callable[[Sequence[Resource], StackContext], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class ResourceRule:
+    """A rule over one resource of the listed types."""
+
+    name: str
+    description: str
+    level: Level
+    types: frozenset[str] | None  # None: every type
+    check: ResourceCheck
+
+    def applies_to(self, resource: Resource) -> bool:
+        """True when the rule looks at resources of this type."""
+        return self.types is None or resource.type in self.types
+
+
+@dataclass(frozen=True)
+class StackRule:
+    """A rule over the whole desired state (something must exist, or resources must agree)."""
+
+    name: str
+    description: str
+    level: Level
+    check: StackCheck
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A finding of a rule, ready to print or to report to the engine."""
+
+    rule: str
+    level: Level
+    message: str
+
+    def line(self) -> str:
+        """One line: ``MANDATORY bucket-protected: S3Bucket 'x': ... Fix: ...``."""
+        return f"{self.level.upper()} {self.rule}: {self.message}"
+
+
+def message(rule: str, finding: Finding, default: Resource | None = None) -> str:
+    """The violation message: names the resource, the rule and the fix."""
+    at = finding.resource or default
+    where = at.label if at is not None else "stack"
+    return f"{where} breaks '{rule}': {finding.problem} Fix: {finding.fix}"
+
+
+def run_resource_rule(rule: ResourceRule, resource: Resource, ctx: StackContext) -> list[Violation]:
+    """The violations of one resource rule on one resource (none if it does not apply)."""
+    if not rule.applies_to(resource):
+        return []
+    return [
+        Violation(rule.name, rule.level, message(rule.name, f, resource))
+        for f in rule.check(resource, ctx)
+    ]
+
+
+def run_stack_rule(
+    rule: StackRule, resources: Sequence[Resource], ctx: StackContext
+) -> list[Violation]:
+    """The violations of one stack rule."""
+    return [
+        Violation(rule.name, rule.level, message(rule.name, f)) for f in rule.check(resources, ctx)
+    ]
+
+
+_ResourceCheckT = TypeVar("_ResourceCheckT", bound=ResourceCheck)
+_StackCheckT = TypeVar("_StackCheckT", bound=StackCheck)
+
+
+class Catalogue:
+    """The rules, in the order they are declared (the order the pack serves and runners report).
+
+    Each check registers itself where it is defined::
+
+        @CATALOGUE.resource("bucket-acl-private", "The ACL is private.", MANDATORY, (BUCKET,))
+        def check_bucket_acl_private(resource, ctx): ...
+    """
+
+    def __init__(self) -> None:
+        self.resource_rules: list[ResourceRule] = []
+        self.stack_rules: list[StackRule] = []
+
+    def _claim(self, name: str) -> None:
+        if name in self.levels():
+            raise ValueError(f"two guardrails are named {name!r}: give the new one its own name")
+
+    def resource(
+        self, name: str, description: str, level: Level, types: Iterable[str] | None
+    ) -> Callable[[_ResourceCheckT], _ResourceCheckT]:
+        """Declare the decorated function as a rule over each resource of ``types`` (None: all)."""
+
+        def register(check: _ResourceCheckT) -> _ResourceCheckT:
+            self._claim(name)
+            kinds = None if types is None else frozenset(types)
+            self.resource_rules.append(ResourceRule(name, description, level, kinds, check))
+            return check
+
+        return register
+
+    def stack(
+        self, name: str, description: str, level: Level
+    ) -> Callable[[_StackCheckT], _StackCheckT]:
+        """Declare the decorated function as a rule over the whole desired state."""
+
+        def register(check: _StackCheckT) -> _StackCheckT:
+            self._claim(name)
+            self.stack_rules.append(StackRule(name, description, level, check))
+            return check
+
+        return register
+
+    def levels(self) -> dict[str, Level]:
+        """Every rule's name -> its level: resource rules, then stack rules, as declared."""
+        return {
+            **{rule.name: rule.level for rule in self.resource_rules},
+            **{rule.name: rule.level for rule in self.stack_rules},
+        }
+
+    def check_all(self, resources: Sequence[Resource], ctx: StackContext) -> list[Violation]:
+        """Every violation of every rule, mandatory first."""
+        found = [v for rule in self.stack_rules for v in run_stack_rule(rule, resources, ctx)]
+        for rule in self.resource_rules:
+            for resource in resources:
+                found.extend(run_resource_rule(rule, resource, ctx))
+        return sorted(found, key=lambda v: v.level != MANDATORY)
