@@ -11,36 +11,25 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from devtools.embedded_s3 import Credentials
-from infra.provider_contract import (
-    ATTACHMENT_TYPE,
-    BUCKET_POLICY_TYPE,
-    BUCKET_TYPE,
-    ENCRYPTION_TYPE,
-    IAM_POLICY_TYPE,
-    IAM_USER_TYPE,
-    LIFECYCLE_TYPE,
-    PROVIDER_TYPE,
-    SERVICE_ACCOUNT_TYPE,
-    VERSIONING_TYPE,
-)
+from infra import render_format
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
     from mypy_boto3_s3 import S3Client
 
-# The provider's types are the contract's (one definition); the other two are not the provider's.
-PROVIDER: Final = PROVIDER_TYPE
-COMPONENT: Final = "voice-recordings:index:RecordingStorage"
-RANDOM_PASSWORD: Final = "random:index/randomPassword:RandomPassword"
-BUCKET: Final = BUCKET_TYPE
-VERSIONING: Final = VERSIONING_TYPE
-ENCRYPTION: Final = ENCRYPTION_TYPE
-LIFECYCLE: Final = LIFECYCLE_TYPE
-BUCKET_POLICY: Final = BUCKET_POLICY_TYPE
-IAM_POLICY: Final = IAM_POLICY_TYPE
-IAM_USER: Final = IAM_USER_TYPE
-ATTACHMENT: Final = ATTACHMENT_TYPE
-SERVICE_ACCOUNT: Final = SERVICE_ACCOUNT_TYPE
+# The render's type tokens, from its contract (infra/render_format.py, docs/render-format.md).
+PROVIDER: Final = render_format.PROVIDER
+COMPONENT: Final = render_format.COMPONENT
+RANDOM_PASSWORD: Final = render_format.RANDOM_PASSWORD
+BUCKET: Final = render_format.BUCKET
+VERSIONING: Final = render_format.VERSIONING
+ENCRYPTION: Final = render_format.ENCRYPTION
+LIFECYCLE: Final = render_format.LIFECYCLE
+BUCKET_POLICY: Final = render_format.BUCKET_POLICY
+IAM_POLICY: Final = render_format.IAM_POLICY
+IAM_USER: Final = render_format.IAM_USER
+ATTACHMENT: Final = render_format.ATTACHMENT
+SERVICE_ACCOUNT: Final = render_format.SERVICE_ACCOUNT
 
 # Dependencies first: a bucket before its settings, policies and users before attachments, a
 # user before its service account.
@@ -58,7 +47,7 @@ APPLY_ORDER: Final[tuple[str, ...]] = (
     ATTACHMENT,
     SERVICE_ACCOUNT,
 )
-SECRET: Final = "[secret]"  # how the render masks a secret value
+SECRET: Final = render_format.SECRET_MARKER  # how the render masks a secret value
 ADMIN_PREFIX: Final = "admin:"  # MinIO admin API actions (minio/pkg policy/admin-action.go)
 
 

@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Final, TextIO
 
-from infra.config import StackConfigError, parse_stack_config
+from infra.config import StackConfigError, full_key, parse_stack_config
 from infra.render import load_stack_config
 from infra.takeover.desired import DEFAULT_ALIAS, describe_grants, desired_state, grant_pairs
 from infra.takeover.findings import SEVERITIES, Survey
@@ -74,7 +74,7 @@ def _parse_override(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key:
         raise argparse.ArgumentTypeError(f"--config wants KEY=VALUE, got {text!r}")
-    return (key if ":" in key else f"voice-recordings:{key}"), value
+    return (key if ":" in key else full_key(key)), value
 
 
 def _bounded(low: int, high: int) -> Callable[[str], int]:

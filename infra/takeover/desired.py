@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from infra import render_format
 from infra.config import StackConfig, full_key, parse_stack_config
-from infra.provider_contract import BUCKET_POLICY_TYPE, ENCRYPTION_TYPE, LIFECYCLE_TYPE
 from infra.render import load_stack_config, run_program
 
 DEFAULT_ALIAS: Final = "omniplay"  # the specification's `mc alias set omniplay ...`
@@ -35,14 +35,14 @@ class Desired:
             found = [r.get("inputs") or {} for r in render["resources"] if r["type"] == type_]
             return found[0] if found else None
 
-        lifecycle = inputs(LIFECYCLE_TYPE) or {}
-        policy = inputs(BUCKET_POLICY_TYPE)
+        lifecycle = inputs(render_format.LIFECYCLE) or {}
+        policy = inputs(render_format.BUCKET_POLICY)
         return cls(
             stack=stack,
             config=config,
             lifecycle_rule_ids=tuple(str(r.get("id", "")) for r in lifecycle.get("rules", [])),
             bucket_policy=policy.get("policy") if policy else None,
-            encryption=inputs(ENCRYPTION_TYPE),
+            encryption=inputs(render_format.ENCRYPTION),
         )
 
 
