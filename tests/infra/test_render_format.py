@@ -26,7 +26,6 @@ from tests.support import program_run
 
 PAGE: Final = REPO_ROOT / "docs" / "render-format.md"
 # The modules that read or write the contract's facts and must take them from render_format.
-# (infra/takeover.py and devtools/provision.py still spell their own copies: issue 13, engineer D.)
 CONTRACT_READERS: Final = (
     "infra/render.py",
     "infra/config.py",
@@ -35,7 +34,11 @@ CONTRACT_READERS: Final = (
     "infra/policies.py",
     "infra/provider_contract.py",
     "infra/program.py",
-    *sorted(str(p.relative_to(REPO_ROOT)) for p in (REPO_ROOT / "policies").rglob("*.py")),
+    *sorted(
+        str(p.relative_to(REPO_ROOT))
+        for folder in ("policies", "infra/takeover", "devtools")
+        for p in (REPO_ROOT / folder).rglob("*.py")
+    ),
 )
 
 

@@ -1,4 +1,4 @@
-"""The provisioner (devtools/provision.py): the server holds exactly what the render describes.
+"""The provisioner (devtools/provision/): the server holds exactly what the render describes.
 
 Embedded endpoint only (it is the provisioner that is under test); each test resets the endpoint.
 """
