@@ -152,7 +152,7 @@ def print_tag_report(report: TagReport, out: TextIO) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line of ``python -m infra.takeover`` (docs/operating.md's runbook is tested on it)."""
+    """The command line of ``python -m infra.takeover`` (docs/operating.md's runbook tests it)."""
     parser = argparse.ArgumentParser(
         prog="python -m infra.takeover", description=(__doc__ or "").split("\n")[0]
     )
