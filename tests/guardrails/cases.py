@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from infra import render_format
-from tests.guardrails.conftest import (
+from tests.guardrails.renders import (
     Mutation,
     Render,
     find,

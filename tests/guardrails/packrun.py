@@ -21,7 +21,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import unknown_checking_proxy
 
 from policies.guardrails import model, pack
-from tests.guardrails.conftest import Render
+from tests.guardrails.renders import Render
 
 
 def preview_props(resource: dict[str, Any]) -> Any:

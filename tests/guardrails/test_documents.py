@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from infra import render_format
 from policies.guardrails import documents, rules
 from policies.guardrails.offline import check_render
-from tests.guardrails.conftest import Render, load_committed, load_public, uploader_policy
+from tests.guardrails.renders import Render, load_committed, load_public, uploader_policy
 
 # Every way Go's folding lets a character of a field name be written.
 _VARIANTS = {"s": "sS\u017f", "k": "kK\u212a", "i": "iI\u0131\u0130"}

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from policies.guardrails.offline import RENDER_DIR
-from tests.guardrails.conftest import Render, find, load_committed, observer_statement
+from tests.guardrails.renders import Render, find, load_committed, observer_statement
 
 REPO = RENDER_DIR.parents[1]
 

@@ -18,8 +18,8 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from infra import render_format
 from policies.guardrails import model, pack, rules
-from tests.guardrails.conftest import load_committed
 from tests.guardrails.packrun import resource_args
+from tests.guardrails.renders import load_committed
 
 PACK_DIR = Path(pack.__file__).resolve().parent
 SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}

@@ -9,8 +9,8 @@ from policies.guardrails import model, rules
 from policies.guardrails.offline import check_render
 from tests import docs
 from tests.guardrails.cases import CASES, PASSING_ADDITIONS, Case
-from tests.guardrails.conftest import COMMITTED_STACKS, PUBLIC, Render, load
 from tests.guardrails.packrun import pack_violations
+from tests.guardrails.renders import COMMITTED_STACKS, PUBLIC, Render, load
 
 LEVELS = rules.RULE_LEVELS
 # Each case on every render it applies to: committed cases on each committed stack.
