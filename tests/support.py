@@ -313,3 +313,17 @@ def only(run: ProgramRun, type_suffix: str, name: str | None = None) -> Resource
     ]
     assert len(found) == 1, f"expected one {type_suffix} {name or ''}, got {found}"
     return found[0]
+
+
+def offline_uploader(spool_dir: Path | None) -> MinioUploader:
+    """An uploader whose server does not exist (connections refused at once, one attempt)."""
+    return MinioUploader(
+        StorageSettings(
+            endpoint="127.0.0.1:9",
+            access_key="AKIAEXAMPLE",
+            secret_key="unit-test-secret-not-real",
+            use_ssl=False,
+            max_attempts=1,
+            spool_dir=spool_dir,
+        )
+    )

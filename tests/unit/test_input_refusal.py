@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from infra.config import StackConfigError, full_key, parse_stack_config
+from tests.support import offline_uploader
 from voice_recordings import cli
 from voice_recordings.errors import ConfigError, InvalidInputError
 from voice_recordings.keys import (
@@ -30,24 +31,10 @@ from voice_recordings.keys import (
 )
 from voice_recordings.metadata import META_CALL_UUID, META_COMPANY_ID, object_metadata
 from voice_recordings.settings import DEFAULT_UPLOAD_DEADLINE, Env, StorageSettings, redact_url
-from voice_recordings.uploader import MinioUploader
 
 SECRET = "s3cr3t-Value/with?odd#chars"
 BASE = {Env.ACCESS_KEY: "AKIAEXAMPLE", Env.SECRET_KEY: "unit-test-secret-not-real"}
 WHEN = dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC)
-
-
-def offline_uploader(tmp_path: Path) -> MinioUploader:
-    """An uploader whose server does not exist: refusals must come before any request."""
-    return MinioUploader(
-        StorageSettings(
-            endpoint="127.0.0.1:9",
-            access_key="AKIAEXAMPLE",
-            secret_key="unit-test-secret-not-real",
-            use_ssl=False,
-            spool_dir=tmp_path / "spool",
-        )
-    )
 
 
 # -- dates ----------------------------------------------------------------------------------
@@ -90,7 +77,9 @@ def test_dates_outside_four_digit_years_are_refused_by_key_metadata_and_upload(
     with pytest.raises(InvalidInputError, match="between the years 1000 and 9999"):
         object_metadata("abc", 5, uploaded_at=when)
     with pytest.raises(InvalidInputError, match="between the years 1000 and 9999"):
-        offline_uploader(tmp_path).upload_audio(b"x", call_uuid="abc", company_id=5, when=when)
+        offline_uploader(tmp_path / "spool").upload_audio(
+            b"x", call_uuid="abc", company_id=5, when=when
+        )
     assert not (tmp_path / "spool").exists()
 
 
@@ -154,7 +143,7 @@ def test_bool_company_ids_stay_refused() -> None:
 
 @pytest.mark.parametrize("text", ["ol\udce1", "\ud800", "a\udfffb"])
 def test_a_transcript_with_a_lone_surrogate_is_refused_clearly(text: str, tmp_path: Path) -> None:
-    uploader = offline_uploader(tmp_path)
+    uploader = offline_uploader(tmp_path / "spool")
     with pytest.raises(InvalidInputError, match="valid Unicode text"):
         uploader.upload_transcript(text, call_uuid="abc-123", company_id=5, when=WHEN)
     # The ids are checked first: a bad id is reported as such, whatever the text.
@@ -163,7 +152,7 @@ def test_a_transcript_with_a_lone_surrogate_is_refused_clearly(text: str, tmp_pa
 
 
 def test_memoryview_of_wide_items_is_sized_in_bytes(tmp_path: Path) -> None:
-    uploader = offline_uploader(tmp_path)  # nothing listens: the body goes to the spool
+    uploader = offline_uploader(tmp_path / "spool")  # nothing listens: the body goes to the spool
     body = memoryview(bytearray(range(256)) * 4).cast("I")  # 256 items of 4 bytes
     result = uploader.upload(TRANSCRIPT, body, call_uuid="abc-123", company_id=5, when=WHEN)
     assert result.spooled and result.size == 1024

@@ -16,12 +16,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.support import GeneratedStream
+from tests.support import GeneratedStream, offline_uploader
 from voice_recordings import cli
 from voice_recordings.errors import StorageError
 from voice_recordings.keys import VOICE, recording_key
 from voice_recordings.metadata import object_metadata
-from voice_recordings.settings import Env, StorageSettings
+from voice_recordings.settings import Env
 from voice_recordings.spool import (
     BODY_FILE,
     ENTRY_FILE,
@@ -30,25 +30,10 @@ from voice_recordings.spool import (
     Spool,
     SpoolDirectoryError,
 )
-from voice_recordings.uploader import MinioUploader
 
 WHEN = dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC)
 KEY = recording_key(5, "abc-123", WHEN)
 META = object_metadata("abc-123", 5, uploaded_at=WHEN)
-
-
-def offline(spool_dir: Path) -> MinioUploader:
-    """An uploader whose server does not exist (connections refused at once)."""
-    return MinioUploader(
-        StorageSettings(
-            endpoint="127.0.0.1:9",
-            access_key="AKIAEXAMPLE",
-            secret_key="unit-test-secret-not-real",
-            use_ssl=False,
-            max_attempts=1,
-            spool_dir=spool_dir,
-        )
-    )
 
 
 def add(spool: Spool, body: bytes = b"audio") -> Path:
@@ -69,7 +54,7 @@ def foreign_things(directory: Path, outside: Path) -> None:
 def test_foreign_things_are_neither_counted_nor_replayed(tmp_path: Path) -> None:
     spool_dir = tmp_path / "spool"
     foreign_things(spool_dir, tmp_path / "outside")
-    uploader = offline(spool_dir)
+    uploader = offline_uploader(spool_dir)
     assert uploader.spool is not None and uploader.spool.count() == 0  # the alert clears
     report = uploader.replay_spool()  # nothing to do: no request is made, nothing crashes
     assert report.ok and report.corrupt == [] and report.stopped is None
@@ -104,7 +89,7 @@ def test_orphaned_tmp_entries_are_swept_after_their_age(tmp_path: Path) -> None:
     stray_link.symlink_to(tmp_path / "elsewhere")
     os.utime(stray_link, (old, old), follow_symlinks=False)
 
-    offline(tmp_path).replay_spool()
+    offline_uploader(tmp_path).replay_spool()
 
     assert not writer.tmp_dir.exists() and not stray_link.is_symlink()
     assert fresh.tmp_dir.exists()
@@ -117,7 +102,7 @@ def test_a_linked_body_is_never_read(tmp_path: Path) -> None:
     (entry / BODY_FILE).unlink()
     (entry / BODY_FILE).symlink_to("/dev/zero")  # would hang a reader forever
     started = time.monotonic()
-    report = offline(spool.directory).replay_spool()
+    report = offline_uploader(spool.directory).replay_spool()
     assert time.monotonic() - started < 10
     assert [name for name, _ in report.corrupt] == [entry.name]
     assert "symbolic link" in report.corrupt[0][1]
@@ -129,7 +114,7 @@ def test_a_body_that_is_a_fifo_or_a_linked_json_is_never_read(tmp_path: Path) ->
     fifo_entry = add(spool)
     (fifo_entry / BODY_FILE).unlink()
     os.mkfifo(fifo_entry / BODY_FILE)  # opening it for reading would block
-    report = offline(spool.directory).replay_spool()
+    report = offline_uploader(spool.directory).replay_spool()
     assert [name for name, _ in report.corrupt] == [fifo_entry.name]
     assert "not a regular file" in report.corrupt[0][1]
 
@@ -138,7 +123,7 @@ def test_a_body_that_is_a_fifo_or_a_linked_json_is_never_read(tmp_path: Path) ->
     outside.write_text((linked / ENTRY_FILE).read_text())
     (linked / ENTRY_FILE).unlink()
     (linked / ENTRY_FILE).symlink_to(outside)
-    report = offline(spool.directory).replay_spool()
+    report = offline_uploader(spool.directory).replay_spool()
     assert linked.name in [name for name, _ in report.corrupt]  # reported, not read
     assert (linked / ENTRY_FILE).is_symlink() and outside.exists()
 
@@ -150,7 +135,7 @@ def test_a_spool_directory_others_can_write_is_repaired(
     spool_dir.mkdir()
     spool_dir.chmod(0o777)
     with caplog.at_level(logging.WARNING, "voice_recordings"):
-        result = offline(spool_dir).upload_audio(
+        result = offline_uploader(spool_dir).upload_audio(
             b"audio", call_uuid="abc-123", company_id=5, when=WHEN
         )
     assert result.spooled
@@ -170,13 +155,15 @@ def test_a_spool_directory_of_someone_else_that_others_can_write_is_refused(
     with pytest.raises(SpoolDirectoryError, match="owned by uid 12345"):
         Spool(spool_dir).writer()
     with pytest.raises(StorageError, match=r"the spool at .* also failed"):
-        offline(spool_dir).upload_audio(b"audio", call_uuid="abc-123", company_id=5, when=WHEN)
+        offline_uploader(spool_dir).upload_audio(
+            b"audio", call_uuid="abc-123", company_id=5, when=WHEN
+        )
     assert os.listdir(spool_dir) == []
 
 
 def test_an_unusable_spool_fails_with_both_reasons(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("not a directory")
-    uploader = offline(tmp_path / "file" / "spool")
+    uploader = offline_uploader(tmp_path / "file" / "spool")
     assert uploader.spool is not None and uploader.spool.count() == 0  # the gauge still reads
     for body in (b"audio", io.BufferedReader(GeneratedStream(1000)), io.BytesIO(b"audio")):
         with pytest.raises(StorageError) as caught:

@@ -13,30 +13,15 @@ from typing import Any
 
 import pytest
 
-from tests.support import GeneratedStream
+from tests.support import GeneratedStream, offline_uploader
 from voice_recordings.deadline import UploadDeadlineExceeded
 from voice_recordings.diagnostics import FIX_UNREACHABLE
 from voice_recordings.errors import StorageError
 from voice_recordings.keys import TRANSCRIPT, VOICE, object_key
-from voice_recordings.settings import StorageSettings
 from voice_recordings.uploader import MinioUploader
 
 WHEN = dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC)
 IDS = ("call_uuid", "company_id", "domain_uuid", "secretary_uuid", "when", "progress")
-
-
-def offline(spool_dir: Path | None) -> MinioUploader:
-    """An uploader whose server does not exist (connections refused at once)."""
-    return MinioUploader(
-        StorageSettings(
-            endpoint="127.0.0.1:9",
-            access_key="AKIAEXAMPLE",
-            secret_key="unit-test-secret-not-real",
-            use_ssl=False,
-            max_attempts=1,
-            spool_dir=spool_dir,
-        )
-    )
 
 
 @pytest.mark.parametrize("kind", [VOICE, TRANSCRIPT])
@@ -55,7 +40,7 @@ def test_an_unreachable_server_without_spool_is_described_by_fields(
 
 def test_a_failed_spool_is_a_field_too(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("not a directory")
-    uploader = offline(tmp_path / "file" / "spool")
+    uploader = offline_uploader(tmp_path / "file" / "spool")
     for body in (b"audio", io.BufferedReader(GeneratedStream(1000)), io.BytesIO(b"audio")):
         with pytest.raises(StorageError) as caught:
             uploader.upload_audio(body, call_uuid="abc-123", company_id=5, when=WHEN)
@@ -103,7 +88,7 @@ def test_the_ids_are_keyword_only(name: str, method: Callable[..., Any]) -> None
 
 @pytest.fixture(scope="module")
 def no_spool() -> MinioUploader:
-    return offline(None)
+    return offline_uploader(None)
 
 
 @pytest.mark.parametrize(("name", "method"), UPLOADS)
