@@ -90,6 +90,11 @@ SSL_VAR: Final = "MINIO_TEST_USE_SSL"
 CA_BUNDLE_VAR: Final = "MINIO_TEST_CA_BUNDLE"
 STACK_VAR: Final = "MINIO_TEST_STACK"
 EMBEDDED_STACKS: Final = ("dev", "prod")
+# The required keys of a stack config: the smallest config that validates.
+MINIMAL_STACK_CONFIG: Final = {
+    full_key("endpoint"): "storage.example.net",
+    full_key("omniplayApiUrl"): "https://omniplay.example.net",
+}
 # The opt-in render: anonymous GET of recordings (the specification's public-URL flow).
 PUBLIC_OVERRIDES: Final = {
     full_key("publicRecordings"): "true",

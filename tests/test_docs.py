@@ -25,6 +25,7 @@ from tests.docs import (
     section,
     table_rows,
 )
+from tests.support import MINIMAL_STACK_CONFIG
 from voice_recordings import ConfigError, Env, StorageSettings, upload_metrics
 
 DOCUMENTS: Final = (README, RUNTIME, OPERATING, DEVELOPING)
@@ -123,11 +124,6 @@ def test_the_settings_table_states_each_default_the_code_uses(tmp_path: Path) ->
 
 # --- the stack config table (operating.md) against infra.config -------------------------------
 
-_MINIMAL_CONFIG: Final = {
-    full_key("endpoint"): "storage.example.net",
-    full_key("omniplayApiUrl"): "https://omniplay.example.net",
-}
-
 
 def _config_rows() -> dict[str, str]:
     documented: dict[str, str] = {}
@@ -143,10 +139,10 @@ def test_the_config_table_names_every_key_and_no_other() -> None:
 
 
 def test_the_config_table_states_each_default_the_code_uses() -> None:
-    values = parse_stack_config(_MINIMAL_CONFIG).to_json()
+    values = parse_stack_config(MINIMAL_STACK_CONFIG).to_json()
     for key, default_cell in _config_rows().items():
         if default_cell == "(required)":
-            without = {k: v for k, v in _MINIMAL_CONFIG.items() if k != key}
+            without = {k: v for k, v in MINIMAL_STACK_CONFIG.items() if k != key}
             with pytest.raises(ValueError, match=key):
                 parse_stack_config(without)
             continue

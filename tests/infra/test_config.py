@@ -18,13 +18,10 @@ from infra.config import (
 )
 from infra.render import load_stack_config
 from tests.docs import OPERATING, read
+from tests.support import MINIMAL_STACK_CONFIG
 from voice_recordings import DEFAULT_BUCKET, DEFAULT_REGION
 
-# The required keys (a minimal valid stack config).
-ENDPOINT = {
-    "voice-recordings:endpoint": "storage.example.net",
-    "voice-recordings:omniplayApiUrl": "https://omniplay.example.net",
-}
+ENDPOINT = MINIMAL_STACK_CONFIG
 TOKEN_KEY = full_key(SERVICE_TOKEN_KEY)
 
 

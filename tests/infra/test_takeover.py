@@ -11,15 +11,12 @@ from hypothesis import strategies as st
 
 from infra.config import StackConfigError, full_key, parse_stack_config
 from infra.takeover import anonymous_grants, expected_kind
+from tests.support import MINIMAL_STACK_CONFIG
 from voice_recordings import KINDS, InvalidInputError, parse_key
 from voice_recordings.cli import PROBE_KEY
 from voice_recordings.keys import TOKEN_PATTERN, object_key
 
-# The required keys of a stack config.
-ENDPOINT = {
-    full_key("endpoint"): "storage.example.net",
-    full_key("omniplayApiUrl"): "https://omniplay.example.net",
-}
+ENDPOINT = MINIMAL_STACK_CONFIG
 
 calls = st.from_regex(TOKEN_PATTERN, fullmatch=True)
 days = st.datetimes(
