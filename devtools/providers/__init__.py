@@ -22,11 +22,12 @@ PLUGINS: Final[dict[str, Plugin]] = {
 REPOSITORY: Final = Path(__file__).resolve().parents[2]
 
 
-def install(directory: Path) -> Path:
-    """Write ``pulumi-resource-<name>`` for every stand-in plugin into ``directory``; return it
-    (put it first on the engine's PATH)."""
+def install(directory: Path, only: str | None = None) -> Path:
+    """Write ``pulumi-resource-<name>`` for every stand-in plugin (or the one named ``only``)
+    into ``directory``; return it. A plugin cache entry (``$PULUMI_HOME/plugins/resource-<name>-
+    v<version>``) holds one; a directory first on the engine's PATH may hold both."""
     directory.mkdir(parents=True, exist_ok=True)
-    for name in PLUGINS:
+    for name in [only] if only else PLUGINS:
         executable = directory / f"pulumi-resource-{name}"
         executable.write_text(
             "#!/bin/sh\n"
