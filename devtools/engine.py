@@ -1,4 +1,4 @@
-"""``make engine``: the Pulumi CLI, engine and Python language host this repository runs, built here.
+"""``make engine``: the Pulumi CLI, engine and Python language host this repository runs.
 
 The CLI and engine are Pulumi's own Go modules (``github.com/pulumi/pulumi/pkg/v3``'s
 ``cmd/pulumi``, Apache-2.0), pinned in ``tools/engine/go.mod`` at the version of the ``pulumi`` pin

@@ -134,7 +134,9 @@ class EngineWorkspace:
         )
         result = PulumiRun(tuple(args), done.returncode, done.stdout, done.stderr)
         if check and done.returncode != 0:
-            raise PulumiFailed(f"pulumi {' '.join(args)} exited {done.returncode}:\n{result.output}")
+            raise PulumiFailed(
+                f"pulumi {' '.join(args)} exited {done.returncode}:\n{result.output}"
+            )
         return result
 
     def init_stack(self, stack: str, config: Mapping[str, str], secret: Sequence[str] = ()) -> None:

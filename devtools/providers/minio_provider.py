@@ -15,6 +15,7 @@ provider's own config and its ``MINIO_*`` environment fallbacks. Never in the pr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -25,11 +26,12 @@ from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
+import devtools.provision.actions as actions
 from devtools.embedded_s3 import Credentials, plain_client
-from devtools.provision import actions
-from devtools.provision.lifecycle import lifecycle_rules
 from devtools.providers.schema import Operations, SchemaResource
-from devtools.providers.server import Failure, Plugin, Properties
+from devtools.providers.server import Failure, Plugin, Properties, ResourceBehaviour
+from devtools.provision.lifecycle import lifecycle_rules
+from devtools.provision.model import ProvisionError
 from infra import provider_contract as contract
 from infra.adoption import split_attachment_id
 
@@ -111,7 +113,7 @@ def _client(service: str, url: str, region: str, creds: Credentials, ca_bundle: 
     client = plain_client(service, url, region, creds, ca_bundle or None)
     if ca_bundle is False:
         client = plain_client(service, url, region, creds, None)
-        client._endpoint.http_session._verify = False  # noqa: SLF001 - minio_insecure
+        client._endpoint.http_session._verify = False
     return client
 
 
@@ -158,14 +160,12 @@ def _bucket_delete(client: MinioClient, id_: str, state: Properties) -> None:
         client.s3.delete_bucket(Bucket=id_)
     except ClientError as exc:
         if actions.error_code(exc) != "BucketNotEmpty" or not state.get("forceDestroy"):
-            raise actions.ProvisionError(f"unable to remove bucket {id_}: {exc}") from exc
+            raise ProvisionError(f"unable to remove bucket {id_}: {exc}") from exc
         # force_destroy: every version and delete marker goes, then the bucket.
         paginator = client.s3.get_paginator("list_object_versions")
         for page in paginator.paginate(Bucket=id_):
             for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
-                client.s3.delete_object(
-                    Bucket=id_, Key=entry["Key"], VersionId=entry["VersionId"]
-                )
+                client.s3.delete_object(Bucket=id_, Key=entry["Key"], VersionId=entry["VersionId"])
         client.s3.delete_bucket(Bucket=id_)
 
 
@@ -272,10 +272,8 @@ def _ilm_read(client: MinioClient, id_: str, state: Properties) -> Properties | 
 def _ilm_update(client: MinioClient, id_: str, olds: Properties, news: Properties) -> Properties:
     # minioUpdateILMPolicy discards minioCreateILMPolicy's diagnostics: a put MinIO refuses is
     # not an error of the update; the state is what the server holds afterwards.
-    try:
+    with contextlib.suppress(ClientError, ProvisionError):
         actions.put_lifecycle(client.s3, id_, lifecycle_rules(news["rules"]))
-    except (ClientError, actions.ProvisionError):
-        pass
     return _ilm_read(client, id_, news) or dict(olds)
 
 
@@ -290,7 +288,7 @@ def _ilm_delete(client: MinioClient, id_: str, state: Properties) -> None:
 def _policy_document(value: Any) -> dict[str, Any]:
     document = json.loads(value) if isinstance(value, str) else value
     if not isinstance(document, dict):
-        raise actions.ProvisionError("the policy must be a JSON object")
+        raise ProvisionError("the policy must be a JSON object")
     return document
 
 
@@ -330,7 +328,7 @@ def _iam_policy_read(client: MinioClient, id_: str, state: Properties) -> Proper
     document = actions.read_policy(client.iam, id_)
     if document is None:
         # minioReadPolicy: InfoCannedPolicy's error fails the read; it never says "gone".
-        raise actions.ProvisionError(f"unable to read policy {id_}: no such policy")
+        raise ProvisionError(f"unable to read policy {id_}: no such policy")
     return {"name": id_, "policy": json.dumps(document)}
 
 
@@ -393,7 +391,7 @@ def _attachment_read(client: MinioClient, id_: str, state: Properties) -> Proper
         user, policy = str(state.get("userName")), str(state.get("policyName"))
     if not actions.user_exists(client.iam, user):
         # minioReadUserPolicies: a missing (non-LDAP) user fails the read.
-        raise actions.ProvisionError(f"failed to load user Infos {user}: no such user")
+        raise ProvisionError(f"failed to load user Infos {user}: no such user")
     if policy not in actions.user_policies(client.iam, user):
         return None  # "No such policy by name ... found, removing from state"
     return {"__id": new_id, "userName": user, "policyName": policy}
@@ -410,7 +408,9 @@ def _no_update(client: MinioClient, id_: str, olds: Properties, news: Properties
 # -- IamServiceAccount (resource_minio_service_account.go) --------------------------------------
 
 
-def _account_outputs(client: MinioClient, access_key: str, user: str, state: Properties) -> Properties:
+def _account_outputs(
+    client: MinioClient, access_key: str, user: str, state: Properties
+) -> Properties:
     # minioReadServiceAccount: status, disable_user, target_user and the policy
     # InfoServiceAccount reports: for an account without its own, its parent's.
     return {
@@ -435,18 +435,20 @@ def _account_read(client: MinioClient, id_: str, state: Properties) -> Propertie
     user = actions.service_account_user(client.iam, id_)
     if user is None:
         # InfoServiceAccount's error fails the read: a deleted account is not "gone".
-        raise actions.ProvisionError(f"error reading service account {id_}: no such account")
+        raise ProvisionError(f"error reading service account {id_}: no such account")
     return _account_outputs(client, id_, user, state)
 
 
-def _account_update(client: MinioClient, id_: str, olds: Properties, news: Properties) -> Properties:
+def _account_update(
+    client: MinioClient, id_: str, olds: Properties, news: Properties
+) -> Properties:
     return _account_outputs(client, id_, str(olds["targetUser"]), {**olds, **news})
 
 
 def _account_delete(client: MinioClient, id_: str, state: Properties) -> None:
     user = actions.service_account_user(client.iam, id_)
     if user is None:
-        raise actions.ProvisionError(f"error deleting service account {id_}: no such account")
+        raise ProvisionError(f"error deleting service account {id_}: no such account")
     client.iam.delete_access_key(UserName=user, AccessKeyId=id_)
 
 
@@ -456,7 +458,7 @@ def _resource(type_: str, operations: Operations, **unsupported: str) -> SchemaR
 
 _STAND_IN: Final = "the stand-in provider (the embedded endpoint) cannot do this"
 
-RESOURCES: Final[Mapping[str, SchemaResource]] = {
+RESOURCES: Final[Mapping[str, ResourceBehaviour]] = {
     r.type: r
     for r in (
         _resource(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any, Final
 
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import json_format, struct_pb2  # type: ignore[import-untyped]
 
 SIGNATURE_KEY: Final = "4dabf18193072939515e22adb298388d"
 SECRET_SIGNATURE: Final = "1b47061264138c4ac30d75fd1eb44270"
@@ -58,4 +58,4 @@ def has_unknowns(value: Any) -> bool:
         return any(has_unknowns(v) for v in value.values())
     if isinstance(value, list):
         return any(has_unknowns(v) for v in value)
-    return value == UNKNOWN
+    return bool(value == UNKNOWN)

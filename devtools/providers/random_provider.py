@@ -47,7 +47,9 @@ class RandomPassword:
     def check(self, olds: Properties, news: Properties) -> tuple[Properties, list[Failure]]:
         """Defaults filled in; a length below 1 or below the sum of the minimums refused."""
         inputs = {**DEFAULTS, **news}
-        failures = [Failure(name, "is not an input of RandomPassword") for name in set(news) - INPUTS]
+        failures = [
+            Failure(name, "is not an input of RandomPassword") for name in set(news) - INPUTS
+        ]
         length = inputs.get("length")
         if not isinstance(length, int) or length < 1:
             failures.append(Failure("length", f"must be at least 1, got {length!r}"))
@@ -57,9 +59,7 @@ class RandomPassword:
 
     def diff(self, olds: Properties, news: Properties, ignore: Collection[str]) -> Diff:
         """Any input that changed replaces the password (RequiresReplace on every attribute)."""
-        changed = tuple(
-            sorted(n for n in INPUTS if n not in ignore and news.get(n) != olds.get(n))
-        )
+        changed = tuple(sorted(n for n in INPUTS if n not in ignore and news.get(n) != olds.get(n)))
         return Diff(changed=changed, replaces=changed)
 
     def create(self, client: Any, inputs: Properties, preview: bool) -> tuple[str, Properties]:
@@ -89,7 +89,9 @@ def _generate(inputs: Properties) -> str:
         "minLower": string.ascii_lowercase if inputs["lower"] else "",
         "minUpper": string.ascii_uppercase if inputs["upper"] else "",
         "minNumeric": string.digits if inputs["numeric"] and inputs["number"] else "",
-        "minSpecial": (inputs.get("overrideSpecial") or DEFAULT_SPECIAL) if inputs["special"] else "",
+        "minSpecial": (inputs.get("overrideSpecial") or DEFAULT_SPECIAL)
+        if inputs["special"]
+        else "",
     }
     alphabet = "".join(sets.values())
     if not alphabet:

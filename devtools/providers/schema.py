@@ -112,7 +112,7 @@ class SchemaResource:
     extra_problems: Callable[[Properties], list[Failure]] | None = None
 
     @property
-    def sensitive(self) -> frozenset[str]:  # type: ignore[override]
+    def sensitive(self) -> frozenset[str]:
         """The Sensitive attributes: secrets in every output."""
         return frozenset(name for name, a in self.attributes.items() if a.sensitive)
 

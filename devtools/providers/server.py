@@ -20,8 +20,8 @@ from concurrent import futures
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
-import grpc
-from google.protobuf import empty_pb2
+import grpc  # type: ignore[import-untyped]
+from google.protobuf import empty_pb2  # type: ignore[import-untyped]
 from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 
 from devtools.providers.properties import UNKNOWN, from_struct, to_struct
@@ -58,8 +58,9 @@ class ReadResult:
 class ResourceBehaviour(Protocol):
     """What one resource type does: the provider's CRUD for it, on a configured client."""
 
-    # Outputs that are always secret (the provider's Sensitive attributes).
-    sensitive: frozenset[str]
+    @property
+    def sensitive(self) -> frozenset[str]:
+        """Outputs that are always secret (the provider's Sensitive attributes)."""
 
     def check(self, olds: Properties, news: Properties) -> tuple[Properties, list[Failure]]:
         """The inputs with the provider's defaults filled in, and what it refuses."""
@@ -118,6 +119,7 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
                 grpc.StatusCode.INVALID_ARGUMENT,
                 f"{self.plugin.name} {self.plugin.version} (stand-in) has no resource type {type_}",
             )
+            raise AssertionError("unreachable: abort raises")
         return behaviour
 
     def _configured(self, context: grpc.ServicerContext) -> Any:
@@ -251,9 +253,10 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
     ) -> provider_pb2.ReadResponse:
         behaviour = self._behaviour(request.urn, context)
         state, secret = from_struct(request.properties)
+        # An import reads with no state: the program's inputs are all there is to go on.
         old_inputs, input_secret = from_struct(request.inputs)
         try:
-            found = behaviour.read(self._configured(context), request.id, state)
+            found = behaviour.read(self._configured(context), request.id, {**old_inputs, **state})
         except Exception as exc:
             self._fail(context, f"reading {request.id}", exc)
         if found is None:

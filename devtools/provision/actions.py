@@ -63,7 +63,10 @@ def put_versioning(s3: S3Client, bucket: str, status: str) -> None:
     """minioPutBucketVersioning (Enabled or Suspended)."""
     if status not in ("Enabled", "Suspended"):
         raise ProvisionError(f"versioning status must be Enabled or Suspended, got {status!r}")
-    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": status})
+    s3.put_bucket_versioning(
+        Bucket=bucket,
+        VersioningConfiguration={"Status": status},  # type: ignore[typeddict-item]
+    )
 
 
 def put_encryption(s3: S3Client, bucket: str, algorithm: str, kms_key_id: str | None) -> None:
@@ -135,7 +138,7 @@ def put_policy(iam: IAMClient, name: str, policy: Mapping[str, Any]) -> tuple[st
     """AddCannedPolicy: make or silently replace the policy ``name``; its ARN and admin actions."""
     plain, admin = split_admin_statements(name, policy)
     document = json.dumps(plain)
-    tags = [{"Key": ADMIN_STATEMENTS_TAG, "Value": json.dumps(admin)}] if admin else []
+    tags: list[Any] = [{"Key": ADMIN_STATEMENTS_TAG, "Value": json.dumps(admin)}] if admin else []
     arn = local_policy_arn(iam, name)
     if arn is None:
         arn = iam.create_policy(PolicyName=name, PolicyDocument=document, Tags=tags)["Policy"][
@@ -148,7 +151,7 @@ def put_policy(iam: IAMClient, name: str, policy: Mapping[str, Any]) -> tuple[st
     iam.create_policy_version(PolicyArn=arn, PolicyDocument=document, SetAsDefault=True)
     iam.untag_policy(PolicyArn=arn, TagKeys=[ADMIN_STATEMENTS_TAG])
     if tags:
-        iam.tag_policy(PolicyArn=arn, Tags=tags)  # type: ignore[arg-type]
+        iam.tag_policy(PolicyArn=arn, Tags=tags)
     return arn, admin_actions(admin)
 
 
@@ -160,9 +163,7 @@ def read_policy(iam: IAMClient, name: str) -> dict[str, Any] | None:
     policy = iam.get_policy(PolicyArn=arn)["Policy"]
     version = iam.get_policy_version(PolicyArn=arn, VersionId=policy["DefaultVersionId"])
     document = version["PolicyVersion"]["Document"]
-    parsed: dict[str, Any] = (
-        json.loads(document) if isinstance(document, str) else dict(document)  # type: ignore[arg-type]
-    )
+    parsed: dict[str, Any] = json.loads(document) if isinstance(document, str) else dict(document)
     tags = {t["Key"]: t["Value"] for t in iam.list_policy_tags(PolicyArn=arn)["Tags"]}
     if ADMIN_STATEMENTS_TAG in tags:
         parsed["Statement"] = [

@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-from devtools.provision import actions
+import devtools.provision.actions as actions
 from devtools.provision.model import (
     ATTACHMENT,
     BUCKET,

@@ -11,7 +11,7 @@ import string
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from devtools.provision import actions
+import devtools.provision.actions as actions
 from devtools.provision.lifecycle import lifecycle_rules
 from devtools.provision.model import (
     ATTACHMENT,

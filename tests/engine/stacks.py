@@ -13,7 +13,10 @@ from infra.program import ADMIN_PASSWORD_ENV, ADMIN_USER_ENV
 
 def admin_env(endpoint: EmbeddedS3) -> dict[str, str]:
     """The deploying job's environment: the endpoint admin as the provider's credentials."""
-    return {ADMIN_USER_ENV: endpoint.admin.access_key, ADMIN_PASSWORD_ENV: endpoint.admin.secret_key}
+    return {
+        ADMIN_USER_ENV: endpoint.admin.access_key,
+        ADMIN_PASSWORD_ENV: endpoint.admin.secret_key,
+    }
 
 
 def embedded_stack_config(endpoint: EmbeddedS3) -> dict[str, str]:

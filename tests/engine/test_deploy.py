@@ -62,7 +62,11 @@ def test_up_makes_every_resource_of_the_render(
     s3 = endpoint.s3()
     assert s3.get_bucket_versioning(Bucket="voice-recordings")["Status"] == "Enabled"
     rules = s3.get_bucket_lifecycle_configuration(Bucket="voice-recordings")["Rules"]
-    assert {r["ID"] for r in rules} == {"expire-voice", "expire-transcript", "expire-delete-markers"}
+    assert {r["ID"] for r in rules} == {
+        "expire-voice",
+        "expire-transcript",
+        "expire-delete-markers",
+    }
 
 
 def test_the_voice_ai_block_stores_a_recording_omniplay_reads_and_cannot_delete(

@@ -34,7 +34,10 @@ def recording(workspace: EngineWorkspace, endpoint: EmbeddedS3) -> str:
         StorageSettings.from_env({**env, Env.CA_BUNDLE: str(endpoint.ca_bundle)})
     )
     stored = uploader.upload_audio(
-        b"ID3\x04" + b"\x00" * 2048, call_uuid="kept-call", company_id=3, when=dt.datetime.now(dt.UTC)
+        b"ID3\x04" + b"\x00" * 2048,
+        call_uuid="kept-call",
+        company_id=3,
+        when=dt.datetime.now(dt.UTC),
     )
     uploader.close()
     return stored.key
@@ -44,7 +47,11 @@ def _bucket_kept(endpoint: EmbeddedS3, key: str) -> None:
     s3 = endpoint.s3()
     assert s3.get_bucket_versioning(Bucket=BUCKET)["Status"] == "Enabled"
     rules = s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
-    assert {r["ID"] for r in rules} == {"expire-voice", "expire-transcript", "expire-delete-markers"}
+    assert {r["ID"] for r in rules} == {
+        "expire-voice",
+        "expire-transcript",
+        "expire-delete-markers",
+    }
     assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read().startswith(b"ID3")
 
 

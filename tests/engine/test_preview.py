@@ -61,7 +61,9 @@ def test_a_stack_config_error_fails_the_preview_with_one_line_naming_the_key(
         else:
             stacks.run("config", "rm", "-s", "dev", full_key(key))
     assert result.returncode != 0
-    errors = [line.strip() for line in result.output.splitlines() if line.strip().startswith("error:")]
+    errors = [
+        line.strip() for line in result.output.splitlines() if line.strip().startswith("error:")
+    ]
     assert len(set(errors)) == 1, result.output
     assert named in errors[0]
     assert "Traceback" not in result.output
