@@ -26,8 +26,14 @@ from pathlib import Path
 from typing import Any, Final
 
 from devtools import providers
+from devtools.embedded_s3 import EmbeddedS3
 from devtools.engine import REPOSITORY
+from devtools.handmade import stack_config_for
 from devtools.providers import minio_provider, random_provider
+from infra.config import full_key
+from infra.program import ADMIN_PASSWORD_ENV, ADMIN_USER_ENV
+from voice_recordings import StorageSettings
+from voice_recordings.settings import Env
 
 PROJECT_FILES: Final = ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml")
 LINKED: Final = ("infra",)
@@ -119,20 +125,22 @@ class EngineWorkspace:
         env: Mapping[str, str] | None = None,
         check: bool = True,
         timeout: float = 300,
+        show: bool = False,
     ) -> PulumiRun:
         """``pulumi --non-interactive <args>`` in the project; raises :class:`PulumiFailed`
-        when ``check`` and it fails."""
+        when ``check`` and it fails. ``show``: the output goes to this terminal, as it comes
+        (the result then holds none)."""
         command = ("pulumi", "--non-interactive", *args)
         done = subprocess.run(
             command,
             cwd=self.project,
             env=self.env(env),
-            capture_output=True,
+            capture_output=not show,
             text=True,
             timeout=timeout,
             check=False,
         )
-        result = PulumiRun(tuple(args), done.returncode, done.stdout, done.stderr)
+        result = PulumiRun(tuple(args), done.returncode, done.stdout or "", done.stderr or "")
         if check and done.returncode != 0:
             raise PulumiFailed(
                 f"pulumi {' '.join(args)} exited {done.returncode}:\n{result.output}"
@@ -158,3 +166,32 @@ class EngineWorkspace:
         """``pulumi stack export``: the state as the backend holds it (secrets encrypted)."""
         exported: dict[str, Any] = self.run("stack", "export", "-s", stack).json()
         return exported
+
+
+def admin_env(endpoint: EmbeddedS3) -> dict[str, str]:
+    """The deploying job's environment for ``endpoint``: its admin as MINIO_USER/MINIO_PASSWORD."""
+    return {
+        ADMIN_USER_ENV: endpoint.admin.access_key,
+        ADMIN_PASSWORD_ENV: endpoint.admin.secret_key,
+    }
+
+
+def embedded_stack_config(endpoint: EmbeddedS3) -> dict[str, str]:
+    """A stack file's config pointed at ``endpoint``, through the stack's own keys (its address,
+    TLS, its CA, and the public URL links are built on)."""
+    return {**stack_config_for(endpoint), full_key("publicUrl"): endpoint.endpoint_url}
+
+
+def parse_dotenv(text: str) -> dict[str, str]:
+    """A ``.env`` block (``NAME=value`` lines, ``#`` comments) as a mapping."""
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    return dict(line.split("=", 1) for line in lines)
+
+
+def block_settings(block: str, ca_bundle: str | None, prefix: str = "") -> StorageSettings:
+    """The runtime settings a stack output's ``.env`` block gives (``prefix``: OmniPlay's names),
+    with the CA the deploying site trusts (the block carries none: production's is public)."""
+    env = {name.removeprefix(prefix): value for name, value in parse_dotenv(block).items()}
+    if ca_bundle:
+        env[Env.CA_BUNDLE] = ca_bundle
+    return StorageSettings.from_env(env)

@@ -16,8 +16,10 @@ import pytest
 
 from devtools.embedded_s3 import EmbeddedS3
 from devtools.engine import locate, pinned_version
-from devtools.engine_workspace import EngineWorkspace
-from tests.engine.stacks import admin_env
+from devtools.engine_workspace import (
+    EngineWorkspace,
+    admin_env,
+)
 
 
 @pytest.fixture(scope="session")

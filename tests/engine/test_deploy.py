@@ -15,13 +15,18 @@ import pytest
 from botocore.exceptions import ClientError
 
 from devtools.embedded_s3 import EmbeddedS3
-from devtools.engine_workspace import EngineWorkspace
+from devtools.engine_workspace import (
+    EngineWorkspace,
+    block_settings,
+    embedded_stack_config,
+    parse_dotenv,
+)
 from devtools.providers.properties import SECRET_SIGNATURE, SIGNATURE_KEY
 from infra import render_format
 from infra.program import OMNIPLAY_MINIO_PREFIX, SERVICE_TOKEN_ENV
 from infra.render import render_stack
-from tests.engine.stacks import changes, embedded_stack_config, parse_dotenv, render_resources
-from voice_recordings import KIND_TAG_KEY, MinioUploader, StorageSettings
+from tests.engine.stacks import changes, render_resources
+from voice_recordings import KIND_TAG_KEY, MinioUploader
 from voice_recordings.settings import Env
 
 STACK = "dev"
@@ -40,12 +45,6 @@ def deployed(workspace: EngineWorkspace, endpoint: EmbeddedS3) -> EngineWorkspac
 def outputs(deployed: EngineWorkspace) -> dict[str, Any]:
     """The stack's outputs, secrets shown."""
     return deployed.outputs(STACK)
-
-
-def _settings(block: str, endpoint: EmbeddedS3, prefix: str = "") -> StorageSettings:
-    env = {name.removeprefix(prefix): value for name, value in parse_dotenv(block).items()}
-    # The CA is the deploying site's (the embedded endpoint's is a throwaway one).
-    return StorageSettings.from_env({**env, Env.CA_BUNDLE: str(endpoint.ca_bundle)})
 
 
 def test_up_makes_every_resource_of_the_render(
@@ -72,12 +71,14 @@ def test_up_makes_every_resource_of_the_render(
 def test_the_voice_ai_block_stores_a_recording_omniplay_reads_and_cannot_delete(
     outputs: dict[str, Any], endpoint: EmbeddedS3
 ) -> None:
-    voice_ai = MinioUploader(_settings(outputs["voice_ai_env"], endpoint))
+    voice_ai = MinioUploader(block_settings(outputs["voice_ai_env"], endpoint.ca_bundle))
     stored = voice_ai.upload_audio(
         AUDIO, call_uuid="engine-call-1", company_id=7, when=dt.datetime.now(dt.UTC)
     )
     assert not stored.spooled
-    reader_settings = _settings(outputs["omniplay_env"], endpoint, OMNIPLAY_MINIO_PREFIX)
+    reader_settings = block_settings(
+        outputs["omniplay_env"], endpoint.ca_bundle, OMNIPLAY_MINIO_PREFIX
+    )
     reader = MinioUploader(reader_settings)
     played = reader.client.get_object(Bucket=reader_settings.bucket, Key=stored.key)
     assert played["Body"].read() == AUDIO

@@ -14,10 +14,12 @@ import datetime as dt
 import pytest
 
 from devtools.embedded_s3 import EmbeddedS3
-from devtools.engine_workspace import EngineWorkspace
-from tests.engine.stacks import embedded_stack_config, parse_dotenv
-from voice_recordings import MinioUploader, StorageSettings
-from voice_recordings.settings import Env
+from devtools.engine_workspace import (
+    EngineWorkspace,
+    block_settings,
+    embedded_stack_config,
+)
+from voice_recordings import MinioUploader
 
 STACK = "dev"
 BUCKET = "voice-recordings"
@@ -29,9 +31,8 @@ def recording(workspace: EngineWorkspace, endpoint: EmbeddedS3) -> str:
     """``dev`` deployed, and one recording stored with the Voice AI's keys: its key."""
     workspace.init_stack(STACK, embedded_stack_config(endpoint))
     workspace.run("up", "-s", STACK, "--yes", "--skip-preview")
-    env = parse_dotenv(workspace.outputs(STACK)["voice_ai_env"])
     uploader = MinioUploader(
-        StorageSettings.from_env({**env, Env.CA_BUNDLE: str(endpoint.ca_bundle)})
+        block_settings(workspace.outputs(STACK)["voice_ai_env"], endpoint.ca_bundle)
     )
     stored = uploader.upload_audio(
         b"ID3\x04" + b"\x00" * 2048,

@@ -7,11 +7,14 @@ import pytest
 
 from devtools.embedded_s3 import EmbeddedS3
 from devtools.engine import pinned_version
-from devtools.engine_workspace import EngineWorkspace
+from devtools.engine_workspace import (
+    EngineWorkspace,
+    embedded_stack_config,
+)
 from infra import render_format
 from infra.config import full_key
 from infra.render import render_stack
-from tests.engine.stacks import embedded_stack_config, render_resources, step_resources
+from tests.engine.stacks import render_resources, step_resources
 
 STACKS = ("dev", "prod")
 
