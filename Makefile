@@ -4,12 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv demo takeover-demo test lint typecheck render guard bench bench-handoff constraints clean
+.PHONY: help venv engine demo takeover-demo test lint typecheck render guard bench bench-handoff constraints clean
 
 help:
 	@echo "make demo    - run the whole story on an embedded S3 endpoint"
 	@echo "make takeover-demo - take over the specification's hand-made storage, on an embedded endpoint"
-	@echo "make test    - lint, type-check and run every test"
+	@echo "make test    - lint, type-check and run every test (builds the engine first)"
+	@echo "make engine  - build the pinned Pulumi CLI and Python language host (cached outside the clone)"
 	@echo "make render  - regenerate the committed stack renders (policies/rendered/)"
 	@echo "make guard   - check the committed renders against the guardrails (RENDER=file for one)"
 	@echo "make bench   - uploader vs raw boto3 benchmark"
@@ -27,7 +28,13 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[infra,dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+# The Pulumi CLI, engine and Python language host, built from Go modules at the pin
+# (constraints.txt's pulumi==, tools/engine/go.mod) into a cache outside the clone; a no-op when
+# that build is there (devtools/engine.py).
+engine: $(STAMP)
+	$(BIN)/python -m devtools.engine
+
+demo: $(STAMP) engine
 	$(BIN)/python -m devtools.demo
 
 takeover-demo: $(STAMP)
@@ -36,11 +43,12 @@ takeover-demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	test -z "$$(gofmt -l tools/engine)" || { gofmt -l tools/engine; exit 1; }
 
 typecheck: $(STAMP)
 	$(BIN)/mypy voice_recordings devtools infra policies benchmarks tests
 
-test: lint typecheck
+test: lint typecheck engine
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 render: $(STAMP)

@@ -1,16 +1,18 @@
-"""`make demo`: the whole story, from the Pulumi program to a recording playing, on one machine.
+"""`make demo`: the whole story, from `pulumi up` to a recording playing, on one machine.
 
-1. Render the ``dev`` stack (the Pulumi program under mocks: :func:`infra.render.render_stack`).
-2. Provision an embedded S3+IAM endpoint (moto with authentication on, over TLS as production is:
-   a throwaway CA signs its certificate, clients trust it through ``MINIO_CA_BUNDLE``) from that
-   render: bucket, versioning, lifecycle, policies, users, service accounts
-   (:mod:`devtools.provision`).
-3. Upload a recording and its transcript through MinioUploader as the Voice AI service account,
-   as the service does at the end of a call.
-4. Play the recording as OmniPlay's reader through a presigned ``https://`` URL with a plain HTTP
-   client that trusts the CA; one that does not is refused (the "SSL Certificate Error").
+1. Start an embedded S3+IAM endpoint (moto with authentication on, over TLS as production is:
+   a throwaway CA signs its certificate, clients trust it through ``MINIO_CA_BUNDLE``).
+2. ``pulumi up`` of the ``dev`` stack pointed at it, by the real Pulumi engine (the pinned CLI and
+   language host, ``make engine``) on a throwaway local backend, with the stand-in ``minio``
+   provider plugin (:mod:`devtools.providers`): bucket, versioning, lifecycle, policies, users,
+   service accounts, each made by the engine's Create calls. The engine's progress is shown.
+3. Upload a recording and its transcript through MinioUploader configured from the stack's own
+   ``voice_ai_env`` block, as the service does at the end of a call.
+4. Play the recording as OmniPlay's reader (keys from ``omniplay_env``) through a presigned
+   ``https://`` URL with a plain HTTP client that trusts the CA; one that does not is refused.
 5. Show least privilege at work: the uploader may not delete; nobody anonymous may read; CI's
-   read-only observer reads the bucket's configuration (what a refresh reads) and changes nothing.
+   read-only observer (``observer_*`` outputs) reads the bucket's configuration and changes
+   nothing.
 6. Print a short report. Exit status 0 only when every check holds; the endpoint is stopped.
 """
 
@@ -19,17 +21,27 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import sys
+import tempfile
+from collections import Counter
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import requests
 from botocore.exceptions import ClientError
 
-from devtools.embedded_s3 import EmbeddedS3
-from devtools.provision import ProvisionedStack, provision_embedded
-from infra.config import full_key
-from infra.render import render_stack
-from voice_recordings import KIND_TAG_KEY, MinioUploader, parse_key, parse_object_metadata
+from devtools import engine
+from devtools.embedded_s3 import Credentials, EmbeddedS3
+from devtools.engine_workspace import (
+    EngineWorkspace,
+    admin_env,
+    block_settings,
+    embedded_stack_config,
+)
+from devtools.providers import minio_provider
+from infra import render_format
+from infra.program import OMNIPLAY_MINIO_PREFIX
+from voice_recordings import MinioUploader, parse_key, parse_object_metadata
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -103,26 +115,23 @@ def tls_refusal(url: str) -> str | None:
     return None
 
 
-def print_provisioned(stack: ProvisionedStack) -> None:
-    """What the render asked for and the endpoint now holds."""
-    total = sum(stack.resource_counts.values())
-    print(f"Provisioned {total} resources of the '{stack.stack}' render:")
-    for token, count in sorted(stack.resource_counts.items(), key=lambda i: short_type(i[0])):
-        print(f"  {count} x {short_type(token)}")
-    print(f"  bucket        {stack.bucket} (versioning on, lifecycle by tag '{KIND_TAG_KEY}')")
-    print("Identities (service account -> user; secret keys are never shown):")
-    for account, user in sorted(stack.service_account_users.items()):
-        print(f"  {account:24} -> {user:18} access key {stack.credentials(account).access_key}")
+def print_deployed(state: dict[str, Any]) -> int:
+    """What the engine made (from ``pulumi stack export``); the number of resources."""
+    resources = [r for r in state["deployment"]["resources"] if r["type"] != render_format.STACK]
+    counts = Counter(short_type(r["type"]) for r in resources)
+    print(f"\nThe engine made {len(resources)} resources:")
+    for token, count in sorted(counts.items()):
+        print(f"  {count} x {token}")
     print()
+    return len(resources)
 
 
 def main() -> int:
     """Run the demo; exit status 0 when every check held."""
     when = dt.datetime.now(dt.UTC)
     check = Checks()
-    render = render_stack(STACK)
-    config = render["config"]
-    with EmbeddedS3(authentication=True) as endpoint:
+    engine_dir = engine.build()  # `make demo` built it already: then this only finds it
+    with EmbeddedS3(authentication=True) as endpoint, tempfile.TemporaryDirectory() as root:
         print(f"Embedded S3+IAM endpoint on {endpoint.endpoint_url} (authentication on)")
         certificate = endpoint.certificate
         print(
@@ -130,19 +139,28 @@ def main() -> int:
             f"{certificate.not_after:%Y-%m-%d}, signed by a throwaway CA "
             f"(MINIO_CA_BUNDLE={endpoint.ca_bundle})\n"
         )
-        stack = provision_embedded(endpoint, render)
-        print_provisioned(stack)
+        workspace = EngineWorkspace(engine_dir, Path(root), env=admin_env(endpoint))
+        version = workspace.run("version").stdout.strip()
+        print(
+            f"Pulumi engine {version} (CLI, engine and Python language host built here, "
+            f"{engine_dir}); provider: the stand-in minio {minio_provider.VERSION} plugin "
+            f"(devtools/providers), not pulumi-minio's, on the embedded endpoint.\n"
+        )
+        workspace.init_stack(STACK, embedded_stack_config(endpoint))
+        print(f"$ pulumi up -s {STACK} --yes")
+        workspace.run("up", "-s", STACK, "--yes", show=True)
+        resources = print_deployed(workspace.export(STACK))
+        outputs = workspace.outputs(STACK)
+        bucket = str(outputs["bucket"])
         admin = endpoint.s3()
-        voice_ai = MinioUploader(
-            endpoint.settings(
-                stack.credentials(config[full_key("uploaderServiceAccount")]), bucket=stack.bucket
-            )
-        )
+        voice_ai = MinioUploader(block_settings(outputs["voice_ai_env"], endpoint.ca_bundle))
         omniplay = MinioUploader(
-            endpoint.settings(
-                stack.credentials(config[full_key("readerServiceAccount")]), bucket=stack.bucket
-            )
+            block_settings(outputs["omniplay_env"], endpoint.ca_bundle, OMNIPLAY_MINIO_PREFIX)
         )
+        print("Identities (from the stack's outputs; secret keys are never shown):")
+        for name in ("voice_ai", "omniplay_reader", "observer"):
+            print(f"  {name:16} access key {outputs[f'{name}_access_key']}")
+        print()
 
         print("Voice AI (its own service account) at the end of a call:")
         check("the Voice AI identity sees the bucket", voice_ai.is_available)
@@ -188,28 +206,28 @@ def main() -> int:
         print()
 
         print("Least privilege:")
-        denied = error_code(
-            lambda: voice_ai.client.delete_object(Bucket=stack.bucket, Key=recording.key)
-        )
+        denied = error_code(lambda: voice_ai.client.delete_object(Bucket=bucket, Key=recording.key))
         print(f"  Voice AI tries to delete the recording: {denied or 'it worked'}")
         check("the uploader may not delete (AccessDenied)", denied == "AccessDenied")
-        still_there = admin.get_object(Bucket=stack.bucket, Key=recording.key)["Body"].read()
+        still_there = admin.get_object(Bucket=bucket, Key=recording.key)["Body"].read()
         check("the recording is still there", still_there == SAMPLE_AUDIO)
         anonymous = requests.get(
             voice_ai.public_url(recording.key), timeout=10, verify=endpoint.ca_bundle
         )
         print(f"  anonymous GET of the public URL: HTTP {anonymous.status_code}")
         check("no anonymous reads (the bucket is private by default)", anonymous.status_code == 403)
-        observer = endpoint.s3(stack.credentials(config[full_key("observerServiceAccount")]))
-        versioning = observer.get_bucket_versioning(Bucket=stack.bucket).get("Status")
+        observer = endpoint.s3(
+            Credentials(outputs["observer_access_key"], outputs["observer_secret_key"])
+        )
+        versioning = observer.get_bucket_versioning(Bucket=bucket).get("Status")
         print(f"  CI's observer (pulumi preview --refresh) reads versioning: {versioning}")
         check("the observer reads what a refresh reads", versioning == "Enabled")
         suspend = error_code(
             lambda: observer.put_bucket_versioning(
-                Bucket=stack.bucket, VersioningConfiguration={"Status": "Suspended"}
+                Bucket=bucket, VersioningConfiguration={"Status": "Suspended"}
             )
         )
-        peek = error_code(lambda: observer.get_object(Bucket=stack.bucket, Key=recording.key))
+        peek = error_code(lambda: observer.get_object(Bucket=bucket, Key=recording.key))
         print(f"  it tries to suspend versioning: {suspend or 'it worked'}; to read it: {peek}")
         check(
             "the observer changes nothing and reads no recording (AccessDenied)",
@@ -221,8 +239,8 @@ def main() -> int:
 
     passed = sum(ok for _, ok in check.results)
     print(
-        f"\nReport: render '{STACK}' -> {sum(stack.resource_counts.values())} resources "
-        f"provisioned -> {passed}/{len(check.results)} checks OK"
+        f"\nReport: pulumi up '{STACK}' ({version}) -> {resources} resources "
+        f"made -> {passed}/{len(check.results)} checks OK"
     )
     for name, ok in check.results:
         print(f"  {'OK    ' if ok else 'FAILED'} {name}")

@@ -17,11 +17,11 @@ sys.path.insert(0, str(_INFRA_DIR.parent))
 import pulumi  # noqa: E402
 
 from infra.config import StackConfigError  # noqa: E402 - importable only after the change above
-from infra.program import main  # noqa: E402
+from infra.program import EXIT_AFTER_USER_MESSAGE, main  # noqa: E402
 
 try:
     main()
 except StackConfigError as exc:
-    # The engine reports a RunError as its message alone, without a traceback: `pulumi preview`
-    # then fails with one line naming the key, the rule and the value.
-    raise pulumi.RunError(str(exc)) from None
+    # One line naming the key; the exit code keeps the engine from adding a second error.
+    pulumi.log.error(str(exc))
+    sys.exit(EXIT_AFTER_USER_MESSAGE)

@@ -18,6 +18,10 @@ from infra.provider_contract import env_variables
 from infra.storage import RecordingStorage, RecordingStorageArgs
 from voice_recordings import Env
 
+# The executor's exit code for "the program has told the user what is wrong" (Pulumi's
+# pulumi-language-python-exec): the language host then reports no "program exited with non-zero
+# exit code" of its own (a RunError exits 1 and gets that second error line).
+EXIT_AFTER_USER_MESSAGE: Final = 32
 PROVIDER_NAMESPACE: Final = "minio"
 ADMIN_USER_ENV: Final = "MINIO_USER"
 ADMIN_PASSWORD_ENV: Final = "MINIO_PASSWORD"

@@ -122,6 +122,15 @@ class Attribute:
     force_new: bool = False
     validate: Validator | None = None
     env: str | None = None  # the provider fills it from this variable when the program does not
+    # The schema's Default: Check fills it in when the program leaves the input unset.
+    default: Any = None
+    # Optional and Computed: the provider fills it when unset (a name, a generated secret), so an
+    # unset input never differs from what the state holds.
+    computed_when_unset: bool = False
+    sensitive: bool = False  # Sensitive: the value is a secret in the state and in every output
+    # DiffSuppressFunc suppressEquivalentAwsPolicyDiffs: two JSON policy documents that mean the
+    # same thing (key order, a one-item list or its item) do not differ.
+    policy_document: bool = False
     # A list of blocks (``rules``) or a one-item block (``versioningConfiguration``): its fields.
     block: Mapping[str, Attribute] | None = None
     block_list: bool = False
@@ -153,8 +162,8 @@ def _opt(tf: str, **kw: Any) -> Attribute:
     return Attribute("optional", tf, **kw)
 
 
-def _computed(tf: str) -> Attribute:
-    return Attribute("computed", tf)
+def _computed(tf: str, **kw: Any) -> Attribute:
+    return Attribute("computed", tf, **kw)
 
 
 PROVIDER_TYPE: Final = render_format.PROVIDER
@@ -211,18 +220,21 @@ CONTRACTS: Final[Mapping[str, ResourceContract]] = {
             "minio_s3_bucket",
             "minio/resource_minio_s3_bucket.go",
             {
-                "bucket": _opt("bucket", force_new=True, validate=_length(0, 63)),
+                "bucket": _opt(
+                    "bucket", force_new=True, validate=_length(0, 63), computed_when_unset=True
+                ),
                 "bucketPrefix": _opt("bucket_prefix", force_new=True),
-                "forceDestroy": _opt("force_destroy"),
+                "forceDestroy": _opt("force_destroy", default=False),
                 # Checked at apply (minioSetBucketACL), not at plan.
                 "acl": _opt(
                     "acl",
+                    default="private",
                     validate=_in(
                         "private", "public-write", "public-read", "public-read-write", "public"
                     ),
                 ),
                 "quota": _opt("quota"),
-                "objectLocking": _opt("object_locking"),
+                "objectLocking": _opt("object_locking", default=False),
                 "arn": _computed("arn"),
                 "bucketDomainName": _computed("bucket_domain_name"),
             },
@@ -297,7 +309,7 @@ CONTRACTS: Final[Mapping[str, ResourceContract]] = {
             "minio/resource_minio_s3_bucket_policy.go",
             {
                 "bucket": _req("bucket", force_new=True),
-                "policy": _req("policy", validate=_policy_json),
+                "policy": _req("policy", validate=_policy_json, policy_document=True),
             },
             on_existing="puts",
             delete_effect="removes the bucket policy",
@@ -307,8 +319,10 @@ CONTRACTS: Final[Mapping[str, ResourceContract]] = {
             "minio_iam_policy",
             "minio/resource_minio_iam_policy.go",
             {
-                "policy": _req("policy", validate=_policy_json),
-                "name": _opt("name", force_new=True, validate=_policy_name),
+                "policy": _req("policy", validate=_policy_json, policy_document=True),
+                "name": _opt(
+                    "name", force_new=True, validate=_policy_name, computed_when_unset=True
+                ),
                 "namePrefix": _opt("name_prefix", force_new=True, validate=_policy_name),
             },
             on_existing="overwrites",  # AddCannedPolicy replaces a policy of the same name
@@ -320,10 +334,11 @@ CONTRACTS: Final[Mapping[str, ResourceContract]] = {
             "minio/resource_minio_iam_user.go",
             {
                 "name": _req("name", force_new=True, validate=_USER_NAME),
-                "forceDestroy": _opt("force_destroy"),
-                "disableUser": _opt("disable_user"),
-                "updateSecret": _opt("update_secret"),
-                "secret": _opt("secret"),  # Optional + Computed (generated when unset)
+                "forceDestroy": _opt("force_destroy", default=False),
+                "disableUser": _opt("disable_user", default=False),
+                "updateSecret": _opt("update_secret", default=False),
+                # Generated when unset (generateSecretAccessKey).
+                "secret": _opt("secret", computed_when_unset=True, sensitive=True),
                 "tags": _opt("tags"),
                 "status": _computed("status"),
             },
@@ -348,11 +363,11 @@ CONTRACTS: Final[Mapping[str, ResourceContract]] = {
             "minio/resource_minio_service_account.go",
             {
                 "targetUser": _req("target_user", force_new=True),
-                "disableUser": _opt("disable_user"),
-                "updateSecret": _opt("update_secret"),
-                "policy": _opt("policy", validate=_policy_json),
+                "disableUser": _opt("disable_user", default=False),
+                "updateSecret": _opt("update_secret", default=False),
+                "policy": _opt("policy", validate=_policy_json, policy_document=True),
                 "status": _computed("status"),
-                "secretKey": _computed("secret_key"),
+                "secretKey": _computed("secret_key", sensitive=True),
                 "accessKey": _computed("access_key"),
             },
             on_existing="always-new",  # AddServiceAccount: a new access key every Create

@@ -7,13 +7,13 @@ render's inputs, except those in its ``ignore_changes``.
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
+import devtools.provision.actions as actions
 from devtools.provision.model import (
     ATTACHMENT,
     BUCKET,
@@ -91,11 +91,9 @@ def _import_policy(
     arn = found[0]["Arn"]
     if "policy" not in ignored:
         # The provider's update is AddCannedPolicy with the render's document (a new version).
-        document = json.dumps(plain_input(IAM_POLICY, name, "policy", spec["policy"]))
-        for version in state.iam.list_policy_versions(PolicyArn=arn)["Versions"]:
-            if not version["IsDefaultVersion"]:
-                state.iam.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
-        state.iam.create_policy_version(PolicyArn=arn, PolicyDocument=document, SetAsDefault=True)
+        actions.put_policy(
+            state.iam, import_id, plain_input(IAM_POLICY, name, "policy", spec["policy"])
+        )
     state.policy_arns[import_id] = arn
 
 

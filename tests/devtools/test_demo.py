@@ -1,13 +1,15 @@
-"""``make demo`` end to end: ``python -m devtools.demo`` renders the dev stack, provisions its own
-embedded endpoint, uploads, plays and checks least privilege, and exits 0 only when every check
-held. It runs in a child process, as ``make demo`` does: it starts its own endpoint, and moto keeps
-one state per process (the session's endpoint already holds this one's)."""
+"""``make demo`` end to end: ``python -m devtools.demo`` runs ``pulumi up`` of the dev stack with
+the real engine on its own embedded endpoint, uploads, plays and checks least privilege as the
+identities the stack made, and exits 0 only when every check held. It runs in a child process,
+as ``make demo`` does: it starts its own endpoint, and moto keeps one state per process (the
+session's endpoint already holds this one's)."""
 
 from __future__ import annotations
 
 import re
 
 from devtools.demo import STACK
+from devtools.engine import pinned_version
 from devtools.provision import load_render
 from infra.render import snapshot_path
 from tests.support import run_python
@@ -30,13 +32,17 @@ def test_make_demo_runs_the_whole_story_and_every_check_holds() -> None:
     # run_python fails the test unless the module exits 0 (every check held).
     out = run_python("import runpy; runpy.run_module('devtools.demo', run_name='__main__')")
     report = re.search(
-        r"render '(\w+)' -> (\d+) resources provisioned -> (\d+)/(\d+) checks OK", out
+        r"pulumi up '(\w+)' \((v[0-9.]+)\) -> (\d+) resources made -> (\d+)/(\d+) checks OK", out
     )
     assert report, out
-    stack, resources, passed, total = report[1], int(report[2]), int(report[3]), int(report[4])
-    assert stack == STACK
-    # Everything the committed render of the stack asks for was provisioned.
-    assert resources == len(load_render(snapshot_path(STACK))["resources"])
+    stack, version, resources = report[1], report[2], int(report[3])
+    passed, total = int(report[4]), int(report[5])
+    assert (stack, version) == (STACK, pinned_version())
+    assert "the stand-in minio 0.17.1 plugin" in out
+    # Everything the committed render of the stack asks for was made, and the default provider
+    # the engine registers for pulumi-random (the program gives random no explicit provider).
+    assert resources == len(load_render(snapshot_path(STACK))["resources"]) + 1
+    assert f"+ {resources} created" in out  # pulumi up's own summary, shown as it ran
     assert passed == total == len(PROMISED)
     summary = out.split("\nReport: ", 1)[1]
     for name in PROMISED:

@@ -288,8 +288,8 @@ MUTATIONS: Final = [
     ),
     ("no-timeout", "test.yml", "    timeout-minutes: 20\n", ""),
     ("persisted-token", "preview.yml", "persist-credentials: false", "persist-credentials: true"),
-    ("unpinned-cli", "deploy.yml", "          pulumi-version: 3.272.0\n", ""),
-    ("old-cli", "drift.yml", "pulumi-version: 3.272.0", "pulumi-version: 3.173.0"),
+    ("unpinned-cli", "deploy.yml", "          pulumi-version: 3.260.0\n", ""),
+    ("old-cli", "drift.yml", "pulumi-version: 3.260.0", "pulumi-version: 3.173.0"),
     (
         "new-job",
         "test.yml",

@@ -1,0 +1,197 @@
+"""A throwaway workspace where the real Pulumi engine runs this repository's program.
+
+The project is the repository's own: ``Pulumi.yaml`` and the stack files are copied byte for byte
+(``pulumi stack init`` and ``pulumi config set`` write into a stack file, which must not touch
+the clone), and ``infra/`` and the virtualenv are links to the real ones, so the language host
+runs ``infra/__main__.py`` exactly as ``pulumi up`` in the clone would. Around it: a local file
+backend, passphrase-encrypted secrets with a generated passphrase, a ``PULUMI_HOME`` whose
+plugin cache holds the stand-in ``minio`` and ``random`` plugins (:mod:`devtools.providers`) at
+the versions the SDKs ask for, and nothing that reaches the internet.
+
+A test stack is a stack file's config with the endpoint pointed elsewhere through the stack's
+own keys (:meth:`EngineWorkspace.init_stack`): no code path exists only for tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from devtools import providers
+from devtools.embedded_s3 import EmbeddedS3
+from devtools.engine import REPOSITORY
+from devtools.handmade import stack_config_for
+from devtools.providers import minio_provider, random_provider
+from infra.config import full_key
+from infra.program import ADMIN_PASSWORD_ENV, ADMIN_USER_ENV
+from voice_recordings import StorageSettings
+from voice_recordings.settings import Env
+
+PROJECT_FILES: Final = ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml")
+LINKED: Final = ("infra",)
+# Nothing a run does may reach the internet or depend on the shell that started it.
+QUIET_ENV: Final = {
+    "PULUMI_SKIP_UPDATE_CHECK": "true",
+    "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+    "PULUMI_SKIP_CONFIRMATIONS": "true",
+    "PULUMI_DIY_BACKEND_NO_LEGACY_WARNING": "true",
+    "PULUMI_ENABLE_LEGACY_DIFF": "false",
+}
+PLUGIN_VERSIONS: Final = {
+    minio_provider.NAME: minio_provider.VERSION,
+    random_provider.NAME: random_provider.VERSION,
+}
+
+
+@dataclass(frozen=True)
+class PulumiRun:
+    """One ``pulumi`` command: what it was, its exit status and what it printed."""
+
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        """stdout and stderr together, as a terminal shows them."""
+        return self.stdout + self.stderr
+
+    def json(self) -> Any:
+        """stdout parsed as JSON (``--json``)."""
+        return json.loads(self.stdout)
+
+
+class PulumiFailed(AssertionError):
+    """A ``pulumi`` command that had to succeed failed; the message holds its output."""
+
+
+class EngineWorkspace:
+    """A project directory, a backend and a plugin cache under ``root``, for the engine in
+    ``engine_dir``."""
+
+    def __init__(self, engine_dir: Path, root: Path, *, env: Mapping[str, str] | None = None):
+        self.engine_dir = engine_dir
+        self.root = root
+        self.project = root / "project"
+        self.home = root / "pulumi-home"
+        self.state = root / "state"
+        self.passphrase = secrets.token_urlsafe(24)
+        self.extra_env = dict(env or {})
+        self.project.mkdir(parents=True)
+        self.state.mkdir()
+        for name in PROJECT_FILES:
+            shutil.copyfile(REPOSITORY / name, self.project / name)
+        for name in LINKED:
+            (self.project / name).symlink_to(REPOSITORY / name)
+        # Pulumi.yaml's `virtualenv: .venv`: the interpreter running us (the clone's .venv).
+        (self.project / ".venv").symlink_to(Path(sys.prefix))
+        for name, version in PLUGIN_VERSIONS.items():
+            plugin_dir = providers.install(
+                self.home / "plugins" / f"resource-{name}-v{version}", only=name
+            )
+            assert (plugin_dir / f"pulumi-resource-{name}").exists()
+
+    def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The environment of a run: the engine first on PATH, this workspace's home, backend
+        and passphrase, no stray ``MINIO_*`` or ``PULUMI_*`` from the calling shell."""
+        inherited = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("MINIO_", "PULUMI_", "AWS_")) and k != "VIRTUAL_ENV"
+        }
+        return {
+            **inherited,
+            **QUIET_ENV,
+            "PATH": f"{self.engine_dir}{os.pathsep}{inherited.get('PATH', '')}",
+            "PULUMI_HOME": str(self.home),
+            "PULUMI_BACKEND_URL": self.state.as_uri(),
+            "PULUMI_CONFIG_PASSPHRASE": self.passphrase,
+            **self.extra_env,
+            **(extra or {}),
+        }
+
+    def run(
+        self,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        check: bool = True,
+        timeout: float = 300,
+        show: bool = False,
+    ) -> PulumiRun:
+        """``pulumi --non-interactive <args>`` in the project; raises :class:`PulumiFailed`
+        when ``check`` and it fails. ``show``: the output goes to this terminal, as it comes
+        (the result then holds none)."""
+        command = ("pulumi", "--non-interactive", *args)
+        done = subprocess.run(
+            command,
+            cwd=self.project,
+            env=self.env(env),
+            capture_output=not show,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        result = PulumiRun(tuple(args), done.returncode, done.stdout or "", done.stderr or "")
+        if check and done.returncode != 0:
+            raise PulumiFailed(
+                f"pulumi {' '.join(args)} exited {done.returncode}:\n{result.output}"
+            )
+        return result
+
+    def init_stack(self, stack: str, config: Mapping[str, str], secret: Sequence[str] = ()) -> None:
+        """``pulumi stack init`` of the stack file's stack, then ``config set`` of ``config``
+        (the keys in ``secret`` with ``--secret``)."""
+        self.run("stack", "init", stack)
+        for key, value in config.items():
+            flags = ("--secret",) if key in secret else ()
+            self.run("config", "set", "-s", stack, *flags, key, "--", value)
+
+    def outputs(self, stack: str) -> dict[str, Any]:
+        """Every stack output, secrets in clear (``pulumi stack output --show-secrets``)."""
+        found: dict[str, Any] = self.run(
+            "stack", "output", "-s", stack, "--json", "--show-secrets"
+        ).json()
+        return found
+
+    def export(self, stack: str) -> dict[str, Any]:
+        """``pulumi stack export``: the state as the backend holds it (secrets encrypted)."""
+        exported: dict[str, Any] = self.run("stack", "export", "-s", stack).json()
+        return exported
+
+
+def admin_env(endpoint: EmbeddedS3) -> dict[str, str]:
+    """The deploying job's environment for ``endpoint``: its admin as MINIO_USER/MINIO_PASSWORD."""
+    return {
+        ADMIN_USER_ENV: endpoint.admin.access_key,
+        ADMIN_PASSWORD_ENV: endpoint.admin.secret_key,
+    }
+
+
+def embedded_stack_config(endpoint: EmbeddedS3) -> dict[str, str]:
+    """A stack file's config pointed at ``endpoint``, through the stack's own keys (its address,
+    TLS, its CA, and the public URL links are built on)."""
+    return {**stack_config_for(endpoint), full_key("publicUrl"): endpoint.endpoint_url}
+
+
+def parse_dotenv(text: str) -> dict[str, str]:
+    """A ``.env`` block (``NAME=value`` lines, ``#`` comments) as a mapping."""
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    return dict(line.split("=", 1) for line in lines)
+
+
+def block_settings(block: str, ca_bundle: str | None, prefix: str = "") -> StorageSettings:
+    """The runtime settings a stack output's ``.env`` block gives (``prefix``: OmniPlay's names),
+    with the CA the deploying site trusts (the block carries none: production's is public)."""
+    env = {name.removeprefix(prefix): value for name, value in parse_dotenv(block).items()}
+    if ca_bundle:
+        env[Env.CA_BUNDLE] = ca_bundle
+    return StorageSettings.from_env(env)

@@ -1,0 +1,50 @@
+"""The real Pulumi engine on this repository's program: fixtures.
+
+``engine_dir`` is the pinned CLI with its language host (``make engine``); without it every
+engine test fails, saying how to build it (never a skip: ``make test`` builds it first, and CI
+must not pass a suite that did not run the engine). Each test module gets a clean embedded
+endpoint and a throwaway workspace (:class:`devtools.engine_workspace.EngineWorkspace`) with the
+stand-in ``minio`` and ``random`` plugins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from devtools.embedded_s3 import EmbeddedS3
+from devtools.engine import locate, pinned_version
+from devtools.engine_workspace import (
+    EngineWorkspace,
+    admin_env,
+)
+
+
+@pytest.fixture(scope="session")
+def engine_dir() -> Path:
+    """The directory of the pinned ``pulumi`` and its Python language host."""
+    found = locate()
+    if found is None:
+        pytest.fail(
+            f"the Pulumi engine {pinned_version()} is not built: run `make engine` (make test "
+            f"does it first)"
+        )
+    return found
+
+
+@pytest.fixture(scope="module")
+def endpoint(embedded_s3: EmbeddedS3) -> EmbeddedS3:
+    """This worker's embedded endpoint, emptied for the module (a new admin, nothing else)."""
+    embedded_s3.reset()
+    return embedded_s3
+
+
+@pytest.fixture(scope="module")
+def workspace(
+    engine_dir: Path, endpoint: EmbeddedS3, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[EngineWorkspace]:
+    """A workspace whose runs hold the endpoint admin's keys as MINIO_USER / MINIO_PASSWORD,
+    as the deploying job does."""
+    yield EngineWorkspace(engine_dir, tmp_path_factory.mktemp("engine"), env=admin_env(endpoint))
