@@ -33,7 +33,7 @@ def _account_urn(workspace: EngineWorkspace) -> str:
     """The URN of the service account whose key the Voice AI's block carries."""
     access_key = workspace.outputs(STACK)["voice_ai_access_key"]
     return next(
-        r["urn"]
+        str(r["urn"])
         for r in workspace.export(STACK)["deployment"]["resources"]
         if r["type"] == render_format.SERVICE_ACCOUNT and r.get("id") == access_key
     )
