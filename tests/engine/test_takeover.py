@@ -145,7 +145,11 @@ def _during(action: Callable[[], Any], store: Callable[[], None]) -> None:
 
 
 def _plan(run: Takeover) -> dict[str, set[str]]:
-    preview = run.workspace.run("preview", "--json").json()
+    return _plan_of(run.workspace)
+
+
+def _plan_of(workspace: EngineWorkspace) -> dict[str, set[str]]:
+    preview = workspace.run("preview", "--json").json()
     ops: dict[str, set[str]] = {}
     for step in preview["steps"]:
         ops.setdefault(step["op"], set()).add(step["urn"].rsplit("::", 1)[-1])
@@ -352,3 +356,30 @@ def _server(endpoint: EmbeddedS3) -> dict[str, Any]:
             for p in iam.list_policies(Scope="Local")["Policies"]
         ),
     }
+
+
+def test_a_bucket_with_object_lock_is_a_decision_of_the_survey_the_preview_cannot_see(
+    engine_dir: Path, endpoint: EmbeddedS3, tmp_path: Path
+) -> None:
+    endpoint.reset()
+    handmade = build_handmade(endpoint, recordings=2, object_lock=True)
+    adopt = {
+        full_key("adoptExisting"): "true",
+        full_key("adoptServiceAccount"): handmade.console_keys.access_key,
+    }
+    survey = [
+        "survey",
+        "--stack",
+        STACK,
+        "--json",
+        *[f"--config={k}={v}" for k, v in {**stack_config_for(endpoint), **adopt}.items()],
+    ]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert takeover.cli(survey, admin_env(endpoint)) == takeover.EXIT_DECISION
+    finding = next(f for f in json.loads(out.getvalue())["findings"] if f["id"] == "object-lock")
+    assert finding["severity"] == "decision" and handmade.bucket in finding["message"]
+    # The engine's plan does not show it: the provider never reads object locking back.
+    workspace = EngineWorkspace(engine_dir, tmp_path, env=admin_env(endpoint))
+    workspace.init_stack(STACK, {**embedded_stack_config(endpoint), **adopt})
+    assert "import" in _plan_of(workspace)
