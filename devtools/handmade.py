@@ -146,11 +146,15 @@ def build_handmade(
     *,
     recordings: int = 8,
     anonymous_read: bool = False,
+    object_lock: bool = False,
     start: dt.datetime | None = None,
 ) -> HandMadeState:
-    """Run the specification's hand steps on ``endpoint`` (reset it first for a clean server)."""
+    """Run the specification's hand steps on ``endpoint`` (reset it first for a clean server).
+
+    ``object_lock``: the bucket was made with ``mc mb --with-lock`` (a server unlike the
+    specification's, which the survey must flag)."""
     s3, iam = endpoint.s3(), endpoint.iam()
-    s3.create_bucket(Bucket=BUCKET)  # mc mb
+    s3.create_bucket(Bucket=BUCKET, ObjectLockEnabledForBucket=object_lock)  # mc mb
     iam.create_user(UserName=USER)  # mc admin user add ... PASSWORD
     user_keys = endpoint.set_user_secret(USER, secrets.token_urlsafe(24))
     arn = iam.create_policy(PolicyName=POLICY, PolicyDocument=json.dumps(SPEC_POLICY))

@@ -86,3 +86,13 @@ def table_rows(text: str) -> list[list[str]]:
 def github_anchor(title: str) -> str:
     """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces to ``-``."""
     return re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
+
+
+def bash_commands(text: str) -> list[str]:
+    """Every command line of the ```bash blocks of ``text``, in order (comment lines dropped)."""
+    return [
+        line.strip()
+        for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S)
+        for line in block.splitlines()
+        if line.strip() and not line.startswith("#")
+    ]

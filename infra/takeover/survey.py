@@ -111,6 +111,7 @@ def survey(
             )
 
     _survey_versioning(s3, result)
+    _survey_object_lock(s3, result)
     _survey_lifecycle(s3, desired, result)
     _survey_policy(s3, desired, result, alias)
     _survey_encryption(s3, desired, result, alias)
@@ -130,6 +131,31 @@ def _survey_versioning(s3: S3Client, result: Survey) -> None:
                 f"deleted objects are then kept as noncurrent versions for "
                 f"noncurrentVersionExpirationDays)",
                 "none",
+            )
+        )
+
+
+def _survey_object_lock(s3: S3Client, result: Survey) -> None:
+    # Only the survey can see it: the provider's Read never reads object locking back
+    # (resource_minio_s3_bucket.go minioReadBucket), so `pulumi preview` of the import shows
+    # nothing, and the stack's objectLocking=false changes nothing on an existing bucket.
+    answer = read_optional(
+        lambda: s3.get_object_lock_configuration(Bucket=result.bucket),
+        "ObjectLockConfigurationNotFoundError",
+        "InvalidRequest",
+    )
+    lock = (answer or {}).get("ObjectLockConfiguration") or {}
+    if lock.get("ObjectLockEnabled") == "Enabled":
+        result.findings.append(
+            Finding(
+                "object-lock",
+                "decision",
+                f"the bucket {result.bucket} has object lock ({json.dumps(lock)}): a version "
+                f"under retention can be removed neither by the lifecycle nor by an erasure, "
+                f"and `pulumi preview` cannot show it (the provider never reads object locking)",
+                "decide the retention with the data-protection officer before adopting; object "
+                "lock cannot be turned off on a bucket: moving the recordings to a new bucket "
+                "is the only way out",
             )
         )
 

@@ -14,17 +14,12 @@ from infra.adoption import ADOPT_OVERRIDES, SERVICE_ACCOUNT
 from infra.config import KNOWN_KEYS, full_key, parse_stack_config
 from infra.render import load_stack_config
 from infra.takeover import build_parser, identity_commands
-from tests.docs import OPERATING, section
+from tests.docs import OPERATING, bash_commands, section
 from tests.support import program_run
 from voice_recordings.settings import MAX_PRESIGN_SECONDS
 
 SECTION = section(OPERATING, "Taking over the hand-made storage")
-COMMANDS = [
-    line.strip()
-    for block in re.findall(r"```bash\n(.*?)```", SECTION, flags=re.S)
-    for line in block.splitlines()
-    if line.strip() and not line.startswith("#")
-]
+COMMANDS = bash_commands(SECTION)
 EXAMPLE_KEY = "AKIAEXAMPLEKEY000001"
 
 
