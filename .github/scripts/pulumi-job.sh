@@ -65,7 +65,9 @@ case "$job" in
       --expect-no-changes --diff "${pack[@]}"
     ;;
   up)
-    summarized up --stack "$STACK" --yes --skip-preview --diff "${pack[@]}"
+    # --refresh: without it a hand change the state never saw stays (up diffs the program
+    # against the state only), and the up would not be what the approved preview showed.
+    summarized up --stack "$STACK" --refresh --yes --skip-preview --diff "${pack[@]}"
     ;;
   *)
     echo "$usage" >&2
