@@ -131,21 +131,39 @@ class EngineWorkspace:
         when ``check`` and it fails. ``show``: the output goes to this terminal, as it comes
         (the result then holds none)."""
         command = ("pulumi", "--non-interactive", *args)
+        result = self._execute(command, self.env(env), timeout=timeout, show=show)
+        if check and result.returncode != 0:
+            raise PulumiFailed(
+                f"pulumi {' '.join(args)} exited {result.returncode}:\n{result.output}"
+            )
+        return result
+
+    def run_job(
+        self, command: Sequence[str], job_env: Mapping[str, str], timeout: float = 600
+    ) -> PulumiRun:
+        """A CI job's command (say ``bash <script> drift``) in the project, as the job runs it:
+        this workspace's engine and plugin cache, and of the state and MinIO's keys only what
+        ``job_env`` gives (a job without backend secrets gets none of this workspace's)."""
+        env = {
+            k: v
+            for k, v in self.env().items()
+            if k not in ("PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE")
+        }
+        return self._execute(tuple(command), {**env, **job_env}, timeout=timeout, show=False)
+
+    def _execute(
+        self, command: tuple[str, ...], env: Mapping[str, str], *, timeout: float, show: bool
+    ) -> PulumiRun:
         done = subprocess.run(
             command,
             cwd=self.project,
-            env=self.env(env),
+            env=env,
             capture_output=not show,
             text=True,
             timeout=timeout,
             check=False,
         )
-        result = PulumiRun(tuple(args), done.returncode, done.stdout or "", done.stderr or "")
-        if check and done.returncode != 0:
-            raise PulumiFailed(
-                f"pulumi {' '.join(args)} exited {done.returncode}:\n{result.output}"
-            )
-        return result
+        return PulumiRun(command, done.returncode, done.stdout or "", done.stderr or "")
 
     def init_stack(self, stack: str, config: Mapping[str, str], secret: Sequence[str] = ()) -> None:
         """``pulumi stack init`` of the stack file's stack, then ``config set`` of ``config``

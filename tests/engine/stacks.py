@@ -1,4 +1,5 @@
-"""Reading what the engine printed: ``pulumi preview --json`` and ``pulumi stack export``."""
+"""Reading what the engine printed (``pulumi preview --json``, ``pulumi stack export``) and what
+the server holds."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
+from botocore.exceptions import ClientError
+
+from devtools.embedded_s3 import EmbeddedS3
 from devtools.providers.properties import UNKNOWN
 from infra import render_format
 
@@ -125,3 +129,45 @@ def registered_differences(
 _ABSENT: Final = object()
 UNKNOWN_OR_SECRET: Final = "<secret>"
 SECRET_OR_UNKNOWN: Final = (render_format.SECRET_MARKER, UNKNOWN)
+
+
+def server_snapshot(endpoint: EmbeddedS3, bucket: str = "voice-recordings") -> dict[str, Any]:
+    """What the stack manages on the server, read as the endpoint's admin: the buckets, the
+    bucket's versioning, lifecycle and policy, every user with its keys and attached policies,
+    every policy's document. Equal snapshots before and after a run: the run changed nothing."""
+    s3, iam = endpoint.s3(), endpoint.iam()
+    snapshot: dict[str, Any] = {
+        "buckets": sorted(b["Name"] for b in s3.list_buckets()["Buckets"]),
+        "versioning": s3.get_bucket_versioning(Bucket=bucket).get("Status"),
+    }
+    try:
+        snapshot["lifecycle"] = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    except ClientError:
+        snapshot["lifecycle"] = None
+    try:
+        snapshot["bucket_policy"] = s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    except ClientError:
+        snapshot["bucket_policy"] = None
+    snapshot["users"] = {
+        user["UserName"]: {
+            "keys": sorted(
+                k["AccessKeyId"]
+                for k in iam.list_access_keys(UserName=user["UserName"])["AccessKeyMetadata"]
+            ),
+            "policies": sorted(
+                p["PolicyName"]
+                for p in iam.list_attached_user_policies(UserName=user["UserName"])[
+                    "AttachedPolicies"
+                ]
+            ),
+        }
+        for user in iam.list_users()["Users"]
+    }
+    policies = iam.list_policies(Scope="Local")["Policies"]
+    snapshot["policies"] = {
+        p["PolicyName"]: iam.get_policy_version(
+            PolicyArn=p["Arn"], VersionId=p["DefaultVersionId"]
+        )["PolicyVersion"]["Document"]
+        for p in policies
+    }
+    return snapshot

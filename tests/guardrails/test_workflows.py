@@ -20,12 +20,20 @@ from check_jsonschema import main as check_jsonschema  # type: ignore[import-unt
 from click.testing import CliRunner
 
 from infra.program import ADMIN_PASSWORD_ENV, ADMIN_USER_ENV
-from policies.guardrails.offline import RENDER_DIR
 from tests.docs import OPERATING, read
-
-REPO = RENDER_DIR.parents[1]
-WORKFLOWS = REPO / ".github" / "workflows"
-PULUMI_ACTION = "pulumi/actions"
+from tests.workflows import (
+    GUARDRAIL_PACK,
+    PIPELINE_SCRIPT,
+    PULUMI_ACTION,
+    REPO,
+    WORKFLOWS,
+    action,
+    committed,
+    parse,
+    pipeline_command,
+    steps,
+    workflow,
+)
 
 # Where each credential lives on GitHub (docs/operating.md, "The pipeline", says how to store them).
 OBSERVER_SECRETS: Final = frozenset({"MINIO_OBSERVER_ACCESS_KEY", "MINIO_OBSERVER_SECRET_KEY"})
@@ -59,40 +67,15 @@ _USES_LINE_RE: Final = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+)\s*(#.*)?$")
 _VERSION_COMMENT_RE: Final = re.compile(r"#\s*v\d+\.\d+\.\d+\b")
 
 
-def parse(text: str) -> dict[str, Any]:
-    loaded: dict[Any, Any] = yaml.safe_load(text)
-    # YAML 1.1 reads the key `on` as True.
-    if True in loaded:
-        loaded["on"] = loaded.pop(True)
-    return {str(key): value for key, value in loaded.items()}
-
-
-def committed() -> dict[str, str]:
-    return {path.name: path.read_text() for path in sorted(WORKFLOWS.glob("*.yml"))}
-
-
-def workflow(name: str) -> dict[str, Any]:
-    return parse((WORKFLOWS / name).read_text())
-
-
 def triggers(data: Mapping[str, Any]) -> set[str]:
     on = data["on"]
     return {on} if isinstance(on, str) else set(on)
 
 
-def steps(job: Mapping[str, Any]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = job.get("steps", [])
-    return found
-
-
-def action(step: Mapping[str, Any]) -> str:
-    return str(step.get("uses", "")).split("@", 1)[0]
-
-
-def pulumi_steps(data: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [
-        s["with"] for job in data["jobs"].values() for s in steps(job) if action(s) == PULUMI_ACTION
-    ]
+def pipeline_jobs(data: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Each job that calls the pipeline script: its arguments (job name, pack)."""
+    calls = {job_id: pipeline_command(job) for job_id, job in data["jobs"].items()}
+    return {job_id: call[1:] for job_id, call in calls.items() if call is not None}
 
 
 def secrets_read(data: Mapping[str, Any], job: Mapping[str, Any]) -> set[str]:
@@ -198,9 +181,16 @@ def _job_problems(
         ):
             yield f"{where}: checkout must set persist-credentials: false"
         if action(step) == PULUMI_ACTION:
-            version = str((step.get("with") or {}).get("pulumi-version", ""))
+            inputs = step.get("with") or {}
+            version = str(inputs.get("pulumi-version", ""))
             if version != cli or _version(version) < MIN_PULUMI_CLI:
                 yield f"{where}: pulumi-version must be {cli} (constraints.txt's pulumi, >= 3.174)"
+            # The action installs the CLI only: a command of its own would be one the engine
+            # tests never ran (they run the script's).
+            if set(inputs) != {"pulumi-version"}:
+                yield f"{where}: {PULUMI_ACTION} installs the CLI only (with: pulumi-version)"
+            if pipeline_command(job) is None:
+                yield f"{where} installs pulumi but runs no {PIPELINE_SCRIPT}"
 
 
 def test_the_workflows_keep_every_rule() -> None:
@@ -231,8 +221,21 @@ MUTATIONS: Final = [
     (
         "backend-token-in-a-step",
         "preview.yml",
-        "          upsert: true",
-        "          upsert: true\n          github-token: ${{ secrets.PULUMI_ACCESS_TOKEN }}",
+        "          pulumi-version: 3.260.0",
+        "          pulumi-version: 3.260.0\n"
+        "          github-token: ${{ secrets.PULUMI_ACCESS_TOKEN }}",
+    ),
+    (
+        "the-action-runs-its-own-command",
+        "drift.yml",
+        "          pulumi-version: 3.260.0",
+        "          pulumi-version: 3.260.0\n          command: up",
+    ),
+    (
+        "pulumi-without-the-script",
+        "deploy.yml",
+        "        run: .github/scripts/pulumi-job.sh up policies/guardrails\n",
+        "        run: pulumi up --yes -s prod\n",
     ),
     (
         "every-secret-in-a-run-step",
@@ -348,12 +351,11 @@ def test_pull_requests_get_guard_and_a_preview_on_a_throwaway_state() -> None:
     data = workflow("preview.yml")
     assert triggers(data) == {"pull_request"}
     assert "make guard" in [s.get("run") for s in steps(data["jobs"]["guard"])]
-    (preview,) = pulumi_steps(data)
-    assert preview["command"] == "preview"
-    assert preview["policyPacks"] == "policies/guardrails"
-    # No production state from pull-request code: a local backend made in the job.
-    assert preview["cloud-url"].startswith("file://${{ runner.temp }}")
-    assert preview["upsert"] is True
+    assert pipeline_jobs(data) == {"preview": ["pr-preview", GUARDRAIL_PACK]}
+    # No production state from pull-request code: the script makes a local one (pr-preview).
+    assert not {"PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE"} & set(
+        data["jobs"]["preview"]["env"]
+    )
 
 
 def test_main_deploys_behind_the_production_environment_after_a_preview() -> None:
@@ -361,25 +363,28 @@ def test_main_deploys_behind_the_production_environment_after_a_preview() -> Non
     assert data["on"]["push"]["branches"] == ["main"]
     up_job = data["jobs"]["up"]
     assert up_job["environment"] == PRODUCTION and up_job["needs"] == "preview"
-    preview, up = pulumi_steps(data)
-    assert preview["command"] == "preview" and preview["refresh"] is True
-    assert up["command"] == "up" and up["policyPacks"] == "policies/guardrails"
+    assert pipeline_jobs(data) == {
+        "preview": ["deploy-preview", GUARDRAIL_PACK],
+        "up": ["up", GUARDRAIL_PACK],
+    }
 
 
-def test_drift_check_runs_on_a_schedule_and_fails_on_changes() -> None:
+def test_drift_check_runs_on_a_schedule() -> None:
     data = workflow("drift.yml")
     assert data["on"]["schedule"]
-    (drift,) = pulumi_steps(data)
-    assert drift["command"] == "preview"
-    assert drift["refresh"] is True and drift["expect-no-changes"] is True
+    assert pipeline_jobs(data) == {"drift": ["drift", GUARDRAIL_PACK]}
 
 
-def test_workflows_point_at_real_stacks_and_the_pack() -> None:
+def test_the_script_knows_every_job_the_workflows_call_and_the_pack_exists() -> None:
+    script = (REPO / PIPELINE_SCRIPT).read_text()
+    assert (REPO / PIPELINE_SCRIPT).stat().st_mode & 0o111, "the workflows run it directly"
+    stack = re.search(r"^STACK=(\S+)$", script, re.MULTILINE)
+    assert stack and (REPO / f"Pulumi.{stack[1]}.yaml").is_file()
     for path in WORKFLOWS.glob("*.yml"):
-        for step in pulumi_steps(workflow(path.name)):
-            assert (REPO / f"Pulumi.{step['stack-name']}.yaml").is_file()
-            if "policyPacks" in step:
-                assert (REPO / step["policyPacks"] / "PulumiPolicy.yaml").is_file()
+        for job, *pack in pipeline_jobs(workflow(path.name)).values():
+            assert f"\n  {job})\n" in script, job
+            assert pack == [GUARDRAIL_PACK]
+    assert (REPO / GUARDRAIL_PACK / "PulumiPolicy.yaml").is_file()
 
 
 def test_no_credential_is_written_in_a_workflow() -> None:

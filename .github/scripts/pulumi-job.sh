@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The `pulumi` commands of the pipeline's jobs (docs/operating.md, "The pipeline"), in one place:
+# each workflow's `run:` step calls this, and tests/engine/test_pipeline.py runs the same lines
+# with the real engine, each job's environment taken from its workflow. One job per call:
+#
+#   pulumi-job.sh pr-preview     [PACK]  preview.yml: a throwaway local state, the observer's keys
+#   pulumi-job.sh deploy-preview [PACK]  deploy.yml: preview --refresh of production's state
+#   pulumi-job.sh drift          [PACK]  drift.yml: preview --refresh --expect-no-changes
+#   pulumi-job.sh up             [PACK]  deploy.yml: pulumi up, the admin's keys
+#
+# It runs in the current directory: the Pulumi project (the checkout's root in CI). The state
+# comes from the environment (PULUMI_BACKEND_URL, PULUMI_ACCESS_TOKEN, PULUMI_CONFIG_PASSPHRASE),
+# MinIO's keys as MINIO_USER/MINIO_PASSWORD; pr-preview makes its own state and passphrase.
+# PACK (optional): the guardrail policy pack's directory, given to pulumi as --policy-pack.
+set -euo pipefail
+
+STACK=prod
+usage="usage: pulumi-job.sh pr-preview|deploy-preview|drift|up [PACK]"
+job="${1:?$usage}"
+pack=()
+if [[ -n "${2:-}" ]]; then
+  pack=(--policy-pack "$2")
+fi
+
+# A pulumi command whose output also goes to the job summary when GitHub gives one: the
+# reviewer reads deploy.yml's preview there before approving `up`.
+summarized() {
+  local log status=0
+  log="$(mktemp)"
+  pulumi --non-interactive "$@" 2>&1 | tee "$log" || status=$?
+  if [[ -n "${GITHUB_STEP_SUMMARY:-}" ]]; then
+    { printf '### pulumi %s\n\n```\n' "$*"; cat "$log"; printf '```\n'; } >>"$GITHUB_STEP_SUMMARY"
+  fi
+  rm -f "$log"
+  return "$status"
+}
+
+case "$job" in
+  pr-preview)
+    # Production's state is never reachable from a pull request's code (whoever reads it can
+    # decrypt every key in it): a local backend and a passphrase made here, gone at exit.
+    state="$(mktemp -d)"
+    stack_file="Pulumi.$STACK.yaml"
+    cp "$stack_file" "$state/stack-file"
+    trap 'cp "$state/stack-file" "$stack_file"; rm -rf "$state"' EXIT
+    export PULUMI_BACKEND_URL="file://$state/backend"
+    mkdir "$state/backend"
+    PULUMI_CONFIG_PASSPHRASE="$(openssl rand -hex 32)"
+    export PULUMI_CONFIG_PASSPHRASE
+    unset PULUMI_ACCESS_TOKEN
+    # The stack file's secrets settings belong to production's state (a committed passphrase
+    # salt makes `stack init` fail: "incorrect passphrase"); the new stack gets its own. The file
+    # is put back as it was at exit.
+    sed -i -E '/^(encryptionsalt|encryptedkey|secretsprovider):/d' "$stack_file"
+    pulumi --non-interactive stack init "$STACK"
+    summarized preview --stack "$STACK" --diff "${pack[@]}"
+    ;;
+  deploy-preview)
+    summarized preview --stack "$STACK" --refresh --run-program --diff "${pack[@]}"
+    ;;
+  drift)
+    # Confirmations skipped (a shell's PULUMI_SKIP_CONFIRMATIONS) mean --yes, which --preview-only
+    # refuses.
+    PULUMI_SKIP_CONFIRMATIONS=false summarized refresh --stack "$STACK" --preview-only --run-program \
+      --expect-no-changes --diff "${pack[@]}"
+    ;;
+  up)
+    # --refresh: without it a hand change the state never saw stays (up diffs the program
+    # against the state only), and the up would not be what the approved preview showed.
+    summarized up --stack "$STACK" --refresh --yes --skip-preview --diff "${pack[@]}"
+    ;;
+  *)
+    echo "$usage" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,194 @@
+"""The workflows' own ``pulumi`` commands, run by the real engine with the identities each job gets.
+
+Each job's command is read from its workflow (``run: .github/scripts/pulumi-job.sh <job> <pack>``)
+and its ``env:`` mapped to this endpoint's identities and this workspace's state; the script runs
+in the project as the job runs it. The pack argument is dropped: our language host runs no policy
+packs yet (the pack's rules are tested offline, tests/guardrails). ``prod`` is deployed first by
+deploy.yml's ``up`` job with the admin's keys; the rest runs with the observer's.
+
+moto serves no MinIO admin API, so the observer's ``admin:GetUser``/``admin:GetPolicy``/
+``admin:ListServiceAccounts`` cannot be enforced: a group grants it the IAM reads that stand for
+them (a group, so that nothing the stack reads back changes).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from devtools.embedded_s3 import EmbeddedS3
+from devtools.engine_workspace import EngineWorkspace, PulumiRun, embedded_stack_config
+from tests.engine.stacks import server_snapshot
+from tests.workflows import GUARDRAIL_PACK, REPO, job_env, pipeline_command, workflow
+
+STACK = "prod"
+BUCKET = "voice-recordings"
+WRONG_KEYS = {
+    "MINIO_OBSERVER_ACCESS_KEY": "AKIAWRONGWRONGWRONG1",
+    "MINIO_OBSERVER_SECRET_KEY": "x" * 40,
+}
+# A plan that would make the storage again: a create, replace or delete of a minio resource.
+_RECREATE_RE = re.compile(r"^\s*(\+|\+-|-\+|-)\s+minio:", re.MULTILINE)
+
+
+def run_job(
+    workspace: EngineWorkspace, workflow_name: str, job_id: str, secrets: dict[str, str]
+) -> PulumiRun:
+    """The job's call of the pipeline script, as its workflow writes it, with its env."""
+    job = workflow(workflow_name)["jobs"][job_id]
+    command = pipeline_command(job)
+    assert command is not None and command[2:] == [GUARDRAIL_PACK], command
+    return workspace.run_job(
+        ["bash", str(REPO / command[0]), command[1]], job_env(job, secrets), timeout=600
+    )
+
+
+@pytest.fixture(scope="module")
+def secrets(workspace: EngineWorkspace, endpoint: EmbeddedS3) -> dict[str, str]:
+    """GitHub's secrets for this endpoint and workspace, after deploy.yml's ``up`` made ``prod``."""
+    state = {
+        "PULUMI_ACCESS_TOKEN": "",
+        "PULUMI_BACKEND_URL": workspace.state.as_uri(),
+        "PULUMI_CONFIG_PASSPHRASE": workspace.passphrase,
+    }
+    admin = {
+        "MINIO_ADMIN_USER": endpoint.admin.access_key,
+        "MINIO_ADMIN_PASSWORD": endpoint.admin.secret_key,
+    }
+    workspace.init_stack(STACK, embedded_stack_config(endpoint))
+    up = run_job(workspace, "deploy.yml", "up", {**state, **admin})
+    assert up.returncode == 0, up.output
+    outputs = workspace.outputs(STACK)
+    iam = endpoint.iam()
+    reads = iam.create_policy(
+        PolicyName="embedded-admin-reads",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": ["iam:Get*", "iam:List*"], "Resource": "*"}
+                ],
+            }
+        ),
+    )["Policy"]["Arn"]
+    iam.create_group(GroupName="embedded-observers")
+    iam.attach_group_policy(GroupName="embedded-observers", PolicyArn=reads)
+    iam.add_user_to_group(GroupName="embedded-observers", UserName="pulumi-observer")
+    return {
+        **state,
+        **admin,
+        "MINIO_OBSERVER_ACCESS_KEY": outputs["observer_access_key"],
+        "MINIO_OBSERVER_SECRET_KEY": outputs["observer_secret_key"],
+    }
+
+
+def test_the_pull_request_preview_succeeds_with_the_observers_keys_and_changes_nothing(
+    workspace: EngineWorkspace,
+    endpoint: EmbeddedS3,
+    secrets: dict[str, str],
+    engine_dir: Path,
+    tmp_path: Path,
+) -> None:
+    # A fresh checkout: the committed stack file, with production's passphrase salt in it.
+    checkout = EngineWorkspace(engine_dir, tmp_path / "checkout")
+    stack_file = checkout.project / f"Pulumi.{STACK}.yaml"
+    shutil.copyfile(workspace.project / stack_file.name, stack_file)
+    assert "encryptionsalt" in stack_file.read_text()
+    committed = stack_file.read_bytes()
+    before = server_snapshot(endpoint)
+    observer_only = {k: v for k, v in secrets.items() if k.startswith("MINIO_OBSERVER_")}
+    preview = run_job(checkout, "preview.yml", "preview", observer_only)
+    assert preview.returncode == 0, preview.output
+    assert "+ minio:index/s3Bucket:S3Bucket: (create)" in preview.output
+    assert server_snapshot(endpoint) == before
+    assert stack_file.read_bytes() == committed, "the script must put the stack file back"
+    assert list(checkout.state.iterdir()) == [], "the job has no state but its throwaway one"
+
+
+def test_drift_on_an_untouched_server_reports_the_providers_credentials_only(
+    workspace: EngineWorkspace, secrets: dict[str, str]
+) -> None:
+    # What the engine does today: the provider's inputs hold MINIO_USER/MINIO_PASSWORD, the
+    # admin's in the state and the observer's in the drift job, so every drift run proposes an
+    # update of the provider and fails (docs/operating.md, "The pipeline"). When the program
+    # stops passing the credentials as inputs, this test must become "exits 0".
+    drift = run_job(workspace, "drift.yml", "drift", secrets)
+    assert drift.returncode != 0
+    assert "~ pulumi:providers:minio: (update)" in drift.output
+    assert "~ 1 to update" in drift.output, drift.output
+
+
+def test_drift_with_refused_reads_fails_as_an_error_never_as_a_plan_to_recreate(
+    workspace: EngineWorkspace, endpoint: EmbeddedS3, secrets: dict[str, str]
+) -> None:
+    before = server_snapshot(endpoint)
+    drift = run_job(workspace, "drift.yml", "drift", {**secrets, **WRONG_KEYS})
+    assert drift.returncode != 0
+    assert "error: Preview failed: reading voice-recordings" in drift.output
+    assert "Forbidden" in drift.output or "AccessDenied" in drift.output, drift.output
+    assert not _RECREATE_RE.search(drift.output), drift.output
+    assert server_snapshot(endpoint) == before
+
+
+def test_a_lifecycle_changed_by_hand_is_drift_named_and_left_as_it_is(
+    workspace: EngineWorkspace, endpoint: EmbeddedS3, secrets: dict[str, str]
+) -> None:
+    s3 = endpoint.s3()
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=BUCKET,
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "expire-voice",
+                    "Status": "Enabled",
+                    "Filter": {"Tag": {"Key": "kind", "Value": "voice"}},
+                    "Expiration": {"Days": 1},
+                }
+            ]
+        },
+    )
+    before = server_snapshot(endpoint)
+    drift = run_job(workspace, "drift.yml", "drift", secrets)
+    assert drift.returncode != 0
+    assert "~ minio:index/ilmPolicy:IlmPolicy: (update)" in drift.output
+    assert "IlmPolicy::recordings-lifecycle]" in drift.output
+    assert not _RECREATE_RE.search(drift.output), drift.output
+    assert server_snapshot(endpoint) == before
+    # deploy.yml's up (with --refresh: without it the state never saw the change) puts the
+    # program's lifecycle back.
+    up = run_job(workspace, "deploy.yml", "up", secrets)
+    assert up.returncode == 0, up.output
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
+    assert {r["ID"] for r in rules} == {
+        "expire-voice",
+        "expire-transcript",
+        "expire-delete-markers",
+    }
+
+
+def test_a_policy_changed_by_hand_is_drift_named_and_left_as_it_is(
+    workspace: EngineWorkspace, endpoint: EmbeddedS3, secrets: dict[str, str]
+) -> None:
+    iam = endpoint.iam()
+    arn = next(
+        p["Arn"]
+        for p in iam.list_policies(Scope="Local")["Policies"]
+        if p["PolicyName"] == "voice-ai-policy"
+    )
+    wider = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["s3:*"], "Resource": [f"arn:aws:s3:::{BUCKET}/*"]}
+        ],
+    }
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(wider), SetAsDefault=True)
+    before = server_snapshot(endpoint)
+    drift = run_job(workspace, "drift.yml", "drift", secrets)
+    assert drift.returncode != 0
+    assert "IamPolicy::uploader-policy]" in drift.output, drift.output
+    assert not _RECREATE_RE.search(drift.output), drift.output
+    assert server_snapshot(endpoint) == before
