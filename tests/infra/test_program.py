@@ -28,8 +28,8 @@ from infra.program import (
     PROVIDER_ARGS_SHADOWED,
     SERVICE_TOKEN_ENV,
     provider_args_set,
-    require_admin_credentials,
     refuse_stray_provider_environment,
+    require_admin_credentials,
 )
 from infra.provider_contract import (
     ATTACHMENT_TYPE,
