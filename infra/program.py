@@ -52,9 +52,11 @@ OMNIPLAY_MINIO_VARS: Final = tuple(
 )
 # The provider's arguments the program sets on its explicit provider (wire names; a test checks
 # them against the render). The provider fills any other argument from its MINIO_* variable.
-PROVIDER_ARGS_SET: Final = frozenset(
-    {"minioServer", "minioRegion", "minioUser", "minioPassword", "minioSsl", "minioInsecure"}
-)
+PROVIDER_ARGS_SET: Final = frozenset({"minioServer", "minioRegion", "minioSsl", "minioInsecure"})
+# The credentials, which the provider takes from MINIO_USER / MINIO_PASSWORD of the job that runs
+# it, on purpose: as inputs they would be stored in the state (readable by whoever can decrypt
+# it), and a job with other keys (drift with the observer's) would see the provider change.
+PROVIDER_ARGS_FROM_ENVIRONMENT: Final = frozenset({"minioUser", "minioPassword"})
 CA_BUNDLE_ARG: Final = "minioCacertFile"
 # Deprecated aliases of minio_user / minio_password, read only when those are empty, which the
 # program never leaves them (minio/check_config.go NewConfig): the Voice AI's own
@@ -86,10 +88,9 @@ def refuse_admin_credentials_in_config(keys: Iterable[str]) -> None:
         )
 
 
-def admin_credentials(
-    environ: Mapping[str, str] | None = None,
-) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
-    """The provider's credentials, from MINIO_USER and MINIO_PASSWORD only (never stack config).
+def require_admin_credentials(environ: Mapping[str, str] | None = None) -> None:
+    """Fail unless MINIO_USER and MINIO_PASSWORD hold the provider's credentials (never stack
+    config, never the program's inputs: the provider reads them from this environment).
 
     ``pulumi up`` needs the admin's; ``pulumi preview --refresh`` needs only the observer's.
     """
@@ -103,7 +104,6 @@ def admin_credentials(
             f"{ADMIN_PASSWORD_ENV} (the admin's to deploy; for a preview, the read-only "
             f"observer's keys: `pulumi stack output observer_access_key --show-secrets`)"
         )
-    return pulumi.Output.secret(user), pulumi.Output.secret(password)
 
 
 def _dotenv(lines: Mapping[str, str]) -> str:
@@ -140,7 +140,7 @@ def refuse_stray_provider_environment(
     would change the identity or what TLS trusts, unreviewed.
     """
     env = os.environ if environ is None else environ
-    unused = provider_args_set(config) | PROVIDER_ARGS_SHADOWED
+    unused = provider_args_set(config) | PROVIDER_ARGS_FROM_ENVIRONMENT | PROVIDER_ARGS_SHADOWED
     stray = sorted(
         variable
         for argument, variable in env_variables().items()
@@ -208,11 +208,8 @@ def main(environ: Mapping[str, str] | None = None) -> RecordingStorage:
     config = parse_stack_config(raw, [key for key in raw if runtime_config.is_config_secret(key)])
     # The real environment, even in the render: what the provider would read behind the program.
     refuse_stray_provider_environment(config)
-    admin_user, admin_password = admin_credentials(environ)
-    storage = RecordingStorage(
-        "recording-storage",
-        RecordingStorageArgs(config=config, admin_user=admin_user, admin_password=admin_password),
-    )
+    require_admin_credentials(environ)
+    storage = RecordingStorage("recording-storage", RecordingStorageArgs(config=config))
     uploader = storage.uploader.service_account
     observer = storage.observer.service_account
     token = storage.service_token

@@ -37,11 +37,11 @@ DELETE_MARKER_RULE_ID = "expire-delete-markers"
 
 @dataclass(frozen=True)
 class RecordingStorageArgs:
-    """What the component needs: the validated stack config and the MinIO admin credentials."""
+    """What the component needs: the validated stack config. The MinIO admin's credentials are
+    not among them: the provider reads MINIO_USER / MINIO_PASSWORD from the environment of the job
+    that runs it (infra/program.py PROVIDER_ARGS_FROM_ENVIRONMENT)."""
 
     config: StackConfig
-    admin_user: pulumi.Input[str]
-    admin_password: pulumi.Input[str]
 
 
 @dataclass(frozen=True)
@@ -85,9 +85,9 @@ class RecordingStorage(pulumi.ComponentResource):
             # MINIO_INSECURE / MINIO_CACERT_FILE in the deploying shell (minio/provider.go).
             minio_insecure=False,
             minio_cacert_file=config.ca_bundle or None,
-            # Both are secrets: the admin's name is half of the admin's credentials.
-            minio_user=pulumi.Output.secret(args.admin_user),
-            minio_password=pulumi.Output.secret(args.admin_password),
+            # No minio_user / minio_password: the provider takes them from MINIO_USER and
+            # MINIO_PASSWORD (minio/provider.go), so the state never holds them and the drift
+            # job's read-only keys are not a change of the provider.
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.bucket = minio.S3Bucket(

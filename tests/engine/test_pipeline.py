@@ -109,17 +109,14 @@ def test_the_pull_request_preview_succeeds_with_the_observers_keys_and_changes_n
     assert list(checkout.state.iterdir()) == [], "the job has no state but its throwaway one"
 
 
-def test_drift_on_an_untouched_server_reports_the_providers_credentials_only(
+def test_drift_on_an_untouched_server_finds_nothing(
     workspace: EngineWorkspace, secrets: dict[str, str]
 ) -> None:
-    # What the engine does today: the provider's inputs hold MINIO_USER/MINIO_PASSWORD, the
-    # admin's in the state and the observer's in the drift job, so every drift run proposes an
-    # update of the provider and fails (docs/operating.md, "The pipeline"). When the program
-    # stops passing the credentials as inputs, this test must become "exits 0".
+    # The admin deployed, the observer reads: the provider's credentials are not its inputs
+    # (they come from each job's MINIO_USER/MINIO_PASSWORD), so other keys are not a change.
     drift = run_job(workspace, "drift.yml", "drift", secrets)
-    assert drift.returncode != 0
-    assert "~ pulumi:providers:minio: (update)" in drift.output
-    assert "~ 1 to update" in drift.output, drift.output
+    assert drift.returncode == 0, drift.output
+    assert "pulumi:providers:minio: (update)" not in drift.output
 
 
 def test_drift_with_refused_reads_fails_as_an_error_never_as_a_plan_to_recreate(

@@ -24,11 +24,12 @@ from infra.program import (
     OMNIPLAY_API_URL_ENV,
     OMNIPLAY_MINIO_PREFIX,
     OMNIPLAY_MINIO_VARS,
+    PROVIDER_ARGS_FROM_ENVIRONMENT,
     PROVIDER_ARGS_SHADOWED,
     SERVICE_TOKEN_ENV,
-    admin_credentials,
     provider_args_set,
     refuse_stray_provider_environment,
+    require_admin_credentials,
 )
 from infra.provider_contract import (
     ATTACHMENT_TYPE,
@@ -105,8 +106,8 @@ def test_the_provider_points_at_the_stacks_server_with_masked_credentials(
         "minioServer": config.endpoint,
         "minioSsl": json.dumps(config.ssl),  # the SDK sends provider bools JSON-encoded
         "minioRegion": config.region,
-        "minioUser": SECRET,
-        "minioPassword": SECRET,
+        # No minioUser / minioPassword: the provider reads them from the job's environment, so
+        # the state never holds them (PROVIDER_ARGS_FROM_ENVIRONMENT).
         # Set explicitly, or the provider would take MINIO_INSECURE from the deploying shell.
         "minioInsecure": "false",
     }
@@ -400,7 +401,7 @@ def test_admin_credentials_in_the_stack_config_are_refused(
 
 def test_without_credentials_in_the_environment_the_program_says_which_to_set() -> None:
     with pytest.raises(StackConfigError, match=f"export {ADMIN_USER_ENV} and {ADMIN_PASSWORD_ENV}"):
-        admin_credentials({})
+        require_admin_credentials({})
 
 
 def test_the_public_opt_in_switches_the_service_to_public_urls(
@@ -439,7 +440,8 @@ def _config_of(run: ProgramRun, overrides: dict[str, str]):  # type: ignore[no-u
 def test_a_provider_variable_in_the_shell_is_refused_unless_the_program_sets_its_argument(
     argument: str, variable: str, ca_bundle: str
 ) -> None:
-    """The class: every MINIO_* the provider reads either loses to an explicit argument or fails."""
+    """The class: every MINIO_* the provider reads loses to an explicit argument, is the one
+    place the credentials come from, or fails."""
     config = parse_stack_config(
         {
             "voice-recordings:endpoint": "s.example",
@@ -448,7 +450,8 @@ def test_a_provider_variable_in_the_shell_is_refused_unless_the_program_sets_its
         }
     )
     environ = {variable: "/tmp/x"}
-    if argument in provider_args_set(config) | PROVIDER_ARGS_SHADOWED:
+    expected = PROVIDER_ARGS_FROM_ENVIRONMENT | PROVIDER_ARGS_SHADOWED
+    if argument in provider_args_set(config) | expected:
         refuse_stray_provider_environment(config, environ)
     else:
         with pytest.raises(StackConfigError, match=rf"^{variable} set in this shell") as caught:
