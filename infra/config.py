@@ -34,6 +34,14 @@ SERVICE_TOKEN_KEY: Final = "voiceAiServiceToken"
 SECRET_KEYS: Final = frozenset({SERVICE_TOKEN_KEY})
 MASK: Final = SECRET_MARKER
 _LOOPBACK_HOSTS: Final = frozenset({"localhost", "127.0.0.1", "::1"})
+# The config key of each kind's retention (the guardrails read the render's config by them).
+RETENTION_KEYS: Final[Mapping[Kind, str]] = {
+    VOICE: "recordingRetentionDays",
+    TRANSCRIPT: "transcriptRetentionDays",
+}
+# The config keys naming the users the stack creates or imports (the reader's only when
+# omniplayReader is true): no other user may appear in the stack.
+USER_KEYS: Final = ("uploaderUser", "readerUser", "observerUser")
 MAX_RETENTION_DAYS: Final = 36500  # 100 years: anything longer is a typo, not a retention period.
 
 
@@ -261,8 +269,8 @@ _FIELDS: Final[dict[str, tuple[str, _Rule]]] = {
     "ssl": ("ssl", _boolean),
     "region": ("region", _region),
     "publicUrl": ("public_url", _public_url),
-    "recordingRetentionDays": ("recording_retention_days", _whole_days),
-    "transcriptRetentionDays": ("transcript_retention_days", _whole_days),
+    RETENTION_KEYS[VOICE]: ("recording_retention_days", _whole_days),
+    RETENTION_KEYS[TRANSCRIPT]: ("transcript_retention_days", _whole_days),
     "noncurrentVersionExpirationDays": ("noncurrent_version_expiration_days", _whole_days),
     "omniplayReader": ("omniplay_reader", _boolean),
     "publicRecordings": ("public_recordings", _boolean),
@@ -329,6 +337,11 @@ def parse_stack_config(
     config = StackConfig(**values)
     _check_consistency(config)
     return config
+
+
+def config_default(key: str) -> Any:
+    """The default of config key ``key`` (``uploaderUser`` -> ``voice-ai-service``)."""
+    return StackConfig.__dataclass_fields__[_FIELDS[key][0]].default
 
 
 def _check_consistency(config: StackConfig) -> None:
