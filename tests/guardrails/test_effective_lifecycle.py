@@ -33,7 +33,10 @@ TAGGED = [
     for kind in KINDS
     for company in (1, 5, 12)
 ]
-UNTAGGED = [(key, {}) for key, _ in TAGGED] + [("other/file.bin", {}), ("healthcheck/x", {})]
+UNTAGGED: list[tuple[str, dict[str, str]]] = [(key, {}) for key, _ in TAGGED] + [
+    ("other/file.bin", {}),
+    ("healthcheck/x", {}),
+]
 RULE = st.fixed_dictionaries(
     {
         "id": st.sampled_from(["a", "b", "c", "d"]),
@@ -89,7 +92,9 @@ LIFECYCLE_RULES = {"lifecycle-per-kind", "lifecycle-no-early-expiry"}
 def test_property_the_verdict_is_what_minio_would_do(rules: list[dict[str, Any]]) -> None:
     render = load_committed("prod")
     find(render, ":IlmPolicy")["inputs"]["rules"] = rules
-    retention = {kind: int(render["config"][full_key(key)]) for kind, key in RETENTION_KEYS.items()}
+    retention: dict[str, int] = {
+        kind: int(render["config"][full_key(key)]) for kind, key in RETENTION_KEYS.items()
+    }
     fired = {v.rule for v in check_render(render)} & LIFECYCLE_RULES
     assert fired == simulated_problems(rules, retention), rules
 
