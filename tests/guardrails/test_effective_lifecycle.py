@@ -33,7 +33,7 @@ TAGGED = [
     for kind in KINDS
     for company in (1, 5, 12)
 ]
-UNTAGGED: list[tuple[str, dict[str, str]]] = [(key, {}) for key, _ in TAGGED] + [
+UNTAGGED: list[tuple[str, dict[str, str]]] = [(key, dict[str, str]()) for key, _ in TAGGED] + [
     ("other/file.bin", {}),
     ("healthcheck/x", {}),
 ]
