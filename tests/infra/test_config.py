@@ -208,9 +208,7 @@ def test_omniplay_api_url_accepts_https_and_local_http(url: str) -> None:
 def test_omniplay_api_url_refuses_plain_http_to_a_remote_host_and_bad_urls(
     url: str, rule: str
 ) -> None:
-    with pytest.raises(
-        StackConfigError, match=f"voice-recordings:omniplayApiUrl .*{rule}"
-    ):
+    with pytest.raises(StackConfigError, match=f"voice-recordings:omniplayApiUrl .*{rule}"):
         parse_stack_config({**ENDPOINT, "voice-recordings:omniplayApiUrl": url})
 
 
