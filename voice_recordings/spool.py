@@ -45,7 +45,7 @@ from typing import IO, Final
 
 from voice_recordings.errors import VoiceRecordingsError
 from voice_recordings.keys import Kind, kind_spec, parse_key
-from voice_recordings.metadata import parse_object_metadata
+from voice_recordings.metadata import METADATA_FIELDS, parse_object_metadata
 
 log = logging.getLogger("voice_recordings.spool")
 
@@ -124,6 +124,11 @@ class SpoolEntry:
                 or kind_spec(entry.kind).content_type != entry.content_type
             ):
                 raise ValueError("kind or content type does not match the key")
+            unknown = set(entry.metadata) - set(METADATA_FIELDS)
+            if unknown:  # the uploader writes object_metadata's fields and nothing else
+                raise ValueError(
+                    f"metadata has fields the uploader never writes: {sorted(unknown)}"
+                )
             meta = parse_object_metadata(entry.metadata)
             if (meta.company_id, meta.call_uuid) != (parsed.company_id, parsed.call_uuid):
                 # Uploaded to the key, it would file one company's (or call's) recording
@@ -273,6 +278,7 @@ class Spool:
                     f"another user could steer what it holds. Fix: run as the spool's owner "
                     f"(`docker exec -u <user> ...`), or chown it to this user, or {SPOOL_FIX}"
                 )
+        _refuse_steerable_parents(self.directory, me)
         if info.st_mode & 0o077:
             os.chmod(self.directory, 0o700)
             log.warning(
@@ -365,6 +371,22 @@ class Spool:
             elif name.startswith(TMP_PREFIX) and now - _newest_mtime(path) > orphan_age:
                 log.warning("removing %s: an entry left half-written by a crash", path)
                 _remove(path)
+
+
+def _refuse_steerable_parents(directory: Path, me: int) -> None:
+    """SpoolDirectoryError if another user could rename or replace the spool directory: a
+    parent owned by someone other than this user or root, or one anyone may write to without
+    the sticky bit (``/tmp`` has it). The rule OpenSSH applies to ``~/.ssh``'s parents."""
+    for parent in Path(os.path.realpath(directory)).parents:
+        info = os.stat(parent)
+        owner_ok = info.st_uid in (0, me)
+        open_to_all = bool(info.st_mode & stat.S_IWOTH) and not info.st_mode & stat.S_ISVTX
+        if not owner_ok or open_to_all:
+            why = f"owned by uid {info.st_uid}" if not owner_ok else "writable by anyone"
+            raise SpoolDirectoryError(
+                f"spool {directory}: its parent {parent} is {why}, so another user could "
+                f"replace the spool. Fix: {SPOOL_FIX}"
+            )
 
 
 def _make_private_dirs(directory: Path) -> None:

@@ -251,3 +251,39 @@ def test_an_entry_whose_key_and_metadata_disagree_is_never_uploaded(
             assert [name for name, _ in report.corrupt] == [entry.name]
             assert "the metadata says" in report.corrupt[0][1] and report.stopped is None
             assert entry.is_dir()
+
+
+@pytest.mark.parametrize("shape", ["world-writable", "another-users"])
+def test_a_spool_whose_parent_another_user_can_change_is_refused(
+    tmp_path: Path, shape: str
+) -> None:
+    parent = tmp_path / "parent"
+    parent.mkdir()
+    if shape == "world-writable":
+        parent.chmod(0o777)  # no sticky bit: anyone may rename the spool away and plant another
+    else:
+        os.chown(parent, OTHER_UID, OTHER_UID)
+    spool_dir = parent / "spool"
+    with pytest.raises(SpoolDirectoryError, match=f"its parent {parent} is"):
+        Spool(spool_dir).ensure_directory()
+    code, out, err = replay_cli(spool_dir)
+    assert code == cli.EXIT_FAILED and out.startswith("FAIL replay: ") and "Traceback" not in err
+
+
+def test_a_sticky_world_writable_parent_like_tmp_is_accepted(tmp_path: Path) -> None:
+    parent = tmp_path / "shared"
+    parent.mkdir()
+    parent.chmod(0o1777)
+    Spool(parent / "spool").ensure_directory()
+    assert stat.S_IMODE((parent / "spool").stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize("extra", [{"x-evil": "1"}, {"content-type": "text/html"}])
+def test_an_entry_with_metadata_the_uploader_never_writes_is_never_uploaded(
+    tmp_path: Path, extra: dict[str, str]
+) -> None:
+    spool = Spool(tmp_path / "spool")
+    meta = {**object_metadata("c", 5, uploaded_at=WHEN), **extra}
+    entry = spool.add(recording_key(5, "c", WHEN), VOICE, meta, b"x", reason="r", bucket="b")
+    report = offline_uploader(spool.directory).replay_spool()
+    assert [name for name, _ in report.corrupt] == [entry.name] and report.stopped is None
