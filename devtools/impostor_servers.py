@@ -42,6 +42,11 @@ _UPLOAD_ID: Final = (
 )
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hangs up mid-answer is expected here: nothing to report."""
+
+
 class ImpostorServer:
     """A loopback HTTP server giving one of the :data:`ANSWERS`; ``endpoint`` is ``host:port``."""
 
@@ -50,7 +55,7 @@ class ImpostorServer:
             raise ValueError(f"answer must be one of {ANSWERS}, got {answer!r}")
         self.answer = answer
         self.requests: list[str] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self.endpoint = f"127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -81,7 +86,8 @@ class ImpostorServer:
                     self.send_header("x-amz-checksum-sha256", _OTHER_SHA256)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                if self.command != "HEAD":  # a HEAD answer has headers only
+                    self.wfile.write(body)
 
             do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _answer
 

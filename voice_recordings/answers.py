@@ -3,7 +3,7 @@
 A console port, a proxy's catch-all or a health page answers ``200`` to anything. botocore parses
 an empty ``200`` into ``{}`` and s3transfer then fails with ``KeyError: 'UploadId'``, or a PUT
 comes back "stored" with nothing stored. So, on the client's event hooks, for the requests that
-store an object:
+store an object (and the listing and HEAD that availability, ``check`` and replay read):
 
 - ``before-call``: the SHA-256 the request carries is remembered (a part s3transfer sends without
   one gets it here, in a header, instead of botocore's aws-chunked trailer whose value is out of
@@ -35,6 +35,10 @@ REQUIRED_FIELDS: Final[dict[str, tuple[str, ...]]] = {
     "CreateMultipartUpload": ("UploadId",),
     "UploadPart": ("ETag",),
     "CompleteMultipartUpload": ("ETag",),
+    # What is_available, check and replay read: S3 always names the bucket it listed, and
+    # always gives an object's ETag.
+    "ListObjectsV2": ("Name",),
+    "HeadObject": ("ETag",),
 }
 ECHOES_CHECKSUM: Final = frozenset({"PutObject", "UploadPart"})
 _READ_CHUNK: Final = 1024 * 1024

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from devtools.impostor_servers import ANSWERS, Answer, ImpostorServer
 from tests.support import ROOT, GeneratedStream
-from voice_recordings import MinioUploader, StorageSettings
+from voice_recordings import MinioUploader, StorageSettings, cli
 from voice_recordings.cli import EXIT_SPOOLED
 from voice_recordings.diagnostics import FIX_NOT_S3
 from voice_recordings.settings import Env
@@ -142,3 +142,25 @@ def _tmp_dir() -> Iterator[Path]:
     """A fresh directory per hypothesis example (pytest's tmp_path is one per test)."""
     with tempfile.TemporaryDirectory() as name:
         yield Path(name)
+
+
+def test_availability_check_and_replay_do_not_take_an_impostor_for_s3(
+    impostor: ImpostorServer, tmp_path: Path
+) -> None:
+    uploader = uploader_for(impostor, tmp_path)
+    assert not uploader.is_available
+    assert uploader.upload_audio(b"kept", call_uuid="c", company_id=5).spooled
+    report = uploader.replay_spool()  # HEAD and PUT both answered 200: neither is trusted
+    assert report.uploaded == [] and report.already_stored == [] and report.remaining == 1
+    assert spooled_bodies(tmp_path) == [b"kept"]
+    env = {
+        Env.ENDPOINT: impostor.endpoint,
+        Env.USE_SSL: "false",
+        Env.ACCESS_KEY: "AKIAEXAMPLE",
+        Env.SECRET_KEY: "unit-test-secret-not-real",
+        Env.MAX_ATTEMPTS: "1",
+        Env.SPOOL_DIR: str(tmp_path),
+    }
+    out = io.StringIO()
+    assert cli.main(["check"], env, out) == cli.EXIT_FAILED
+    assert "FAIL credentials" in out.getvalue() or "FAIL put" in out.getvalue()
