@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from infra.config import StackConfigError, full_key, parse_stack_config
-from infra.program import voice_ai_dotenv
+from infra.program import OMNIPLAY_MINIO_PREFIX, voice_ai_dotenv
 from infra.render import VARIANTS, cli
 from tests.support import MINIMAL_STACK_CONFIG, PUBLIC_OVERRIDES, ROOT, program_run
 from voice_recordings import ConfigError, StorageSettings
@@ -101,6 +101,15 @@ def test_every_rendered_voice_ai_env_loads_with_the_runtime(
     env.setdefault(Env.SECRET_KEY, KEYS[1])
     settings = StorageSettings.from_env(env)
     assert settings.endpoint == env[Env.ENDPOINT] and settings.bucket == env[Env.BUCKET]
+    # OmniPlay's block names the same settings under its prefix (its reader's keys).
+    omniplay = dotenv(str(run.plain_outputs["omniplay_env"]))
+    reader = {
+        name.removeprefix(OMNIPLAY_MINIO_PREFIX): value
+        for name, value in omniplay.items()
+        if name.startswith(OMNIPLAY_MINIO_PREFIX)
+    }
+    if reader:
+        assert StorageSettings.from_env(reader).endpoint == settings.endpoint
 
 
 HOSTS = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=24)
