@@ -169,20 +169,13 @@ def _bucket(name: str, raw: str) -> str:
 
 
 def _endpoint(name: str, raw: str) -> str:
-    host, scheme_ssl = _runtime(lambda: _endpoint_parts(name, raw))
+    host, scheme_ssl = _runtime(lambda: normalize_endpoint(raw, None, name))
     if scheme_ssl is not None:
         raise StackConfigError(
             f"{name} must be host[:port] without a scheme (set {full_key('ssl')} instead), "
             f"got {redact_url(raw.strip())!r}"
         )
     return host
-
-
-def _endpoint_parts(name: str, raw: str) -> tuple[str, bool | None]:
-    host, scheme_ssl = normalize_endpoint(raw, None, name)
-    if not host.isascii():  # the runtime's host rule is ASCII already; say so if that changes
-        raise ConfigError(f"{name} must be an ASCII host name (punycode), got {raw!r}")
-    return host, scheme_ssl
 
 
 def _region(name: str, raw: str) -> str:
