@@ -118,16 +118,21 @@ def validate_bucket(name: str, raw: str) -> str:
     return raw
 
 
+def _is_key_text(raw: str) -> bool:
+    # What the signer can carry: the access key goes into a header, both feed the HMAC.
+    return raw.isascii() and raw.isprintable() and not any(c.isspace() for c in raw)
+
+
 def validate_access_key(name: str, raw: str) -> str:
     """An access key as the signer sends it in a header: printable ASCII, no spaces."""
-    if not raw.isascii() or not raw.isprintable() or any(c.isspace() for c in raw):
+    if not _is_key_text(raw):
         raise ConfigError(f"{name} must be printable ASCII without spaces, got {raw!r}")
     return raw
 
 
 def validate_secret_key(name: str, raw: str) -> str:
     """A secret key: printable ASCII without spaces. The message never shows the value."""
-    if not raw.isascii() or not raw.isprintable() or any(c.isspace() for c in raw):
+    if not _is_key_text(raw):
         raise ConfigError(
             f"{name} must be printable ASCII without spaces (value not shown, {len(raw)} "
             f"characters given): copy it again from `pulumi stack output voice_ai_env "
