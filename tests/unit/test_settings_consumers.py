@@ -176,3 +176,13 @@ def test_property_reading_settings_raises_only_config_errors_and_what_passes_is_
         assert BASE[Env.SECRET_KEY] not in str(exc)
         return
     consumed(s)
+
+
+@pytest.mark.parametrize("name", [Env.ACCESS_KEY, Env.SECRET_KEY])
+@pytest.mark.parametrize("value", ["AKIA EXAMPLE", "s\u00e9cret-value", "key\u200bvalue", "a\tb"])
+def test_keys_the_signer_cannot_carry_are_refused_without_echoing_a_secret(
+    name: str, value: str
+) -> None:
+    error = refused(name, value)
+    if name == Env.SECRET_KEY:
+        assert value not in str(error)
