@@ -20,10 +20,11 @@ from moto.moto_server.werkzeug_app import (
     MotoRequestHandler,
     create_backend_app,
 )
-from werkzeug.serving import DechunkedInput, make_server
+from werkzeug.serving import DechunkedInput
 from werkzeug.wsgi import LimitedStream
 
 from devtools.request_auth import RequestAuthMiddleware
+from devtools.tls_server import TLSPerConnectionServer
 
 
 class QuickRequestHandler(MotoRequestHandler):
@@ -108,13 +109,10 @@ class AuthenticatingMotoServer(ThreadedMotoServer):
 
     def _server_entry(self) -> None:
         app = RequestAuthMiddleware(DomainDispatcherApplication(create_backend_app), self._admin)
-        self._server = make_server(
-            self._ip_address,
-            self._port,
-            app,
-            True,
-            request_handler=self._handler,
-            ssl_context=self._ssl_context,
+        # TLS per connection, off the accept loop (devtools/tls_server.py): werkzeug's own
+        # server shakes hands in accept(), where one idle client stalls every other.
+        self._server = TLSPerConnectionServer(
+            self._ip_address, self._port, app, self._handler, tls=self._ssl_context
         )
         self._server_ready_event.set()
         self._server.serve_forever()

@@ -12,12 +12,20 @@ import difflib
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
 
 from infra.render_format import CONFIG_NAMESPACE, SECRET_MARKER
 from voice_recordings import DEFAULT_BUCKET, DEFAULT_REGION, KINDS, TRANSCRIPT, VOICE, Kind
-from voice_recordings.settings import is_bucket_name, redact_url
+from voice_recordings.errors import ConfigError
+from voice_recordings.settings import (
+    normalize_endpoint,
+    redact_url,
+    validate_bucket,
+    validate_http_url,
+    validate_public_url,
+    validate_region,
+)
 
 NAMESPACE: Final = CONFIG_NAMESPACE
 # Config keys whose value is a secret: the stack file must hold them encrypted
@@ -26,6 +34,14 @@ SERVICE_TOKEN_KEY: Final = "voiceAiServiceToken"
 SECRET_KEYS: Final = frozenset({SERVICE_TOKEN_KEY})
 MASK: Final = SECRET_MARKER
 _LOOPBACK_HOSTS: Final = frozenset({"localhost", "127.0.0.1", "::1"})
+# The config key of each kind's retention (the guardrails read the render's config by them).
+RETENTION_KEYS: Final[Mapping[Kind, str]] = {
+    VOICE: "recordingRetentionDays",
+    TRANSCRIPT: "transcriptRetentionDays",
+}
+# The config keys naming the users the stack creates or imports (the reader's only when
+# omniplayReader is true): no other user may appear in the stack.
+USER_KEYS: Final = ("uploaderUser", "readerUser", "observerUser")
 MAX_RETENTION_DAYS: Final = 36500  # 100 years: anything longer is a typo, not a retention period.
 
 
@@ -136,55 +152,40 @@ def _boolean(name: str, raw: str) -> bool:
     return text == "true"
 
 
+_T = TypeVar("_T")
+
+
+def _runtime(rule: Callable[[], _T]) -> _T:
+    """A value the stack hands to the Voice AI, checked by the runtime's own validator (one
+    definition: the stack never accepts what the service would refuse at start-up)."""
+    try:
+        return rule()
+    except ConfigError as exc:
+        raise StackConfigError(str(exc)) from None
+
+
 def _bucket(name: str, raw: str) -> str:
-    if not is_bucket_name(raw):
-        raise StackConfigError(
-            f"{name} must be an S3 bucket name (3 to 63 lowercase letters, digits, '.' or '-', "
-            f"starting and ending with a letter or digit), got {raw!r}"
-        )
-    return raw
+    return _runtime(lambda: validate_bucket(name, raw))
 
 
 def _endpoint(name: str, raw: str) -> str:
-    text = raw.strip()
-    parts = urlsplit(f"//{text}")
-    try:
-        port = parts.port
-    except ValueError:
-        port = -1
-    bad = not text or "/" in text or "@" in text or _has_space(text)
-    if bad or not parts.hostname or port == -1:
+    host, scheme_ssl = _runtime(lambda: normalize_endpoint(raw, None, name))
+    if scheme_ssl is not None:
         raise StackConfigError(
-            f"{name} must be host[:port] without scheme, path or credentials (e.g. "
-            f"storage.netplay.net.br), got {redact_url(raw)!r}"
+            f"{name} must be host[:port] without a scheme (set {full_key('ssl')} instead), "
+            f"got {redact_url(raw.strip())!r}"
         )
-    return text
+    return host
 
 
 def _region(name: str, raw: str) -> str:
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", raw):
-        raise StackConfigError(f"{name} must be a region name such as us-east-1, got {raw!r}")
-    return raw
+    return _runtime(lambda: validate_region(name, raw))
 
 
 def _public_url(name: str, raw: str) -> str:
-    text = raw.strip().rstrip("/")
-    parts = urlsplit(text)
-    if (
-        _has_space(text)
-        or "@" in text  # user-info, even one holding '/' that urlsplit reads as a path
-        or parts.scheme not in ("http", "https")
-        or not parts.hostname
-        or parts.query
-        or parts.fragment
-        or parts.username
-        or parts.password
-    ):
-        raise StackConfigError(
-            f"{name} must be an http(s) URL without query or credentials "
-            f"(e.g. https://storage.netplay.net.br), got {redact_url(raw)!r}"
-        )
-    return text
+    # The path rule depends on the URL mode (public recordings or not): checked with the
+    # runtime's validate_public_url once the whole config is read (_check_consistency).
+    return _runtime(lambda: validate_http_url(name, raw))
 
 
 def _identity(name: str, raw: str) -> str:
@@ -208,22 +209,9 @@ def _kms_key(name: str, raw: str) -> str:
 
 
 def _service_url(name: str, raw: str) -> str:
-    text = raw.strip().rstrip("/")
-    parts = urlsplit(text)
-    if (
-        _has_space(text)
-        or parts.scheme not in ("http", "https")
-        or not parts.hostname
-        or parts.query
-        or parts.fragment
-        or parts.username
-        or parts.password
-    ):
-        raise StackConfigError(
-            f"{name} must be an http(s) URL without query or credentials "
-            f"(e.g. https://omniplay.netplay.net.br), got {raw!r}"
-        )
-    if parts.scheme != "https" and parts.hostname not in _LOOPBACK_HOSTS:
+    text = _runtime(lambda: validate_http_url(name, raw))
+    host = urlsplit(text).hostname
+    if not text.startswith("https://") and host not in _LOOPBACK_HOSTS:
         # The Voice AI sends VOICE_AI_SERVICE_TOKEN with every request to this URL.
         raise StackConfigError(
             f"{name} must be an https URL (the service token travels with every request; http "
@@ -274,8 +262,8 @@ _FIELDS: Final[dict[str, tuple[str, _Rule]]] = {
     "ssl": ("ssl", _boolean),
     "region": ("region", _region),
     "publicUrl": ("public_url", _public_url),
-    "recordingRetentionDays": ("recording_retention_days", _whole_days),
-    "transcriptRetentionDays": ("transcript_retention_days", _whole_days),
+    RETENTION_KEYS[VOICE]: ("recording_retention_days", _whole_days),
+    RETENTION_KEYS[TRANSCRIPT]: ("transcript_retention_days", _whole_days),
     "noncurrentVersionExpirationDays": ("noncurrent_version_expiration_days", _whole_days),
     "omniplayReader": ("omniplay_reader", _boolean),
     "publicRecordings": ("public_recordings", _boolean),
@@ -344,6 +332,11 @@ def parse_stack_config(
     return config
 
 
+def config_default(key: str) -> Any:
+    """The default of config key ``key`` (``uploaderUser`` -> ``voice-ai-service``)."""
+    return StackConfig.__dataclass_fields__[_FIELDS[key][0]].default
+
+
 def _check_consistency(config: StackConfig) -> None:
     if config.public_recordings and not config.acknowledge_public_recordings:
         raise StackConfigError(
@@ -367,6 +360,11 @@ def _check_consistency(config: StackConfig) -> None:
             f"{full_key('adoptServiceAccount')} needs {full_key('adoptExisting')}=true (a service "
             f"account is adopted together with its user), got adoptExisting=false"
         )
+    url_mode = "public" if config.anonymous_recordings else "presigned"
+    if config.public_url != f"{'https' if config.ssl else 'http'}://{config.endpoint}":
+        # The mode voice_ai_dotenv hands the service (MINIO_URL_MODE) decides whether a path
+        # is allowed: checked by the service's own rule.
+        _runtime(lambda: validate_public_url(config.public_url, url_mode, full_key("publicUrl")))
     if config.ca_bundle and not config.ssl:
         raise StackConfigError(
             f"{full_key('caBundle')} needs {full_key('ssl')} true (a CA only matters for TLS), "

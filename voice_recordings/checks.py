@@ -31,7 +31,7 @@ from voice_recordings.diagnostics import (
 from voice_recordings.errors import ConfigError, StorageError
 from voice_recordings.keys import TRANSCRIPT
 from voice_recordings.settings import Env, StorageSettings
-from voice_recordings.spool import Spool
+from voice_recordings.spool import Spool, SpoolDirectoryError
 from voice_recordings.uploader import MinioUploader
 
 # The probe ``check`` writes: a fixed key outside every company_{id}/ prefix (ids are positive
@@ -284,6 +284,8 @@ def _check_spool(context: CheckContext) -> CheckResult:
         spool.ensure_directory()  # 0700: repaired if ours, refused if others' and writable
         with tempfile.TemporaryFile(dir=spool.directory):
             pass
+    except SpoolDirectoryError as exc:  # says what is wrong and the fix itself
+        return CheckResult("spool", "FAIL", str(exc))
     except OSError as exc:
         return CheckResult(
             "spool",

@@ -203,23 +203,32 @@ def command_url(args: argparse.Namespace, settings: StorageSettings, out: IO[str
 
 
 def command_replay(_: argparse.Namespace, settings: StorageSettings, out: IO[str]) -> int:
-    """Upload the spool; 0 when it is empty afterwards, else 1."""
+    """Upload the spool; 0 when it is empty afterwards, else 1 (one line per problem)."""
     uploader = MinioUploader(settings)
     if uploader.spool is None:
         print(f"the spool is disabled ({Env.SPOOL_DIR}=off): nothing to replay", file=out)
         return EXIT_OK
-    waiting = uploader.spool.count()
-    print(f"{waiting} item(s) in {uploader.spool.directory}", file=sys.stderr, flush=True)
-    report = uploader.replay_spool(progress=lambda line: print(line, file=sys.stderr, flush=True))
-    uploader.close()
+    try:
+        waiting = uploader.spool.count()
+        print(f"{waiting} item(s) in {uploader.spool.directory}", file=sys.stderr, flush=True)
+        report = uploader.replay_spool(
+            progress=lambda line: print(line, file=sys.stderr, flush=True)
+        )
+    except OSError as exc:  # the spool itself: not ours, not a directory, unreadable
+        print(f"FAIL replay: {exc}", file=out)
+        return EXIT_FAILED
+    finally:
+        uploader.close()
     print(
         f"uploaded {len(report.uploaded)}, already stored {len(report.already_stored)}, "
-        f"corrupt {len(report.corrupt)} (kept), failed {len(report.failed)} (kept), busy "
-        f"{report.busy}, remaining {report.remaining}",
+        f"corrupt {len(report.corrupt)} (kept), not ours {len(report.foreign)} (kept), failed "
+        f"{len(report.failed)} (kept), busy {report.busy}, remaining {report.remaining}",
         file=out,
     )
     for name, reason in report.corrupt:
         print(f"CORRUPT {name}: {reason}", file=out)
+    for name, reason in report.foreign:
+        print(f"FOREIGN {name}: {reason}", file=out)
     for key, reason in report.failed:
         print(f"FAILED  {key}: {reason}", file=out)
     if report.stopped is not None:

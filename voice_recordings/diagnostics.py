@@ -19,6 +19,7 @@ from botocore.exceptions import (
     SSLError,
 )
 
+from voice_recordings.answers import NotS3Answer
 from voice_recordings.settings import MISSING_KEYS_MESSAGE
 
 
@@ -75,6 +76,11 @@ _EXPIRED_CODES: Final = frozenset({10})  # CERT_HAS_EXPIRED
 FIX_UNREACHABLE: Final = (
     "check that MINIO_ENDPOINT is right and the server is up (`curl -I "
     "https://<endpoint>/minio/health/live`); recordings are kept in the spool meanwhile"
+)
+FIX_NOT_S3: Final = (
+    "MINIO_ENDPOINT answers, but not as S3 does: point it at MinIO's S3 API port (9000 by "
+    "default, not the console's 9001) or past the proxy's catch-all, then `voice-recordings "
+    "check` and `voice-recordings replay`; recordings are kept in the spool meanwhile"
 )
 FIX_MISSING_BUCKET: Final = (
     "the bucket does not exist or MINIO_BUCKET is wrong: check the name, or create it with "
@@ -164,6 +170,8 @@ def diagnose(exc: BaseException) -> Diagnosis:
         return Diagnosis(
             "unreachable", "storage server unreachable", FIX_UNREACHABLE, transient=True
         )
+    if isinstance(exc, NotS3Answer):
+        return Diagnosis("not_s3", str(exc), FIX_NOT_S3, transient=False)
     if isinstance(exc, NoCredentialsError):
         return Diagnosis("credentials", MISSING_KEYS_MESSAGE, FIX_CREDENTIALS, transient=False)
     if isinstance(exc, BotoCoreError | OSError):
@@ -174,5 +182,8 @@ def diagnose(exc: BaseException) -> Diagnosis:
             transient=True,
         )
     return Diagnosis(
-        "unknown", f"unexpected error ({type(exc).__name__})", "see the traceback", transient=False
+        "unknown",
+        f"unexpected error ({type(exc).__name__})",  # not its text: it might hold anything
+        "report this line; the recording is kept in the spool, `voice-recordings replay` sends it",
+        transient=False,
     )

@@ -28,7 +28,8 @@ class StorageError(VoiceRecordingsError):
     The same facts as fields: ``key`` the object concerned (None when none is); ``category``
     the failure's class as :func:`voice_recordings.diagnostics.diagnose` names it
     (``"unreachable"``, ``"server_error"``, ``"credentials"``, ``"access_denied"``,
-    ``"missing_bucket"``, ``"rejected"``, ``"ssl"``; ``"deadline"`` for
+    ``"missing_bucket"``, ``"rejected"``, ``"ssl"``, ``"not_s3"`` (an answer that is not S3's),
+    ``"unknown"``; ``"deadline"`` for
     ``MINIO_UPLOAD_DEADLINE``; None when not classified); ``fix`` what to do; ``transient``
     whether trying later may succeed; ``spool_error`` why the local spool could not keep the
     object either (None when the spool was not tried or worked).

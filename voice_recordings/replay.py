@@ -24,6 +24,7 @@ from voice_recordings.spool import (
     BODY_FILE,
     ENTRY_FILE,
     CorruptEntryError,
+    ForeignEntryError,
     Spool,
     SpoolEntry,
     open_entry_file,
@@ -53,6 +54,7 @@ class ReplayReport:
     uploaded: list[str] = field(default_factory=list)
     already_stored: list[str] = field(default_factory=list)
     corrupt: list[tuple[str, str]] = field(default_factory=list)
+    foreign: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     busy: int = 0
     stopped: Diagnosis | None = None
@@ -79,15 +81,18 @@ def replay_spool(
     line per entry.
     """
     report = ReplayReport()
-    spool.ensure_directory()
-    spool.sweep_trash()
+    spool.ensure_directory()  # SpoolDirectoryError: a spool this user cannot trust or use
+    try:
+        spool.sweep_trash()
+    except OSError as exc:  # a read-only spool: nothing to sweep now, the entries still count
+        log.warning("spool %s not swept (%s)", spool.directory, exc.strerror or exc)
     entries = spool.entries()
     for number, entry_dir in enumerate(entries, 1):
+        step = f"[{number}/{len(entries)}] {entry_dir.name}"
         try:  # an entry.json that is a link or not a file cannot even be locked: report it
             os.close(open_in_entry(entry_dir, ENTRY_FILE))
         except CorruptEntryError as exc:
-            log.error("spool entry %s is corrupt, kept for a person to inspect: %s", entry_dir, exc)
-            report.corrupt.append((entry_dir.name, str(exc)))
+            _report_bad(report, entry_dir, exc, step, progress)
             continue
         except FileNotFoundError:  # replayed meanwhile by another replayer
             continue
@@ -95,19 +100,16 @@ def replay_spool(
             if not claimed:
                 report.busy += entry_dir.exists()
                 continue
-            step = f"[{number}/{len(entries)}] {entry_dir.name}"
             try:
                 entry = spool.read(entry_dir)
             except CorruptEntryError as exc:
-                log.error(
-                    "spool entry %s is corrupt, kept for a person to inspect: %s", entry_dir, exc
-                )
-                report.corrupt.append((entry_dir.name, str(exc)))
-                if progress:
-                    progress(f"{step}: CORRUPT, kept: {exc}")
+                _report_bad(report, entry_dir, exc, step, progress)
                 continue
             try:
                 present = store_entry(client, bucket, entry, entry_dir)
+            except CorruptEntryError as exc:  # changed since it was read
+                _report_bad(report, entry_dir, exc, step, progress)
+                continue
             except VerificationError as exc:
                 report.failed.append((entry.key, str(exc)))
                 log.error("replay of %s not verified, entry kept: %s", entry.key, exc)
@@ -121,12 +123,37 @@ def replay_spool(
                 report.stopped = diagnosis
                 log.error("replay stopped, %d entries kept: %s", len(entries), diagnosis)
                 break
-            spool.remove(entry_dir)
+            try:
+                spool.remove(entry_dir)
+            except OSError as exc:  # stored and verified; the entry stays, the next run skips it
+                reason = (
+                    f"stored and verified, but the entry could not be removed "
+                    f"({exc.strerror or exc}): make the spool writable"
+                )
+                report.failed.append((entry.key, reason))
+                log.error("replay of %s: %s", entry.key, reason)
+                continue
             (report.already_stored if present else report.uploaded).append(entry.key)
             if progress:
                 progress(f"{step}: {'already stored' if present else 'uploaded'} {entry.key}")
     report.remaining = spool.count()
     return report
+
+
+def _report_bad(
+    report: ReplayReport,
+    entry_dir: Path,
+    exc: CorruptEntryError,
+    step: str,
+    progress: Callable[[str], None] | None,
+) -> None:
+    """One line for an entry replay will not touch (another user's, or corrupt); it is kept."""
+    foreign = isinstance(exc, ForeignEntryError)
+    (report.foreign if foreign else report.corrupt).append((entry_dir.name, str(exc)))
+    what = "not this user's" if foreign else "corrupt"
+    log.error("spool entry %s is %s, kept for a person to inspect: %s", entry_dir, what, exc)
+    if progress:
+        progress(f"{step}: {'FOREIGN' if foreign else 'CORRUPT'}, kept: {exc}")
 
 
 def store_entry(client: S3Client, bucket: str, entry: SpoolEntry, entry_dir: Path) -> bool:

@@ -9,11 +9,17 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Mapping
+import ssl
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final, Literal, TypeVar
 
+from botocore.exceptions import InvalidRegionError
+from botocore.utils import validate_region_name
+
+from voice_recordings.bucket_names import RULE as BUCKET_RULE
+from voice_recordings.bucket_names import bucket_name_problem
 from voice_recordings.errors import ConfigError
 
 DEFAULT_BUCKET: Final = "voice-recordings"
@@ -65,15 +71,86 @@ def parse_bool(name: str, raw: str) -> bool:
     raise ConfigError(f"{name} must be true/false/1/0/yes/no, got {raw!r}")
 
 
-def _parse_number(name: str, raw: str, *, low: float, high: float, integer: bool) -> float:
-    try:
-        value = int(raw) if integer else float(raw)
-    except ValueError:
-        kind = "a whole number" if integer else "a number"
-        raise ConfigError(f"{name} must be {kind} from {low:g} to {high:g}, got {raw!r}") from None
+# Numbers as a person writes them, in ASCII digits only: Python's int() and float() also take
+# any Unicode digit ("٣" is 3), "1_000", "inf", "nan" and exponents.
+_WHOLE: Final = re.compile(r"[0-9]+")
+_DECIMAL: Final = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+
+
+def parse_number(name: str, raw: str, *, low: float, high: float, integer: bool) -> float:
+    """``raw`` as a number from ``low`` to ``high`` (whole when ``integer``), written in ASCII
+    digits with at most one '.'; anything else is a ConfigError naming ``name``."""
+    kind = "a whole number" if integer else "a number"
+    if not (_WHOLE if integer else _DECIMAL).fullmatch(raw):
+        raise ConfigError(
+            f"{name} must be {kind} from {low:g} to {high:g} in the digits 0-9"
+            f"{'' if integer else ' (and one .)'}, got {raw!r}"
+        )
+    value = int(raw) if integer else float(raw)
     if not low <= value <= high:
         raise ConfigError(f"{name} must be from {low:g} to {high:g}, got {raw!r}")
     return value
+
+
+def validate_region(name: str, raw: str) -> str:
+    """A signing region botocore accepts (``botocore.utils.validate_region_name``, the rule the
+    client applies when it is built: a host label of letters, digits and '-'); else a
+    ConfigError naming ``name``. botocore's pattern ends in ``$``, which lets a trailing newline
+    through, and accepts the empty string: both refused here."""
+    try:
+        validate_region_name(raw)
+        valid = bool(raw) and "\n" not in raw
+    except InvalidRegionError:
+        valid = False
+    if not valid:
+        raise ConfigError(
+            f"{name} must be a region name such as us-east-1 (at most 63 ASCII letters, digits "
+            f"or '-', not starting or ending with '-'), got {raw!r}"
+        )
+    return raw
+
+
+def validate_bucket(name: str, raw: str) -> str:
+    """An S3 bucket name (:mod:`voice_recordings.bucket_names`); else a ConfigError."""
+    problem = bucket_name_problem(raw)
+    if problem is not None:
+        raise ConfigError(f"{name} {problem} (an S3 bucket name is {BUCKET_RULE}), got {raw!r}")
+    return raw
+
+
+def _is_key_text(raw: str) -> bool:
+    # What the signer can carry: the access key goes into a header, both feed the HMAC.
+    return raw.isascii() and raw.isprintable() and not any(c.isspace() for c in raw)
+
+
+def validate_access_key(name: str, raw: str) -> str:
+    """An access key as the signer sends it in a header: printable ASCII, no spaces."""
+    if not _is_key_text(raw):
+        raise ConfigError(f"{name} must be printable ASCII without spaces, got {raw!r}")
+    return raw
+
+
+def validate_secret_key(name: str, raw: str) -> str:
+    """A secret key: printable ASCII without spaces. The message never shows the value."""
+    if not _is_key_text(raw):
+        raise ConfigError(
+            f"{name} must be printable ASCII without spaces (value not shown, {len(raw)} "
+            f"characters given): copy it again from `pulumi stack output voice_ai_env "
+            f"--show-secrets`"
+        )
+    return raw
+
+
+def validate_ca_bundle(name: str, raw: str) -> str:
+    """A PEM file of CA certificates that Python's ssl module (what urllib3 uses) loads."""
+    try:
+        ssl.create_default_context(cafile=raw)
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        raise ConfigError(
+            f"{name} must name a readable PEM file of CA certificates, got {raw!r} ({reason})"
+        ) from None
+    return raw
 
 
 def redact_url(text: str) -> str:
@@ -150,7 +227,9 @@ def _refuse_query(name: str, raw: str) -> None:
         )
 
 
-def normalize_endpoint(raw: str, use_ssl: bool | None) -> tuple[str, bool | None]:
+def normalize_endpoint(
+    raw: str, use_ssl: bool | None, name: str = Env.ENDPOINT
+) -> tuple[str, bool | None]:
     """Accept ``host[:port]`` or ``http(s)://host[:port][/]``; return the host and the scheme's SSL.
 
     A scheme is accepted and folded into the SSL setting (refused if it contradicts MINIO_USE_SSL);
@@ -160,105 +239,135 @@ def normalize_endpoint(raw: str, use_ssl: bool | None) -> tuple[str, bool | None
     text = raw.strip()
     if not text:
         raise ConfigError(
-            f"{Env.ENDPOINT} not configured: set it to host[:port], e.g. storage.netplay.net.br"
+            f"{name} not configured: set it to host[:port], e.g. storage.netplay.net.br"
         )
     if any(c.isspace() or not c.isprintable() for c in text):
-        raise ConfigError(
-            f"{Env.ENDPOINT} must be host[:port] without spaces, got {redact_url(text)!r}"
-        )
+        raise ConfigError(f"{name} must be host[:port] without spaces, got {redact_url(text)!r}")
     scheme_ssl: bool | None = None
     scheme, sep, rest = text.partition("://")
     if sep:
         if scheme.lower() not in ("http", "https"):
-            raise ConfigError(
-                f"{Env.ENDPOINT} scheme must be http or https, got {redact_url(text)!r}"
-            )
+            raise ConfigError(f"{name} scheme must be http or https, got {redact_url(text)!r}")
         scheme_ssl = scheme.lower() == "https"
         text = rest
     netloc, _, path = text.partition("/")
     if "@" in text:  # user-info, whatever it holds ('/', '?', '#'): refused, never echoed
         netloc = text
     else:
-        _refuse_query(Env.ENDPOINT, raw.strip())
+        _refuse_query(name, raw.strip())
         if path:
             raise ConfigError(
-                f"{Env.ENDPOINT} must be host[:port] without a path, got "
+                f"{name} must be host[:port] without a path, got "
                 f"{redact_url(raw.strip())!r}: put the bucket in {Env.BUCKET}"
             )
-    host = parse_host_port(Env.ENDPOINT, netloc, raw)
+    host = parse_host_port(name, netloc, raw)
     if scheme_ssl is not None and use_ssl is not None and use_ssl != scheme_ssl:
         raise ConfigError(
-            f"{Env.ENDPOINT} says {scheme.lower()}:// but {Env.USE_SSL} is "
+            f"{name} says {scheme.lower()}:// but {Env.USE_SSL} is "
             f"{str(use_ssl).lower()}: drop the scheme or make them agree"
         )
     return host, scheme_ssl
 
 
-def is_bucket_name(name: str) -> bool:
-    """True for an S3 bucket name: 3 to 63 lowercase letters, digits, '.' or '-', starting and
-    ending with a letter or digit, no '..' (the runtime settings and the stack config share it)."""
-    return bool(re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", name)) and ".." not in name
-
-
-def _validate_bucket(raw: str) -> str:
-    if not is_bucket_name(raw):
-        raise ConfigError(
-            f"{Env.BUCKET} must be 3 to 63 lowercase letters, digits, '.' or '-', starting and "
-            f"ending with a letter or digit, got {raw!r}"
-        )
-    return raw
-
-
-def validate_public_url(raw: str, url_mode: str = "presigned") -> str:
-    """``MINIO_PUBLIC_URL``: ``http(s)://host[:port]`` (a path too when ``url_mode`` is
-    ``public``: a presigned URL is signed for a host of its own); returned without a trailing
-    ``/``. No credentials, query or fragment; errors never show credentials."""
+def validate_http_url(name: str, raw: str, *, allow_path: bool = True) -> str:
+    """``http(s)://host[:port][/path]``: the host and port by :func:`parse_host_port`, no
+    credentials, query or fragment (a path only if ``allow_path``); returned without a
+    trailing ``/``. Errors name ``name`` and never show credentials."""
     text = raw.strip()
     shown = repr(redact_url(text))
     scheme, sep, rest = text.partition("://")
     if not sep or scheme.lower() not in ("http", "https") or not rest:
         raise ConfigError(
-            f"{Env.PUBLIC_URL} must be an http(s) URL such as https://storage.netplay.net.br, "
-            f"got {shown}"
+            f"{name} must be an http(s) URL such as https://storage.netplay.net.br, got {shown}"
         )
     if any(c.isspace() or not c.isprintable() for c in text):
-        raise ConfigError(f"{Env.PUBLIC_URL} must not contain spaces, got {shown}")
+        raise ConfigError(f"{name} must not contain spaces, got {shown}")
     netloc, _, path = rest.partition("/")
     if "@" in rest:  # user-info, whatever it holds: refused, never echoed
         netloc = rest
     else:
-        _refuse_query(Env.PUBLIC_URL, text)
-    parse_host_port(Env.PUBLIC_URL, netloc, text)
+        _refuse_query(name, text)
+    parse_host_port(name, netloc, text)
     path = path.rstrip("/")
+    if path and not allow_path:
+        raise ConfigError(f"{name} must not have a path (/{path}), got {shown}")
+    return f"{scheme.lower()}://{netloc}" + (f"/{path}" if path else "")
+
+
+def validate_public_url(raw: str, url_mode: str = "presigned", name: str = Env.PUBLIC_URL) -> str:
+    """``MINIO_PUBLIC_URL``: :func:`validate_http_url`, with a path only when ``url_mode`` is
+    ``public`` (a presigned URL is signed for a host of its own)."""
+    url = validate_http_url(name, raw)
+    path = url.split("://", 1)[1].partition("/")[2]
     if path and url_mode != "public":
         raise ConfigError(
-            f"{Env.PUBLIC_URL} has a path (/{path}); presigned URLs need a host of their own: "
+            f"{name} has a path (/{path}); presigned URLs need a host of their own: "
             f"drop the path or set {Env.URL_MODE}=public"
         )
-    return f"{scheme.lower()}://{netloc}" + (f"/{path}" if path else "")
+    return url
 
 
 SPOOL_OFF: Final = frozenset({"off", "none", "disabled", "false"})
 
 
+def _home(env: Mapping[str, str]) -> Path:
+    home = env.get("HOME", "")
+    if os.path.isabs(home):
+        return Path(home)
+    try:
+        return Path.home()
+    except (RuntimeError, KeyError, OSError):  # no HOME and no passwd entry
+        raise ConfigError(
+            f"{Env.SPOOL_DIR} is not set and this user has no home directory for the default "
+            f"spool: set {Env.SPOOL_DIR} to an absolute path (or XDG_STATE_HOME)"
+        ) from None
+
+
 def default_spool_dir(env: Mapping[str, str]) -> Path:
-    """``$XDG_STATE_HOME/voice-recordings/spool`` (``~/.local/state/...`` when unset)."""
-    state = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "voice-recordings" / "spool"
+    """``$XDG_STATE_HOME/voice-recordings/spool``, or ``~/.local/state/...`` when it is unset or
+    relative: the XDG Base Directory rule is that a relative path there is invalid and ignored
+    (else the service and a cron ``replay`` in another working directory use two spools)."""
+    state = env.get("XDG_STATE_HOME", "")
+    base = Path(state) if os.path.isabs(state) else _home(env) / ".local" / "state"
+    return base / "voice-recordings" / "spool"
 
 
 def parse_spool_dir(raw: str | None, env: Mapping[str, str]) -> Path | None:
     """MINIO_SPOOL_DIR: unset means the per-user default (never lose a recording unless told);
-    ``off`` disables the spool; anything else must be an absolute path (``~`` is expanded), so
-    the service and a ``voice-recordings replay`` cron job agree on it whatever their cwd."""
+    ``off`` disables the spool; anything else must be an absolute path once ``~`` is expanded,
+    so the service and a ``voice-recordings replay`` cron job agree on it whatever their cwd."""
     if raw is None:
         return default_spool_dir(env)
     if raw.lower() in SPOOL_OFF:
         return None
-    path = Path(raw).expanduser()
+    if "\0" in raw or not raw.isprintable():
+        raise ConfigError(f"{Env.SPOOL_DIR} must be a printable path, got {raw!r}")
+    try:
+        path = Path(raw).expanduser()
+    except RuntimeError:  # ~user of a user that does not exist, or no home to expand ~ to
+        raise ConfigError(
+            f"{Env.SPOOL_DIR} starts with a ~ that cannot be expanded (no such user or home), "
+            f"got {raw!r}: write the absolute path"
+        ) from None
     if not path.is_absolute():
-        raise ConfigError(f"{Env.SPOOL_DIR} must be an absolute path or 'off', got {raw!r}")
+        raise ConfigError(
+            f"{Env.SPOOL_DIR} must be an absolute path (after ~ is expanded) or 'off', got {raw!r}"
+        )
     return path
+
+
+_T = TypeVar("_T")
+
+
+def _reading(name: str, parse: Callable[[], _T]) -> _T:
+    """``parse()``, any failure but a ConfigError turned into one naming ``name`` (whatever a
+    library raises on a strange value, the service must hear which setting is wrong)."""
+    try:
+        return parse()
+    except ConfigError:
+        raise
+    except Exception as exc:
+        raise ConfigError(f"{name} could not be read ({type(exc).__name__})") from None
 
 
 @dataclass(frozen=True)
@@ -289,6 +398,8 @@ class StorageSettings:
         # Built directly or from the environment, a settings object is valid at start-up (not
         # when the first recording's URL is made).
         parse_host_port("endpoint", self.endpoint, self.endpoint)
+        validate_region("region", self.region)
+        validate_bucket("bucket", self.bucket)
         if not 0 < self.upload_deadline <= MAX_UPLOAD_DEADLINE:
             raise ConfigError(
                 f"upload_deadline must be more than 0 and at most {MAX_UPLOAD_DEADLINE:g} "
@@ -321,9 +432,13 @@ class StorageSettings:
                 f"{MISSING_KEYS_MESSAGE}: set both in the service's environment (.env or "
                 f"docker-compose), then restart it"
             )
+        validate_access_key(Env.ACCESS_KEY, access_key)
+        validate_secret_key(Env.SECRET_KEY, secret_key)
         raw_ssl = get(Env.USE_SSL)
         use_ssl = parse_bool(Env.USE_SSL, raw_ssl) if raw_ssl is not None else None
-        endpoint, scheme_ssl = normalize_endpoint(get(Env.ENDPOINT) or "", use_ssl)
+        endpoint, scheme_ssl = _reading(
+            Env.ENDPOINT, lambda: normalize_endpoint(get(Env.ENDPOINT) or "", use_ssl)
+        )
         if use_ssl is None:
             use_ssl = True if scheme_ssl is None else scheme_ssl
 
@@ -336,22 +451,26 @@ class StorageSettings:
             return (
                 default
                 if raw is None
-                else _parse_number(name, raw, low=low, high=high, integer=integer)
+                else parse_number(name, raw, low=low, high=high, integer=integer)
             )
 
         ca_bundle = get(Env.CA_BUNDLE)
-        if ca_bundle is not None and not Path(ca_bundle).is_file():
-            raise ConfigError(f"{Env.CA_BUNDLE} must name a readable PEM file, got {ca_bundle!r}")
-        spool_dir = parse_spool_dir(get(Env.SPOOL_DIR), source)
+        if ca_bundle is not None:
+            _reading(Env.CA_BUNDLE, lambda: validate_ca_bundle(Env.CA_BUNDLE, ca_bundle))
+        spool_dir = _reading(Env.SPOOL_DIR, lambda: parse_spool_dir(get(Env.SPOOL_DIR), source))
         public_url = get(Env.PUBLIC_URL)
         return cls(
             endpoint=endpoint,
             access_key=access_key,
             secret_key=secret_key,
-            bucket=_validate_bucket(get(Env.BUCKET) or DEFAULT_BUCKET),
+            bucket=validate_bucket(Env.BUCKET, get(Env.BUCKET) or DEFAULT_BUCKET),
             use_ssl=use_ssl,
-            region=get(Env.REGION) or DEFAULT_REGION,
-            public_url=validate_public_url(public_url, url_mode) if public_url else "",
+            region=validate_region(Env.REGION, get(Env.REGION) or DEFAULT_REGION),
+            public_url=(
+                _reading(Env.PUBLIC_URL, lambda: validate_public_url(public_url, url_mode))
+                if public_url
+                else ""
+            ),
             url_mode="public" if url_mode == "public" else "presigned",
             presign_expires=int(
                 number(Env.PRESIGN_EXPIRES, MAX_PRESIGN_SECONDS, 1, MAX_PRESIGN_SECONDS, True)

@@ -45,7 +45,7 @@ from typing import IO, Final
 
 from voice_recordings.errors import VoiceRecordingsError
 from voice_recordings.keys import Kind, kind_spec, parse_key
-from voice_recordings.metadata import parse_object_metadata
+from voice_recordings.metadata import METADATA_FIELDS, parse_object_metadata
 
 log = logging.getLogger("voice_recordings.spool")
 
@@ -73,6 +73,17 @@ class SpoolDirectoryError(PermissionError):
 
 class CorruptEntryError(VoiceRecordingsError):
     """A spool entry whose JSON is unreadable or whose body does not match its size/sha256."""
+
+
+class ForeignEntryError(CorruptEntryError):
+    """A spool entry (or a file in it) that another user owns: never read, never removed."""
+
+
+# What to do about a spool directory that cannot be used.
+SPOOL_FIX: Final = (
+    "set MINIO_SPOOL_DIR to a writable directory of this user's on a local disk (mode 0700), "
+    "or MINIO_SPOOL_DIR=off"
+)
 
 
 @dataclass(frozen=True)
@@ -113,7 +124,22 @@ class SpoolEntry:
                 or kind_spec(entry.kind).content_type != entry.content_type
             ):
                 raise ValueError("kind or content type does not match the key")
-            parse_object_metadata(entry.metadata)
+            unknown = set(entry.metadata) - set(METADATA_FIELDS)
+            if unknown:  # the uploader writes object_metadata's fields and nothing else
+                raise ValueError(
+                    f"metadata has fields the uploader never writes: {sorted(unknown)}"
+                )
+            meta = parse_object_metadata(entry.metadata)
+            if (meta.company_id, meta.call_uuid) != (parsed.company_id, parsed.call_uuid):
+                # Uploaded to the key, it would file one company's (or call's) recording
+                # under another's prefix.
+                raise ValueError(
+                    f"the key says company {parsed.company_id}, call {parsed.call_uuid!r}; the "
+                    f"metadata says company {meta.company_id}, call {meta.call_uuid!r}"
+                )
+            for name in ("spooled_at", "reason", "bucket"):
+                if not isinstance(getattr(entry, name), str):
+                    raise ValueError(f"{name} must be a string")
             if entry.tags != kind_spec(entry.kind).tag:
                 raise ValueError(f"tags must be {kind_spec(entry.kind).tag}")
             if not isinstance(entry.size, int) or entry.size < 0:
@@ -223,22 +249,40 @@ class Spool:
             raise
 
     def ensure_directory(self) -> None:
-        """Create the directory (0700) if missing; repair one of ours that others may write to,
-        refuse one that is not ours or not a directory (SpoolDirectoryError)."""
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = os.stat(self.directory)
+        """Create the directory and its missing parents, each 0700 whatever the umask; then
+        trust it only if it is a directory this user owns (a link counts only if this user
+        made it): anything else is a SpoolDirectoryError with the fix. Loose permission bits
+        on a directory of ours are repaired (0700, with a warning)."""
+        try:
+            _make_private_dirs(self.directory)
+            link = os.lstat(self.directory)
+            info = os.stat(self.directory)
+        except OSError as exc:
+            raise SpoolDirectoryError(
+                f"spool {self.directory} cannot be created or read ({exc.strerror or exc}). "
+                f"Fix: {SPOOL_FIX}"
+            ) from None
         if not stat.S_ISDIR(info.st_mode):
-            raise SpoolDirectoryError(f"spool {self.directory} is not a directory")
-        if info.st_mode & 0o022:
-            if info.st_uid != os.geteuid():
+            raise SpoolDirectoryError(
+                f"spool {self.directory} is not a directory. Fix: {SPOOL_FIX}"
+            )
+        me = os.geteuid()
+        owners = [("is owned by", info.st_uid)]
+        if stat.S_ISLNK(link.st_mode):
+            owners.insert(0, ("is a link made by", link.st_uid))
+        for what, owner in owners:
+            if owner != me:
+                # Another user could then plant, swap or read recordings: never used.
                 raise SpoolDirectoryError(
-                    f"spool {self.directory} is writable by others and owned by uid "
-                    f"{info.st_uid}, not this user: anyone could plant recordings there. Fix: "
-                    f"chown it to this user and chmod 700, or set MINIO_SPOOL_DIR"
+                    f"spool {self.directory} {what} uid {owner}, not this user (uid {me}): "
+                    f"another user could steer what it holds. Fix: run as the spool's owner "
+                    f"(`docker exec -u <user> ...`), or chown it to this user, or {SPOOL_FIX}"
                 )
+        _refuse_steerable_parents(self.directory, me)
+        if info.st_mode & 0o077:
             os.chmod(self.directory, 0o700)
             log.warning(
-                "spool %s was writable by others (mode %o): made it 0700",
+                "spool %s was open to others (mode %o): made it 0700",
                 self.directory,
                 stat.S_IMODE(info.st_mode),
             )
@@ -329,6 +373,36 @@ class Spool:
                 _remove(path)
 
 
+def _refuse_steerable_parents(directory: Path, me: int) -> None:
+    """SpoolDirectoryError if another user could rename or replace the spool directory: a
+    parent owned by someone other than this user or root, or one anyone may write to without
+    the sticky bit (``/tmp`` has it). The rule OpenSSH applies to ``~/.ssh``'s parents."""
+    for parent in Path(os.path.realpath(directory)).parents:
+        info = os.stat(parent)
+        owner_ok = info.st_uid in (0, me)
+        open_to_all = bool(info.st_mode & stat.S_IWOTH) and not info.st_mode & stat.S_ISVTX
+        if not owner_ok or open_to_all:
+            why = f"owned by uid {info.st_uid}" if not owner_ok else "writable by anyone"
+            raise SpoolDirectoryError(
+                f"spool {directory}: its parent {parent} is {why}, so another user could "
+                f"replace the spool. Fix: {SPOOL_FIX}"
+            )
+
+
+def _make_private_dirs(directory: Path) -> None:
+    """Create ``directory`` and every missing parent with mode 0700 (``mkdir(parents=True)``
+    gives parents the umask's mode: 0777 under ``umask 000``)."""
+    missing = []
+    path = directory
+    while not os.path.lexists(path) and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    for path in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # made meanwhile by another process
+            os.mkdir(path, 0o700)
+            os.chmod(path, 0o700)  # exactly 0700, whatever the umask took away
+
+
 def _write_atomically(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same directory."""
     tmp = path.with_name(f"{path.name}.tmp")
@@ -363,29 +437,59 @@ def _listdir(directory: Path) -> list[str]:
 
 def open_in_entry(entry_dir: Path, name: str) -> int:
     """A descriptor for ``entry_dir/name``, opened without following a link at either level;
-    CorruptEntryError unless both are what the spool writes (a directory, a regular file)."""
+    CorruptEntryError unless both are what the spool writes (a directory, a regular file),
+    ForeignEntryError if another user owns either. FileNotFoundError when the entry is gone
+    (replayed meanwhile)."""
     try:
         dir_fd = os.open(entry_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        raise
     except NotADirectoryError:
         raise CorruptEntryError(f"{entry_dir.name} is not a directory (a link?)") from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise CorruptEntryError(f"{entry_dir.name} is a symbolic link") from None
-        raise
+        raise _unreadable(entry_dir, exc) from None
     try:
+        _refuse_foreign(entry_dir.name, os.fstat(dir_fd))
         try:
             fd = os.open(name, _OPEN_FLAGS, dir_fd=dir_fd)
+        except FileNotFoundError:
+            raise
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 raise CorruptEntryError(f"{name} is a symbolic link: not read") from None
-            raise
+            raise _unreadable(entry_dir, exc) from None
     finally:
         os.close(dir_fd)
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
+    info = os.fstat(fd)
+    try:
+        if not stat.S_ISREG(info.st_mode):
+            raise CorruptEntryError(f"{name} is not a regular file: not read")
+        _refuse_foreign(f"{entry_dir.name}/{name}", info)
+    except CorruptEntryError:
         os.close(fd)
-        raise CorruptEntryError(f"{name} is not a regular file: not read")
+        raise
     os.set_blocking(fd, True)
     return fd
+
+
+def _refuse_foreign(name: str, info: os.stat_result) -> None:
+    if info.st_uid != os.geteuid():
+        raise ForeignEntryError(
+            f"{name} is owned by uid {info.st_uid}, not this user (uid {os.geteuid()}): not "
+            f"trusted, kept. Fix: replay as its owner, or chown -R it to this user if its "
+            f"content is known good"
+        )
+
+
+def _unreadable(entry_dir: Path, exc: OSError) -> CorruptEntryError:
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return ForeignEntryError(
+            f"{entry_dir.name} cannot be opened by this user ({exc.strerror}): written by "
+            f"another user? Kept. Fix: replay as its owner, or chown -R it to this user"
+        )
+    return CorruptEntryError(f"{entry_dir.name} unreadable ({exc.strerror or exc})")
 
 
 def open_entry_file(entry_dir: Path, name: str) -> IO[bytes]:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from voice_recordings.answers import install as install_answer_checks
 from voice_recordings.bodies import (
     Body,
     BodySource,
@@ -39,7 +40,7 @@ from voice_recordings.bodies import (
 from voice_recordings.deadline import UploadDeadlineExceeded
 from voice_recordings.deadline import install as install_deadlines
 from voice_recordings.diagnostics import Diagnosis, diagnose
-from voice_recordings.errors import ConfigError, StorageError
+from voice_recordings.errors import ConfigError, InvalidInputError, StorageError
 from voice_recordings.keys import TRANSCRIPT, VOICE, Kind, kind_spec, object_key
 from voice_recordings.metadata import object_metadata
 from voice_recordings.metrics import UploadMetrics, UploadStatus, upload_metrics
@@ -109,6 +110,7 @@ class MinioUploader:
         self._presign_client: S3Client | None = None
         self._transfer_config = transfer_config()
         self._deadlines = install_deadlines(self.client)
+        install_answer_checks(self.client)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> MinioUploader:
@@ -336,7 +338,12 @@ class MinioUploader:
                 self.client, bucket, key, body, spec, metadata, self._transfer_config, counter
             )
             return counter.total, None
-        except (ClientError, BotoCoreError) as exc:
+        except (StorageError, InvalidInputError):
+            raise
+        except Exception as exc:
+            # Whatever botocore, s3transfer or a parser raised (s3transfer's KeyError for an
+            # answer without an UploadId, a ValueError from a malformed header): the object is
+            # not proven stored, so it is a failed attempt and the recording is spooled.
             diagnosis = diagnose(exc)
             raise StorageError(
                 f"upload of {key} failed: {diagnosis}",
@@ -365,7 +372,7 @@ class MinioUploader:
             writer = source.recover()
             size = writer.size
             entry_dir = writer.commit(key, kind, metadata, diagnosis.category, self.settings.bucket)
-        except (OSError, ValueError) as spool_exc:
+        except Exception as spool_exc:  # whatever it was, the caller must hear both failures
             log.error(
                 "%s NOT stored and NOT spooled: %s; the spool at %s failed (%s: %s)",
                 key,

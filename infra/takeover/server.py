@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 DEFAULT_CONCURRENCY: Final = 8
 MAX_CONCURRENCY: Final = 64
 DEFAULT_SAMPLE: Final = 20
+# The version id S3 and MinIO give an object stored while the bucket was not versioning.
+NULL_VERSION: Final = "null"
 
 
 class TakeoverError(Exception):
@@ -118,7 +120,9 @@ class StoredObject:
     """One stored object version and its tags."""
 
     key: str
-    version_id: str | None  # None: the bucket was never versioned (MinIO's "null" version)
+    # As the listing gives it: "null" for a version stored while the bucket was unversioned;
+    # None only when the server lists no version id at all.
+    version_id: str | None
     tags: Mapping[str, str]
     expected: Kind | None
 
@@ -141,12 +145,15 @@ class StoredObject:
 
     @property
     def label(self) -> str:
-        """``key`` (and its version, when the bucket is versioned)."""
-        return self.key if self.version_id is None else f"{self.key} (version {self.version_id})"
+        """``key`` (and its version, unless it is the "null" one an unversioned store made)."""
+        if self.version_id in (None, NULL_VERSION):
+            return self.key
+        return f"{self.key} (version {self.version_id})"
 
 
 def version_kwargs(version_id: str | None) -> dict[str, Any]:
-    """The ``VersionId`` argument of an S3 call (none for an unversioned bucket's object)."""
+    """The ``VersionId`` argument of an S3 call: the version's own id, ``"null"`` included
+    (none only when the listing gave no id)."""
     return {} if version_id is None else {"VersionId": version_id}
 
 
@@ -168,10 +175,10 @@ def scan(
     paginator = s3.get_paginator("list_object_versions")
     try:
         for page in paginator.paginate(Bucket=bucket):
-            versions = [
-                (v["Key"], None if v.get("VersionId") in (None, "null") else v["VersionId"])
-                for v in page.get("Versions", [])
-            ]
+            # Each version by its own id, "null" included: an object stored before versioning
+            # was enabled keeps the version id "null", and a call without a VersionId would
+            # reach the current version (or a delete marker) instead of it.
+            versions = [(v["Key"], v.get("VersionId")) for v in page.get("Versions", [])]
 
             def read(item: tuple[str, str | None]) -> StoredObject | tuple[str, str | None]:
                 key, version = item

@@ -15,9 +15,10 @@ the string ``"[secret]"`` (:data:`infra.render_format.SECRET_MARKER`); a value t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Literal, NamedTuple, TypeVar
 
+from infra.config import RETENTION_KEYS, USER_KEYS, config_default
 from infra.render_format import config_key
 from voice_recordings.settings import DEFAULT_BUCKET
 
@@ -89,9 +90,18 @@ def require_known(value: Any, label: str, path: str) -> None:
             require_known(item, label, f"{path}[{index}]")
 
 
-def _flag(config: Mapping[str, Any], key: str) -> bool:
-    value = config.get(config_key(key), False)
+def _flag(config: Mapping[str, Any], key: str, default: bool = False) -> bool:
+    value = config.get(config_key(key), default)
     return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def _days(config: Mapping[str, Any], key: str) -> int | None:
+    value = config.get(config_key(key))
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else None
 
 
 def _text(config: Mapping[str, Any], key: str) -> str | None:
@@ -111,6 +121,10 @@ class StackContext:
     reader_user: str | None = None
     observer_policy: str | None = None
     observer_user: str | None = None
+    # Days each kind must live (the config's retention); a kind absent when the config says not.
+    retention_days: Mapping[str, int] = field(default_factory=dict)
+    # The users the config names (defaults included): the only ones the stack may hold.
+    stack_users: frozenset[str] = frozenset()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> StackContext:
@@ -124,6 +138,17 @@ class StackContext:
             reader_user=_text(config, "readerUser"),
             observer_policy=_text(config, "observerPolicy"),
             observer_user=_text(config, "observerUser"),
+            retention_days={
+                kind: days
+                for kind, key in RETENTION_KEYS.items()
+                if (days := _days(config, key)) is not None
+            },
+            stack_users=frozenset(
+                _text(config, key) or str(config_default(key))
+                for key in USER_KEYS
+                if key != "readerUser"
+                or _flag(config, "omniplayReader", bool(config_default("omniplayReader")))
+            ),
         )
 
 

@@ -26,6 +26,17 @@ class RenderError(Exception):
     """A render file is missing or not in the render format."""
 
 
+def _option(item: Mapping[str, Any], name: str) -> bool:
+    """A resource option of the render: a JSON boolean, or absent (false). Anything else is not
+    the render format: the string "false" must never read as protected."""
+    value = item.get(name, False)
+    if not isinstance(value, bool):
+        raise RenderError(
+            f"resource {item.get('name')!r}: {name} must be true or false, got {value!r}"
+        )
+    return value
+
+
 def resources_of(render: Mapping[str, Any]) -> list[Resource]:
     """The render's resources as the rules see them."""
     return [
@@ -33,8 +44,8 @@ def resources_of(render: Mapping[str, Any]) -> list[Resource]:
             type=item["type"],
             name=item["name"],
             inputs=item.get("inputs") or {},
-            protect=bool(item.get("protect", False)),
-            retain_on_delete=bool(item.get("retain_on_delete", False)),
+            protect=_option(item, "protect"),
+            retain_on_delete=_option(item, "retain_on_delete"),
             depends_on=tuple(item.get("depends_on") or ()),
         )
         for item in render["resources"]

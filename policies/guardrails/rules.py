@@ -42,6 +42,7 @@ from policies.guardrails.documents import (
     policy_document,
     readable_document,
 )
+from policies.guardrails.lifecycle import UNTAGGED, Rule, effect, why_unmatched
 from policies.guardrails.model import (
     ADVISORY,
     MANDATORY,
@@ -81,7 +82,6 @@ POLICY_DOCUMENT_TYPES: Final = IDENTITY_POLICY_TYPES | {BUCKET_POLICY}
 
 # Input names that hold credentials (minioPassword, secret, secretKey, minioSessionToken ...).
 _SECRET_INPUT_RE: Final = re.compile(r"password|secret|token", re.IGNORECASE)
-_EXPIRATION_RE: Final = re.compile(r"([0-9]+)d")
 # Actions that delete data or administer the bucket/server: never for the uploader or the reader.
 _ADMIN_ACTION_RE: Final = re.compile(
     r"^(admin|kms|sts):|^s3:(Create|PutBucket|PutLifecycle|PutReplication|PutEncryption|"
@@ -682,8 +682,7 @@ def check_versioning_enabled(resources: Sequence[Resource], ctx: StackContext) -
 
 
 def _expiry_days(rule: Mapping[str, Any]) -> int | None:
-    match = _EXPIRATION_RE.fullmatch(str(rule.get("expiration") or ""))
-    return int(match[1]) if match else None
+    return Rule.from_input(rule).expiry_days
 
 
 def _lifecycle_rules(resources: Sequence[Resource], ctx: StackContext) -> list[Mapping[str, Any]]:
@@ -699,21 +698,109 @@ def _rules_for_kind(rules: list[Mapping[str, Any]], kind: str) -> list[Mapping[s
     return [r for r in rules if (r.get("tags") or {}).get(KIND_TAG_KEY) == kind]
 
 
+def _effective_rules(resources: Sequence[Resource], ctx: StackContext) -> list[Rule]:
+    """The lifecycle MinIO applies to the bucket: the last IlmPolicy's rules (each one writes
+    the whole configuration; lifecycle-one-policy reports a second one)."""
+    policies = _for_bucket(resources, LIFECYCLE, ctx.bucket)
+    if not policies:
+        return []
+    raw = _as_list(policies[-1].known("rules"))
+    return [Rule.from_input(r) for r in raw if isinstance(r, Mapping)]
+
+
 @CATALOGUE.stack(
     "lifecycle-per-kind",
-    "The lifecycle expires recordings and transcripts.",
+    "The lifecycle expires every recording and every transcript.",
     MANDATORY,
 )
 def check_lifecycle_per_kind(resources: Sequence[Resource], ctx: StackContext) -> Iterator[Finding]:
-    """The lifecycle expires both kinds (recordings and transcripts), selected by their tag."""
-    rules = _lifecycle_rules(resources, ctx)
+    """The effective lifecycle expires every object of both kinds: a rule whose filter matches
+    every object the uploader tags with the kind (MinIO matches only objects holding all of a
+    rule's tags, so an extra tag or a prefix makes a rule expire some or none of them)."""
+    rules = _effective_rules(resources, ctx)
+    effects = effect(rules)
     for kind in KINDS:
-        if not any(_expiry_days(r) for r in _rules_for_kind(rules, kind)):
+        if effects[kind].expired_whole:
+            continue
+        why = why_unmatched(rules, effects[kind].stored)
+        yield Finding(
+            f"no enabled lifecycle rule expires every object tagged {KIND_TAG_KEY}={kind}"
+            + (f": {why}." if why else "."),
+            f"add an IlmPolicy rule with exactly the tags {{'{KIND_TAG_KEY}': '{kind}'}}, no "
+            "filter, and expiration '<N>d'.",
+        )
+
+
+@CATALOGUE.stack(
+    "lifecycle-no-early-expiry",
+    "No lifecycle rule expires a recording or transcript before its retention, or an untagged "
+    "object at all.",
+    MANDATORY,
+)
+def check_lifecycle_no_early_expiry(
+    resources: Sequence[Resource], ctx: StackContext
+) -> Iterator[Finding]:
+    """The union of the rules, per kind of stored object: nothing expires a kind sooner than its
+    configured retention (the earliest matching rule wins), nothing expires on a fixed date,
+    and untagged objects (old recordings not yet tagged, anything outside the layout) are
+    never expired: a bucket-wide rule may only remove expired delete markers."""
+    effects = effect(_effective_rules(resources, ctx))
+    for kind in KINDS:
+        result = effects[kind]
+        earliest = result.earliest
+        wanted = ctx.retention_days.get(kind)
+        if earliest is not None and wanted is not None and earliest[1] < wanted:
             yield Finding(
-                f"no enabled lifecycle rule expires objects tagged {KIND_TAG_KEY}={kind}.",
-                f"add an IlmPolicy rule with tags {{'{KIND_TAG_KEY}': '{kind}'}} and "
-                "expiration '<N>d'.",
+                f"rule {earliest[0]!r} expires objects tagged {KIND_TAG_KEY}={kind} after "
+                f"{earliest[1]} days, before their retention of {wanted} days (MinIO applies "
+                "the earliest matching rule).",
+                f"narrow rule {earliest[0]!r} to other objects (tags), or give it the retention.",
             )
+        for rule_id, date in result.dated:
+            yield Finding(
+                f"rule {rule_id!r} expires every object tagged {KIND_TAG_KEY}={kind} on {date}, "
+                "whatever its age.",
+                f"expire by age ('<N>d'), not on a date, in rule {rule_id!r}.",
+            )
+    untagged = effects[UNTAGGED]
+    for rule_id, days, _ in untagged.expiries:
+        yield Finding(
+            f"rule {rule_id!r} expires objects without a {KIND_TAG_KEY} tag after {days} days "
+            "(it has no tag filter): old recordings not yet tagged, and everything else in the "
+            "bucket, would go with it.",
+            f"select by tags {{'{KIND_TAG_KEY}': '<kind>'}}, or make it a delete-marker rule "
+            "(expiration 'DeleteMarker', nothing else).",
+        )
+    for rule_id, date in untagged.dated:
+        yield Finding(
+            f"rule {rule_id!r} expires objects without a {KIND_TAG_KEY} tag on {date}.",
+            f"select by tags {{'{KIND_TAG_KEY}': '<kind>'}}.",
+        )
+    for rule_id, days, _ in untagged.noncurrent:
+        yield Finding(
+            f"rule {rule_id!r} expires noncurrent versions of objects without a {KIND_TAG_KEY} "
+            f"tag after {days} days: an overwritten untagged recording would lose its history.",
+            "put noncurrentVersionExpirationDays only on the per-kind rules.",
+        )
+
+
+@CATALOGUE.stack(
+    "lifecycle-one-policy",
+    "The bucket has one IlmPolicy (each writes the whole lifecycle; the last applied wins).",
+    MANDATORY,
+)
+def check_lifecycle_one_policy(
+    resources: Sequence[Resource], ctx: StackContext
+) -> Iterator[Finding]:
+    """One lifecycle per bucket: a second IlmPolicy would replace the first's rules."""
+    policies = _for_bucket(resources, LIFECYCLE, ctx.bucket)
+    for extra in policies[1:]:
+        yield Finding(
+            f"a second IlmPolicy for {ctx.bucket!r} (besides {policies[0].label}): each one "
+            "writes the bucket's whole lifecycle, so whichever is applied last wins.",
+            "put every rule in one IlmPolicy.",
+            extra,
+        )
 
 
 @CATALOGUE.stack(
@@ -724,18 +811,43 @@ def check_lifecycle_per_kind(resources: Sequence[Resource], ctx: StackContext) -
 def check_service_account_targets(
     resources: Sequence[Resource], ctx: StackContext
 ) -> Iterator[Finding]:
-    """A service account belongs to one of the stack's own users (never root or a foreign user)."""
-    users = {r.known("name") for r in _of_type(resources, IAM_USER)}
+    """A service account belongs to one of the stack's own users (never root or a foreign user):
+    a user the config names and the stack holds."""
+    users = {r.known("name") for r in _of_type(resources, IAM_USER)} & ctx.stack_users
     for account in _of_type(resources, SERVICE_ACCOUNT):
         target = account.known("targetUser")
         if target not in users:
             yield Finding(
                 f"its target user {target!r} is not one of the stack's users "
-                f"{sorted(str(u) for u in users)}: its keys would carry that user's power, "
-                "which no rule checks.",
+                f"{sorted(str(u) for u in users)} (the users its config names): its keys would "
+                "carry that user's power, which no rule checks.",
                 "create service accounts only for the stack's own IamUsers "
                 "(target_user=<user>.name).",
                 account,
+            )
+
+
+@CATALOGUE.stack(
+    "users-named-by-config",
+    "The stack creates or imports only the users its config names.",
+    MANDATORY,
+)
+def check_users_named_by_config(
+    resources: Sequence[Resource], ctx: StackContext
+) -> Iterator[Finding]:
+    """Every IamUser is one the config names (uploaderUser, readerUser, observerUser): a user
+    named like one that already exists on the shared server (OmniPlay's) would have its
+    password overwritten by the provider, and keys made for it carry whatever it can do."""
+    for user in _of_type(resources, IAM_USER):
+        name = user.known("name")
+        if name not in ctx.stack_users:
+            yield Finding(
+                f"user {name!r} is not one the stack's config names "
+                f"({', '.join(sorted(ctx.stack_users))}): on a shared server it may be someone "
+                "else's, whose secret the provider would overwrite.",
+                "create only the users voice-recordings:uploaderUser/readerUser/observerUser "
+                "name; change the config, not the program, to rename one.",
+                user,
             )
 
 

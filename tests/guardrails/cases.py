@@ -678,3 +678,90 @@ CASES += [
 
 # Rules a clean state passes only with an addition the committed renders do not (yet) have.
 PASSING_ADDITIONS: dict[str, Mutation] = {"encryption-configured": _add_encryption}
+
+
+# The effective lifecycle (issue 19.5): the union of a bucket's rules as MinIO applies it, not
+# each rule alone (policies/guardrails/lifecycle.py).
+def _delete_marker_rule(render: Render) -> dict[str, Any]:
+    return next(r for r in _lifecycle_rules(render) if r.get("expiration") == "DeleteMarker")
+
+
+def _add_rule(rule: dict[str, Any]) -> Mutation:
+    def mutate(render: Render) -> None:
+        _lifecycle_rules(render).append(copy.deepcopy(rule))
+
+    return mutate
+
+
+def _second_lifecycle(rules: list[dict[str, Any]] | None) -> Mutation:
+    def mutate(render: Render) -> None:
+        second = copy.deepcopy(find(render, ":IlmPolicy"))
+        second["name"] = "more-lifecycle"
+        if rules is not None:
+            second["inputs"]["rules"] = rules
+        render["resources"].append(second)
+
+    return mutate
+
+
+def _foreign_user(name: str, with_account: bool) -> Mutation:
+    def mutate(render: Render) -> None:
+        user = copy.deepcopy(find(render, ":IamUser", "uploader-user"))
+        user["name"], user["inputs"]["name"] = f"{name}-user", name
+        render["resources"].append(user)
+        if with_account:
+            account = copy.deepcopy(find(render, ":IamServiceAccount", "voice-ai-realtime"))
+            account["name"], account["inputs"]["targetUser"] = f"{name}-access", name
+            render["resources"].append(account)
+
+    return mutate
+
+
+CASES += [
+    Case("bucket-wide-cleanup", "lifecycle-no-early-expiry", "committed",
+         _add_rule({"id": "cleanup", "expiration": "1d"})),
+    Case("bucket-wide-cleanup-long", "lifecycle-no-early-expiry", "committed",
+         _add_rule({"id": "cleanup", "expiration": "4000d"})),
+    Case("delete-marker-rule-made-an-expiry", "lifecycle-no-early-expiry", "committed",
+         lambda r: _delete_marker_rule(r).update(expiration="1d")),
+    Case("delete-marker-rule-with-noncurrent", "lifecycle-no-early-expiry", "committed",
+         lambda r: _delete_marker_rule(r).update(noncurrentVersionExpirationDays=1)),
+    Case("second-shorter-voice-rule", "lifecycle-no-early-expiry", "committed",
+         _add_rule({"id": "voice-fast", "tags": {"kind": "voice"}, "expiration": "2d"})),
+    Case("one-company-expires-early", "lifecycle-no-early-expiry", "committed",
+         _add_rule({"id": "c5", "filter": "company_5/", "expiration": "1d"})),
+    Case("transcripts-on-a-date", "lifecycle-no-early-expiry", "committed",
+         _add_rule({"id": "purge", "tags": {"kind": "transcript"}, "expiration": "2027-01-01"})),
+    Case("voice-rule-requires-a-tag-no-recording-has", "lifecycle-per-kind", "committed",
+         lambda r: _rule_of(r, "voice").update(tags={"kind": "voice", "legal": "hold"})),
+    Case("transcript-rule-for-one-company", "lifecycle-per-kind", "committed",
+         lambda r: _rule_of(r, "transcript").update(filter="company_1/")),
+    Case("voice-rule-disabled", "lifecycle-per-kind", "committed",
+         lambda r: _rule_of(r, "voice").update(status="Disabled")),
+    Case("second-ilm-policy", "lifecycle-one-policy", "committed", _second_lifecycle(None)),
+    Case("second-ilm-policy-markers-only", "lifecycle-one-policy", "committed",
+         _second_lifecycle([{"id": "expire-delete-markers", "expiration": "DeleteMarker"}])),
+    Case("second-ilm-policy-wins-without-kinds", "lifecycle-per-kind", "committed",
+         _second_lifecycle([{"id": "expire-delete-markers", "expiration": "DeleteMarker"}])),
+]  # fmt: skip
+
+
+# Identities of users the stack does not own (issue 19.6): only the users the config names.
+def _rename_uploader(name: str) -> Mutation:
+    def mutate(render: Render) -> None:
+        _set(find(render, ":IamUser", "uploader-user"), "name", name)
+        _set(find(render, ":IamServiceAccount", "voice-ai-realtime"), "targetUser", name)
+
+    return mutate
+
+
+CASES += [
+    Case("user-named-like-omniplay", "users-named-by-config", "committed",
+         _foreign_user("omniplay", with_account=False)),
+    Case("account-of-a-user-named-like-omniplay", "service-account-of-stack-user", "committed",
+         _foreign_user("omniplay", with_account=True)),
+    Case("uploader-user-renamed-in-the-program", "users-named-by-config", "committed",
+         lambda r: _set(find(r, ":IamUser", "uploader-user"), "name", "admin")),
+    Case("account-of-the-renamed-uploader", "service-account-of-stack-user", "committed",
+         _rename_uploader("admin")),
+]  # fmt: skip

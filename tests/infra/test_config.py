@@ -84,11 +84,11 @@ def test_to_json_names_every_known_key_and_a_secret_only_masked_when_set() -> No
         ("recordingRetentionDays", "a year", "whole number of days >= 1"),
         ("bucket", "Voice_Recordings", "S3 bucket name"),
         ("endpoint", "https://storage.example.net/minio", "host[:port]"),
-        ("endpoint", "storage.example.net:99999", "host[:port]"),
+        ("endpoint", "storage.example.net:99999", "invalid port"),
         ("ssl", "yes", "true or false"),
         ("omniplayReader", "maybe", "true or false"),
         ("publicUrl", "ftp://storage.example.net", "http(s) URL"),
-        ("publicUrl", "https://storage.example.net\nMINIO_URL_MODE=public", "http(s) URL"),
+        ("publicUrl", "https://storage.example.net\nMINIO_URL_MODE=public", "must not contain"),
         ("endpoint", "storage.example.net\nMINIO_BUCKET=x", "host[:port]"),
         ("uploaderUser", "a b", "letters, digits"),
         ("region", "US East", "region name"),
@@ -103,7 +103,7 @@ def test_a_bad_value_names_the_full_key_the_rule_and_the_value(
     with pytest.raises(StackConfigError) as caught:
         parse_stack_config({**ENDPOINT, f"voice-recordings:{key}": value})
     message = str(caught.value)
-    assert message.startswith(f"voice-recordings:{key} must ")
+    assert message.startswith(f"voice-recordings:{key} ")
     assert rule in message
     assert repr(value) in message
     assert "\n" not in message
@@ -199,18 +199,16 @@ def test_omniplay_api_url_accepts_https_and_local_http(url: str) -> None:
         ("http://10.0.0.5:8080", "https URL"),
         ("http://localhost.evil.example", "https URL"),
         ("ftp://omniplay.example.net", "http\\(s\\) URL"),
-        ("https://user:pw@omniplay.example.net", "http\\(s\\) URL"),
-        ("https://omniplay.example.net/?token=x", "http\\(s\\) URL"),
+        ("https://user:pw@omniplay.example.net", "must not carry credentials"),
+        ("https://omniplay.example.net/?token=x", "must not have a query"),
         ("omniplay.example.net", "http\\(s\\) URL"),
-        ("https://omniplay.example.net\nX=1", "http\\(s\\) URL"),
+        ("https://omniplay.example.net\nX=1", "must not contain spaces"),
     ],
 )
 def test_omniplay_api_url_refuses_plain_http_to_a_remote_host_and_bad_urls(
     url: str, rule: str
 ) -> None:
-    with pytest.raises(
-        StackConfigError, match=f"voice-recordings:omniplayApiUrl must be an {rule}"
-    ):
+    with pytest.raises(StackConfigError, match=f"voice-recordings:omniplayApiUrl .*{rule}"):
         parse_stack_config({**ENDPOINT, "voice-recordings:omniplayApiUrl": url})
 
 

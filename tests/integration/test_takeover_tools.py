@@ -64,8 +64,7 @@ def snapshot(endpoint: EmbeddedS3, bucket: str) -> dict[tuple[str, str], dict[st
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
         for version in page.get("Versions", []):
             key, vid = version["Key"], version["VersionId"]
-            extra = {} if vid == "null" else {"VersionId": vid}
-            got = s3.get_object(Bucket=bucket, Key=key, **extra)  # type: ignore[arg-type]
+            got = s3.get_object(Bucket=bucket, Key=key, VersionId=vid)
             found[(key, vid)] = {
                 "body": got["Body"].read(),
                 "metadata": got["Metadata"],
@@ -88,8 +87,8 @@ def admin_s3(endpoint: EmbeddedS3) -> S3Client:
 
 
 def tags(endpoint: EmbeddedS3, bucket: str, key: str, version: str | None = None) -> dict[str, str]:
-    """The tags of one object version, read as the admin."""
-    extra = {} if version in (None, "null") else {"VersionId": version}
+    """The tags of one object version (by its own id, "null" included), read as the admin."""
+    extra = {} if version is None else {"VersionId": version}
     answer = admin_s3(endpoint).get_object_tagging(Bucket=bucket, Key=key, **extra)  # type: ignore[arg-type]
     return {t["Key"]: t["Value"] for t in answer["TagSet"]}
 
@@ -375,3 +374,59 @@ def test_hand_set_encryption_and_a_named_grant_need_a_decision_and_a_full_tag_se
     assert code == takeover.EXIT_FAILED
     assert len(report["failed"]) == 1 and full.key in report["failed"][0]
     assert report["tagged"] == len(handmade.conforming) - 1
+
+
+# -- versions from before versioning (their id is "null") ------------------------------------------
+
+# What happens to each key of the hand-made state once versioning is enabled (runbook step 4):
+# every key was stored unversioned first, so each has a "null" version.
+HISTORIES = {
+    "overwritten": ["put"],
+    "deleted": ["delete"],
+    "overwritten-then-deleted": ["put", "put", "delete"],
+    "deleted-then-rewritten": ["delete", "put"],
+    "suspended-then-rewritten": ["put", "suspend", "put"],
+}
+
+
+@pytest.mark.parametrize("history", sorted(HISTORIES))
+def test_every_version_null_included_is_surveyed_and_tagged_by_its_own_id(
+    embedded_s3: EmbeddedS3,
+    handmade: HandMadeState,
+    capsys: pytest.CaptureFixture[str],
+    history: str,
+) -> None:
+    s3, bucket = admin_s3(embedded_s3), handmade.bucket
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    for item in handmade.conforming:
+        for step in HISTORIES[history]:
+            if step == "put":
+                s3.put_object(Bucket=bucket, Key=item.key, Body=b"again", Metadata=item.metadata)
+            elif step == "delete":
+                s3.delete_object(Bucket=bucket, Key=item.key)
+            else:
+                s3.put_bucket_versioning(
+                    Bucket=bucket, VersioningConfiguration={"Status": "Suspended"}
+                )
+    listed = [
+        (v["Key"], v["VersionId"])
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket)
+        for v in page.get("Versions", [])
+    ]
+    conforming = {item.key for item in handmade.conforming}
+    nulls = [(key, vid) for key, vid in listed if vid == "null" and key in conforming]
+    assert nulls, "the history must leave null versions to tag"
+
+    code, survey = run_survey(embedded_s3, capsys)
+    assert survey["objects"]["total"] == len(listed)  # a null version under a marker too
+    assert survey["objects"]["untagged"] == sum(key in conforming for key, _ in listed)
+
+    code, report = run_tag(embedded_s3, capsys, "--apply")
+    assert code == 0 and report["failed"] == [] and report["vanished"] == 0, report
+    for key, vid in listed:
+        expected = {KIND_TAG_KEY: parse_key(key).kind} if key in conforming else {}
+        assert tags(embedded_s3, bucket, key, vid) == expected, (key, vid)
+    code, again = run_tag(embedded_s3, capsys, "--apply")
+    assert again["tagged"] == 0 and again["already_tagged"] == len(
+        [1 for key, _ in listed if key in conforming]
+    )

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from devtools.tls import ThrowawayCA
 from voice_recordings import DEFAULT_BUCKET, DEFAULT_REGION, ConfigError, Env, StorageSettings
 from voice_recordings.settings import MAX_PRESIGN_SECONDS, MISSING_KEYS_MESSAGE
 
@@ -121,9 +122,10 @@ def test_scheme_contradicting_use_ssl_is_refused() -> None:
         (Env.PRESIGN_EXPIRES, "0", "MINIO_PRESIGN_EXPIRES must be from 1 to 604800"),
         (Env.PRESIGN_EXPIRES, str(MAX_PRESIGN_SECONDS + 1), "MINIO_PRESIGN_EXPIRES must be"),
         (Env.PRESIGN_EXPIRES, "1h", "MINIO_PRESIGN_EXPIRES must be a whole number"),
-        (Env.CONNECT_TIMEOUT, "-1", "MINIO_CONNECT_TIMEOUT must be from"),
+        (Env.CONNECT_TIMEOUT, "-1", "MINIO_CONNECT_TIMEOUT must be"),
         (Env.MAX_ATTEMPTS, "many", "MINIO_MAX_ATTEMPTS must be a whole number"),
         (Env.CA_BUNDLE, "/nonexistent/ca.pem", "MINIO_CA_BUNDLE must name a readable PEM file"),
+        (Env.CA_BUNDLE, "/etc/hostname", "MINIO_CA_BUNDLE must name a readable PEM file"),
     ],
 )
 def test_bad_settings_name_the_variable_and_rule(name: str, value: str, message: str) -> None:
@@ -132,8 +134,7 @@ def test_bad_settings_name_the_variable_and_rule(name: str, value: str, message:
 
 
 def test_optional_settings(tmp_path: Path) -> None:
-    ca = tmp_path / "ca.pem"
-    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    ca = ThrowawayCA(tmp_path).ca_path  # a real PEM: the ssl module must load it
     s = settings(
         MINIO_URL_MODE="PUBLIC",
         MINIO_PRESIGN_EXPIRES="3600",

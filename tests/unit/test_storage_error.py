@@ -47,7 +47,7 @@ def test_a_failed_spool_is_a_field_too(tmp_path: Path) -> None:
         error = caught.value
         assert error.key == object_key(VOICE, 5, "abc-123", WHEN)
         assert error.category == "unreachable" and error.transient
-        assert error.spool_error is not None and error.spool_error.startswith("NotADirectoryError")
+        assert error.spool_error is not None and error.spool_error.startswith("SpoolDirectoryError")
         assert error.spool_error in str(error)
 
 

@@ -1,0 +1,135 @@
+"""The lifecycle guardrails judge what MinIO will do, not the rules one at a time (issue 19.5).
+
+A property: for any set of lifecycle rules, ``python -m policies.guardrails.offline``'s verdict
+agrees with a simulation of MinIO on concrete objects, written here from MinIO's documented
+semantics (an object matches a rule only if it holds every tag of the rule and its key starts
+with the rule's prefix; the earliest expiry of the matching rules wins; see
+policies/guardrails/lifecycle.py for the source files). Plus the render's resource options:
+``"protect": "false"`` is refused, never read as protected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from infra.config import RETENTION_KEYS, full_key
+from policies.guardrails.offline import RENDER_DIR, check_render
+from tests.guardrails.renders import Render, find, load_committed
+from voice_recordings.keys import KINDS, kind_spec, object_key
+
+WHEN = dt.datetime(2026, 1, 15, tzinfo=dt.UTC)
+# Concrete objects: (key, tags). Recordings and transcripts of a few companies, tagged as the
+# uploader tags them; the same keys untagged (before tag-existing), and keys outside the layout.
+TAGGED = [
+    (object_key(kind, company, "call-1", WHEN), dict(kind_spec(kind).tag))
+    for kind in KINDS
+    # 1 and 12 share the prefix "company_1"; 7 is under none of the strategy's prefixes.
+    for company in (1, 5, 7, 12)
+]
+UNTAGGED: list[tuple[str, dict[str, str]]] = [(key, dict[str, str]()) for key, _ in TAGGED] + [
+    ("other/file.bin", {}),
+    ("healthcheck/x", {}),
+]
+RULE = st.fixed_dictionaries(
+    {
+        "id": st.sampled_from(["a", "b", "c", "d"]),
+        "expiration": st.sampled_from(["", "1d", "20d", "400d", "DeleteMarker"]),
+    },
+    optional={
+        "tags": st.dictionaries(
+            st.sampled_from(["kind", "legal"]),
+            st.sampled_from(["voice", "transcript", "hold"]),
+            max_size=2,
+        ),
+        "filter": st.sampled_from(["", "company_", "company_5/", "company_1", "other/"]),
+        "noncurrentVersionExpirationDays": st.just(1),
+    },
+)
+
+
+def matches(rule: dict[str, Any], key: str, tags: dict[str, str]) -> bool:
+    wanted = rule.get("tags") or {}
+    return all(tags.get(k) == v for k, v in wanted.items()) and key.startswith(
+        rule.get("filter") or ""
+    )
+
+
+def days(rule: dict[str, Any]) -> int | None:
+    text = rule.get("expiration", "")
+    return int(text[:-1]) if text.endswith("d") and text[:-1].isdigit() else None
+
+
+def simulated_problems(rules: list[dict[str, Any]], retention: dict[str, int]) -> set[str]:
+    """Which lifecycle rules must fire, from MinIO's semantics on the concrete objects."""
+    found = set()
+    for key, tags in TAGGED:
+        expiries = [d for r in rules if matches(r, key, tags) and (d := days(r)) is not None]
+        if not expiries:
+            found.add("lifecycle-per-kind")
+        elif min(expiries) < retention[tags["kind"]]:
+            found.add("lifecycle-no-early-expiry")
+    for key, tags in UNTAGGED:
+        for rule in rules:
+            if matches(rule, key, tags) and (
+                days(rule) is not None or rule.get("noncurrentVersionExpirationDays")
+            ):
+                found.add("lifecycle-no-early-expiry")
+    return found
+
+
+LIFECYCLE_RULES = {"lifecycle-per-kind", "lifecycle-no-early-expiry"}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rules=st.lists(RULE, min_size=1, max_size=4, unique_by=lambda r: r["id"]))
+def test_property_the_verdict_is_what_minio_would_do(rules: list[dict[str, Any]]) -> None:
+    render = load_committed("prod")
+    find(render, ":IlmPolicy")["inputs"]["rules"] = rules
+    retention: dict[str, int] = {
+        kind: int(render["config"][full_key(key)]) for kind, key in RETENTION_KEYS.items()
+    }
+    fired = {v.rule for v in check_render(render)} & LIFECYCLE_RULES
+    assert fired == simulated_problems(rules, retention), rules
+
+
+def guard(tmp_path: Path, render: Render) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "render.json"
+    path.write_text(json.dumps(render))
+    return subprocess.run(
+        [sys.executable, "-m", "policies.guardrails.offline", str(path)],
+        cwd=RENDER_DIR.parents[1],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_named_examples_fail_make_guard(tmp_path: Path) -> None:
+    for mutation in (
+        {"id": "cleanup", "expiration": "1d"},
+        {"id": "expire-delete-markers", "expiration": "1d"},
+    ):
+        render = load_committed("prod")
+        rules = find(render, ":IlmPolicy")["inputs"]["rules"]
+        rules[:] = [r for r in rules if r["id"] != mutation["id"]] + [mutation]
+        done = guard(tmp_path, render)
+        assert done.returncode == 1
+        assert "MANDATORY lifecycle-no-early-expiry" in done.stdout
+
+
+def test_protect_written_as_a_string_is_refused_not_read_as_protected(tmp_path: Path) -> None:
+    for value in ("false", "true", 0, None):
+        render = load_committed("prod")
+        find(render, ":S3Bucket")["protect"] = value
+        done = guard(tmp_path, render)
+        assert done.returncode == 2, done.stdout
+        assert f"protect must be true or false, got {value!r}" in done.stderr
