@@ -147,6 +147,9 @@ InputSpec: TypeAlias = "tuple[object, ...] | Mapping[str, InputSpec] | None"
 # The engine adds the plugin's version to every provider's inputs.
 _ENGINE_PROVIDER_INPUTS: Final[Mapping[str, InputSpec]] = {"version": ANY_VALUE}
 _RANDOM_PASSWORD_INPUTS: Final = (
+    # The provider's Check fills in the deprecated "number" (true) beside "numeric": recorded
+    # under the real analyzer (policies/guardrails/analyzer.py).
+    "number",
     "length",
     "special",
     "upper",
