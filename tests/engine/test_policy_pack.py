@@ -58,11 +58,11 @@ from tests.engine.violations import (
     Change,
     apply_to_render,
 )
+from tests.support import PUBLIC_OVERRIDES
 
 ADOPTING = "prod-adopt"  # the render variant's name (infra/render.py VARIANTS), here a stack
 STACKS = ("dev", "prod", ADOPTING)
 VARIANT_DIR = "violating"
-PUBLIC_ON = {full_key("publicRecordings"): "true", full_key("acknowledgePublicRecordings"): "true"}
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,7 @@ def render_of(engine: Engine, stack: str, change: Change | None = None) -> dict[
     if change is None:
         return render_stack(render_name, engine.config[stack])
     if change.edit is None:  # the public bucket policy, without the acknowledgement
-        render = render_stack(render_name, {**engine.config[stack], **PUBLIC_ON})
+        render = render_stack(render_name, {**engine.config[stack], **PUBLIC_OVERRIDES})
         render["config"][full_key("acknowledgePublicRecordings")] = False
         return render
     render = render_stack(render_name, engine.config[stack])
