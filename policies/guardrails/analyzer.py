@@ -39,7 +39,7 @@ from infra.config import parse_stack_config
 from infra.provider_contract import CONTRACTS
 from infra.render_format import CONFIG_NAMESPACE, POLICY_INPUT, SECRET_MARKER
 from policies.guardrails.model import UNKNOWN, Resource, StackContext, Violation
-from policies.guardrails.rules import CATALOGUE
+from policies.guardrails.rules import check_all
 
 # On the wire an unknown is this one string, whatever the type (pulumi.runtime.rpc.UNKNOWN).
 WIRE_UNKNOWN: Final = UNKNOWN_STRING_VALUE
@@ -133,7 +133,7 @@ def check_requests(requests: Requests, ctx: StackContext | None = None) -> list[
     """Every violation, as the pack finds them: resource rules on each ``Analyze`` resource,
     stack rules on the ``AnalyzeStack`` resources (``ctx``: default, from the recorded config)."""
     context = ctx if ctx is not None else stack_context(requests.config)
-    return CATALOGUE.check_all(
+    return check_all(
         [resource_of(r, stack=False) for r in requests.analyze],
         context,
         stack_resources=[resource_of(r, stack=True) for r in requests.analyze_stack],

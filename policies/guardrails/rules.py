@@ -813,6 +813,11 @@ RULE_LEVELS: Final[dict[str, Level]] = CATALOGUE.levels()
 ALL_RULE_NAMES: Final[tuple[str, ...]] = tuple(RULE_LEVELS)
 
 
-def check_all(resources: Sequence[Resource], ctx: StackContext) -> list[Violation]:
-    """Every violation of every rule, mandatory first."""
-    return CATALOGUE.check_all(resources, ctx)
+def check_all(
+    resources: Sequence[Resource],
+    ctx: StackContext,
+    stack_resources: Sequence[Resource] | None = None,
+) -> list[Violation]:
+    """Every violation of every rule, mandatory first (``stack_resources``: what the stack rules
+    see, when not ``resources``; see :meth:`model.Catalogue.check_all`)."""
+    return CATALOGUE.check_all(resources, ctx, stack_resources)
