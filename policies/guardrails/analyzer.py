@@ -121,12 +121,16 @@ def resource_of(wire: Mapping[str, Any], *, stack: bool) -> Resource:
     )
 
 
-def stack_context(raw_config: Mapping[str, str]) -> StackContext:
-    """The rules' context from the stack config the engine hands every pack (PULUMI_CONFIG),
-    validated by the program's own ``infra.config`` with its defaults; only this project's
-    namespace is read, so provider secrets in the same config never get here."""
-    ours = {k: str(v) for k, v in raw_config.items() if k.startswith(f"{CONFIG_NAMESPACE}:")}
-    return StackContext.from_config(parse_stack_config(ours).to_json())
+def project_config(raw_config: Mapping[str, Any]) -> dict[str, str]:
+    """This project's keys of the stack config the engine hands every pack (PULUMI_CONFIG), as
+    strings: provider secrets in the same config never get past here."""
+    return {k: str(v) for k, v in raw_config.items() if k.startswith(f"{CONFIG_NAMESPACE}:")}
+
+
+def stack_context(raw_config: Mapping[str, Any]) -> StackContext:
+    """The rules' context from the stack config the engine hands every pack, validated by the
+    program's own ``infra.config`` with its defaults."""
+    return StackContext.from_config(parse_stack_config(project_config(raw_config)).to_json())
 
 
 def check_requests(requests: Requests, ctx: StackContext | None = None) -> list[Violation]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from devtools.engine import REPOSITORY
-from policies.guardrails.analyzer import Requests
+from policies.guardrails.analyzer import Requests, project_config
 from policies.guardrails.pack import PACK_NAME
 
 GUARDRAILS: Final = REPOSITORY / "policies" / "guardrails"
@@ -51,8 +51,6 @@ def serve_recorder() -> None:
     from pulumi_policy import EnforcementLevel, PolicyPack, StackValidationPolicy
     from pulumi_policy import policy as policy_module
 
-    from infra.render_format import CONFIG_NAMESPACE
-
     out = Path(os.environ[RECORDING_ENV])
     analyzed: list[dict[str, Any]] = []
     servicer: Any = policy_module.__dict__["_PolicyAnalyzerServicer"]
@@ -64,11 +62,7 @@ def serve_recorder() -> None:
 
     def record_analyze_stack(self: Any, request: Any, context: Any) -> Any:
         # AnalyzeStack comes once, after every Analyze: the recording is then complete.
-        config = {
-            key: str(value)
-            for key, value in pulumi.runtime.get_config_env().items()
-            if key.startswith(f"{CONFIG_NAMESPACE}:")
-        }
+        config = project_config(pulumi.runtime.get_config_env())
         stack = json_format.MessageToDict(request).get("resources", [])
         out.write_text(json.dumps(Requests(analyzed, stack, config).to_json()), encoding="utf-8")
         return analyze_stack(self, request, context)
