@@ -285,9 +285,16 @@ class Catalogue:
             **{rule.name: rule.level for rule in self.stack_rules},
         }
 
-    def check_all(self, resources: Sequence[Resource], ctx: StackContext) -> list[Violation]:
-        """Every violation of every rule, mandatory first."""
-        found = [v for rule in self.stack_rules for v in run_stack_rule(rule, resources, ctx)]
+    def check_all(
+        self,
+        resources: Sequence[Resource],
+        ctx: StackContext,
+        stack_resources: Sequence[Resource] | None = None,
+    ) -> list[Violation]:
+        """Every violation of every rule, mandatory first. Stack rules see ``stack_resources``
+        when given: the engine hands them each resource's outputs, not its checked inputs."""
+        whole = resources if stack_resources is None else stack_resources
+        found = [v for rule in self.stack_rules for v in run_stack_rule(rule, whole, ctx)]
         for rule in self.resource_rules:
             for resource in resources:
                 found.extend(run_resource_rule(rule, resource, ctx))

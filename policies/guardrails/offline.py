@@ -3,6 +3,9 @@
     python -m policies.guardrails.offline                      # every policies/rendered/*.json
     python -m policies.guardrails.offline path/to/render.json  # just these
 
+A file may also be a recording of what the engine's analyzer handed a pack (``analyzer.py``);
+a render is read in that same shape.
+
 Prints one line per violation (MANDATORY / ADVISORY). Exit 0 when no mandatory rule fails
 (advisories alone pass), 1 when one does, 2 when a render cannot be read.
 """
@@ -16,8 +19,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from policies.guardrails.model import MANDATORY, Resource, StackContext, Violation
-from policies.guardrails.rules import check_all
+from policies.guardrails.analyzer import (
+    RenderFormatError,
+    Requests,
+    check_requests,
+    is_recording,
+    requests_of_render,
+)
+from policies.guardrails.model import MANDATORY, StackContext, Violation
 
 RENDER_DIR: Final = Path(__file__).resolve().parents[1] / "rendered"
 
@@ -26,40 +35,18 @@ class RenderError(Exception):
     """A render file is missing or not in the render format."""
 
 
-def _option(item: Mapping[str, Any], name: str) -> bool:
-    """A resource option of the render: a JSON boolean, or absent (false). Anything else is not
-    the render format: the string "false" must never read as protected."""
-    value = item.get(name, False)
-    if not isinstance(value, bool):
-        raise RenderError(
-            f"resource {item.get('name')!r}: {name} must be true or false, got {value!r}"
-        )
-    return value
-
-
-def resources_of(render: Mapping[str, Any]) -> list[Resource]:
-    """The render's resources as the rules see them."""
-    return [
-        Resource(
-            type=item["type"],
-            name=item["name"],
-            inputs=item.get("inputs") or {},
-            protect=_option(item, "protect"),
-            retain_on_delete=_option(item, "retain_on_delete"),
-            depends_on=tuple(item.get("depends_on") or ()),
-        )
-        for item in render["resources"]
-    ]
-
-
 def check_render(render: Mapping[str, Any]) -> list[Violation]:
-    """Every violation in one render (a dict in the render format)."""
+    """Every violation in one render (a dict in the render format), or in a recording of the
+    analyzer's requests: a render is first put in the shape the engine hands the pack."""
     try:
-        resources = resources_of(render)
+        if is_recording(render):
+            return check_requests(Requests.from_json(render))
         ctx = StackContext.from_config(render.get("config") or {})
+        return check_requests(requests_of_render(render), ctx)
+    except RenderFormatError as exc:
+        raise RenderError(str(exc)) from None
     except (KeyError, TypeError) as exc:
         raise RenderError(f"not in the render format (missing {exc})") from None
-    return check_all(resources, ctx)
 
 
 def load_render(path: Path) -> dict[str, Any]:
@@ -68,7 +55,9 @@ def load_render(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise RenderError(f"{path}: cannot read: {exc}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("resources"), list):
+    if not isinstance(data, dict) or not (
+        isinstance(data.get("resources"), list) or is_recording(data)
+    ):
         raise RenderError(f"{path}: not a render (expected an object with 'resources')")
     return data
 

@@ -1,6 +1,8 @@
 """The guardrails as CrossGuard policies: adapters from pulumi-policy's arguments to ``rules``.
 
-Only this module and ``__main__.py`` import pulumi_policy; the rules themselves do not.
+Only this module, ``analyzer.py`` (the wire's constants) and ``__main__.py`` import
+pulumi_policy; the rules themselves do not. What the engine really hands the pack is recorded in
+``analyzer.py``; the offline runner reads a render in that same shape.
 
 What the pack sees inside ``pulumi preview``, and how it is made to look like the render:
 
@@ -37,8 +39,7 @@ from pulumi_policy import deserialize as policy_deserialize
 from pulumi_policy import policy as policy_module
 from pulumi_policy import proxy as policy_proxy
 
-from infra.config import parse_stack_config
-from infra.render_format import CONFIG_NAMESPACE, SECRET_MARKER
+from policies.guardrails.analyzer import mask_secret_values, stack_context
 from policies.guardrails.model import (
     MANDATORY,
     UNKNOWN,
@@ -75,17 +76,6 @@ def _enforcement(level: Level) -> EnforcementLevel:
 
 
 # --- secrets: keep the engine's secret mark as "[secret]" --------------------------------------
-
-
-def mask_secret_values(wire: Any) -> Any:
-    """Replace every secret-marked value of the engine's wire format with ``"[secret]"``."""
-    if isinstance(wire, dict):
-        if wire.get(policy_deserialize.SPECIAL_SIG_KEY) == policy_deserialize.SPECIAL_SECRET_SIG:
-            return SECRET_MARKER
-        return {key: mask_secret_values(value) for key, value in wire.items()}
-    if isinstance(wire, list):
-        return [mask_secret_values(item) for item in wire]
-    return wire
 
 
 def mask_secrets_before_validation() -> None:
@@ -151,25 +141,12 @@ def stack_resources(args: StackValidationArgs) -> list[Resource]:
     ]
 
 
-def stack_config() -> dict[str, Any]:
-    """The stack's ``voice-recordings:*`` config, validated with the program's own defaults.
-
-    Only this project's namespace is read: provider secrets in the same config never get here.
-    """
-    raw = {
-        key: str(value)
-        for key, value in pulumi.runtime.get_config_env().items()
-        if key.startswith(f"{CONFIG_NAMESPACE}:")
-    }
-    return parse_stack_config(raw).to_json()
-
-
 ContextSource = Callable[[], StackContext]
 
 
 def context_from_stack() -> StackContext:
     """The context for this preview, from the stack config the engine passes to the pack."""
-    return StackContext.from_config(stack_config())
+    return stack_context(pulumi.runtime.get_config_env())
 
 
 def _unknown(exc: UnknownInput) -> Exception:

@@ -154,6 +154,9 @@ InputSpec: TypeAlias = "tuple[object, ...] | Mapping[str, InputSpec] | None"
 # The engine adds the plugin's version to every provider's inputs.
 _ENGINE_PROVIDER_INPUTS: Final[Mapping[str, InputSpec]] = {"version": ANY_VALUE}
 _RANDOM_PASSWORD_INPUTS: Final = (
+    # The provider's Check fills in the deprecated "number" (true) beside "numeric": recorded
+    # under the real analyzer (policies/guardrails/analyzer.py).
+    "number",
     "length",
     "special",
     "upper",
@@ -940,6 +943,11 @@ RULE_LEVELS: Final[dict[str, Level]] = CATALOGUE.levels()
 ALL_RULE_NAMES: Final[tuple[str, ...]] = tuple(RULE_LEVELS)
 
 
-def check_all(resources: Sequence[Resource], ctx: StackContext) -> list[Violation]:
-    """Every violation of every rule, mandatory first."""
-    return CATALOGUE.check_all(resources, ctx)
+def check_all(
+    resources: Sequence[Resource],
+    ctx: StackContext,
+    stack_resources: Sequence[Resource] | None = None,
+) -> list[Violation]:
+    """Every violation of every rule, mandatory first (``stack_resources``: what the stack rules
+    see, when not ``resources``; see :meth:`model.Catalogue.check_all`)."""
+    return CATALOGUE.check_all(resources, ctx, stack_resources)

@@ -2,8 +2,8 @@
 
 Each job's command is read from its workflow (``run: .github/scripts/pulumi-job.sh <job> <pack>``)
 and its ``env:`` mapped to this endpoint's identities and this workspace's state; the script runs
-in the project as the job runs it. The pack argument is dropped: our language host runs no policy
-packs yet (the pack's rules are tested offline, tests/guardrails). ``prod`` is deployed first by
+in the project as the job runs it, the guardrails' policy pack included (the workflows' own
+argument, under our language host's RunPlugin). ``prod`` is deployed first by
 deploy.yml's ``up`` job with the admin's keys; the rest runs with the observer's.
 
 moto serves no MinIO admin API, so the observer's ``admin:GetUser``/``admin:GetPolicy``/
@@ -42,8 +42,9 @@ def run_job(
     job = workflow(workflow_name)["jobs"][job_id]
     command = pipeline_command(job)
     assert command is not None and command[2:] == [GUARDRAIL_PACK], command
+    script, job_name, pack = command
     return workspace.run_job(
-        ["bash", str(REPO / command[0]), command[1]], job_env(job, secrets), timeout=600
+        ["bash", str(REPO / script), job_name, str(REPO / pack)], job_env(job, secrets), timeout=600
     )
 
 

@@ -8,8 +8,11 @@
 // toolchain package (virtualenv resolution and the python command, the same code the real host
 // uses), the gRPC protocol, and the executor script pulumi-language-python-exec from the sdk
 // module, installed beside this binary by `make engine`. It reads `runtime.options.virtualenv`
-// from Pulumi.yaml as the real host does; it never creates or installs a virtualenv
-// (`make venv` does).
+// from Pulumi.yaml (and a policy pack's PulumiPolicy.yaml) as the real host does; it never
+// creates or installs a virtualenv (`make venv` does).
+//
+// It also runs Python policy packs (`pulumi preview --policy-pack DIR`): the engine asks the
+// language host named by the pack's runtime to RunPlugin the pack as an analyzer.
 package main
 
 import (
@@ -28,8 +31,12 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 
+	sdk "github.com/pulumi/pulumi/sdk/v3"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/cmdutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
@@ -330,4 +337,85 @@ func (h *languageHost) GetProgramDependencies(
 		deps = append(deps, &pulumirpc.DependencyInfo{Name: dep.Name, Version: dep.Version})
 	}
 	return &pulumirpc.GetProgramDependenciesResponse{Dependencies: deps}, nil
+}
+
+// RunPlugin runs a Python policy pack as the engine's analyzer; other plugin kinds are not
+// supported (this repository has no Python provider plugins).
+//
+// pulumi-policy reads the stack's identity and config from the environment (PULUMI_CONFIG ...),
+// while the engine sends them over gRPC (ConfigureStack) to whatever analyzer answers first. So,
+// as Pulumi's own host does, the stream's first stdout line is the port of Pulumi's PolicyProxy
+// (sdk/v3): it takes the engine's Handshake and ConfigureStack, the pack is then started with that
+// config in its environment (`python -u -m pulumi.policy <engine> <pack dir>`, in the pack's
+// directory), and the proxy forwards every later request to the pack's own server.
+func (h *languageHost) RunPlugin(
+	req *pulumirpc.RunPluginRequest, server pulumirpc.LanguageRuntime_RunPluginServer,
+) error {
+	if req.GetKind() != string(apitype.AnalyzerPlugin) {
+		return status.Errorf(codes.Unimplemented,
+			"this language host runs policy packs (analyzer plugins) only, not %q plugins", req.GetKind())
+	}
+	ctx := server.Context()
+	tc, err := toolchainFor(req.GetInfo())
+	if err != nil {
+		return err
+	}
+	packDir := req.GetInfo().GetProgramDirectory()
+	args := append([]string{"-u", "-m", "pulumi.policy"}, req.GetArgs()...)
+	cmd, err := tc.Command(ctx, append(args, packDir)...)
+	if err != nil {
+		return err
+	}
+	cmd.Dir = packDir
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+
+	streams, stdout, stderr, err := rpcutil.MakeRunPluginStreams(server, false)
+	if err != nil {
+		return err
+	}
+	defer streams.Close()
+	proxy, packStdout, err := sdk.NewPolicyProxy(ctx, stdout)
+	if err != nil {
+		return fmt.Errorf("could not start the policy pack proxy: %w", err)
+	}
+	stack, err := proxy.AwaitConfiguration(ctx)
+	if err != nil {
+		return fmt.Errorf("waiting for the engine's stack configuration: %w", err)
+	}
+	if stack != nil { // nil when the engine asks something before configuring (policy publish)
+		config, err := json.Marshal(stack.GetConfig())
+		if err != nil {
+			return fmt.Errorf("serialising the stack config: %w", err)
+		}
+		for name, value := range map[string]string{
+			"PULUMI_PROJECT":      stack.GetProject(),
+			"PULUMI_STACK":        stack.GetStack(),
+			"PULUMI_ORGANIZATION": stack.GetOrganization(), // empty on a local backend: then unset
+			"PULUMI_DRY_RUN":      strconv.FormatBool(stack.GetDryRun()),
+			"PULUMI_CONFIG":       string(config),
+		} {
+			if value != "" {
+				cmd.Env = append(cmd.Env, name+"="+value)
+			}
+		}
+	}
+	cmd.Env = append(cmd.Env, req.GetEnv()...)
+	cmd.Stdout, cmd.Stderr = packStdout, stderr
+
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("could not start the policy pack: %w", err)
+	}
+	// Attach reads the pack's port, forwards the stack configuration and returns when it exits.
+	if err := proxy.Attach(ctx, cmd); err != nil {
+		var exitErr *exec.ExitError
+		if errors.As(err, &exitErr) {
+			return server.Send(&pulumirpc.RunPluginResponse{
+				Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(exitErr.ExitCode())},
+			})
+		}
+		return fmt.Errorf("policy pack %s: %w", packDir, err)
+	}
+	return streams.Close()
 }
