@@ -41,7 +41,7 @@ RETENTION_KEYS: Final[Mapping[Kind, str]] = {
 }
 # The config keys naming the users the stack creates or imports (the reader's only when
 # omniplayReader is true): no other user may appear in the stack.
-USER_KEYS: Final = ("uploaderUser", "readerUser", "observerUser")
+USER_KEYS: Final = ("uploaderUser", "readerUser", "observerUser", "stewardUser")
 MAX_RETENTION_DAYS: Final = 36500  # 100 years: anything longer is a typo, not a retention period.
 
 
@@ -79,6 +79,10 @@ class StackConfig:
     observer_user: str = "pulumi-observer"
     observer_service_account: str = "pulumi-observer-access"
     observer_policy: str = "pulumi-observer-policy"
+    # The data-protection steward: erases and exports recordings (policies/recordings-steward.json).
+    steward_user: str = "recordings-steward"
+    steward_service_account: str = "recordings-steward-access"
+    steward_policy: str = "recordings-steward-policy"
     # Name of a KMS (MinIO KES) key: when set, the bucket encrypts every object with it (SSE-KMS).
     # Empty by default because MinIO refuses SSE-KMS without a KMS configured on the server.
     encryption_key_id: str = ""
@@ -277,6 +281,9 @@ _FIELDS: Final[dict[str, tuple[str, _Rule]]] = {
     "observerUser": ("observer_user", _identity),
     "observerServiceAccount": ("observer_service_account", _identity),
     "observerPolicy": ("observer_policy", _identity),
+    "stewardUser": ("steward_user", _identity),
+    "stewardServiceAccount": ("steward_service_account", _identity),
+    "stewardPolicy": ("steward_policy", _identity),
     "encryptionKeyId": ("encryption_key_id", _kms_key),
     "omniplayApiUrl": ("omniplay_api_url", _service_url),
     SERVICE_TOKEN_KEY: ("service_token", _service_token),
@@ -345,7 +352,7 @@ def _check_consistency(config: StackConfig) -> None:
             f"got false"
         )
     # Each identity has a user and a policy of its own: a shared name would merge two identities.
-    roles = ["uploader", "observer"] + (["reader"] if config.omniplay_reader else [])
+    roles = ["uploader", "observer", "steward"] + (["reader"] if config.omniplay_reader else [])
     for kind in ("User", "Policy", "ServiceAccount"):
         keys = [f"{role}{kind}" for role in roles]
         for index, second in enumerate(keys):

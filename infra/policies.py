@@ -21,6 +21,7 @@ UPLOADER_POLICY: Final = "voice-ai-uploader"
 READER_POLICY: Final = "omniplay-reader"
 PUBLIC_RECORDINGS_POLICY: Final = "public-recordings-read"
 OBSERVER_POLICY: Final = "pulumi-observer"
+STEWARD_POLICY: Final = "recordings-steward"
 
 # What `pulumi preview --refresh` reads, per resource type the program makes: the calls of the
 # provider's Read functions (terraform-provider-minio v1.20.1, minio/resource_minio_*.go), as the

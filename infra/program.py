@@ -125,6 +125,22 @@ def omniplay_dotenv(config: StackConfig, token: str, reader: tuple[str, str] | N
     return _dotenv(lines)
 
 
+def steward_dotenv(config: StackConfig, access_key: str, secret_key: str) -> str:
+    """The steward's ``.env`` block: the runtime package's MINIO_* settings with its keys (what
+    ``voice-recordings erase`` and ``export`` read)."""
+    return _dotenv(
+        {
+            Env.ENDPOINT: config.endpoint,
+            Env.ACCESS_KEY: access_key,
+            Env.SECRET_KEY: secret_key,
+            Env.BUCKET: config.bucket,
+            Env.USE_SSL: "true" if config.ssl else "false",
+            Env.REGION: config.region,
+            Env.PUBLIC_URL: config.public_url,
+        }
+    )
+
+
 def provider_args_set(config: StackConfig) -> frozenset[str]:
     """The provider arguments the program sets for this stack."""
     return PROVIDER_ARGS_SET | ({CA_BUNDLE_ARG} if config.ca_bundle else frozenset())
@@ -261,4 +277,16 @@ def main(environ: Mapping[str, str] | None = None) -> RecordingStorage:
     # The read-only keys CI's preview and drift jobs use (MINIO_OBSERVER_* repository secrets).
     pulumi.export("observer_access_key", pulumi.Output.secret(observer.access_key))
     pulumi.export("observer_secret_key", pulumi.Output.secret(observer.secret_key))
+    # The steward's block: for whoever answers a data-subject request (`voice-recordings erase`).
+    steward = storage.steward.service_account
+    pulumi.export("steward_access_key", pulumi.Output.secret(steward.access_key))
+    pulumi.export("steward_secret_key", pulumi.Output.secret(steward.secret_key))
+    pulumi.export(
+        "steward_env",
+        pulumi.Output.secret(
+            pulumi.Output.all(steward.access_key, steward.secret_key).apply(
+                lambda v: steward_dotenv(config, str(v[0]), str(v[1]))
+            )
+        ),
+    )
     return storage

@@ -21,6 +21,7 @@ from infra.policies import (
     OBSERVER_POLICY,
     PUBLIC_RECORDINGS_POLICY,
     READER_POLICY,
+    STEWARD_POLICY,
     UPLOADER_POLICY,
     policy_json,
 )
@@ -63,6 +64,7 @@ class RecordingStorage(pulumi.ComponentResource):
     uploader: Identity
     reader: Identity | None
     observer: Identity  # read-only: what `pulumi preview --refresh` reads, for CI
+    steward: Identity  # the only one that deletes: data-subject requests, a company leaving
     service_token: pulumi.Output[str]  # VOICE_AI_SERVICE_TOKEN, shared by Voice AI and OmniPlay
 
     def __init__(
@@ -157,6 +159,13 @@ class RecordingStorage(pulumi.ComponentResource):
             policy_name=config.observer_policy,
             policy_file=OBSERVER_POLICY,
             service_account=config.observer_service_account,
+        )
+        self.steward = self._identity(
+            "steward",
+            user=config.steward_user,
+            policy_name=config.steward_policy,
+            policy_file=STEWARD_POLICY,
+            service_account=config.steward_service_account,
         )
         self.service_token = self._service_token(config)
         if config.anonymous_recordings:

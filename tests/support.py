@@ -26,7 +26,7 @@ from devtools.provision import ProvisionedStack, provision_embedded
 from infra.config import full_key
 from infra.render import ProgramRun, ResourceRecord, render_stack, run_program
 from voice_recordings import MinioUploader, StorageSettings
-from voice_recordings.settings import normalize_endpoint, parse_bool
+from voice_recordings.settings import Env, normalize_endpoint, parse_bool
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
@@ -85,6 +85,7 @@ UPLOADER_VARS: Final = ("MINIO_TEST_ACCESS_KEY", "MINIO_TEST_SECRET_KEY")
 READER_VARS: Final = ("MINIO_TEST_READER_ACCESS_KEY", "MINIO_TEST_READER_SECRET_KEY")
 ADMIN_VARS: Final = ("MINIO_TEST_ADMIN_ACCESS_KEY", "MINIO_TEST_ADMIN_SECRET_KEY")
 OBSERVER_VARS: Final = ("MINIO_TEST_OBSERVER_ACCESS_KEY", "MINIO_TEST_OBSERVER_SECRET_KEY")
+STEWARD_VARS: Final = ("MINIO_TEST_STEWARD_ACCESS_KEY", "MINIO_TEST_STEWARD_SECRET_KEY")
 BUCKET_VAR: Final = "MINIO_TEST_BUCKET"
 SSL_VAR: Final = "MINIO_TEST_USE_SSL"
 CA_BUNDLE_VAR: Final = "MINIO_TEST_CA_BUNDLE"
@@ -152,6 +153,7 @@ class Target:
     ca_bundle: str | None = None  # the PEM file of the CA to trust (None: the system's)
     provisioned: ProvisionedStack | None = None
     observer_keys: Credentials | None = None
+    steward_keys: Credentials | None = None
     # One client per (service, key pair): building a boto3 client costs more than a request.
     _clients: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -175,11 +177,35 @@ class Target:
         return self.admin_keys
 
     @property
+    def steward(self) -> Credentials:
+        """The data-protection steward's keys (skips the test when the target has none)."""
+        if self.steward_keys is None:
+            pytest.skip(f"set {' and '.join(STEWARD_VARS)} to test the steward")
+        return self.steward_keys
+
+    @property
     def observer(self) -> Credentials:
         """The read-only observer's keys (skips the test when the target has none)."""
         if self.observer_keys is None:
             pytest.skip(f"set {' and '.join(OBSERVER_VARS)} to test the read-only observer")
         return self.observer_keys
+
+    def env(self, creds: Credentials, spool: Path | str, **extra: str) -> dict[str, str]:
+        """The MINIO_* environment of a process acting with ``creds`` (short timeouts, one
+        attempt: a failure in a test shows at once)."""
+        return {
+            Env.ENDPOINT: self.endpoint,
+            Env.ACCESS_KEY: creds.access_key,
+            Env.SECRET_KEY: creds.secret_key,
+            Env.BUCKET: self.bucket,
+            Env.USE_SSL: str(self.use_ssl).lower(),
+            Env.REGION: self.region,
+            Env.SPOOL_DIR: str(spool),
+            Env.MAX_ATTEMPTS: "1",
+            Env.CONNECT_TIMEOUT: "2",
+            **({Env.CA_BUNDLE: self.ca_bundle} if self.ca_bundle else {}),
+            **extra,
+        }
 
     def settings(self, credentials: Credentials, **extra: Any) -> StorageSettings:
         """Runtime settings for ``credentials`` (one attempt: a denial must not be retried)."""
@@ -258,6 +284,7 @@ def embedded_target(endpoint: EmbeddedS3, name: str, render: Mapping[str, Any]) 
         ca_bundle=endpoint.ca_bundle,
         provisioned=stack,
         observer_keys=stack.credentials(_service_account(render, "observerServiceAccount")),
+        steward_keys=stack.credentials(_service_account(render, "stewardServiceAccount")),
     )
 
 
@@ -288,6 +315,7 @@ def minio_target() -> Target:
         admin_keys=_keys(ADMIN_VARS),
         embedded=False,
         observer_keys=_keys(OBSERVER_VARS),
+        steward_keys=_keys(STEWARD_VARS),
         ca_bundle=ca_bundle,
     )
 

@@ -4,6 +4,8 @@
     voice-recordings upload FILE --company N --call ID [--transcript]
     voice-recordings url KEY [--expires SECONDS]
     voice-recordings replay                      upload what the spool holds
+    voice-recordings erase --company N [--call ID] [--yes]   a data-subject request, or a company
+    voice-recordings export --company N --call ID --to DIR   a call's recording, for its subject
 
 Settings come from the MINIO_* environment, as in the service. Exit codes: 0 success; 1 a check
 or an operation failed (the output says which, with the fix); 2 usage or configuration error;
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import logging
 import os
 import stat
@@ -22,12 +25,18 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Final
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 # PROBE_KEY is re-exported: the takeover tools import it from here.
 from voice_recordings.checks import PROBE_KEY as PROBE_KEY
 from voice_recordings.checks import run_checks
+from voice_recordings.diagnostics import diagnose
+from voice_recordings.erasure import ErasureRequest, StoredVersion, erase
 from voice_recordings.errors import ConfigError, InvalidInputError, StorageError
+from voice_recordings.export import export_call
 from voice_recordings.keys import TRANSCRIPT, VOICE, parse_key
 from voice_recordings.settings import Env, StorageSettings
 from voice_recordings.uploader import MinioUploader
@@ -221,10 +230,13 @@ def command_replay(_: argparse.Namespace, settings: StorageSettings, out: IO[str
         uploader.close()
     print(
         f"uploaded {len(report.uploaded)}, already stored {len(report.already_stored)}, "
-        f"corrupt {len(report.corrupt)} (kept), not ours {len(report.foreign)} (kept), failed "
-        f"{len(report.failed)} (kept), busy {report.busy}, remaining {report.remaining}",
+        f"erased {len(report.erased)} (dropped), corrupt {len(report.corrupt)} (kept), not "
+        f"ours {len(report.foreign)} (kept), failed {len(report.failed)} (kept), busy "
+        f"{report.busy}, remaining {report.remaining}",
         file=out,
     )
+    for key, reason in report.erased:
+        print(f"ERASED  {key}: dropped, not uploaded: {reason}", file=out)
     for name, reason in report.corrupt:
         print(f"CORRUPT {name}: {reason}", file=out)
     for name, reason in report.foreign:
@@ -234,6 +246,122 @@ def command_replay(_: argparse.Namespace, settings: StorageSettings, out: IO[str
     if report.stopped is not None:
         print(f"STOPPED {report.stopped}", file=out)
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+# -- data-subject requests: erase, export (voice_recordings.erasure, voice_recordings.export) --
+
+
+def command_erase(args: argparse.Namespace, settings: StorageSettings, out: IO[str]) -> int:
+    """Erase a call (or a whole company): a dry run unless ``--yes``; 0 only when nothing of it
+    remains (or, in a dry run, when it listed)."""
+    try:
+        request = ErasureRequest(args.company, args.call)
+    except InvalidInputError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    uploader = MinioUploader(settings)
+    try:
+        report = erase(
+            uploader.client,
+            settings.bucket,
+            request,
+            endpoint=settings.endpoint_url,
+            identity=settings.access_key,
+            dry_run=not args.yes,
+        )
+    except (ClientError, BotoCoreError) as exc:
+        print(f"FAIL erase: {diagnose(exc)}", file=out)
+        return EXIT_FAILED
+    finally:
+        uploader.close()
+    if not args.yes:
+        print(f"would erase {len(report.remaining)} version(s) of {request.describe()}:", file=out)
+        for version in report.remaining:
+            print(f"  {_version_line(version)}", file=out)
+        print("dry run: nothing removed; run again with --yes to erase", file=out)
+        return EXIT_OK
+    path = Path(args.report or _report_name(request, report.started_at))
+    path.write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
+    print(
+        f"erased {len(report.removed)} version(s) of {request.describe()}; report: {path}",
+        file=out,
+    )
+    for key in report.left_alone:
+        print(f"LEFT    {key}: outside the key layout, never erased (decide by hand)", file=out)
+    for version, error in report.failed:
+        print(f"FAILED  {_version_line(version)}: {error}", file=out)
+    for version in report.remaining:
+        print(f"REMAINS {_version_line(version)}", file=out)
+    if not report.complete:
+        print("not complete: run it again (it removes what remains)", file=out)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _version_line(version: StoredVersion) -> str:
+    what = "delete marker" if version.delete_marker else f"{version.size} bytes"
+    return f"{version.key} version {version.version_id} ({what}, {version.last_modified})"
+
+
+def _report_name(request: ErasureRequest, when: str) -> str:
+    call = f"-{request.call_uuid}" if request.call_uuid else ""
+    return f"erasure-company_{request.company_id}{call}-{when.replace(':', '')}.json"
+
+
+def _erase_arguments(erase_parser: argparse.ArgumentParser) -> None:
+    erase_parser.add_argument("--company", required=True, help="company id (a positive integer)")
+    erase_parser.add_argument("--call", help="call uuid (default: every call of the company)")
+    mode = erase_parser.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", action="store_true", help="list what would go (the default)")
+    mode.add_argument("--yes", action="store_true", help="erase, then check nothing remains")
+    erase_parser.add_argument("--report", help="where to write the report (JSON)")
+
+
+def command_export(args: argparse.Namespace, settings: StorageSettings, out: IO[str]) -> int:
+    """Export a call's current recording and transcript, with their metadata, into ``--to``."""
+    uploader = MinioUploader(settings)
+    try:
+        exported = export_call(
+            uploader.client,
+            settings.bucket,
+            company_id=args.company,
+            call_uuid=args.call,
+            directory=Path(args.to),
+            day=args.day,
+        )
+    except InvalidInputError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    except (ClientError, BotoCoreError) as exc:
+        print(f"FAIL export: {diagnose(exc)}", file=out)
+        return EXIT_FAILED
+    finally:
+        uploader.close()
+    if not exported.files:
+        print(f"nothing stored for call {args.call} of company {args.company}", file=out)
+        return EXIT_FAILED
+    for item in exported.files:
+        print(f"exported {item.key} -> {item.path} (sha256 {item.sha256})", file=out)
+    print(f"manifest: {exported.manifest}", file=out)
+    return EXIT_OK
+
+
+def _day(raw: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {raw!r}") from None
+
+
+def _export_arguments(export_parser: argparse.ArgumentParser) -> None:
+    export_parser.add_argument("--company", required=True, help="company id (a positive integer)")
+    export_parser.add_argument("--call", required=True, help="call uuid")
+    export_parser.add_argument("--to", required=True, help="the directory to write into")
+    export_parser.add_argument(
+        "--day",
+        type=_day,
+        help="the call's UTC date, YYYY-MM-DD (needed with keys that cannot list: the reader's)",
+    )
 
 
 # -- entry point --------------------------------------------------------------------------------
@@ -289,6 +417,18 @@ COMMANDS: Final[tuple[Command, ...]] = (
     ),
     Command("url", "print the URL of KEY", command_url, _url_arguments),
     Command("replay", "upload what the spool holds, remove what is verified", command_replay),
+    Command(
+        "erase",
+        "erase every version of a call (or a company): a dry run unless --yes",
+        command_erase,
+        _erase_arguments,
+    ),
+    Command(
+        "export",
+        "export a call's recording and transcript with their metadata",
+        command_export,
+        _export_arguments,
+    ),
 )
 
 
@@ -296,7 +436,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser (one subcommand per entry of :data:`COMMANDS`)."""
     parser = argparse.ArgumentParser(
         prog="voice-recordings",
-        description="Voice AI call recordings on MinIO: check, upload, url, replay. Settings "
+        description="Voice AI call recordings on MinIO: check, upload, url, replay, erase, export. "
+        "Settings "
         "come from the MINIO_* environment variables.",
         epilog="Exit codes: 0 ok; 1 a check or operation failed; 2 usage or configuration "
         "error; 3 upload spooled (the server could not take it).",

@@ -213,3 +213,16 @@ def parse_key(key: str) -> ParsedKey:
         raise InvalidInputError(f"key {key!r} has an invalid date: {exc}") from None
     company = validate_company_id(int(match["company"]))
     return ParsedKey(company_id=company, kind=kind, date=day, call_uuid=match["call"])
+
+
+# Erasure markers (voice_recordings.erasure): outside every company's prefix, so no recording
+# key can be one and the lifecycle (which expires only tagged objects) never removes them.
+ERASURES_PREFIX: Final = "erasures/"
+
+
+def erasure_marker_key(company_id: int | str, call_uuid: str | None = None) -> str:
+    """``erasures/company_5.json`` (a whole company) or ``erasures/company_5/abc-123.json``."""
+    company = validate_company_id(company_id)
+    if call_uuid is None:
+        return f"{ERASURES_PREFIX}company_{company}.json"
+    return f"{ERASURES_PREFIX}company_{company}/{validate_token('call_uuid', call_uuid)}.json"

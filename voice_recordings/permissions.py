@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from voice_recordings.keys import ERASURES_PREFIX
+
 # Exactly what the uploader (the Voice AI service) does: PUT with tags (MinIO demands
 # s3:PutObjectTagging for a tagged PUT), GET to read back, and HEAD bucket (s3:ListBucket) for
 # ``is_available``. No delete, no bucket administration.
@@ -24,9 +26,28 @@ READER_ACTIONS: Final[tuple[str, ...]] = ("s3:GetObject",)
 # The specification's public-URL flow, when a stack opts in: anonymous GET of recordings only.
 ANONYMOUS_ACTIONS: Final[tuple[str, ...]] = ("s3:GetObject",)
 
+# The data-protection steward (`voice-recordings erase` and `export`, run by a person for a
+# data-subject request or a company leaving): it lists every version of a call's objects, reads
+# them and their tags, and deletes versions and delete markers. It is the only identity that may
+# delete. It writes one kind of object only: the erasure marker (voice_recordings.erasure) that
+# keeps a later replay from restoring what was erased.
+STEWARD_BUCKET_ACTIONS: Final[tuple[str, ...]] = ("s3:ListBucket", "s3:ListBucketVersions")
+STEWARD_OBJECT_ACTIONS: Final[tuple[str, ...]] = (
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:GetObject",
+    "s3:GetObjectTagging",
+    "s3:GetObjectVersion",
+    "s3:GetObjectVersionTagging",
+)
+STEWARD_MARKER_ACTIONS: Final[tuple[str, ...]] = ("s3:PutObject",)
+STEWARD_ACTIONS: Final[tuple[str, ...]] = tuple(
+    sorted({*STEWARD_BUCKET_ACTIONS, *STEWARD_OBJECT_ACTIONS, *STEWARD_MARKER_ACTIONS})
+)
+
 # Actions that act on the bucket itself (resource ``arn:aws:s3:::<bucket>``); the rest act on
 # objects (resource ``arn:aws:s3:::<bucket>/...``).
-BUCKET_ACTIONS: Final[frozenset[str]] = frozenset({"s3:ListBucket"})
+BUCKET_ACTIONS: Final[frozenset[str]] = frozenset({"s3:ListBucket", "s3:ListBucketVersions"})
 
 
 def bucket_arn(bucket: str) -> str:
@@ -37,6 +58,11 @@ def bucket_arn(bucket: str) -> str:
 def objects_arn(bucket: str) -> str:
     """``arn:aws:s3:::voice-recordings/*``: every object in the bucket."""
     return f"arn:aws:s3:::{bucket}/*"
+
+
+def erasures_arn(bucket: str) -> str:
+    """``arn:aws:s3:::voice-recordings/erasures/*``: the erasure markers only."""
+    return f"arn:aws:s3:::{bucket}/{ERASURES_PREFIX}*"
 
 
 # The read-only observer that `pulumi preview --refresh` (CI's preview and drift jobs) runs as:

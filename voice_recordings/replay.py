@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any, Final
 from botocore.exceptions import BotoCoreError, ClientError
 
 from voice_recordings.diagnostics import Diagnosis, diagnose
+from voice_recordings.erasure import erased_at
 from voice_recordings.errors import VoiceRecordingsError
-from voice_recordings.keys import kind_spec
+from voice_recordings.keys import ERASURES_PREFIX, kind_spec
+from voice_recordings.metadata import parse_object_metadata
 from voice_recordings.spool import (
     BODY_FILE,
     ENTRY_FILE,
@@ -55,6 +57,8 @@ class ReplayReport:
     already_stored: list[str] = field(default_factory=list)
     corrupt: list[tuple[str, str]] = field(default_factory=list)
     foreign: list[tuple[str, str]] = field(default_factory=list)
+    # Dropped, never uploaded: the storage erased the call (or its company) after it was made.
+    erased: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     busy: int = 0
     stopped: Diagnosis | None = None
@@ -106,7 +110,8 @@ def replay_spool(
                 _report_bad(report, entry_dir, exc, step, progress)
                 continue
             try:
-                present = store_entry(client, bucket, entry, entry_dir)
+                erasure = erasure_of(client, bucket, entry)
+                present = erasure is None and store_entry(client, bucket, entry, entry_dir)
             except CorruptEntryError as exc:  # changed since it was read
                 _report_bad(report, entry_dir, exc, step, progress)
                 continue
@@ -123,6 +128,18 @@ def replay_spool(
                 report.stopped = diagnosis
                 log.error("replay stopped, %d entries kept: %s", len(entries), diagnosis)
                 break
+            if erasure is not None:
+                # Erased after this recording was made: it must not come back. Dropped.
+                try:
+                    spool.remove(entry_dir)
+                except OSError as exc:
+                    report.failed.append((entry.key, f"{erasure}; not removed: {exc}"))
+                    continue
+                report.erased.append((entry.key, erasure))
+                log.warning("spool entry %s dropped, not uploaded: %s", entry.key, erasure)
+                if progress:
+                    progress(f"{step}: ERASED, dropped: {entry.key}: {erasure}")
+                continue
             try:
                 spool.remove(entry_dir)
             except OSError as exc:  # stored and verified; the entry stays, the next run skips it
@@ -154,6 +171,19 @@ def _report_bad(
     log.error("spool entry %s is %s, kept for a person to inspect: %s", entry_dir, what, exc)
     if progress:
         progress(f"{step}: {'FOREIGN' if foreign else 'CORRUPT'}, kept: {exc}")
+
+
+def erasure_of(client: S3Client, bucket: str, entry: SpoolEntry) -> str | None:
+    """Why ``entry`` must not be uploaded, or None: its call (or company) was erased after the
+    recording was made (the erasure marker of voice_recordings.erasure)."""
+    when = erased_at(client, bucket, entry.key)
+    made = parse_object_metadata(entry.metadata).uploaded_at
+    if when is None or made > when:
+        return None
+    return (
+        f"its call was erased on {when:%Y-%m-%d %H:%M:%S}Z (marker under {ERASURES_PREFIX}), "
+        f"after the recording was made ({made:%Y-%m-%d %H:%M:%S}Z)"
+    )
 
 
 def store_entry(client: S3Client, bucket: str, entry: SpoolEntry, entry_dir: Path) -> bool:

@@ -121,6 +121,8 @@ class StackContext:
     reader_user: str | None = None
     observer_policy: str | None = None
     observer_user: str | None = None
+    steward_policy: str | None = None
+    steward_user: str | None = None
     # Days each kind must live (the config's retention); a kind absent when the config says not.
     retention_days: Mapping[str, int] = field(default_factory=dict)
     # The users the config names (defaults included): the only ones the stack may hold.
@@ -138,6 +140,8 @@ class StackContext:
             reader_user=_text(config, "readerUser"),
             observer_policy=_text(config, "observerPolicy"),
             observer_user=_text(config, "observerUser"),
+            steward_policy=_text(config, "stewardPolicy"),
+            steward_user=_text(config, "stewardUser"),
             retention_days={
                 kind: days
                 for kind, key in RETENTION_KEYS.items()

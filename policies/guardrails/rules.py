@@ -62,8 +62,10 @@ from voice_recordings.permissions import (
     BUCKET_ACTIONS,
     OBSERVER_ACTIONS,
     READER_ACTIONS,
+    STEWARD_ACTIONS,
     UPLOADER_ACTIONS,
     bucket_arn,
+    erasures_arn,
     is_read_action,
     objects_arn,
 )
@@ -119,6 +121,11 @@ def _role(resource: Resource, ctx: StackContext) -> tuple[str, tuple[str, ...]]:
     )
     if is_uploader:
         return ("uploader", UPLOADER_ACTIONS)
+    is_steward = (name is not None and name == ctx.steward_policy) or (
+        user is not None and user == ctx.steward_user
+    )
+    if is_steward:
+        return ("steward", STEWARD_ACTIONS)
     if _is_observers(resource, ctx):
         return ("observer", OBSERVER_ACTIONS)
     return ("reader", READER_ACTIONS)
@@ -455,14 +462,23 @@ def check_bucket_scope(resource: Resource, ctx: StackContext) -> Iterator[Findin
 
 @CATALOGUE.resource(
     "iam-least-privilege",
-    "The uploader and the reader get their listed actions only (no delete, no admin).",
+    "Each identity gets its listed actions only (no admin; only the steward deletes).",
     MANDATORY,
     IDENTITY_POLICY_TYPES,
 )
 def check_least_privilege(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
-    """The uploader and the reader get their listed actions only: no delete, no administration."""
+    """Each identity gets its listed actions only: no administration, and no delete but the
+    steward's; the steward writes nothing but erasure markers."""
     role, allowed = _role(resource, ctx)
     for statement in allows(readable_document(resource)):
+        if role == "steward" and "s3:PutObject" in statement.actions:
+            elsewhere = [r for r in statement.resources if r != erasures_arn(ctx.bucket)]
+            if elsewhere:
+                yield Finding(
+                    f"gives the steward s3:PutObject on {elsewhere}: it may write only erasure "
+                    "markers.",
+                    f"limit that grant to {erasures_arn(ctx.bucket)}.",
+                )
         for action in statement.actions:
             if action in allowed or "*" in action:  # wildcards: reported by iam-no-wildcards
                 continue
@@ -492,6 +508,7 @@ def check_attachment_scope(resource: Resource, ctx: StackContext) -> Iterator[Fi
         ctx.uploader_policy: ctx.uploader_user,
         ctx.reader_policy: ctx.reader_user,
         ctx.observer_policy: ctx.observer_user,
+        ctx.steward_policy: ctx.steward_user,
     }
     expected.pop(None, None)
     if policy not in expected:
@@ -848,7 +865,8 @@ def check_users_named_by_config(
                 f"user {name!r} is not one the stack's config names "
                 f"({', '.join(sorted(ctx.stack_users))}): on a shared server it may be someone "
                 "else's, whose secret the provider would overwrite.",
-                "create only the users voice-recordings:uploaderUser/readerUser/observerUser "
+                "create only the users voice-recordings:uploaderUser/readerUser/observerUser/"
+                "stewardUser "
                 "name; change the config, not the program, to rename one.",
                 user,
             )

@@ -19,6 +19,8 @@ from devtools.engine_workspace import (
     block_settings,
     embedded_stack_config,
 )
+from infra.config import USER_KEYS, full_key, parse_stack_config
+from infra.render import load_stack_config
 from voice_recordings import MinioUploader
 
 STACK = "dev"
@@ -63,7 +65,8 @@ def _users(endpoint: EmbeddedS3) -> set[str]:
 def test_destroy_fails_at_the_protected_bucket_and_keeps_its_recordings(
     workspace: EngineWorkspace, endpoint: EmbeddedS3, recording: str
 ) -> None:
-    assert _users(endpoint) == {"voice-ai-service", "omniplay-reader", "pulumi-observer"}
+    config = parse_stack_config(load_stack_config(STACK)).to_json()
+    assert _users(endpoint) == {config[full_key(key)] for key in USER_KEYS}
     result = workspace.run("destroy", "-s", STACK, "--yes", "--skip-preview", check=False)
     assert result.returncode != 0
     assert "cannot be deleted" in result.output and "protected" in result.output

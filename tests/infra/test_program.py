@@ -79,6 +79,12 @@ def test_the_resources_are_exactly_the_specifications_hand_steps(run: ProgramRun
             ("IamPolicy", "observer-policy"),
             ("IamUserPolicyAttachment", "observer-policy-attachment"),
             ("IamServiceAccount", "pulumi-observer-access"),
+            # Not a hand step: the data-protection steward (erase and export).
+            ("RandomPassword", "steward-user-secret"),
+            ("IamUser", "steward-user"),
+            ("IamPolicy", "steward-policy"),
+            ("IamUserPolicyAttachment", "steward-policy-attachment"),
+            ("IamServiceAccount", "recordings-steward-access"),
             ("RandomPassword", "voice-ai-service-token"),
         ]
     )
@@ -277,6 +283,9 @@ def test_outputs_and_which_are_secret(run: ProgramRun) -> None:
         "omniplay_env": SECRET,
         "observer_access_key": SECRET,
         "observer_secret_key": SECRET,
+        "steward_access_key": SECRET,
+        "steward_secret_key": SECRET,
+        "steward_env": SECRET,
     }
 
 

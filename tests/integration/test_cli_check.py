@@ -24,19 +24,7 @@ CHECKS_TOO = ("presigned-url", "delete-denied", "spool")
 
 
 def env_for(target: Target, creds: Credentials, spool: Path, **extra: str) -> dict[str, str]:
-    return {
-        Env.ENDPOINT: target.endpoint,
-        Env.ACCESS_KEY: creds.access_key,
-        Env.SECRET_KEY: creds.secret_key,
-        Env.BUCKET: target.bucket,
-        Env.USE_SSL: str(target.use_ssl).lower(),
-        Env.REGION: target.region,
-        Env.SPOOL_DIR: str(spool),
-        Env.MAX_ATTEMPTS: "1",
-        Env.CONNECT_TIMEOUT: "2",
-        **({Env.CA_BUNDLE: target.ca_bundle} if target.ca_bundle else {}),
-        **extra,
-    }
+    return target.env(creds, spool, **extra)
 
 
 def run(argv: list[str], env: dict[str, str]) -> tuple[int, str]:

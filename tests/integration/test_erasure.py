@@ -1,0 +1,311 @@
+"""Data-subject requests on the stack's bucket, through the CLI and as the stack's identities:
+``voice-recordings erase`` removes every version and delete marker of a call (or a company) and
+nothing else, proves it, and writes the report a data-protection officer files; an erased call
+never comes back from a spool; ``voice-recordings export`` hands its subject the recording.
+
+Each identity's grants are the stack's (the steward's policy ``policies/recordings-steward.json``
+as provisioned); the steward is the only one that may delete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.support import ROOT, Target
+from voice_recordings import MinioUploader, StorageSettings, cli
+from voice_recordings.keys import erasure_marker_key, object_key
+from voice_recordings.settings import Env
+
+pytestmark = pytest.mark.integration
+WHEN = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
+
+
+def _run(argv: list[str], env: dict[str, str]) -> tuple[int, str]:
+    out = io.StringIO()
+    return cli.main(argv, env, out), out.getvalue()
+
+
+def _store(target: Target, company: int, call: str, body: bytes = b"ID3 audio") -> list[str]:
+    uploader = MinioUploader(target.settings(target.uploader))
+    keys = [
+        uploader.upload_audio(body, call_uuid=call, company_id=company, when=WHEN).key,
+        uploader.upload_transcript("texto", call_uuid=call, company_id=company, when=WHEN).key,
+    ]
+    uploader.close()
+    return keys
+
+
+def _versions(target: Target, prefix: str) -> list[tuple[str, str]]:
+    s3 = target.s3(target.admin)
+    found = []
+    for page in s3.get_paginator("list_object_versions").paginate(
+        Bucket=target.bucket, Prefix=prefix
+    ):
+        for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+            found.append((entry["Key"], entry["VersionId"]))
+    return sorted(found)
+
+
+def _history(target: Target, key: str) -> None:
+    """A second version and a delete marker, as a re-upload and a deletion by hand leave."""
+    s3 = target.s3(target.admin)
+    s3.put_object(Bucket=target.bucket, Key=key, Body=b"ID3 second version")
+    s3.delete_object(Bucket=target.bucket, Key=key)
+
+
+def test_the_steward_may_read_versions_and_delete_and_nothing_else(
+    target: Target, other_bucket: str
+) -> None:
+    company, call = 9101, "steward-grants"
+    key = _store(target, company, call)[0]
+    steward = target.s3(target.steward)
+    versions = steward.list_object_versions(Bucket=target.bucket, Prefix=f"company_{company}/")
+    version = next(v["VersionId"] for v in versions["Versions"] if v["Key"] == key)
+    assert steward.get_object(Bucket=target.bucket, Key=key, VersionId=version)["Body"].read()
+    steward.get_object_tagging(Bucket=target.bucket, Key=key)
+    denied: dict[str, Callable[[], object]] = {
+        "put a recording": lambda: steward.put_object(Bucket=target.bucket, Key=key, Body=b"x"),
+        "suspend versioning": lambda: steward.put_bucket_versioning(
+            Bucket=target.bucket, VersioningConfiguration={"Status": "Suspended"}
+        ),
+        "drop the lifecycle": lambda: steward.delete_bucket_lifecycle(Bucket=target.bucket),
+        "set a bucket policy": lambda: steward.put_bucket_policy(
+            Bucket=target.bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": []})
+        ),
+        "read another bucket": lambda: steward.list_objects_v2(Bucket=other_bucket),
+    }
+    for what, call_it in denied.items():
+        with pytest.raises(ClientError) as refused:
+            call_it()
+        assert refused.value.response["Error"]["Code"] == "AccessDenied", what
+    steward.delete_object(Bucket=target.bucket, Key=key, VersionId=version)
+    for creds in (target.uploader, target.observer):
+        with pytest.raises(ClientError) as refused:
+            target.s3(creds).delete_object(Bucket=target.bucket, Key=key)
+        assert refused.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_erasing_a_call_removes_every_version_and_marker_of_it_and_nothing_else(
+    target: Target, tmp_path: Path
+) -> None:
+    company, call = 9102, "erase-me"
+    mine = _store(target, company, call)
+    _history(target, mine[0])
+    kept = _store(target, company, "keep-me")  # another call of the company
+    neighbour = _store(target, company * 10, call)  # company_91020 starts like company_9102
+    stray = f"company_{company}/voice/2026/3/4/{call}.mp3"  # outside the layout: never touched
+    target.s3(target.admin).put_object(Bucket=target.bucket, Key=stray, Body=b"stray")
+    env = target.env(target.steward, tmp_path / "spool")
+
+    code, out = _run(["erase", "--company", str(company), "--call", call], env)
+    assert code == 0 and "dry run: nothing removed" in out
+    assert len([k for k, _ in _versions(target, f"company_{company}/") if k in mine]) == 4
+
+    report_path = tmp_path / "report.json"
+    argv = [
+        "erase",
+        "--company",
+        str(company),
+        "--call",
+        call,
+        "--yes",
+        "--report",
+        str(report_path),
+    ]
+    code, out = _run(argv, env)
+    assert code == 0, out
+    left = _versions(target, f"company_{company}/")
+    assert not [k for k, _ in left if k in mine], "a version of the erased call is left"
+    assert {k for k, _ in left} == {*kept, stray}
+    assert {k for k, _ in _versions(target, f"company_{company * 10}/")} == set(neighbour)
+    assert f"LEFT    {stray}" in out
+
+    report: dict[str, Any] = json.loads(report_path.read_text())
+    assert report["request"] == {
+        "company_id": company,
+        "call_uuid": call,
+        "scope": report["request"]["scope"],
+    }
+    assert report["identity"] == target.steward.access_key
+    assert report["final_check"]["nothing_remains"] is True
+    removed = {(r["key"], r["delete_marker"]) for r in report["removed"]}
+    assert removed == {(mine[0], False), (mine[0], True), (mine[1], False)}
+    assert all(r["last_modified"] and "size" in r for r in report["removed"])
+    text = report_path.read_text()
+    assert target.steward.secret_key not in text and "ID3" not in text
+
+
+def test_erasing_a_whole_company_leaves_its_neighbours(target: Target, tmp_path: Path) -> None:
+    company = 9103
+    calls = [_store(target, company, f"call-{n}") for n in range(3)]
+    neighbour = _store(target, company * 10 + 1, "call-0")
+    env = target.env(target.steward, tmp_path / "spool")
+    code, out = _run(
+        ["erase", "--company", str(company), "--yes", "--report", str(tmp_path / "r.json")], env
+    )
+    assert code == 0, out
+    assert _versions(target, f"company_{company}/") == []
+    assert {k for k, _ in _versions(target, f"company_{company * 10 + 1}/")} == set(neighbour)
+    assert sum(len(c) for c in calls) == len(
+        json.loads((tmp_path / "r.json").read_text())["removed"]
+    )
+
+
+def test_an_erasure_killed_midway_finishes_when_run_again(target: Target, tmp_path: Path) -> None:
+    company, call = 9104, "many-versions"
+    key = object_key("voice", company, call, WHEN)
+    s3 = target.s3(target.admin)
+    for n in range(1001):  # more than a page of listing and a batch of deletes
+        s3.put_object(Bucket=target.bucket, Key=key, Body=b"v%d" % n)
+    env = {**os.environ, **target.env(target.steward, tmp_path / "spool"), "PYTHONPATH": str(ROOT)}
+    argv = [
+        sys.executable,
+        "-m",
+        "voice_recordings.cli",
+        "erase",
+        "--company",
+        str(company),
+        "--call",
+        call,
+        "--yes",
+        "--report",
+        str(tmp_path / "first.json"),
+    ]
+    child = subprocess.Popen(
+        argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and child.poll() is None:
+        if len(_versions(target, key)) < 1001:
+            child.send_signal(signal.SIGKILL)  # kill -9 once deleting has begun
+            break
+        time.sleep(0.05)
+    child.wait(timeout=60)
+    code, out = _run(
+        [
+            "erase",
+            "--company",
+            str(company),
+            "--call",
+            call,
+            "--yes",
+            "--report",
+            str(tmp_path / "second.json"),
+        ],
+        target.env(target.steward, tmp_path / "spool"),
+    )
+    assert code == 0, out
+    assert _versions(target, key) == []
+
+
+def test_an_erased_call_still_in_a_spool_never_comes_back(target: Target, tmp_path: Path) -> None:
+    company, call = 9105, "spooled-then-erased"
+    spool = tmp_path / "spool"
+    audio = tmp_path / "call.mp3"
+    audio.write_bytes(b"ID3 spooled audio")
+    down = target.env(target.uploader, spool, **{Env.ENDPOINT: "127.0.0.1:9"})
+    # The Voice AI, with the storage down: the recording waits in its spool (another process).
+    spooled = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "voice_recordings.cli",
+            "upload",
+            str(audio),
+            "--company",
+            str(company),
+            "--call",
+            call,
+        ],
+        env={**os.environ, **down, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert spooled.returncode == cli.EXIT_SPOOLED, spooled.stderr
+    code, out = _run(
+        [
+            "erase",
+            "--company",
+            str(company),
+            "--call",
+            call,
+            "--yes",
+            "--report",
+            str(tmp_path / "r.json"),
+        ],
+        target.env(target.steward, tmp_path / "other"),
+    )
+    assert code == 0, out
+    assert target.s3(target.admin).head_object(
+        Bucket=target.bucket, Key=erasure_marker_key(company, call)
+    )
+    replay = subprocess.run(
+        [sys.executable, "-m", "voice_recordings.cli", "replay"],
+        env={**os.environ, **target.env(target.uploader, spool), "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert replay.returncode == 0, replay.stdout + replay.stderr
+    assert "erased 1 (dropped)" in replay.stdout and "ERASED" in replay.stdout
+    assert _versions(target, f"company_{company}/") == [], "the erased recording came back"
+    assert list(spool.iterdir()) == [] or not any(
+        p.name.startswith("entry") for p in spool.iterdir()
+    )
+
+
+def test_a_recording_made_after_the_erasure_is_replayed(target: Target, tmp_path: Path) -> None:
+    company = 9106
+    erase = ["erase", "--company", str(company), "--yes", "--report", str(tmp_path / "r.json")]
+    code, out = _run(erase, target.env(target.steward, tmp_path / "s1"))
+    assert code == 0, out
+    time.sleep(1.1)  # the marker's time has whole seconds; this call is made after it
+    spool = tmp_path / "spool"
+    down = StorageSettings.from_env(
+        target.env(target.uploader, spool, **{Env.ENDPOINT: "127.0.0.1:9"})
+    )
+    uploader = MinioUploader(down)
+    later = uploader.upload_audio(b"ID3 a new call", call_uuid="after-erasure", company_id=company)
+    uploader.close()
+    assert later.spooled
+    code, out = _run(["replay"], target.env(target.uploader, spool))
+    assert code == 0 and "uploaded 1" in out, out
+    assert [k for k, _ in _versions(target, f"company_{company}/")] == [later.key]
+
+
+def test_export_hands_the_subject_its_recording_with_metadata(
+    target: Target, tmp_path: Path
+) -> None:
+    company, call = 9107, "export-me"
+    keys = _store(target, company, call, body=b"ID3 exported audio")
+    for who, extra in ((target.steward, []), (target.reader, ["--day", WHEN.date().isoformat()])):
+        out_dir = tmp_path / who.access_key
+        code, out = _run(
+            ["export", "--company", str(company), "--call", call, "--to", str(out_dir), *extra],
+            target.env(who, tmp_path / "spool"),
+        )
+        assert code == 0, out
+        manifest = json.loads((out_dir / "manifest.json").read_text())
+        assert sorted(f["key"] for f in manifest["files"]) == sorted(keys)
+        for item in manifest["files"]:
+            data = (out_dir / item["file"]).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == item["sha256"]
+            about = json.loads((out_dir / f"{item['file']}.json").read_text())
+            assert about["metadata"]["call-uuid"] == call and about["content_type"]
