@@ -39,6 +39,9 @@ REQUIRED_FIELDS: Final[dict[str, tuple[str, ...]]] = {
     # always gives an object's ETag.
     "ListObjectsV2": ("Name",),
     "HeadObject": ("ETag",),
+    # An erasure marker replay reads (voice_recordings.erasure): a catch-all's 200 must not
+    # read as "erased", or it would drop every spooled recording.
+    "GetObject": ("ETag",),
 }
 ECHOES_CHECKSUM: Final = frozenset({"PutObject", "UploadPart"})
 _READ_CHUNK: Final = 1024 * 1024

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
+from voice_recordings.answers import NotS3Answer
 from voice_recordings.errors import InvalidInputError
 from voice_recordings.keys import (
     company_prefix,
@@ -243,10 +244,15 @@ def erased_marker_time(client: S3Client, bucket: str, marker_key: str) -> dt.dat
         raise
     try:
         when = dt.datetime.fromisoformat(str(json.loads(body)["erased_at"]).replace("Z", "+00:00"))
-    except (ValueError, KeyError, TypeError) as exc:
-        # A marker that cannot be read still means "erased": be conservative, from the start.
-        del exc
-        return dt.datetime.max.replace(tzinfo=dt.UTC)
+    except (ValueError, KeyError, TypeError):
+        # Not a marker `erase` writes (a proxy's page, a hand-made file): nothing may be decided
+        # on it. Replay stops and keeps every entry; a person looks.
+        raise NotS3Answer(
+            detail=f"the erasure marker {marker_key} is not one `voice-recordings erase` writes "
+            f"(no erased_at): fix or remove it, then replay again"
+        ) from None
+    if when.tzinfo is None:
+        raise NotS3Answer(detail=f"the erasure marker {marker_key} has a time without a zone")
     return when
 
 

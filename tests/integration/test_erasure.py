@@ -39,6 +39,25 @@ def _run(argv: list[str], env: dict[str, str]) -> tuple[int, str]:
     return cli.main(argv, env, out), out.getvalue()
 
 
+def _child(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``voice-recordings <argv>`` in a process of its own, as the service or a cron runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "voice_recordings.cli", *argv],
+        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _erase(company: int, call: str | None, report: Path) -> list[str]:
+    """The argv of an erasure that means it (``--yes``), its report at ``report``."""
+    scope = ["--call", call] if call else []
+    return ["erase", "--company", str(company), *scope, "--yes", "--report", str(report)]
+
+
 def _store(target: Target, company: int, call: str, body: bytes = b"ID3 audio") -> list[str]:
     uploader = MinioUploader(target.settings(target.uploader))
     keys = [
@@ -116,17 +135,7 @@ def test_erasing_a_call_removes_every_version_and_marker_of_it_and_nothing_else(
     assert len([k for k, _ in _versions(target, f"company_{company}/") if k in mine]) == 4
 
     report_path = tmp_path / "report.json"
-    argv = [
-        "erase",
-        "--company",
-        str(company),
-        "--call",
-        call,
-        "--yes",
-        "--report",
-        str(report_path),
-    ]
-    code, out = _run(argv, env)
+    code, out = _run(_erase(company, call, report_path), env)
     assert code == 0, out
     left = _versions(target, f"company_{company}/")
     assert not [k for k, _ in left if k in mine], "a version of the erased call is left"
@@ -154,9 +163,7 @@ def test_erasing_a_whole_company_leaves_its_neighbours(target: Target, tmp_path:
     calls = [_store(target, company, f"call-{n}") for n in range(3)]
     neighbour = _store(target, company * 10 + 1, "call-0")
     env = target.env(target.steward, tmp_path / "spool")
-    code, out = _run(
-        ["erase", "--company", str(company), "--yes", "--report", str(tmp_path / "r.json")], env
-    )
+    code, out = _run(_erase(company, None, tmp_path / "r.json"), env)
     assert code == 0, out
     assert _versions(target, f"company_{company}/") == []
     assert {k for k, _ in _versions(target, f"company_{company * 10 + 1}/")} == set(neighbour)
@@ -176,14 +183,7 @@ def test_an_erasure_killed_midway_finishes_when_run_again(target: Target, tmp_pa
         sys.executable,
         "-m",
         "voice_recordings.cli",
-        "erase",
-        "--company",
-        str(company),
-        "--call",
-        call,
-        "--yes",
-        "--report",
-        str(tmp_path / "first.json"),
+        *_erase(company, call, tmp_path / "first.json"),
     ]
     child = subprocess.Popen(
         argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -196,16 +196,7 @@ def test_an_erasure_killed_midway_finishes_when_run_again(target: Target, tmp_pa
         time.sleep(0.05)
     child.wait(timeout=60)
     code, out = _run(
-        [
-            "erase",
-            "--company",
-            str(company),
-            "--call",
-            call,
-            "--yes",
-            "--report",
-            str(tmp_path / "second.json"),
-        ],
+        _erase(company, call, tmp_path / "second.json"),
         target.env(target.steward, tmp_path / "spool"),
     )
     assert code == 0, out
@@ -219,50 +210,16 @@ def test_an_erased_call_still_in_a_spool_never_comes_back(target: Target, tmp_pa
     audio.write_bytes(b"ID3 spooled audio")
     down = target.env(target.uploader, spool, **{Env.ENDPOINT: "127.0.0.1:9"})
     # The Voice AI, with the storage down: the recording waits in its spool (another process).
-    spooled = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "voice_recordings.cli",
-            "upload",
-            str(audio),
-            "--company",
-            str(company),
-            "--call",
-            call,
-        ],
-        env={**os.environ, **down, "PYTHONPATH": str(ROOT)},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    spooled = _child(["upload", str(audio), "--company", str(company), "--call", call], down)
     assert spooled.returncode == cli.EXIT_SPOOLED, spooled.stderr
     code, out = _run(
-        [
-            "erase",
-            "--company",
-            str(company),
-            "--call",
-            call,
-            "--yes",
-            "--report",
-            str(tmp_path / "r.json"),
-        ],
-        target.env(target.steward, tmp_path / "other"),
+        _erase(company, call, tmp_path / "r.json"), target.env(target.steward, tmp_path / "other")
     )
     assert code == 0, out
     assert target.s3(target.admin).head_object(
         Bucket=target.bucket, Key=erasure_marker_key(company, call)
     )
-    replay = subprocess.run(
-        [sys.executable, "-m", "voice_recordings.cli", "replay"],
-        env={**os.environ, **target.env(target.uploader, spool), "PYTHONPATH": str(ROOT)},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    replay = _child(["replay"], target.env(target.uploader, spool))
     assert replay.returncode == 0, replay.stdout + replay.stderr
     assert "erased 1 (dropped)" in replay.stdout and "ERASED" in replay.stdout
     assert _versions(target, f"company_{company}/") == [], "the erased recording came back"
@@ -273,7 +230,7 @@ def test_an_erased_call_still_in_a_spool_never_comes_back(target: Target, tmp_pa
 
 def test_a_recording_made_after_the_erasure_is_replayed(target: Target, tmp_path: Path) -> None:
     company = 9106
-    erase = ["erase", "--company", str(company), "--yes", "--report", str(tmp_path / "r.json")]
+    erase = _erase(company, None, tmp_path / "r.json")
     code, out = _run(erase, target.env(target.steward, tmp_path / "s1"))
     assert code == 0, out
     time.sleep(1.1)  # the marker's time has whole seconds; this call is made after it

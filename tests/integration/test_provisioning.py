@@ -137,10 +137,14 @@ def test_a_stack_without_the_reader_gets_no_reader(endpoint: EmbeddedS3) -> None
     stack = provision_embedded(endpoint, render)
     config = render["config"]
     assert sorted(stack.service_accounts) == sorted(
-        [config[full_key("uploaderServiceAccount")], config[full_key("observerServiceAccount")]]
+        [
+            config[full_key("uploaderServiceAccount")],
+            config[full_key("observerServiceAccount")],
+            config[full_key("stewardServiceAccount")],
+        ]
     )
     assert sorted(stack.users) == sorted(
-        [config[full_key("uploaderUser")], config[full_key("observerUser")]]
+        config[full_key(key)] for key in ("uploaderUser", "observerUser", "stewardUser")
     )
 
 

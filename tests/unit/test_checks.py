@@ -100,7 +100,12 @@ def test_the_context_splits_the_endpoint(uploader: MinioUploader) -> None:
 def test_every_registered_subcommand_reaches_its_handler() -> None:
     parser = cli.build_parser()
     for command in cli.COMMANDS:
-        argv = {"upload": ["upload", "f", "--company", "5", "--call", "c"], "url": ["url", "k"]}
+        argv = {
+            "upload": ["upload", "f", "--company", "5", "--call", "c"],
+            "url": ["url", "k"],
+            "erase": ["erase", "--company", "5"],
+            "export": ["export", "--company", "5", "--call", "c", "--to", "d"],
+        }
         args = parser.parse_args(argv.get(command.name, [command.name]))
         assert args.command == command.name and args.handler is command.handler
         assert command.name in (cli.__doc__ or "")  # the module's usage lists it
