@@ -2,7 +2,7 @@
 
 Every object carries its kind's content type and tag, its metadata and a SHA-256 checksum the
 server verifies. A single PUT carries the full-object checksum; a multipart upload (for file
-objects above :data:`MULTIPART_CHUNK`) checksums each part, with bounded memory.
+objects above :data:`SINGLE_PUT_LIMIT`, and streams) checksums each part, with bounded memory.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Callable
-from typing import IO, TYPE_CHECKING, Any, Final
+from typing import IO, TYPE_CHECKING, Any, Final, Protocol, cast
 from urllib.parse import urlencode
 
 from boto3.s3.transfer import TransferConfig
@@ -20,8 +20,13 @@ from voice_recordings.keys import KindSpec
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-# Above this a file object goes multipart; parts this size bound the memory an upload holds.
+# The part size of a multipart upload: parts this size bound the memory an upload holds.
 MULTIPART_CHUNK: Final = 8 * 1024 * 1024
+# Above this a seekable file goes multipart; up to it, one PUT streamed from the file (no more
+# memory than a part). Measured (docs/runtime.md, "Performance"): one PUT beat multipart at every
+# size up to 100 MB; 64 MiB keeps a failed attempt's resend, and a deadline's worth of sending,
+# to what a recording of a long call needs.
+SINGLE_PUT_LIMIT: Final = 64 * 1024 * 1024
 CHECKSUM_ALGORITHM: Final = "SHA256"
 
 
@@ -51,11 +56,19 @@ def _object_args(spec: KindSpec, metadata: dict[str, str]) -> dict[str, Any]:
     }
 
 
+class SeekableBody(Protocol):
+    """What botocore needs of a streamed body: read it, measure and rewind it (seek, tell)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+    def seek(self, offset: int, whence: int = 0, /) -> int: ...
+    def tell(self) -> int: ...
+
+
 def put_single(
     client: S3Client,
     bucket: str,
     key: str,
-    body: bytes | IO[bytes],
+    body: bytes | IO[bytes] | SeekableBody,
     spec: KindSpec,
     metadata: dict[str, str],
     checksum_b64: str,
@@ -65,7 +78,7 @@ def put_single(
     response = client.put_object(
         Bucket=bucket,
         Key=key,
-        Body=body,
+        Body=cast("IO[bytes]", body),  # the stubs know only files; botocore reads any such body
         ChecksumSHA256=checksum_b64,
         **_object_args(spec, metadata),
     )

@@ -35,7 +35,7 @@ from voice_recordings.bodies import (
     body_source,
     check_body,
     normalise_body,
-    small_body,
+    single_put_body,
 )
 from voice_recordings.deadline import UploadDeadlineExceeded
 from voice_recordings.deadline import install as install_deadlines
@@ -321,9 +321,6 @@ class MinioUploader:
         spec = kind_spec(kind)
         bucket = self.settings.bucket
         try:
-            small = None if isinstance(body, bytes | bytearray | memoryview) else small_body(body)
-            if small is not None:
-                body = small
             if isinstance(body, bytes | bytearray | memoryview):
                 data = bytes(body)
                 version_id = put_single(
@@ -332,6 +329,13 @@ class MinioUploader:
                 if progress:
                     progress(len(data))
                 return len(data), version_id
+            whole = single_put_body(body)
+            if whole is not None:
+                checksum = whole.sha256_b64()
+                version_id = put_single(self.client, bucket, key, whole, spec, metadata, checksum)
+                if progress:
+                    progress(whole.length)
+                return whole.length, version_id
             check_body(body)
             counter = ByteCounter(progress)
             put_multipart(
