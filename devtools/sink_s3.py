@@ -16,6 +16,7 @@ thread, connections kept open and Nagle off (as MinIO): a ``100 Continue`` goes 
 from __future__ import annotations
 
 import contextlib
+import re
 import secrets
 import shutil
 import socket
@@ -34,6 +35,9 @@ from voice_recordings.settings import Env
 _BUFFER: Final = 1024 * 1024
 _NAMESPACE: Final = "http://s3.amazonaws.com/doc/2006-03-01/"
 _CHECKSUM_PREFIX: Final = "x-amz-checksum-"
+# The end of a chunked body is kept to find its trailing checksum (a line of ~70 bytes).
+_TAIL: Final = 256
+_TRAILER: Final = re.compile(rb"x-amz-checksum-(\w+)\s*:\s*([A-Za-z0-9+/=]+)", re.IGNORECASE)
 HANDSHAKE_TIMEOUT: Final = 10.0
 
 
@@ -70,13 +74,16 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: a benchmark's thousands of requests."""
 
-    def _drain(self, length: int) -> None:
-        view = memoryview(self._buffer)
+    def _drain(self, length: int) -> bytes:
+        """Read ``length`` bytes into the reused buffer; return the last few (for a trailer)."""
+        view, tail = memoryview(self._buffer), b""
         while length > 0:
             got = self.rfile.readinto(view[: min(length, _BUFFER)])
             if not got:
                 raise ConnectionError("the client hung up mid-body")
+            tail = (tail + view[max(0, got - _TAIL) : got].tobytes())[-_TAIL:]
             length -= got
+        return tail
 
     def _read_body(self) -> dict[str, str]:
         """Read (and drop) the body; return the checksums it carried, header or trailer."""
@@ -89,18 +96,20 @@ class _Handler(BaseHTTPRequestHandler):
             if name.lower().startswith(_CHECKSUM_PREFIX) and name.lower() != "x-amz-checksum-type"
         }
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            # aws-chunked inside HTTP chunked (botocore's trailing checksum): hex size, data,
-            # ..., a zero-size chunk, then the trailer lines.
+            # HTTP chunked: hex size, data, ..., a zero-size chunk, then trailer lines. botocore's
+            # aws-chunked body (same framing, its checksum in a trailer) travels inside it, so
+            # the checksum is the last line of the data, or a trailer line if sent unwrapped.
+            tail = b""
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:
                     break
-                self._drain(size)
+                tail = (tail + self._drain(size))[-_TAIL:]
                 self.rfile.readline()
             while line := self.rfile.readline().strip():
-                name, _, value = line.decode("latin-1").partition(":")
-                if name.strip().lower().startswith(_CHECKSUM_PREFIX):
-                    checksums[name.strip().lower()] = value.strip()
+                tail += b"\r\n" + line
+            for name, value in _TRAILER.findall(tail):
+                checksums[_CHECKSUM_PREFIX + name.decode().lower()] = value.decode()
         else:
             self._drain(int(self.headers.get("Content-Length") or 0))
         return checksums
