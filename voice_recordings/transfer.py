@@ -7,8 +7,6 @@ objects above :data:`SINGLE_PUT_LIMIT`, and streams) checksums each part, with b
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any, Final, Protocol, cast
 from urllib.parse import urlencode
@@ -41,11 +39,6 @@ def transfer_config() -> TransferConfig:
     return config
 
 
-def sha256_b64(data: bytes) -> str:
-    """The SHA-256 of ``data`` as S3 writes it (base64 of the digest)."""
-    return base64.b64encode(hashlib.sha256(data).digest()).decode()
-
-
 def _object_args(spec: KindSpec, metadata: dict[str, str]) -> dict[str, Any]:
     return {
         "ContentType": spec.content_type,
@@ -71,16 +64,19 @@ def put_single(
     body: bytes | IO[bytes] | SeekableBody,
     spec: KindSpec,
     metadata: dict[str, str],
-    checksum_b64: str,
+    checksum_b64: str | None,
 ) -> str | None:
     """One PUT carrying the full-object SHA-256 (the server refuses bytes that do not match);
-    returns the version id."""
+    returns the version id. Without ``checksum_b64`` it is computed on the way, as boto3
+    does (:mod:`voice_recordings.answers` puts it in a header)."""
+    args = _object_args(spec, metadata)
+    if checksum_b64 is not None:
+        args["ChecksumSHA256"] = checksum_b64
     response = client.put_object(
         Bucket=bucket,
         Key=key,
         Body=cast("IO[bytes]", body),  # the stubs know only files; botocore reads any such body
-        ChecksumSHA256=checksum_b64,
-        **_object_args(spec, metadata),
+        **args,
     )
     return response.get("VersionId")
 

@@ -47,7 +47,7 @@ from voice_recordings.metrics import UploadMetrics, UploadStatus, upload_metrics
 from voice_recordings.replay import ReplayReport, replay_spool
 from voice_recordings.settings import StorageSettings
 from voice_recordings.spool import Spool
-from voice_recordings.transfer import put_multipart, put_single, sha256_b64, transfer_config
+from voice_recordings.transfer import put_multipart, put_single, transfer_config
 from voice_recordings.urls import presign_endpoint, presigned_get_url, public_url
 
 if TYPE_CHECKING:
@@ -323,9 +323,10 @@ class MinioUploader:
         try:
             if isinstance(body, bytes | bytearray | memoryview):
                 data = bytes(body)
-                version_id = put_single(
-                    self.client, bucket, key, data, spec, metadata, sha256_b64(data)
-                )
+                # The SHA-256 is computed on the request's way out (answers.py's before-call
+                # hook), exactly where boto3 doing the same work computes it; hashing first
+                # thing in the call measured about a tenth slower at 10 MB in the benchmark.
+                version_id = put_single(self.client, bucket, key, data, spec, metadata, None)
                 if progress:
                     progress(len(data))
                 return len(data), version_id
