@@ -7,10 +7,11 @@ production, and its peak memory.
    the single-PUT limit for "same") or ``upload_fileobj`` (file objects) and minio-py's
    ``put_object`` with the same metadata, tag and content type, at 1, 10 and 100 MB, over HTTPS
    (the endpoint's throwaway CA trusted as ``MINIO_CA_BUNDLE``), repetitions interleaved in a new
-   shuffled order each round so drift hits all alike; medians and ratios. Peers: boto3 "same" does by hand what the uploader does (the same request,
-   with a SHA-256 checksum the server verifies, then a presigned URL for the handoff), so its
-   ratio is the uploader's own overhead (validation, metrics, the spool's bookkeeping): target at
-   most 1.05 at 1 and 10 MB. "dflt" is a bare boto3 call with its defaults (a CRC32 checksum, no
+   shuffled order each round so drift hits all alike; medians and ratios. Peers: boto3 "same"
+   does by hand what the uploader does (the same request, with a SHA-256 checksum the server
+   verifies, then a presigned URL for the handoff), so its ratio is the uploader's own overhead
+   (validation, metrics, the deadline, the spool's bookkeeping): target at most 1.05 at 1 and
+   10 MB. "dflt" is a bare boto3 call with its defaults (a CRC32 checksum, no
    URL) and "minio-py" the MinIO SDK's call with its defaults (no checksum over HTTPS, no URL):
    target at most 1.10 times the faster of the two at 1 and 10 MB.
 2. The client's cost alone: the same four clients, the same way, against a sink
