@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 MULTIPART_CHUNK: Final = 8 * 1024 * 1024
 # Above this a seekable file goes multipart; up to it, one PUT streamed from the file (no more
 # memory than a part). Measured (docs/runtime.md, "Performance"): one PUT beat multipart at every
-# size up to 100 MB; 64 MiB keeps a failed attempt's resend, and a deadline's worth of sending,
-# to what a recording of a long call needs.
+# size up to 100 MB, so the limit bounds what a failed attempt resends whole, while an hour-long
+# call (128 kbit/s MP3: 58 MB) still goes in one request.
 SINGLE_PUT_LIMIT: Final = 64 * 1024 * 1024
 CHECKSUM_ALGORITHM: Final = "SHA256"
 
