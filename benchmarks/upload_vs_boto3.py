@@ -49,7 +49,7 @@ from typing import Any, Final
 
 MB: Final = 1024 * 1024
 # (size, repetitions): 100 MB has no ratio target, and over TLS each round moves 400 MB.
-SIZES: Final = ((1 * MB, 81), (10 * MB, 25), (100 * MB, 3))
+SIZES: Final = ((1 * MB, 81), (10 * MB, 41), (100 * MB, 3))
 # A 100 MB recording arrives as a file, never as one bytes object (and boto3's put_object of
 # 100 MB bytes over TLS takes seconds a round: the run would double).
 BYTES_SIZES: Final = (1 * MB, 10 * MB)
