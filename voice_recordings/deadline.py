@@ -193,23 +193,12 @@ def _this_thread() -> Deadline | None:
     return deadline
 
 
-# How much of a file body each send reads (urllib3's default: 16 KiB). A file streamed in one PUT
-# would otherwise cost a Python-level read and send per 16 KiB (64 per MB, about 0.3 ms a MB);
-# one part's worth of memory, not the file's, is what an upload holds either way.
-SEND_BLOCK: Final = 1024 * 1024
-
-
 class _DeadlineMixin:
-    """Connects within the deadline, and registers for the deadline's wake-up while it sends;
-    reads a file body in :data:`SEND_BLOCK` pieces."""
+    """Connects within the deadline, and registers for the deadline's wake-up while it sends."""
 
     sock: socket.socket | None
     timeout: Any
     _deadline: Deadline | None = None
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("blocksize", SEND_BLOCK)
-        super().__init__(*args, **kwargs)
 
     def _bind(self) -> Deadline | None:
         previous, deadline = self._deadline, _this_thread()
