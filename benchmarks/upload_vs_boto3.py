@@ -249,9 +249,9 @@ def bench_size(clients: tuple[Any, Any, Any, Any], size: int, reps: int, variant
     """[uploader, boto3 same request, boto3 defaults, minio-py] for one size and body kind
     (bytes or fileobj); the four take turns in a shuffled order so drift, and what one leaves
     behind, hit all alike."""
-    from minio.commonconfig import Tags
-
     import datetime as dt
+
+    from minio.commonconfig import Tags
 
     from voice_recordings.keys import VOICE, object_key
     from voice_recordings.transfer import SINGLE_PUT_LIMIT
