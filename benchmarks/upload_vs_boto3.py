@@ -3,20 +3,29 @@ production, and its peak memory.
 
     python -m benchmarks.upload_vs_boto3            (``make bench``)
 
-1. Time: ``MinioUploader.upload_audio`` against boto3's ``put_object`` (bytes) and
-   ``upload_fileobj`` (file objects) and minio-py's ``put_object`` with the same metadata, tag
-   and content type, at 1, 10 and 100 MB, over HTTPS (the endpoint's throwaway CA trusted as
-   ``MINIO_CA_BUNDLE``), repetitions interleaved in a rotating order so drift hits all alike;
-   medians and ratios. Peers: boto3 "same" does by hand what the uploader does (the same request,
-   with a SHA-256 checksum the server verifies, then a presigned URL for the handoff), so its
-   ratio is the uploader's own overhead (validation, metrics, the spool's bookkeeping): target at
-   most 1.05 at 1 and 10 MB. "dflt" is a bare boto3 call with its defaults (a CRC32 checksum, no
+1. Time: ``MinioUploader.upload_audio`` against boto3's ``put_object`` (bytes, and files up to
+   the single-PUT limit for "same") or ``upload_fileobj`` (file objects) and minio-py's
+   ``put_object`` with the same metadata, tag and content type, at 1, 10 and 100 MB, over HTTPS
+   (the endpoint's throwaway CA trusted as ``MINIO_CA_BUNDLE``), repetitions interleaved in a new
+   shuffled order each round so drift hits all alike; medians and ratios. Peers: boto3 "same"
+   does by hand what the uploader does (the same request, with a SHA-256 checksum the server
+   verifies, then a presigned URL for the handoff), so its ratio is the uploader's own overhead
+   (validation, metrics, the deadline, the spool's bookkeeping): target at most 1.05 at 1 and
+   10 MB. "dflt" is a bare boto3 call with its defaults (a CRC32 checksum, no
    URL) and "minio-py" the MinIO SDK's call with its defaults (no checksum over HTTPS, no URL):
    target at most 1.10 times the faster of the two at 1 and 10 MB.
-2. Memory: a fresh child process uploads a 200 MB file object generated on the fly (never one
-   bytes object); the figure is its peak RSS (VmHWM) after the upload minus the peak after setup.
+2. The client's cost alone: the same four clients, the same way, against a sink
+   (:mod:`devtools.sink_s3`, in a process of its own, over TLS) that answers every upload at once
+   as S3 would (an ETag, the checksum echoed) and does nothing else. moto spends more on an upload
+   than any client, so the embedded endpoint's ratios understate what a client costs; the sink's
+   show it. Reported beside the endpoint's columns, without a target of their own: against the
+   sink, the deliberate work only the uploader and "boto3 same" do (a SHA-256 of every byte, a
+   presigned URL) is most of the time, and minio-py does neither.
+3. Memory: a fresh child process uploads a 200 MB file object generated on the fly (never one
+   bytes object), and a file of the single-PUT limit (64 MiB, streamed in one PUT); the figure is
+   its peak RSS (VmHWM) after the upload minus the peak after setup.
 
-The endpoint (moto, which keeps objects in memory) runs in its own process, so neither figure
+The endpoint (moto, which keeps objects in memory) runs in its own process, so no figure
 includes the server. Exit code 1 when a target is missed.
 """
 
@@ -26,6 +35,7 @@ import argparse
 import io
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -39,7 +49,7 @@ from typing import Any, Final
 
 MB: Final = 1024 * 1024
 # (size, repetitions): 100 MB has no ratio target, and over TLS each round moves 400 MB.
-SIZES: Final = ((1 * MB, 41), (10 * MB, 15), (100 * MB, 3))
+SIZES: Final = ((1 * MB, 81), (10 * MB, 41), (100 * MB, 3))
 # A 100 MB recording arrives as a file, never as one bytes object (and boto3's put_object of
 # 100 MB bytes over TLS takes seconds a round: the run would double).
 BYTES_SIZES: Final = (1 * MB, 10 * MB)
@@ -66,11 +76,22 @@ def serve() -> None:
         sys.stdin.read()
 
 
+def serve_sink() -> None:
+    """Child: run the sink (:mod:`devtools.sink_s3`, TLS), print its environment, stop when
+    stdin closes."""
+    from devtools.sink_s3 import SinkS3
+
+    with SinkS3() as sink:
+        print(json.dumps(sink.env(bucket=BUCKET)), flush=True)
+        sys.stdin.read()
+
+
 @contextmanager
-def endpoint_process() -> Iterator[dict[str, str]]:
-    """Start :func:`serve` in a child; yield the MINIO_* environment for it."""
+def endpoint_process(mode: str = "--serve") -> Iterator[dict[str, str]]:
+    """Start :func:`serve` (or, with ``--serve-sink``, :func:`serve_sink`) in a child; yield the
+    MINIO_* environment for it."""
     child = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.upload_vs_boto3", "--serve"],
+        [sys.executable, "-m", "benchmarks.upload_vs_boto3", mode],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -226,16 +247,23 @@ class Result:
 
 def bench_size(clients: tuple[Any, Any, Any, Any], size: int, reps: int, variant: str) -> Result:
     """[uploader, boto3 same request, boto3 defaults, minio-py] for one size and body kind
-    (bytes or fileobj); the four take turns in a rotating order so drift hits all alike."""
+    (bytes or fileobj); the four take turns in a shuffled order so drift, and what one leaves
+    behind, hit all alike."""
+    import datetime as dt
+
     from minio.commonconfig import Tags
 
-    from voice_recordings.transfer import MULTIPART_CHUNK
+    from voice_recordings.keys import VOICE, object_key
+    from voice_recordings.transfer import SINGLE_PUT_LIMIT
 
     uploader, same_client, raw, peer = clients
 
     data = os.urandom(size)
     call = f"bench-{variant}-{size // MB}mb"
-    key = f"bench/{call}.mp3"
+    # The uploader's key for this call, for every client: the same request, and the server's
+    # cost for a key depends on it (moto took about a tenth longer for the uploader's 10 MB file
+    # than for the same bytes under a short key).
+    key = object_key(VOICE, COMPANY, call, dt.datetime.now(dt.UTC))
 
     def ours() -> None:
         body = data if variant == "bytes" else io.BytesIO(data)
@@ -246,8 +274,8 @@ def bench_size(clients: tuple[Any, Any, Any, Any], size: int, reps: int, variant
         def run() -> None:
             if variant == "bytes":
                 client.put_object(Bucket=BUCKET, Key=key, Body=data, **raw_args(call), **extra)
-            elif same and size <= MULTIPART_CHUNK:  # as the uploader: one PUT of the file
-                body = io.BytesIO(data).read()
+            elif same and size <= SINGLE_PUT_LIMIT:  # as the uploader: the file in one PUT
+                body = io.BytesIO(data)
                 client.put_object(Bucket=BUCKET, Key=key, Body=body, **raw_args(call), **extra)
             else:
                 args = {**raw_args(call), **extra}
@@ -283,9 +311,12 @@ def bench_size(clients: tuple[Any, Any, Any, Any], size: int, reps: int, variant
     for action in actions:  # warm-up: connections, first-call costs
         action()
     times: list[list[float]] = [[] for _ in actions]
-    for rep in range(reps):
-        for i in range(len(actions)):
-            which = (i + rep) % len(actions)
+    # A new order every round (seeded, so runs compare): a rotation keeps the cycle, so the
+    # uploader always came right after minio-py, paying for what it left behind (its multipart
+    # threads and buffers being released) at 10 MB, about a tenth of the uploader's time.
+    order = random.Random(f"{size}-{variant}")
+    for _ in range(reps):
+        for which in order.sample(range(len(actions)), len(actions)):
             times[which].append(time_one(actions[which]))
     medians = [statistics.median(t) for t in times]
     return Result(ours=medians[0], same=medians[1], default=medians[2], minio_py=medians[3])
@@ -304,6 +335,8 @@ def vm_hwm() -> int:
 
 def rss_child(mode: str) -> None:
     """Child: set up, warm up, note the peak; upload 200 MB lazily; print the peak's growth."""
+    from voice_recordings.transfer import SINGLE_PUT_LIMIT
+
     env = json.loads(os.environ["BENCH_ENV"])
     with tempfile.TemporaryDirectory() as spool:
         uploader, _, raw, _ = make_clients(env, Path(spool))
@@ -315,6 +348,11 @@ def rss_child(mode: str) -> None:
                 PatternStream(RSS_SIZE), call_uuid="rss-file", company_id=COMPANY
             )
             assert not result.spooled and result.size == RSS_SIZE
+        elif mode == "uploader-single":
+            result = uploader.upload_audio(
+                PatternStream(SINGLE_PUT_LIMIT), call_uuid="rss-single", company_id=COMPANY
+            )
+            assert not result.spooled and result.size == SINGLE_PUT_LIMIT
         elif mode == "uploader-stream":
             stream = io.BufferedReader(PatternStream(RSS_SIZE, seekable=False))
             result = uploader.upload_audio(stream, call_uuid="rss-stream", company_id=COMPANY)
@@ -344,6 +382,7 @@ def main() -> int:
     """Run both benchmarks against a fresh endpoint; print the table; 1 if a target is missed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-sink", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--rss", help=argparse.SUPPRESS)
     parser.add_argument(
         "--sizes",
@@ -359,23 +398,36 @@ def main() -> int:
     if args.serve:
         serve()
         return 0
+    if args.serve_sink:
+        serve_sink()
+        return 0
     if args.rss:
         rss_child(args.rss)
         return 0
 
     missed: list[str] = []
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
-    with endpoint_process() as env, tempfile.TemporaryDirectory() as spool:
+    with (
+        endpoint_process() as env,
+        endpoint_process("--serve-sink") as sink_env,
+        tempfile.TemporaryDirectory() as spool,
+    ):
         clients = make_clients(env, Path(spool))
+        sink_clients = make_clients(sink_env, Path(spool))
         uploader = clients[0]
         print(f"endpoint: {uploader.settings.endpoint_url} (TLS, CA {env.get('MINIO_CA_BUNDLE')})")
+        sink_url = sink_clients[0].settings.endpoint_url
+        print(f"sink: {sink_url} (TLS; answers at once, keeps nothing)")
         print(
+            f"{'':16} {'on the embedded endpoint':-^55}  {'on the sink':-^35}\n"
             f"{'size':>7} {'body':<8} {'uploader':>10} {'boto3 same':>11} {'ratio':>6} "
-            f"{'boto3 dflt':>11} {'minio-py':>10} {'ratio':>6}"
+            f"{'boto3 dflt':>11} {'minio-py':>10} {'ratio':>6}  "
+            f"{'uploader':>9} {'same':>6} {'ratio':>6} {'peer':>6} {'ratio':>6}"
         )
         for size, reps in (entry for entry in SIZES if entry[0] in chosen):
             for variant in ("bytes", "fileobj") if size in BYTES_SIZES else ("fileobj",):
                 r = bench_size(clients, size, reps, variant)
+                k = bench_size(sink_clients, size, reps, variant)
                 flags = []
                 if size in RATIO_SIZES and r.same_ratio > TARGET_RATIO:
                     flags.append(f"> {TARGET_RATIO} same-work target")
@@ -387,16 +439,21 @@ def main() -> int:
                 print(
                     f"{size // MB:>4} MB {variant:<8} {r.ours * 1000:>8.1f}ms "
                     f"{r.same * 1000:>9.1f}ms {r.same_ratio:>6.3f} {r.default * 1000:>9.1f}ms "
-                    f"{r.minio_py * 1000:>8.1f}ms {r.peer_ratio:>6.3f}  (median of {reps}){flag}",
+                    f"{r.minio_py * 1000:>8.1f}ms {r.peer_ratio:>6.3f}  {k.ours * 1000:>7.1f}ms "
+                    f"{k.same * 1000:>4.1f}ms {k.same_ratio:>6.3f} "
+                    f"{min(k.default, k.minio_py) * 1000:>4.1f}ms {k.peer_ratio:>6.3f}  "
+                    f"(median of {reps}){flag}",
                     flush=True,
                 )
         uploader.close()
+        sink_clients[0].close()
         if args.no_rss:
             print("memory benchmark skipped (--no-rss)")
             return _verdict(missed)
         print(f"peak RSS added by a {RSS_SIZE // MB} MB upload (fresh process each):")
         for mode, label in (
             ("uploader", "uploader, seekable file object"),
+            ("uploader-single", "uploader, 64 MiB seekable file object (one PUT)"),
             ("uploader-stream", "uploader, non-seekable stream (teed to the spool)"),
             ("boto3", "boto3 upload_fileobj, seekable file object"),
         ):

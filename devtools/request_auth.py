@@ -12,7 +12,8 @@ sits in front of moto and, for those two kinds of request only, does what S3 doe
   else ``403 AccessDenied``.
 
 Every other request reaches moto untouched, except that (like MinIO, unlike moto) a PUT whose body
-does not match its ``x-amz-checksum-sha256`` or ``Content-MD5`` header is refused (``BadDigest``).
+does not match its ``x-amz-checksum-sha256`` or ``Content-MD5`` header, or the CRC32, SHA-256 or
+SHA-1 in its aws-chunked trailer, is refused (``BadDigest``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import hashlib
 import hmac
 import io
 import json
+import zlib
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -42,6 +44,7 @@ _QUERY_AUTH = {
     "X-Amz-Security-Token",
 }
 _ANONYMOUS = {"*", "AWS:*"}
+_VERIFY_CHUNK = 256 * 1024
 
 
 class RequestAuthMiddleware:
@@ -152,23 +155,100 @@ class RequestAuthMiddleware:
 
 
 def _body_matches_checksums(environ: dict[str, Any]) -> bool:
-    """Check a plain (not aws-chunked) PUT body against its checksum headers; keep the body."""
-    headers = {
+    """Check a plain (not aws-chunked) PUT body against its checksum headers; keep the body.
+
+    Hashed as it arrives, a chunk at a time, as MinIO's hash reader does (not after the whole
+    body is in): the server's hashing overlaps the client's sending, as it would in production,
+    rather than adding to every client's time that sends a checksum."""
+    expected = {
         "sha256": environ.get("HTTP_X_AMZ_CHECKSUM_SHA256"),
         "md5": environ.get("HTTP_CONTENT_MD5"),
     }
-    if not any(headers.values()) or "aws-chunked" in environ.get("HTTP_CONTENT_ENCODING", ""):
+    if "aws-chunked" in environ.get("HTTP_CONTENT_ENCODING", ""):
+        return _trailer_matches(environ)
+    if not any(expected.values()):
         return True
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    body = environ["wsgi.input"].read(length) if length else b""
-    environ["wsgi.input"] = io.BytesIO(body)
-    for algorithm, expected in headers.items():
-        if (
-            expected
-            and base64.b64encode(hashlib.new(algorithm, body).digest()).decode() != expected
-        ):
-            return False
-    return True
+    digests = {algorithm: hashlib.new(algorithm) for algorithm, value in expected.items() if value}
+    left = int(environ.get("CONTENT_LENGTH") or 0)
+    stream, parts = environ["wsgi.input"], []
+    while left > 0:
+        chunk = stream.read(min(left, _VERIFY_CHUNK))
+        if not chunk:
+            break
+        parts.append(chunk)
+        left -= len(chunk)
+        for digest in digests.values():
+            digest.update(chunk)
+    environ["wsgi.input"] = io.BytesIO(b"".join(parts))
+    return all(
+        base64.b64encode(digest.digest()).decode() == expected[algorithm]
+        for algorithm, digest in digests.items()
+    )
+
+
+def _trailer_matches(environ: dict[str, Any]) -> bool:
+    """Check an aws-chunked PUT body (botocore's trailing checksum over TLS: hex size, data,
+    ..., a zero-size chunk, then ``x-amz-checksum-<name>:<base64>``) against its trailer, as
+    MinIO does; keep the body as it came for moto, which decodes it itself. A trailer of an
+    algorithm not known here passes unchecked."""
+    trailer = environ.get("HTTP_X_AMZ_TRAILER", "").strip().lower()
+    if trailer not in _TRAILER_CHECKSUMS:
+        return True
+    raw = environ["wsgi.input"].read()
+    environ["wsgi.input"] = io.BytesIO(raw)
+    checksum = _TRAILER_CHECKSUMS[trailer]()
+    view, pos = memoryview(raw), 0
+    try:
+        while True:
+            end = raw.index(b"\r\n", pos)
+            size = int(raw[pos:end].split(b";")[0], 16)
+            pos = end + 2
+            if size == 0:
+                break
+            checksum.update(view[pos : pos + size])
+            pos += size + 2
+    except ValueError:
+        return False  # malformed framing: refused like a wrong checksum
+    sent = {
+        name.strip().lower(): value.strip()
+        for name, _, value in (
+            line.decode("latin-1").partition(":") for line in raw[pos:].split(b"\r\n") if line
+        )
+    }
+    return sent.get(trailer) == checksum.b64digest()
+
+
+class _Crc32:
+    """zlib's CRC32 with hashlib's shape (S3 writes it as base64 of 4 big-endian bytes)."""
+
+    def __init__(self) -> None:
+        self._value = 0
+
+    def update(self, data: memoryview) -> None:
+        self._value = zlib.crc32(data, self._value)
+
+    def b64digest(self) -> str:
+        return base64.b64encode(self._value.to_bytes(4, "big")).decode()
+
+
+class _Hash:
+    """A hashlib algorithm with :class:`_Crc32`'s shape."""
+
+    def __init__(self, name: str) -> None:
+        self._hash = hashlib.new(name)
+
+    def update(self, data: memoryview) -> None:
+        self._hash.update(data)
+
+    def b64digest(self) -> str:
+        return base64.b64encode(self._hash.digest()).decode()
+
+
+_TRAILER_CHECKSUMS: dict[str, Callable[[], _Crc32 | _Hash]] = {
+    "x-amz-checksum-crc32": _Crc32,
+    "x-amz-checksum-sha256": lambda: _Hash("sha256"),
+    "x-amz-checksum-sha1": lambda: _Hash("sha1"),
+}
 
 
 def _anonymous_action(method: str, key: str, subresources: set[str]) -> str | None:

@@ -74,6 +74,18 @@ def _before_call(params: dict[str, Any], context: dict[str, Any], model: Any, **
     headers = params["headers"]
     sent = headers.get(CHECKSUM_HEADER)
     algorithm = context.get("checksum", {}).get("request_algorithm")
+    if sent is not None and algorithm is None:
+        # A caller-given checksum (the uploader's, replay's) leaves botocore no checksum context
+        # (httpchecksum.py skips it), so its signer takes the body for one without a checksum
+        # and hashes it again for a signed payload (auth.py, S3SigV4Auth): a second pass over
+        # every byte, and the server's, for nothing. Naming the header's place says what is
+        # true; botocore computes nothing for a header already there, and still signs the
+        # payload over plain HTTP, where TLS does not protect it.
+        context.setdefault("checksum", {})["request_algorithm"] = {
+            "algorithm": "sha256",
+            "in": "header",
+            "name": CHECKSUM_HEADER,
+        }
     if sent is None and isinstance(algorithm, dict) and algorithm.get("name") == CHECKSUM_HEADER:
         sent = _sha256_of(params.get("body"))
         if sent is not None:

@@ -2,15 +2,13 @@
 
 Every object carries its kind's content type and tag, its metadata and a SHA-256 checksum the
 server verifies. A single PUT carries the full-object checksum; a multipart upload (for file
-objects above :data:`MULTIPART_CHUNK`) checksums each part, with bounded memory.
+objects above :data:`SINGLE_PUT_LIMIT`, and streams) checksums each part, with bounded memory.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from collections.abc import Callable
-from typing import IO, TYPE_CHECKING, Any, Final
+from typing import IO, TYPE_CHECKING, Any, Final, Protocol, cast
 from urllib.parse import urlencode
 
 from boto3.s3.transfer import TransferConfig
@@ -20,8 +18,13 @@ from voice_recordings.keys import KindSpec
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-# Above this a file object goes multipart; parts this size bound the memory an upload holds.
+# The part size of a multipart upload: parts this size bound the memory an upload holds.
 MULTIPART_CHUNK: Final = 8 * 1024 * 1024
+# Above this a seekable file goes multipart; up to it, one PUT streamed from the file (no more
+# memory than a part). Measured (docs/runtime.md, "Performance"): one PUT beat multipart at every
+# size up to 100 MB, so the limit bounds what a failed attempt resends whole, while an hour-long
+# call (128 kbit/s MP3: 58 MB) still goes in one request.
+SINGLE_PUT_LIMIT: Final = 64 * 1024 * 1024
 CHECKSUM_ALGORITHM: Final = "SHA256"
 
 
@@ -36,11 +39,6 @@ def transfer_config() -> TransferConfig:
     return config
 
 
-def sha256_b64(data: bytes) -> str:
-    """The SHA-256 of ``data`` as S3 writes it (base64 of the digest)."""
-    return base64.b64encode(hashlib.sha256(data).digest()).decode()
-
-
 def _object_args(spec: KindSpec, metadata: dict[str, str]) -> dict[str, Any]:
     return {
         "ContentType": spec.content_type,
@@ -51,23 +49,34 @@ def _object_args(spec: KindSpec, metadata: dict[str, str]) -> dict[str, Any]:
     }
 
 
+class SeekableBody(Protocol):
+    """What botocore needs of a streamed body: read it, measure and rewind it (seek, tell)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+    def seek(self, offset: int, whence: int = 0, /) -> int: ...
+    def tell(self) -> int: ...
+
+
 def put_single(
     client: S3Client,
     bucket: str,
     key: str,
-    body: bytes | IO[bytes],
+    body: bytes | IO[bytes] | SeekableBody,
     spec: KindSpec,
     metadata: dict[str, str],
-    checksum_b64: str,
+    checksum_b64: str | None,
 ) -> str | None:
     """One PUT carrying the full-object SHA-256 (the server refuses bytes that do not match);
-    returns the version id."""
+    returns the version id. Without ``checksum_b64`` it is computed on the way, as boto3
+    does (:mod:`voice_recordings.answers` puts it in a header)."""
+    args = _object_args(spec, metadata)
+    if checksum_b64 is not None:
+        args["ChecksumSHA256"] = checksum_b64
     response = client.put_object(
         Bucket=bucket,
         Key=key,
-        Body=body,
-        ChecksumSHA256=checksum_b64,
-        **_object_args(spec, metadata),
+        Body=cast("IO[bytes]", body),  # the stubs know only files; botocore reads any such body
+        **args,
     )
     return response.get("VersionId")
 

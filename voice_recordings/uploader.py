@@ -35,7 +35,7 @@ from voice_recordings.bodies import (
     body_source,
     check_body,
     normalise_body,
-    small_body,
+    single_put_body,
 )
 from voice_recordings.deadline import UploadDeadlineExceeded
 from voice_recordings.deadline import install as install_deadlines
@@ -47,7 +47,7 @@ from voice_recordings.metrics import UploadMetrics, UploadStatus, upload_metrics
 from voice_recordings.replay import ReplayReport, replay_spool
 from voice_recordings.settings import StorageSettings
 from voice_recordings.spool import Spool
-from voice_recordings.transfer import put_multipart, put_single, sha256_b64, transfer_config
+from voice_recordings.transfer import put_multipart, put_single, transfer_config
 from voice_recordings.urls import presign_endpoint, presigned_get_url, public_url
 
 if TYPE_CHECKING:
@@ -321,17 +321,22 @@ class MinioUploader:
         spec = kind_spec(kind)
         bucket = self.settings.bucket
         try:
-            small = None if isinstance(body, bytes | bytearray | memoryview) else small_body(body)
-            if small is not None:
-                body = small
             if isinstance(body, bytes | bytearray | memoryview):
                 data = bytes(body)
-                version_id = put_single(
-                    self.client, bucket, key, data, spec, metadata, sha256_b64(data)
-                )
+                # The SHA-256 is computed on the request's way out (answers.py's before-call
+                # hook), exactly where boto3 doing the same work computes it; hashing first
+                # thing in the call measured about a tenth slower at 10 MB in the benchmark.
+                version_id = put_single(self.client, bucket, key, data, spec, metadata, None)
                 if progress:
                     progress(len(data))
                 return len(data), version_id
+            whole = single_put_body(body)
+            if whole is not None:
+                checksum = whole.sha256_b64()
+                version_id = put_single(self.client, bucket, key, whole, spec, metadata, checksum)
+                if progress:
+                    progress(whole.length)
+                return whole.length, version_id
             check_body(body)
             counter = ByteCounter(progress)
             put_multipart(

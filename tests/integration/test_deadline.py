@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
+import voice_recordings.bodies
 from devtools.embedded_s3 import EmbeddedS3
 from devtools.stalling_servers import Behaviour, StallingServer
 from tests.support import GeneratedStream, run_python
@@ -67,15 +68,20 @@ def test_a_stalling_server_costs_the_deadline_then_the_recording_is_spooled_and_
     tls: bool,
     embedded_s3: EmbeddedS3,
     live: StorageSettings,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # A file over the single-PUT limit goes multipart (the limit lowered: not 64 MiB of data).
+    monkeypatch.setattr(voice_recordings.bodies, "SINGLE_PUT_LIMIT", 16 * 1024 * 1024)
     bodies: dict[str, Any] = {
         "bytes": b"\xffID3 short call" * 100,
-        "file": io.BytesIO(os.urandom(9 * 1024 * 1024)),  # multipart-sized
+        "file": io.BytesIO(os.urandom(9 * 1024 * 1024)),  # one streamed PUT
+        "big-file": io.BytesIO(os.urandom(17 * 1024 * 1024)),  # multipart (limit lowered)
         "stream": io.BufferedReader(GeneratedStream(3 * 1024 * 1024)),  # like a pipe
     }
     expected = {
         "bytes": hashlib.sha256(bodies["bytes"]).hexdigest(),
         "file": hashlib.sha256(bodies["file"].getvalue()).hexdigest(),
+        "big-file": hashlib.sha256(bodies["big-file"].getvalue()).hexdigest(),
     }
     results = {}
     with StallingServer(behaviour, interval) as server:

@@ -92,6 +92,24 @@ def test_upload_from_the_environment_and_play_the_presigned_https_url(
     uploader.close()
 
 
+@pytest.mark.parametrize("shape", ["bytes", "file"])
+def test_over_tls_the_body_is_hashed_once_for_its_checksum_not_again_for_the_signature(
+    embedded_s3: EmbeddedS3, bucket: str, tmp_path: Path, shape: str
+) -> None:
+    # The SHA-256 checksum in a header (which the server verifies) makes a signed payload a
+    # second pass over every byte, on both sides; botocore skips it once it knows the header.
+    uploader = get_minio_uploader(env_for(embedded_s3, bucket, tmp_path / "spool"))
+    signed: list[bytes] = []
+    uploader.client.meta.events.register(
+        "before-send.s3.PutObject",
+        lambda request, **_: signed.append(request.headers["X-Amz-Content-SHA256"]),
+    )
+    body = AUDIO if shape == "bytes" else io.BytesIO(AUDIO)
+    result = uploader.upload_audio(body, call_uuid="tls-once", company_id=5, when=WHEN)
+    assert not result.spooled and signed == [b"UNSIGNED-PAYLOAD"]
+    uploader.close()
+
+
 def test_check_passes_at_every_step_over_tls(
     embedded_s3: EmbeddedS3, bucket: str, tmp_path: Path
 ) -> None:

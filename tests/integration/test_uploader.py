@@ -24,6 +24,7 @@ from voice_recordings import (
     MinioUploader,
     StorageError,
     UploadResult,
+    bodies,
     parse_key,
     parse_object_metadata,
     recording_key,
@@ -172,8 +173,22 @@ def test_checksum_sent_is_the_sha256_of_the_body(bucket: str, uploader: MinioUpl
     assert sent["sha256"] == base64.b64encode(hashlib.sha256(b"audio").digest()).decode()
 
 
-@pytest.mark.parametrize("size", [0, 1, 1024 * 1024, MULTIPART_CHUNK])
-def test_a_file_of_one_part_or_less_goes_in_one_put_with_its_checksum(
+def test_a_seekable_file_over_the_single_put_limit_goes_multipart(
+    embedded_s3: EmbeddedS3, bucket: str, uploader: MinioUploader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bodies, "SINGLE_PUT_LIMIT", 16 * 1024 * 1024)  # not 64 MiB of test data
+    data = os.urandom(20 * 1024 * 1024)
+    calls: list[str] = []
+    uploader.client.meta.events.register(
+        "before-call.s3.*", lambda model, **_: calls.append(model.name)
+    )
+    result = uploader.upload_audio(io.BytesIO(data), call_uuid="big-file", company_id=5, when=WHEN)
+    assert calls.count("UploadPart") == 3 and "PutObject" not in calls
+    assert stored(embedded_s3, bucket, result.key)["body"] == data
+
+
+@pytest.mark.parametrize("size", [0, 1, 1024**2, MULTIPART_CHUNK, MULTIPART_CHUNK + 2 * 1024**2])
+def test_a_file_up_to_the_single_put_limit_streams_in_one_put_with_its_checksum(
     embedded_s3: EmbeddedS3, bucket: str, uploader: MinioUploader, size: int
 ) -> None:
     sent: list[dict[str, str]] = []
@@ -189,10 +204,20 @@ def test_a_file_of_one_part_or_less_goes_in_one_put_with_its_checksum(
     body = os.urandom(size)
     source = io.BytesIO(b"skipped" + body)
     source.seek(len(b"skipped"))  # sent from where the file stands, as s3transfer does
+    reads: list[int] = [0]
+    read = source.read
+
+    def counted(n: int | None = -1) -> bytes:
+        chunk = read(n)
+        reads.append(len(chunk))
+        return chunk
+
+    source.read = counted  # type: ignore[method-assign]
 
     result = uploader.upload_audio(source, call_uuid="one-put", company_id=5, when=WHEN)
 
     (put,) = sent  # one request: no multipart
+    assert max(reads) <= 1024 * 1024  # streamed, never read whole into memory
     assert put["x-amz-checksum-sha256"] == base64.b64encode(hashlib.sha256(body).digest()).decode()
     assert result.size == size and not source.closed
     assert stored(embedded_s3, bucket, result.key)["body"] == body

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import io
 import os
 import tempfile
@@ -18,6 +20,7 @@ from voice_recordings.bodies import (
     SeekableSource,
     StreamSource,
     body_source,
+    single_put_body,
 )
 from voice_recordings.keys import VOICE, recording_key
 from voice_recordings.metadata import object_metadata
@@ -101,3 +104,26 @@ def test_keep_open_never_closes_the_callers_file() -> None:
     wrapped = KeepOpen(file)
     wrapped.close()  # s3transfer closes a single PUT's body
     assert not file.closed and wrapped.read() == b"audio"
+
+
+def test_a_file_slice_is_the_file_from_where_it_stood_and_rewinds_there() -> None:
+    file = io.BytesIO(b"skip" + b"recording")
+    file.seek(4)
+    whole = single_put_body(file)
+    assert whole is not None and whole.length == len(b"recording")
+    assert whole.sha256_b64() == base64.b64encode(hashlib.sha256(b"recording").digest()).decode()
+    assert whole.read(3) == b"rec" and whole.tell() == 3
+    whole.seek(0)  # botocore rewinds a body to 0 before a retry: the slice's start
+    assert whole.read() == b"recording" and whole.read() == b""
+    assert whole.seek(0, io.SEEK_END) == len(b"recording")  # how botocore measures it
+    whole.close()
+    assert not file.closed
+
+
+def test_a_file_shorter_than_announced_sends_only_what_was_hashed() -> None:
+    file = io.BytesIO(b"recording")
+    whole = single_put_body(file)
+    assert whole is not None
+    file.truncate(4)  # the file shrank between the size and the hash
+    whole.sha256_b64()
+    assert whole.length == 4 and whole.read() == b"reco"
