@@ -166,12 +166,17 @@ class EngineWorkspace:
         return PulumiRun(command, done.returncode, done.stdout or "", done.stderr or "")
 
     def init_stack(self, stack: str, config: Mapping[str, str], secret: Sequence[str] = ()) -> None:
-        """``pulumi stack init`` of the stack file's stack, then ``config set`` of ``config``
-        (the keys in ``secret`` with ``--secret``)."""
+        """``pulumi stack init`` of the stack file's stack, then ``config set-all`` of ``config``
+        (the keys in ``secret`` encrypted), in one command."""
         self.run("stack", "init", stack)
-        for key, value in config.items():
-            flags = ("--secret",) if key in secret else ()
-            self.run("config", "set", "-s", stack, *flags, key, "--", value)
+        if not config:
+            return
+        pairs = [
+            item
+            for key, value in config.items()
+            for item in ("--secret" if key in secret else "--plaintext", f"{key}={value}")
+        ]
+        self.run("config", "set-all", "-s", stack, *pairs)
 
     def outputs(self, stack: str) -> dict[str, Any]:
         """Every stack output, secrets in clear (``pulumi stack output --show-secrets``)."""

@@ -25,13 +25,24 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.support import ROOT, Target
+from devtools.embedded_s3 import EmbeddedS3
+from infra.render import render_stack
+from tests.support import ROOT, Target, embedded_target, minio_target, real_minio_configured
 from voice_recordings import MinioUploader, StorageSettings, cli
 from voice_recordings.keys import erasure_marker_key, object_key
 from voice_recordings.settings import Env
 
 pytestmark = pytest.mark.integration
 WHEN = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def target(embedded_s3: EmbeddedS3) -> Target:
+    """One stack is enough here (the steward's policy is the same in every stack): ``dev``
+    provisioned fresh, or the real MinIO. Overrides the conftest's two-stack ``target``."""
+    if real_minio_configured():
+        return minio_target()
+    return embedded_target(embedded_s3, "embedded:dev", render_stack("dev"))
 
 
 def _run(argv: list[str], env: dict[str, str]) -> tuple[int, str]:
