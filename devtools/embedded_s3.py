@@ -26,15 +26,15 @@ import threading
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config
-
 from devtools import moto_compat
+
+# Re-exported: the tests and demos take both from here, beside the endpoint.
+from devtools.clients import Credentials as Credentials
+from devtools.clients import plain_client as plain_client
 from devtools.moto_server import (
     AuthenticatingMotoServer,
     KeepAliveRequestHandler,
@@ -54,17 +54,6 @@ _ADMIN_POLICY = {
 }
 # Only one embedded server may run per process (moto's backends are process-wide).
 _running_lock = threading.Lock()
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """An access key pair (its repr hides the secret)."""
-
-    access_key: str
-    secret_key: str
-
-    def __repr__(self) -> str:
-        return f"Credentials(access_key={self.access_key!r}, secret_key='***')"
 
 
 class EmbeddedS3:
@@ -333,27 +322,3 @@ class EmbeddedS3:
         context = self._ca.client_context(check_hostname=False) if self._ca else None
         with urllib.request.urlopen(request, timeout=10, context=context) as response:
             response.read()
-
-
-def plain_client(
-    service: str,
-    endpoint_url: str,
-    region: str,
-    creds: Credentials,
-    ca_bundle: str | None = None,
-) -> Any:
-    """A boto3 client of ``service`` signed by ``creds`` (SigV4, path-style, one attempt: a
-    denial in a test must surface at once, not after retries), trusting ``ca_bundle`` if given."""
-    return boto3.session.Session().client(
-        service,  # type: ignore[call-overload]
-        endpoint_url=endpoint_url,
-        verify=ca_bundle or True,
-        region_name=region,
-        aws_access_key_id=creds.access_key,
-        aws_secret_access_key=creds.secret_key,
-        config=Config(
-            signature_version="s3v4",
-            s3={"addressing_style": "path"},
-            retries={"max_attempts": 1},
-        ),
-    )

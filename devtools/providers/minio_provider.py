@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Final
 from botocore.exceptions import ClientError
 
 import devtools.provision.actions as actions
-from devtools.embedded_s3 import Credentials, plain_client
+from devtools.clients import Credentials, plain_client
 from devtools.providers.schema import Operations, SchemaResource
 from devtools.providers.server import Failure, Plugin, Properties, ResourceBehaviour
 from devtools.provision.lifecycle import lifecycle_rules

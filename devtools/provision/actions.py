@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
-from devtools.embedded_s3 import Credentials
+from devtools.clients import Credentials
 from devtools.provision.model import ADMIN_PREFIX, IAM_POLICY, ProvisionError, bucket_exists_error
 
 if TYPE_CHECKING:

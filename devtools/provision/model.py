@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from devtools.embedded_s3 import Credentials
+from devtools.clients import Credentials
 from infra import render_format
 
 if TYPE_CHECKING:
