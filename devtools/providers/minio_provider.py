@@ -28,7 +28,7 @@ from botocore.exceptions import ClientError
 
 import devtools.provision.actions as actions
 from devtools.clients import Credentials, plain_client
-from devtools.providers.schema import Operations, SchemaResource
+from devtools.providers.schema import Operations, SchemaResource, canonical_policy
 from devtools.providers.server import Failure, Plugin, Properties, ResourceBehaviour
 from devtools.provision.lifecycle import lifecycle_rules
 from devtools.provision.model import ProvisionError
@@ -112,8 +112,7 @@ def configure(config: Properties) -> MinioClient:
 def _client(service: str, url: str, region: str, creds: Credentials, ca_bundle: Any) -> Any:
     client = plain_client(service, url, region, creds, ca_bundle or None)
     if ca_bundle is False:
-        client = plain_client(service, url, region, creds, None)
-        client._endpoint.http_session._verify = False
+        client._endpoint.http_session._verify = False  # minio_insecure: no TLS verification
     return client
 
 
@@ -306,8 +305,6 @@ def _bucket_policy_read(client: MinioClient, id_: str, state: Properties) -> Pro
 
 
 def _same_policy(left: Any, right: Any) -> bool:
-    from devtools.providers.schema import canonical_policy
-
     return left is not None and canonical_policy(left) == canonical_policy(right)
 
 

@@ -22,12 +22,13 @@ from botocore.exceptions import ClientError
 
 from devtools import takeover_demo
 from devtools.embedded_s3 import ADMIN_USER, Credentials, EmbeddedS3
+from devtools.engine_workspace import admin_env
 from devtools.handmade import HandMadeState, build_handmade
 from devtools.provision import ProvisionError, provision_embedded, replace
 from infra import takeover
 from infra.config import full_key
 from infra.render import render_stack
-from tests.integration.test_takeover_tools import admin_env, argv, tags
+from tests.integration.test_takeover_tools import argv, tags
 from voice_recordings import KIND_TAG_KEY, MinioUploader, cli, parse_key
 from voice_recordings.settings import Env
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from devtools.embedded_s3 import EmbeddedS3
+from devtools.engine_workspace import admin_env
 from devtools.handmade import (
     ANONYMOUS_DOWNLOAD_POLICY,
     HandMadeState,
@@ -47,14 +48,6 @@ def argv(command: str, endpoint: EmbeddedS3, *flags: str, **extra: str) -> list[
     """``command --stack prod --config ...`` for the embedded endpoint."""
     config = [f"--config={k}={v}" for k, v in overrides(endpoint, **extra).items()]
     return [command, "--stack", STACK, *config, *flags]
-
-
-def admin_env(endpoint: EmbeddedS3) -> dict[str, str]:
-    """The provider's admin credentials, as the takeover reads them."""
-    return {
-        ADMIN_USER_ENV: endpoint.admin.access_key,
-        ADMIN_PASSWORD_ENV: endpoint.admin.secret_key,
-    }
 
 
 def snapshot(endpoint: EmbeddedS3, bucket: str) -> dict[tuple[str, str], dict[str, Any]]:
