@@ -55,6 +55,7 @@ render: $(STAMP)
 	$(BIN)/python -m infra.render --stack prod --output policies/rendered/prod.json
 	$(BIN)/python -m infra.render --stack dev --output policies/rendered/dev.json
 	$(BIN)/python -m infra.render --variant prod-adopt
+	$(BIN)/python -m infra.render --variant prod-company-retention
 
 # RENDER=<file> checks one render; default: every committed policies/rendered/*.json.
 guard: $(STAMP)

@@ -9,15 +9,19 @@ it. A bad value fails before any resource is made, naming the full key, the rule
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
 
+from infra.lifecycle_rules import lifecycle_rules
+from infra.provider_contract import LIFECYCLE_MAX_RULES
 from infra.render_format import CONFIG_NAMESPACE, SECRET_MARKER
 from voice_recordings import DEFAULT_BUCKET, DEFAULT_REGION, KINDS, TRANSCRIPT, VOICE, Kind
-from voice_recordings.errors import ConfigError
+from voice_recordings.errors import ConfigError, InvalidInputError
+from voice_recordings.keys import validate_company_id
 from voice_recordings.settings import (
     normalize_endpoint,
     redact_url,
@@ -43,6 +47,8 @@ RETENTION_KEYS: Final[Mapping[Kind, str]] = {
 # omniplayReader is true): no other user may appear in the stack.
 USER_KEYS: Final = ("uploaderUser", "readerUser", "observerUser", "stewardUser")
 MAX_RETENTION_DAYS: Final = 36500  # 100 years: anything longer is a typo, not a retention period.
+# Companies whose contract sets their own retention: {"42": {"voice": 1825, "transcript": 730}}.
+COMPANY_RETENTION_KEY: Final = "companyRetention"
 
 
 class StackConfigError(ValueError):
@@ -66,6 +72,9 @@ class StackConfig:
     recording_retention_days: int = 365
     transcript_retention_days: int = 365
     noncurrent_version_expiration_days: int = 30
+    # company id -> the days each kind lives for that company, as the config gives them (a kind
+    # left out keeps the stack's retention: own_retention fills it in).
+    company_retention: Mapping[int, Mapping[Kind, int]] = field(default_factory=dict)
     omniplay_reader: bool = True
     public_recordings: bool = False
     acknowledge_public_recordings: bool = False
@@ -118,9 +127,21 @@ class StackConfig:
         }
         return by_kind[kind]
 
+    def own_retention(self) -> dict[int, dict[Kind, int]]:
+        """Every company with its own retention -> the days of every kind (the stack's retention
+        for a kind its entry leaves out)."""
+        return {
+            company: {kind: days.get(kind, self.retention_days(kind)) for kind in KINDS}
+            for company, days in self.company_retention.items()
+        }
+
     def to_json(self) -> dict[str, Any]:
         """The validated config as plain JSON, keyed by full key names (for the render)."""
         values = {full_key(key): getattr(self, attr) for key, (attr, _) in _FIELDS.items()}
+        values[full_key(COMPANY_RETENTION_KEY)] = {
+            str(company): dict(sorted(days.items()))
+            for company, days in sorted(self.own_retention().items())
+        }
         for key in SECRET_KEYS:
             # Present (masked) only when set: the render shows that a value is adopted, not it.
             if values[full_key(key)]:
@@ -146,6 +167,63 @@ def _whole_days(name: str, raw: str) -> int:
             f"got {raw!r}"
         )
     return int(text)
+
+
+class _DuplicateKey(Exception):
+    """A JSON object names a key twice (json.loads would keep the last silently)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _DuplicateKey(key)
+        found[key] = value
+    return found
+
+
+def _company_retention(name: str, raw: str) -> dict[int, dict[Kind, int]]:
+    example = '{"42": {"voice": 1825, "transcript": 730}}'
+    text = raw.strip()
+    if not text:
+        return {}
+    try:
+        value = json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        raise StackConfigError(f"{name}.{exc} is given twice") from None
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise StackConfigError(
+            f"{name} must be an object of company id -> {{kind: days}}, e.g. {example} "
+            f"(`pulumi config set --path '{name}[\"42\"].voice' 1825`), got {raw!r}"
+        )
+    found: dict[int, dict[Kind, int]] = {}
+    for company_text, days in value.items():
+        at = f"{name}.{company_text}"
+        try:
+            company = validate_company_id(company_text)
+        except InvalidInputError as exc:
+            raise StackConfigError(f"{at}: {exc}") from None
+        if not isinstance(days, dict) or not days:
+            raise StackConfigError(
+                f"{at} must be an object of kind -> days with at least one of {sorted(KINDS)}, "
+                f'e.g. {{"voice": 1825}}, got {json.dumps(days)}'
+            )
+        own: dict[Kind, int] = {}
+        for kind_name, count in days.items():
+            kind = next((k for k in KINDS if k == kind_name), None)
+            if kind is None:
+                close = difflib.get_close_matches(str(kind_name), list(KINDS), n=1, cutoff=0.5)
+                hint = f": did you mean {close[0]!r}?" if close else ""
+                raise StackConfigError(
+                    f"{at}.{kind_name} is not a kind (one of {sorted(KINDS)}){hint}"
+                )
+            if isinstance(count, bool) or not isinstance(count, int | str):
+                count = json.dumps(count)  # 1825.0, true, null: refused below, as given
+            own[kind] = _whole_days(f"{at}.{kind}", str(count))
+        found[company] = own
+    return found
 
 
 def _boolean(name: str, raw: str) -> bool:
@@ -269,6 +347,7 @@ _FIELDS: Final[dict[str, tuple[str, _Rule]]] = {
     RETENTION_KEYS[VOICE]: ("recording_retention_days", _whole_days),
     RETENTION_KEYS[TRANSCRIPT]: ("transcript_retention_days", _whole_days),
     "noncurrentVersionExpirationDays": ("noncurrent_version_expiration_days", _whole_days),
+    COMPANY_RETENTION_KEY: ("company_retention", _company_retention),
     "omniplayReader": ("omniplay_reader", _boolean),
     "publicRecordings": ("public_recordings", _boolean),
     "acknowledgePublicRecordings": ("acknowledge_public_recordings", _boolean),
@@ -376,6 +455,18 @@ def _check_consistency(config: StackConfig) -> None:
         raise StackConfigError(
             f"{full_key('caBundle')} needs {full_key('ssl')} true (a CA only matters for TLS), "
             f"got ssl false"
+        )
+    rules = lifecycle_rules(
+        {kind: config.retention_days(kind) for kind in KINDS},
+        config.own_retention(),
+        config.noncurrent_version_expiration_days,
+    )
+    if len(rules) > LIFECYCLE_MAX_RULES:
+        raise StackConfigError(
+            f"{full_key(COMPANY_RETENTION_KEY)} needs {len(rules)} lifecycle rules for its "
+            f"{len(config.company_retention)} companies, more than the {LIFECYCLE_MAX_RULES} MinIO "
+            f"allows (about 9 per digit of each id, per kind); give fewer companies their own "
+            f"retention"
         )
     missing = set(KINDS) - {VOICE, TRANSCRIPT}
     if missing:  # a new kind needs its own retention key before it can be deployed

@@ -382,6 +382,9 @@ CONTRACTS: Final[Mapping[str, ResourceContract]] = {
 # What a lifecycle rule may hold, by kind of rule: MinIO refuses the rest
 # (internal/bucket/lifecycle/rule.go, expiration.go, and.go in github.com/minio/minio).
 RULE_ID_MAX: Final = 255
+# Lifecycle.Validate (internal/bucket/lifecycle/lifecycle.go): "Lifecycle configuration allows a
+# maximum of 1000 rules"; the whole put is refused.
+LIFECYCLE_MAX_RULES: Final = 1000
 
 
 def _block_problems(
@@ -431,6 +434,8 @@ def _attribute_problems(
 def _lifecycle_problems(where: str, rules: Sequence[Any]) -> Iterator[str]:
     """What MinIO refuses in a lifecycle the provider would send (the whole put fails)."""
     ids = [r.get("id") for r in rules if isinstance(r, Mapping)]
+    if len(rules) > LIFECYCLE_MAX_RULES:
+        yield f"{where}.rules: {len(rules)} rules, more than MinIO's {LIFECYCLE_MAX_RULES}"
     for duplicate in sorted({i for i in ids if ids.count(i) > 1}, key=str):
         yield f"{where}.rules: the id {duplicate!r} appears twice (MinIO: duplicate rule ID)"
     for index, rule in enumerate(rules):

@@ -40,7 +40,14 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from infra.adoption import ADOPT_OVERRIDES
-from infra.config import NAMESPACE, SECRET_KEYS, StackConfigError, full_key, parse_stack_config
+from infra.config import (
+    COMPANY_RETENTION_KEY,
+    NAMESPACE,
+    SECRET_KEYS,
+    StackConfigError,
+    full_key,
+    parse_stack_config,
+)
 from infra.program import (
     ADMIN_PASSWORD_ENV,
     ADMIN_USER_ENV,
@@ -92,7 +99,12 @@ def _as_config_string(key: str, value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float | str):
         return str(value)
-    raise StackConfigError(f"{key} must be a plain value (string, number or bool), got {value!r}")
+    if isinstance(value, dict) and not _is_secure(value):
+        # An object (`pulumi config set --path`): the engine hands it over as JSON text.
+        return json.dumps(value, separators=(",", ":"), sort_keys=True)
+    raise StackConfigError(
+        f"{key} must be a plain value (string, number or bool) or an object, got {value!r}"
+    )
 
 
 def _qualify(key: str) -> str:
@@ -445,11 +457,19 @@ def snapshot_path(stack: str) -> Path:
     return RENDERED_DIR / f"{stack}.json"
 
 
+# One company keeping its recordings five years and its transcripts two (an example for review).
+COMPANY_RETENTION_OVERRIDES: Final[dict[str, str]] = {
+    full_key(COMPANY_RETENTION_KEY): '{"42":{"transcript":730,"voice":1825}}'
+}
+
 # Committed renders of a stack with overrides, beside one per stack file: name -> (stack,
 # overrides). prod-adopt is production taking over the hand-made storage (imports), so the
-# takeover plan is reviewed in a diff and checked by the guardrails.
+# takeover plan is reviewed in a diff and checked by the guardrails; prod-company-retention is
+# production with one company keeping its recordings longer (docs/operating.md, "Retention per
+# company"), so the rules it takes are reviewed and checked the same way.
 VARIANTS: Final[dict[str, tuple[str, Mapping[str, str]]]] = {
     "prod-adopt": ("prod", ADOPT_OVERRIDES),
+    "prod-company-retention": ("prod", COMPANY_RETENTION_OVERRIDES),
 }
 
 

@@ -17,6 +17,7 @@ import pulumi_random as random
 from infra import render_format
 from infra.adoption import IAM_USER, IMPORTED_IGNORE_CHANGES, SERVICE_ACCOUNT, Imports
 from infra.config import StackConfig
+from infra.lifecycle_rules import lifecycle_rules
 from infra.policies import (
     OBSERVER_POLICY,
     PUBLIC_RECORDINGS_POLICY,
@@ -25,15 +26,10 @@ from infra.policies import (
     UPLOADER_POLICY,
     policy_json,
 )
-from infra.provider_contract import DELETE_MARKER, SERVICE_ACCOUNT_TYPE, ignored_changes
+from infra.provider_contract import SERVICE_ACCOUNT_TYPE, ignored_changes
 from voice_recordings import KINDS
 
 COMPONENT_TYPE: Final = render_format.COMPONENT
-# The bucket-wide rule that removes a delete marker once no version is left behind it. MinIO
-# matches a tag filter against the object's tags, and a delete marker has none: the per-kind rules
-# can never remove one (minio internal/bucket/lifecycle). It has no tag and no other action, so it
-# never expires an object: untagged objects are kept until someone tags or deletes them.
-DELETE_MARKER_RULE_ID = "expire-delete-markers"
 
 
 @dataclass(frozen=True)
@@ -122,17 +118,19 @@ class RecordingStorage(pulumi.ComponentResource):
             "recordings-lifecycle",
             bucket=self.bucket.bucket,
             rules=[
-                # Selected by the object's kind tag: the company id leads the key, so no prefix
-                # selects every recording.
                 minio.IlmPolicyRuleArgs(
-                    id=f"expire-{kind}",
-                    tags=spec.tag,
-                    expiration=f"{config.retention_days(kind)}d",
-                    noncurrent_version_expiration_days=config.noncurrent_version_expiration_days,
+                    id=rule.id,
+                    filter=rule.prefix or None,
+                    tags=dict(rule.tags) or None,
+                    expiration=rule.expiration,
+                    noncurrent_version_expiration_days=rule.noncurrent_days,
                 )
-                for kind, spec in sorted(KINDS.items())
-            ]
-            + [minio.IlmPolicyRuleArgs(id=DELETE_MARKER_RULE_ID, expiration=DELETE_MARKER)],
+                for rule in lifecycle_rules(
+                    {kind: config.retention_days(kind) for kind in KINDS},
+                    config.own_retention(),
+                    config.noncurrent_version_expiration_days,
+                )
+            ],
             # Delete removes the bucket's whole lifecycle: retained, like versioning.
             opts=self._child(depends_on=[self.bucket, versioning], retain_on_delete=True),
         )

@@ -23,6 +23,8 @@ TRANSCRIPT: Final[Kind] = "transcript"
 # Lifecycle rules select objects by this tag, because the company id leads the key: no prefix
 # selects "all recordings".
 KIND_TAG_KEY: Final = "kind"
+# Every key of the layout starts with this, then the company id and a slash.
+COMPANY_KEY_HEAD: Final = "company_"
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,7 @@ def transcript_key(company_id: int | str, call_uuid: str, when: dt.datetime) -> 
 
 def company_prefix(company_id: int | str) -> str:
     """``company_5/``: the prefix that holds everything of one company."""
-    return f"company_{validate_company_id(company_id)}/"
+    return f"{COMPANY_KEY_HEAD}{validate_company_id(company_id)}/"
 
 
 def _ymd(day: dt.date) -> str:

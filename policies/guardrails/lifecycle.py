@@ -16,42 +16,94 @@ github.com/minio/minio, AGPL, never copied; cited so the facts can be checked):
 - One lifecycle configuration per bucket: each ``IlmPolicy`` writes the whole of it
   (infra/provider_contract.py: on_existing="puts"), so with two the last applied wins.
 
-The objects the stack stores are described by :data:`STORED_OBJECTS`: each kind with exactly the
-tags the uploader (and the takeover's tag-existing) gives it, and the untagged objects (outside
-the layout, or not yet tagged) that the lifecycle must never expire.
+The objects the stack stores are described by :func:`stored_objects`: each kind with exactly the
+tags the uploader (and the takeover's tag-existing) gives it, once per class of company ids that
+the rules' prefixes and the companies with their own retention tell apart (company 42, the ids
+that start with 43, ...), and the untagged objects (outside the layout, or not yet tagged) that the
+lifecycle must never expire.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from infra.provider_contract import DELETE_MARKER
-from voice_recordings.keys import KINDS, kind_spec
+from voice_recordings.keys import COMPANY_KEY_HEAD, KINDS, kind_spec
 
 Coverage = Literal["all", "some", "none"]
 _DAYS: Final = re.compile(r"([0-9]+)d")
 _DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-# Every key of the layout starts with this (company_{id}/...); the check's probe does not.
-LAYOUT_PREFIX: Final = "company_"
+_LEADING_DIGITS: Final = re.compile(r"[0-9]*")
 UNTAGGED: Final = "untagged"
 
 
 @dataclass(frozen=True)
 class StoredObject:
-    """A kind of object the bucket holds: its name, the tags it carries, whether in the layout."""
+    """A kind of object the bucket holds: its name, the tags it carries, and the key prefix all
+    of them share (None: keys anywhere); for a kind, which company class it stands for."""
 
     name: str
     tags: Mapping[str, str]
-    in_layout: bool  # True: every key follows the layout (company_{id}/...); False: anywhere
+    prefix: str | None
+    kind: str = ""
+    company: str = ""  # the class's representative id, in digits
+    exact: bool = True  # True: that one company; False: every id that starts with its digits
+
+    def describe(self) -> str:
+        """``company 42`` or ``companies whose id starts with 43`` (for a finding)."""
+        if self.exact:
+            return f"company {self.company}"
+        return f"companies whose id starts with {self.company}"
 
 
-STORED_OBJECTS: Final = (
-    *(StoredObject(kind, kind_spec(kind).tag, True) for kind in KINDS),
-    StoredObject(UNTAGGED, {}, False),
-)
+def company_classes(
+    prefixes: Collection[str], companies: Collection[str]
+) -> list[tuple[str, bool]]:
+    """Representatives of every class of company ids that the rules' ``prefixes`` and the named
+    ``companies`` tell apart: ``(digits, exact)``, exact when the class is that one id.
+
+    A key ``company_{id}/...`` starts with ``company_{d}`` when the id starts with ``d``, and with
+    ``company_{d}/`` when it is ``d``: only the digit strings that prefixes and companies spell
+    matter. Two ids fall in one class unless one of those strings tells them apart, so the
+    strings' own prefixes (one id each) and each of them followed by one more digit (every id
+    that continues so, not being a string itself) cover every id once.
+    """
+    spelt = {str(c) for c in companies}
+    for prefix in prefixes:
+        if prefix.startswith(COMPANY_KEY_HEAD):
+            match = _LEADING_DIGITS.match(prefix, len(COMPANY_KEY_HEAD))
+            if match and match[0]:
+                spelt.add(match[0])
+    nodes = {text[:end] for text in spelt for end in range(1, len(text) + 1)}
+    found: list[tuple[str, bool]] = []
+    for node in sorted(nodes | {""}, key=lambda n: (len(n), n)):
+        if node and not node.startswith("0"):
+            found.append((node, True))
+        for digit in "0123456789" if node else "123456789":  # no id starts with 0
+            if node + digit not in nodes:
+                found.append((node + digit, False))
+    return found
+
+
+def stored_objects(prefixes: Collection[str], companies: Collection[str]) -> list[StoredObject]:
+    """Every kind of object the bucket holds, per company class (:func:`company_classes`), and
+    the untagged objects."""
+    stored = [
+        StoredObject(
+            f"{kind}@{digits}",
+            kind_spec(kind).tag,
+            f"{COMPANY_KEY_HEAD}{digits}/{kind_spec(kind).folder}/",
+            kind,
+            digits,
+            exact,
+        )
+        for kind in KINDS
+        for digits, exact in company_classes(prefixes, companies)
+    ]
+    return [*stored, StoredObject(UNTAGGED, {}, None)]
 
 
 @dataclass(frozen=True)
@@ -102,11 +154,12 @@ class Rule:
             return "none"  # the object lacks one of the rule's tags (filter.go TestTags)
         if not self.prefix:
             return "all"
-        if not stored.in_layout:
+        if stored.prefix is None:
             return "some"  # keys anywhere: a prefix may match some of them
-        if LAYOUT_PREFIX.startswith(self.prefix):
-            return "all"
-        return "some" if self.prefix.startswith(LAYOUT_PREFIX) else "none"
+        if stored.prefix.startswith(self.prefix):
+            return "all"  # e.g. company_4 for company_42/voice/...
+        # e.g. company_42/voice/2026/ for company_42/voice/...: only some of them.
+        return "some" if self.prefix.startswith(stored.prefix) else "none"
 
 
 @dataclass
@@ -134,11 +187,20 @@ class Effect:
         """True when a rule matching every one of them expires them by age."""
         return any(coverage == "all" for _, _, coverage in self.expiries)
 
+    @property
+    def latest(self) -> tuple[str, int] | None:
+        """The rule matching every one of them that expires them first: the longest any of
+        them can live (None: some of them live for ever)."""
+        whole = [(rule_id, days) for rule_id, days, coverage in self.expiries if coverage == "all"]
+        return min(whole, key=lambda e: e[1]) if whole else None
 
-def effect(rules: Sequence[Rule]) -> dict[str, Effect]:
-    """The union of ``rules`` per stored object (:data:`STORED_OBJECTS`), by name."""
-    effects = {stored.name: Effect(stored) for stored in STORED_OBJECTS}
-    for stored in STORED_OBJECTS:
+
+def effect(rules: Sequence[Rule], companies: Collection[str] = ()) -> dict[str, Effect]:
+    """The union of ``rules`` per stored object (:func:`stored_objects`, with the company
+    classes of the rules' prefixes and ``companies``), by name."""
+    every = stored_objects([rule.prefix for rule in rules], companies)
+    effects = {stored.name: Effect(stored) for stored in every}
+    for stored in every:
         result = effects[stored.name]
         for rule in rules:
             coverage = rule.coverage(stored)
@@ -156,9 +218,11 @@ def effect(rules: Sequence[Rule]) -> dict[str, Effect]:
 def why_unmatched(rules: Sequence[Rule], stored: StoredObject) -> str:
     """Why the rules that name ``stored``'s tags expire not every one of them (for a finding)."""
     reasons = []
+    elsewhere = False
     for rule in rules:
         names_it = any(stored.tags.get(k) == v for k, v in rule.tags.items())
-        if not rule.expires_current or not names_it or rule.coverage(stored) == "all":
+        coverage = rule.coverage(stored)
+        if not rule.expires_current or not names_it or coverage == "all":
             continue
         extra = {k: v for k, v in rule.tags.items() if stored.tags.get(k) != v}
         if not rule.enabled:
@@ -168,6 +232,10 @@ def why_unmatched(rules: Sequence[Rule], stored: StoredObject) -> str:
                 f"rule {rule.id!r} also requires the tags {extra}, which no such object carries "
                 f"(MinIO matches only objects holding all of a rule's tags)"
             )
-        else:
+        elif coverage == "some":
             reasons.append(f"rule {rule.id!r} matches only keys under {rule.prefix!r}")
+        else:
+            elsewhere = True
+    if elsewhere and stored.prefix is not None:
+        reasons.append(f"no rule's prefix starts their keys ({stored.prefix}...)")
     return "; ".join(reasons)

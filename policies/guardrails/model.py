@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, NamedTuple, TypeVar
 
-from infra.config import RETENTION_KEYS, USER_KEYS, config_default
+from infra.config import COMPANY_RETENTION_KEY, RETENTION_KEYS, USER_KEYS, config_default
 from infra.render_format import config_key
 from voice_recordings.settings import DEFAULT_BUCKET
 
@@ -96,7 +96,10 @@ def _flag(config: Mapping[str, Any], key: str, default: bool = False) -> bool:
 
 
 def _days(config: Mapping[str, Any], key: str) -> int | None:
-    value = config.get(config_key(key))
+    return _as_days(config.get(config_key(key)))
+
+
+def _as_days(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -107,6 +110,17 @@ def _days(config: Mapping[str, Any], key: str) -> int | None:
 def _text(config: Mapping[str, Any], key: str) -> str | None:
     value = config.get(config_key(key))
     return value if isinstance(value, str) and value else None
+
+
+def _company_retention(config: Mapping[str, Any]) -> dict[str, dict[str, int]]:
+    value = config.get(config_key(COMPANY_RETENTION_KEY))
+    if not isinstance(value, Mapping):
+        return {}
+    return {
+        str(company): {str(k): d for k, v in days.items() if (d := _as_days(v)) is not None}
+        for company, days in value.items()
+        if isinstance(days, Mapping)
+    }
 
 
 @dataclass(frozen=True)
@@ -125,6 +139,8 @@ class StackContext:
     steward_user: str | None = None
     # Days each kind must live (the config's retention); a kind absent when the config says not.
     retention_days: Mapping[str, int] = field(default_factory=dict)
+    # Companies with their own retention: id (digits) -> kind -> days (the config's, filled in).
+    company_retention: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     # The users the config names (defaults included): the only ones the stack may hold.
     stack_users: frozenset[str] = frozenset()
 
@@ -147,6 +163,7 @@ class StackContext:
                 for kind, key in RETENTION_KEYS.items()
                 if (days := _days(config, key)) is not None
             },
+            company_retention=_company_retention(config),
             stack_users=frozenset(
                 _text(config, key) or str(config_default(key))
                 for key in USER_KEYS

@@ -42,7 +42,14 @@ from policies.guardrails.documents import (
     policy_document,
     readable_document,
 )
-from policies.guardrails.lifecycle import UNTAGGED, Rule, effect, why_unmatched
+from policies.guardrails.lifecycle import (
+    UNTAGGED,
+    Effect,
+    Rule,
+    StoredObject,
+    effect,
+    why_unmatched,
+)
 from policies.guardrails.model import (
     ADVISORY,
     MANDATORY,
@@ -207,11 +214,13 @@ KNOWN_INPUTS: Final[Mapping[str, Mapping[str, InputSpec]]] = {
     },
     LIFECYCLE: {
         "bucket": ANY_VALUE,
-        # A rule's filter (a prefix) would narrow an expiry the lifecycle rules read by tag only.
+        # A rule's filter (a key prefix) is judged with its tags by the lifecycle rules, per
+        # company (policies/guardrails/lifecycle.py).
         "rules": {
             "id": ANY_VALUE,
             "status": ANY_VALUE,
             "tags": ANY_VALUE,
+            "filter": ANY_VALUE,
             "expiration": ANY_VALUE,
             "noncurrentVersionExpirationDays": ANY_VALUE,
         },
@@ -728,27 +737,71 @@ def _effective_rules(resources: Sequence[Resource], ctx: StackContext) -> list[R
     return [Rule.from_input(r) for r in raw if isinstance(r, Mapping)]
 
 
+def _wanted(stored: StoredObject, ctx: StackContext) -> int | None:
+    """The retention of ``stored``: its company's own, else the stack's for its kind."""
+    own = ctx.company_retention.get(stored.company) if stored.exact else None
+    return (own or {}).get(stored.kind) or ctx.retention_days.get(stored.kind)
+
+
+def _whom(kind: str, stored: Sequence[StoredObject], of_kind: int) -> str:
+    """``objects tagged kind=voice`` (every company) or ``... of company 42, ...`` (some)."""
+    what = f"objects tagged {KIND_TAG_KEY}={kind}"
+    if len(stored) == of_kind:
+        return what
+    names = [s.describe() for s in stored]
+    more = f" and {len(names) - 3} more classes of ids" if len(names) > 3 else ""
+    return f"{what} of {', '.join(names[:3])}{more}"
+
+
+def _by_kind(effects: Mapping[str, Effect]) -> dict[str, list[Effect]]:
+    grouped: dict[str, list[Effect]] = {kind: [] for kind in KINDS}
+    for result in effects.values():
+        if result.stored.kind:
+            grouped[result.stored.kind].append(result)
+    return grouped
+
+
+def _effects(
+    resources: Sequence[Resource], ctx: StackContext
+) -> tuple[list[Rule], dict[str, Effect]]:
+    rules = _effective_rules(resources, ctx)
+    return rules, effect(rules, ctx.company_retention)
+
+
 @CATALOGUE.stack(
     "lifecycle-per-kind",
-    "The lifecycle expires every recording and every transcript.",
+    "The lifecycle expires every recording and every transcript of every company at its retention.",
     MANDATORY,
 )
 def check_lifecycle_per_kind(resources: Sequence[Resource], ctx: StackContext) -> Iterator[Finding]:
-    """The effective lifecycle expires every object of both kinds: a rule whose filter matches
-    every object the uploader tags with the kind (MinIO matches only objects holding all of a
-    rule's tags, so an extra tag or a prefix makes a rule expire some or none of them)."""
-    rules = _effective_rules(resources, ctx)
-    effects = effect(rules)
-    for kind in KINDS:
-        if effects[kind].expired_whole:
-            continue
-        why = why_unmatched(rules, effects[kind].stored)
-        yield Finding(
-            f"no enabled lifecycle rule expires every object tagged {KIND_TAG_KEY}={kind}"
-            + (f": {why}." if why else "."),
-            f"add an IlmPolicy rule with exactly the tags {{'{KIND_TAG_KEY}': '{kind}'}}, no "
-            "filter, and expiration '<N>d'.",
-        )
+    """The effective lifecycle expires every object of both kinds, of every company: a rule
+    whose filter matches every object the uploader tags with the kind (MinIO matches only objects
+    holding all of a rule's tags, so an extra tag or a prefix makes a rule expire some or none of
+    them), and none lives past its retention (the stack's, or its company's own)."""
+    rules, effects = _effects(resources, ctx)
+    for kind, results in _by_kind(effects).items():
+        never = [r.stored for r in results if not r.expired_whole]
+        if never:
+            why = why_unmatched(rules, never[0])
+            whom = _whom(kind, never, len(results))
+            yield Finding(
+                f"no enabled lifecycle rule expires every one of the {whom}"
+                + (f": {why}." if why else "."),
+                f"add an IlmPolicy rule with exactly the tags {{'{KIND_TAG_KEY}': '{kind}'}} "
+                "and expiration '<N>d' for them (no filter, when every company has the stack's "
+                "retention).",
+            )
+        late: dict[tuple[str, int, int], list[StoredObject]] = {}
+        for result in results:
+            latest, wanted = result.latest, _wanted(result.stored, ctx)
+            if latest is not None and wanted is not None and latest[1] > wanted:
+                late.setdefault((*latest, wanted), []).append(result.stored)
+        for (rule_id, days, wanted), stored in sorted(late.items()):
+            yield Finding(
+                f"the {_whom(kind, stored, len(results))} live {days} days (rule {rule_id!r}), "
+                f"past their retention of {wanted} days.",
+                f"give rule {rule_id!r} the retention, or a rule of {wanted} days for them.",
+            )
 
 
 @CATALOGUE.stack(
@@ -760,26 +813,33 @@ def check_lifecycle_per_kind(resources: Sequence[Resource], ctx: StackContext) -
 def check_lifecycle_no_early_expiry(
     resources: Sequence[Resource], ctx: StackContext
 ) -> Iterator[Finding]:
-    """The union of the rules, per kind of stored object: nothing expires a kind sooner than its
-    configured retention (the earliest matching rule wins), nothing expires on a fixed date,
-    and untagged objects (old recordings not yet tagged, anything outside the layout) are
-    never expired: a bucket-wide rule may only remove expired delete markers."""
-    effects = effect(_effective_rules(resources, ctx))
-    for kind in KINDS:
-        result = effects[kind]
-        earliest = result.earliest
-        wanted = ctx.retention_days.get(kind)
-        if earliest is not None and wanted is not None and earliest[1] < wanted:
+    """The union of the rules, per kind of stored object and class of company: nothing expires
+    a kind sooner than its retention (the stack's, or the company's own: the earliest matching
+    rule wins, so a default rule must not match a company with a longer retention), nothing
+    expires on a fixed date, and untagged objects (old recordings not yet tagged, anything outside
+    the layout) are never expired: a bucket-wide rule may only remove expired delete markers."""
+    _, effects = _effects(resources, ctx)
+    for kind, results in _by_kind(effects).items():
+        early: dict[tuple[str, int, int], list[StoredObject]] = {}
+        dated: dict[tuple[str, str], list[StoredObject]] = {}
+        for result in results:
+            earliest, wanted = result.earliest, _wanted(result.stored, ctx)
+            if earliest is not None and wanted is not None and earliest[1] < wanted:
+                early.setdefault((*earliest, wanted), []).append(result.stored)
+            for rule_id, date in result.dated:
+                dated.setdefault((rule_id, date), []).append(result.stored)
+        for (rule_id, days, wanted), stored in sorted(early.items()):
             yield Finding(
-                f"rule {earliest[0]!r} expires objects tagged {KIND_TAG_KEY}={kind} after "
-                f"{earliest[1]} days, before their retention of {wanted} days (MinIO applies "
-                "the earliest matching rule).",
-                f"narrow rule {earliest[0]!r} to other objects (tags), or give it the retention.",
+                f"rule {rule_id!r} expires {_whom(kind, stored, len(results))} after {days} "
+                f"days, before their retention of {wanted} days (MinIO applies the earliest "
+                "matching rule).",
+                f"narrow rule {rule_id!r} to other objects (tags, or prefixes that leave those "
+                "companies out), or give it the retention.",
             )
-        for rule_id, date in result.dated:
+        for (rule_id, date), stored in sorted(dated.items()):
             yield Finding(
-                f"rule {rule_id!r} expires every object tagged {KIND_TAG_KEY}={kind} on {date}, "
-                "whatever its age.",
+                f"rule {rule_id!r} expires every one of the {_whom(kind, stored, len(results))} "
+                f"on {date}, whatever its age.",
                 f"expire by age ('<N>d'), not on a date, in rule {rule_id!r}.",
             )
     untagged = effects[UNTAGGED]
@@ -905,21 +965,24 @@ def check_identities_after_bucket(
 def check_retention_range(resources: Sequence[Resource], ctx: StackContext) -> Iterator[Finding]:
     """Advisory: retention within the recommended range (docs/operating.md); noncurrent too."""
     rules = _lifecycle_rules(resources, ctx)
+    found: dict[str, str] = {}  # problem -> fix, once each: a kind has a rule per company class
     for kind, (low, high) in RECOMMENDED_RETENTION_DAYS.items():
         for rule in _rules_for_kind(rules, kind):
             days = _expiry_days(rule)
             if days is not None and not low <= days <= high:
-                yield Finding(
+                found[
                     f"{kind} objects expire after {days} days, outside the recommended "
-                    f"{low}..{high}.",
+                    f"{low}..{high}."
+                ] = (
                     f"set the {kind} retention between {low} and {high} days, or record why not "
-                    "in the pull request.",
+                    "in the pull request."
                 )
             if not rule.get("noncurrentVersionExpirationDays"):
-                yield Finding(
-                    f"noncurrent versions of {kind} objects never expire, so deleted calls stay.",
-                    "set noncurrentVersionExpirationDays on the rule.",
-                )
+                found[
+                    f"noncurrent versions of {kind} objects never expire, so deleted calls stay."
+                ] = "set noncurrentVersionExpirationDays on the rule."
+    for problem, fix in found.items():
+        yield Finding(problem, fix)
 
 
 @CATALOGUE.stack(

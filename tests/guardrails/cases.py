@@ -622,7 +622,7 @@ CASES += [
     ),
     Case(
         "lifecycle-rule-narrowed-by-prefix",
-        "known-resources-only",
+        "lifecycle-per-kind",
         "committed",
         lambda r: _rule_of(r, "voice").update(filter="company_1/"),
     ),

@@ -20,7 +20,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from infra.config import RETENTION_KEYS, full_key
+from infra.config import COMPANY_RETENTION_KEY, RETENTION_KEYS, full_key
 from policies.guardrails.offline import RENDER_DIR, check_render
 from tests.guardrails.renders import Render, find, load_committed
 from voice_recordings.keys import KINDS, kind_spec, object_key
@@ -29,12 +29,12 @@ WHEN = dt.datetime(2026, 1, 15, tzinfo=dt.UTC)
 # Concrete objects: (key, tags). Recordings and transcripts of a few companies, tagged as the
 # uploader tags them; the same keys untagged (before tag-existing), and keys outside the layout.
 TAGGED = [
-    (object_key(kind, company, "call-1", WHEN), dict(kind_spec(kind).tag))
+    (company, object_key(kind, company, "call-1", WHEN), dict(kind_spec(kind).tag))
     for kind in KINDS
-    # 1 and 12 share the prefix "company_1"; 7 is under none of the strategy's prefixes.
-    for company in (1, 5, 7, 12)
+    # 1, 12 and 13 share the prefix "company_1"; 7 is under none of the strategy's prefixes.
+    for company in (1, 5, 7, 12, 13)
 ]
-UNTAGGED: list[tuple[str, dict[str, str]]] = [(key, dict[str, str]()) for key, _ in TAGGED] + [
+UNTAGGED: list[tuple[str, dict[str, str]]] = [(key, dict[str, str]()) for _, key, _ in TAGGED] + [
     ("other/file.bin", {}),
     ("healthcheck/x", {}),
 ]
@@ -49,7 +49,9 @@ RULE = st.fixed_dictionaries(
             st.sampled_from(["voice", "transcript", "hold"]),
             max_size=2,
         ),
-        "filter": st.sampled_from(["", "company_", "company_5/", "company_1", "other/"]),
+        "filter": st.sampled_from(
+            ["", "company_", "company_5/", "company_1", "company_1/", "company_12/", "other/"]
+        ),
         "noncurrentVersionExpirationDays": st.just(1),
     },
 )
@@ -67,14 +69,18 @@ def days(rule: dict[str, Any]) -> int | None:
     return int(text[:-1]) if text.endswith("d") and text[:-1].isdigit() else None
 
 
-def simulated_problems(rules: list[dict[str, Any]], retention: dict[str, int]) -> set[str]:
-    """Which lifecycle rules must fire, from MinIO's semantics on the concrete objects."""
+def simulated_problems(
+    rules: list[dict[str, Any]], retention: dict[str, int], own: dict[int, dict[str, int]]
+) -> set[str]:
+    """Which lifecycle rules must fire, from MinIO's semantics on the concrete objects: each
+    must expire at its retention (its company's own, if it has one), not sooner, not later."""
     found = set()
-    for key, tags in TAGGED:
+    for company, key, tags in TAGGED:
+        wanted = own.get(company, retention)[tags["kind"]]
         expiries = [d for r in rules if matches(r, key, tags) and (d := days(r)) is not None]
-        if not expiries:
+        if not expiries or min(expiries) > wanted:
             found.add("lifecycle-per-kind")
-        elif min(expiries) < retention[tags["kind"]]:
+        elif min(expiries) < wanted:
             found.add("lifecycle-no-early-expiry")
     for key, tags in UNTAGGED:
         for rule in rules:
@@ -88,16 +94,27 @@ def simulated_problems(rules: list[dict[str, Any]], retention: dict[str, int]) -
 LIFECYCLE_RULES = {"lifecycle-per-kind", "lifecycle-no-early-expiry"}
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(rules=st.lists(RULE, min_size=1, max_size=4, unique_by=lambda r: r["id"]))
-def test_property_the_verdict_is_what_minio_would_do(rules: list[dict[str, Any]]) -> None:
+# Companies with their own retention (13: named by no prefix of the strategy).
+OWN = st.dictionaries(
+    st.sampled_from([1, 5, 12, 13]),
+    st.fixed_dictionaries({kind: st.sampled_from([1, 20, 365, 400]) for kind in KINDS}),
+    max_size=2,
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rules=st.lists(RULE, min_size=1, max_size=5, unique_by=lambda r: r["id"]), own=OWN)
+def test_property_the_verdict_is_what_minio_would_do(
+    rules: list[dict[str, Any]], own: dict[int, dict[str, int]]
+) -> None:
     render = load_committed("prod")
     find(render, ":IlmPolicy")["inputs"]["rules"] = rules
+    render["config"][full_key(COMPANY_RETENTION_KEY)] = {str(c): d for c, d in own.items()}
     retention: dict[str, int] = {
         kind: int(render["config"][full_key(key)]) for kind, key in RETENTION_KEYS.items()
     }
     fired = {v.rule for v in check_render(render)} & LIFECYCLE_RULES
-    assert fired == simulated_problems(rules, retention), rules
+    assert fired == simulated_problems(rules, retention, own), (rules, own)
 
 
 def guard(tmp_path: Path, render: Render) -> subprocess.CompletedProcess[str]:

@@ -7,8 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from infra.config import RETENTION_KEYS, full_key
 from policies.guardrails.offline import RENDER_DIR
 from tests.guardrails.renders import Render, find, load_committed, observer_statement
+from voice_recordings.keys import VOICE
 
 REPO = RENDER_DIR.parents[1]
 
@@ -51,7 +53,9 @@ def test_a_widened_render_fails_listing_each_violation(tmp_path: Path) -> None:
 def test_advisories_alone_pass(tmp_path: Path) -> None:
     render = load_committed("prod")
     rules = find(render, ":IlmPolicy")["inputs"]["rules"]
+    # A ten-year retention, configured and rendered alike: outside the recommended range only.
     next(r for r in rules if r["tags"] == {"kind": "voice"})["expiration"] = "3650d"
+    render["config"][full_key(RETENTION_KEYS[VOICE])] = 3650
     result = guard(write(tmp_path, render))
     assert result.returncode == 0
     assert "ADVISORY retention-in-range" in result.stdout

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from unittest import mock
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from infra.config import (
+    COMPANY_RETENTION_KEY,
     KNOWN_KEYS,
     MASK,
     SECRET_KEYS,
@@ -16,6 +21,7 @@ from infra.config import (
     full_key,
     parse_stack_config,
 )
+from infra.provider_contract import LIFECYCLE_MAX_RULES
 from infra.render import load_stack_config
 from tests.docs import OPERATING, read
 from tests.support import MINIMAL_STACK_CONFIG
@@ -265,3 +271,82 @@ def test_the_readme_config_table_lists_every_key() -> None:
     readme = read(OPERATING)
     missing = [key for key in KNOWN_KEYS if f"| `{key.split(':', 1)[1]}` |" not in readme]
     assert missing == []
+
+
+# --- companyRetention (issue 20.5) -------------------------------------------------------------
+
+RETENTION_KEY = full_key(COMPANY_RETENTION_KEY)
+
+
+@pytest.mark.parametrize(
+    ("value", "named", "rule"),
+    [
+        ('{"0": {"voice": 30}}', ".0:", "positive integer"),
+        ('{"042": {"voice": 30}}', ".042:", "positive integer"),
+        ('{"abc": {"voice": 30}}', ".abc:", "positive integer"),
+        ('{"-5": {"voice": 30}}', ".-5:", "positive integer"),
+        ('{"42": {"voice": -3}}', ".42.voice ", "whole number of days >= 1"),
+        ('{"42": {"voice": 0}}', ".42.voice ", "whole number of days >= 1"),
+        ('{"42": {"voice": 1.5}}', ".42.voice ", "whole number of days >= 1"),
+        ('{"42": {"voice": true}}', ".42.voice ", "whole number of days >= 1"),
+        ('{"42": {"voice": "ten"}}', ".42.voice ", "whole number of days >= 1"),
+        ('{"42": {"voice": 99999}}', ".42.voice ", "at most 36500"),
+        ('{"42": {"voce": 30}}', ".42.voce ", "did you mean 'voice'"),
+        ('{"42": {}}', ".42 ", "at least one of"),
+        ('{"42": 30}', ".42 ", "object of kind -> days"),
+        ('{"42": {"voice": 30}, "42": {"voice": 60}}', ".42 ", "given twice"),
+        ("[42]", " ", "object of company id"),
+        ("not json", " ", "object of company id"),
+    ],
+)
+def test_a_bad_company_retention_names_the_key_and_what_is_wrong(
+    value: str, named: str, rule: str
+) -> None:
+    with pytest.raises(StackConfigError) as caught:
+        parse_stack_config({**ENDPOINT, RETENTION_KEY: value})
+    message = str(caught.value)
+    assert message.startswith(RETENTION_KEY + named), message
+    assert rule in message and "\n" not in message
+
+
+def test_company_retention_fills_a_kind_left_out_with_the_stack_s_retention() -> None:
+    config = parse_stack_config(
+        {
+            **ENDPOINT,
+            full_key("transcriptRetentionDays"): "90",
+            RETENTION_KEY: '{"42": {"voice": "1825"}, "7": {"transcript": 10, "voice": 20}}',
+        }
+    )
+    assert config.own_retention() == {
+        42: {"voice": 1825, "transcript": 90},
+        7: {"voice": 20, "transcript": 10},
+    }
+    assert config.to_json()[RETENTION_KEY] == {
+        "42": {"transcript": 90, "voice": 1825},
+        "7": {"transcript": 10, "voice": 20},
+    }
+
+
+def test_company_retention_needing_more_rules_than_minio_takes_fails_naming_the_key() -> None:
+    many = {str(10**17 + 7919 * n): {"voice": 30} for n in range(40)}
+    with pytest.raises(StackConfigError) as caught:
+        parse_stack_config({**ENDPOINT, RETENTION_KEY: json.dumps(many)})
+    assert str(caught.value).startswith(f"{RETENTION_KEY} needs ")
+    assert f"more than the {LIFECYCLE_MAX_RULES} MinIO allows" in str(caught.value)
+
+
+def test_a_stack_file_may_give_company_retention_as_an_object(tmp_path: Path) -> None:
+    # `pulumi config set --path` writes an object; the render hands it over as JSON, as the
+    # engine does.
+    stack = tmp_path / "Pulumi.t.yaml"
+    stack.write_text(
+        "config:\n"
+        "  voice-recordings:endpoint: localhost:9000\n"
+        "  voice-recordings:omniplayApiUrl: http://localhost:8080\n"
+        "  voice-recordings:companyRetention:\n"
+        '    "42":\n'
+        "      voice: 1825\n"
+    )
+    with mock.patch("infra.render.stack_file", return_value=stack):
+        raw = load_stack_config("t")
+    assert parse_stack_config(raw).own_retention()[42]["voice"] == 1825

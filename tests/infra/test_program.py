@@ -10,6 +10,7 @@ import pytest
 
 from infra import render
 from infra.config import SERVICE_TOKEN_KEY, StackConfigError, full_key, parse_stack_config
+from infra.lifecycle_rules import DELETE_MARKER_RULE_ID
 from infra.policies import (
     OBSERVER_POLICY,
     PUBLIC_RECORDINGS_POLICY,
@@ -42,7 +43,7 @@ from infra.provider_contract import (
 )
 from infra.render import ProgramRun, load_stack_config, run_program
 from infra.render_format import SECRET_MARKER as SECRET
-from infra.storage import COMPONENT_TYPE, DELETE_MARKER_RULE_ID
+from infra.storage import COMPONENT_TYPE
 from tests.support import PUBLIC_OPT_IN, only
 from voice_recordings import KINDS, Env, StorageSettings
 
