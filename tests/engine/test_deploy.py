@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -23,10 +24,11 @@ from devtools.engine_workspace import (
 )
 from devtools.providers.properties import SECRET_SIGNATURE, SIGNATURE_KEY
 from infra import render_format
+from infra.config import COMPANY_RETENTION_KEY, RETENTION_KEYS, full_key
 from infra.program import OMNIPLAY_MINIO_PREFIX, SERVICE_TOKEN_ENV
 from infra.render import render_stack
 from tests.engine.stacks import changes, render_resources
-from voice_recordings import KIND_TAG_KEY, MinioUploader
+from voice_recordings import KIND_TAG_KEY, TRANSCRIPT, VOICE, MinioUploader
 from voice_recordings.settings import Env
 
 STACK = "dev"
@@ -158,3 +160,55 @@ def test_an_object_deleted_behind_the_stack_is_seen_as_gone_and_made_again(
     deployed.run("up", "-s", STACK, "--yes", "--skip-preview")
     attached = iam.list_attached_user_policies(UserName="omniplay-reader")["AttachedPolicies"]
     assert [p["PolicyArn"] for p in attached] == [arn]
+
+
+def _server_expiry(
+    rules: Sequence[Mapping[str, Any]], key: str, tags: dict[str, str]
+) -> int | None:
+    """The days after which MinIO expires an object (``FilterRules``: the key starts with the
+    rule's prefix and the object holds every tag of it; ``Eval``: the earliest expiry wins)."""
+    found = []
+    for rule in rules:
+        where = rule.get("Filter", {})
+        both = where.get("And", {})
+        prefix = both.get("Prefix", where.get("Prefix", ""))
+        wanted = both.get("Tags") or ([where["Tag"]] if "Tag" in where else [])
+        days = rule.get("Expiration", {}).get("Days")
+        if (
+            rule["Status"] == "Enabled"
+            and days is not None
+            and key.startswith(prefix)
+            and all(tags.get(t["Key"]) == t["Value"] for t in wanted)
+        ):
+            found.append(days)
+    return min(found, default=None)
+
+
+def test_a_company_s_own_retention_is_deployed_and_spares_its_neighbours(
+    deployed: EngineWorkspace, outputs: dict[str, Any], endpoint: EmbeddedS3
+) -> None:
+    # The documented command (docs/operating.md, "Retention per company"), then `pulumi up`.
+    key = f'{full_key(COMPANY_RETENTION_KEY)}["42"].voice'
+    deployed.run("config", "set", "-s", STACK, "--path", key, "1825")
+    plan = changes(deployed.run("preview", "-s", STACK, "--json").json())
+    assert [step.split(":")[0] for step in plan] == ["update recordings-lifecycle"]
+    deployed.run("up", "-s", STACK, "--yes", "--skip-preview")
+    deployed.run("preview", "-s", STACK, "--expect-no-changes")
+    voice_ai = MinioUploader(block_settings(outputs["voice_ai_env"], endpoint.ca_bundle))
+    s3 = endpoint.s3()
+    bucket = voice_ai.settings.bucket
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    config = render_stack(STACK, embedded_stack_config(endpoint))["config"]
+    default = int(config[full_key(RETENTION_KEYS[VOICE])])
+    transcripts = int(config[full_key(RETENTION_KEYS[TRANSCRIPT])])
+    assert default != 1825
+    # Company 42 and the ids that share its digits, each stored by the Voice AI's own keys.
+    expected = {42: 1825, 4: default, 420: default, 43: default, 1: default}
+    for company, voice_days in expected.items():
+        stored = voice_ai.upload_audio(AUDIO, call_uuid=f"own-{company}", company_id=company)
+        text = voice_ai.upload_transcript("hello", call_uuid=f"own-{company}", company_id=company)
+        for object_key, days in ((stored.key, voice_days), (text.key, transcripts)):
+            tagging = s3.get_object_tagging(Bucket=bucket, Key=object_key)["TagSet"]
+            tags = {t["Key"]: t["Value"] for t in tagging}
+            assert _server_expiry(rules, object_key, tags) == days, object_key
+    voice_ai.close()

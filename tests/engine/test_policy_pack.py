@@ -32,7 +32,7 @@ from infra import render_format
 from infra.adoption import ADOPT_OVERRIDES
 from infra.config import full_key
 from infra.provider_contract import CONTRACTS
-from infra.render import render_stack
+from infra.render import VARIANTS, render_stack
 from policies.guardrails.analyzer import (
     RETAIN_ON_DELETE,
     WIRE_UNKNOWN,
@@ -61,7 +61,8 @@ from tests.engine.violations import (
 from tests.support import PUBLIC_OVERRIDES
 
 ADOPTING = "prod-adopt"  # the render variant's name (infra/render.py VARIANTS), here a stack
-STACKS = ("dev", "prod", ADOPTING)
+OWN_RETENTION = "prod-company-retention"  # another variant: a company with its own retention
+STACKS = ("dev", "prod", ADOPTING, OWN_RETENTION)
 VARIANT_DIR = "violating"
 
 
@@ -137,12 +138,14 @@ def engine(
         **ADOPT_OVERRIDES,
         full_key("adoptServiceAccount"): handmade.console_keys.access_key,
     }
-    config = {"dev": pointed, "prod": pointed, ADOPTING: adopting}
+    own_retention = {**pointed, **VARIANTS[OWN_RETENTION][1]}
+    config = {"dev": pointed, "prod": pointed, ADOPTING: adopting, OWN_RETENTION: own_retention}
     root = tmp_path_factory.mktemp("policy-pack")
     program = EngineWorkspace(engine_dir, root / "program", env=admin_env(endpoint))
-    (program.project / f"Pulumi.{ADOPTING}.yaml").write_bytes(
-        (program.project / "Pulumi.prod.yaml").read_bytes()
-    )
+    for copied in (ADOPTING, OWN_RETENTION):
+        (program.project / f"Pulumi.{copied}.yaml").write_bytes(
+            (program.project / "Pulumi.prod.yaml").read_bytes()
+        )
     for stack in STACKS:
         program.init_stack(stack, config[stack])
 
@@ -163,7 +166,7 @@ def engine(
 
 def render_of(engine: Engine, stack: str, change: Change | None = None) -> dict[str, Any]:
     """The offline render of ``stack`` as the engine's stack is configured, with ``change``."""
-    render_name = "prod" if stack == ADOPTING else stack
+    render_name = "prod" if stack in (ADOPTING, OWN_RETENTION) else stack
     if change is None:
         return render_stack(render_name, engine.config[stack])
     if change.edit is None:  # the public bucket policy, without the acknowledgement

@@ -49,6 +49,8 @@ def test_preview_registers_what_the_render_shows(
     [
         ("recordingRetentionDay", "30", "voice-recordings:recordingRetentionDay is not a known"),
         ("recordingRetentionDays", "-3", "voice-recordings:recordingRetentionDays must be"),
+        ("companyRetention", '{"0": {"voice": 30}}', "voice-recordings:companyRetention.0:"),
+        ("companyRetention", '{"42": {"voice": -3}}', "voice-recordings:companyRetention.42.voice"),
     ],
 )
 def test_a_stack_config_error_fails_the_preview_with_one_line_naming_the_key(

@@ -22,7 +22,7 @@ from infra import provider_contract as contract
 from infra import render_format
 from infra.adoption import ADOPT_OVERRIDES
 from infra.config import full_key
-from infra.render import render_stack
+from infra.render import VARIANTS, render_stack
 from tests.engine.stacks import registered_differences
 from tests.support import PUBLIC_OVERRIDES
 
@@ -48,10 +48,15 @@ def _variant(name: str, console_key: str) -> tuple[str, dict[str, str]]:
         return "prod", {**ADOPT_OVERRIDES, full_key("adoptServiceAccount"): console_key}
     if name == "dev-public":
         return "dev", dict(PUBLIC_OVERRIDES)
+    if name in VARIANTS:
+        stack, overrides = VARIANTS[name]
+        return stack, dict(overrides)
     return name, {}
 
 
-@pytest.mark.parametrize("variant", ["dev", "prod", "prod-adopt", "dev-public"])
+@pytest.mark.parametrize(
+    "variant", ["dev", "prod", "prod-adopt", "dev-public", "prod-company-retention"]
+)
 def test_the_render_equals_what_the_engine_registers(
     workspace: EngineWorkspace, endpoint: EmbeddedS3, console_key: str, variant: str
 ) -> None:
