@@ -298,6 +298,11 @@ CONTRACTS: Final[Mapping[str, ResourceContract]] = {
             delete_effect="removes the bucket's whole lifecycle configuration "
             "(minioDeleteILMPolicy sets an empty one)",
             notes=(
+                "A rule with tags is sent as Filter.And{Prefix: filter, Tags} (without tags, "
+                "Filter.Prefix); Read takes And.Prefix back as filter when the rule has tags "
+                "(minioCreateILMPolicy, minioReadILMPolicy). MinIO matches And as the key "
+                "starting with the prefix and the object holding every tag (internal/bucket/"
+                "lifecycle/and.go, filter.go), so a prefix narrows a tag rule to some companies.",
                 "Update ignores the error of the put it makes (minioUpdateILMPolicy discards "
                 "minioCreateILMPolicy's diagnostics): a rule MinIO refuses on update is not "
                 "reported by `pulumi up`; only the next refresh shows the old rules.",
