@@ -11,6 +11,8 @@ building many uploaders, or importing this module twice, never registers a metri
 
 from __future__ import annotations
 
+import math
+
 import threading
 from collections.abc import Callable
 from typing import Final, Literal
@@ -72,8 +74,16 @@ class UploadMetrics:
 
     def track_spool(self, count: Callable[[], int]) -> None:
         """Make the spool gauge read ``count()`` at every scrape (always current, even when
-        another process, such as a cron replay, empties the spool)."""
-        self.spool_items.set_function(count)
+        another process, such as a cron replay, empties the spool). A spool that cannot be
+        read shows NaN (unknown) rather than failing the scrape of every other metric."""
+
+        def current() -> float:
+            try:
+                return float(count())
+            except OSError:
+                return math.nan
+
+        self.spool_items.set_function(current)
 
 
 # The metrics live on the registry object itself, so a second import of this module (a reload,

@@ -58,6 +58,20 @@ def test_spool_gauge_reads_the_spool_at_scrape_time() -> None:
     assert value(registry, SPOOL_ITEMS) == 0
 
 
+def test_an_unreadable_spool_shows_nan_and_the_scrape_still_answers() -> None:
+    registry = CollectorRegistry()
+    m = upload_metrics(registry)
+    m.observe("success", 1000, 0.2)
+
+    def unreadable() -> int:
+        raise PermissionError(13, "Permission denied", "/var/lib/voice-ai/spool")
+
+    m.track_spool(unreadable)
+    text = generate_latest(registry).decode()  # every other metric is still scraped
+    assert f"{SPOOL_ITEMS} NaN" in text
+    assert value(registry, "voice_ai_minio_uploads_total", status="success") == 1
+
+
 def test_one_set_of_metrics_per_registry_even_after_a_reimport() -> None:
     registry = CollectorRegistry()
     assert upload_metrics(registry) is upload_metrics(registry)
