@@ -12,7 +12,6 @@ building many uploaders, or importing this module twice, never registers a metri
 from __future__ import annotations
 
 import math
-
 import threading
 from collections.abc import Callable
 from typing import Final, Literal
