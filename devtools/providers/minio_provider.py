@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 import devtools.provision.actions as actions
 from devtools.clients import Credentials, plain_client
@@ -143,7 +143,14 @@ def _bucket_create(client: MinioClient, inputs: Properties) -> tuple[str, Proper
 
 
 def _bucket_read(client: MinioClient, id_: str, state: Properties) -> Properties | None:
-    if not actions.bucket_exists(client.s3, id_):
+    try:
+        found = actions.bucket_exists(client.s3, id_)
+    except (ClientError, BotoCoreError):
+        # minioReadBucket reads `found, err := BucketExists(...)` and only logs err: any error
+        # (a 403, the network) is "not found" (minio-go v7.0.63 api-stat.go returns false
+        # with it), and the engine then drops the bucket from the state, protected or not.
+        found = False
+    if not found:
         return None  # minioReadBucket: SetId("")
     # An import reads an empty state: the schema's defaults stand for the inputs.
     defaults = {"acl": "private", "forceDestroy": False, "objectLocking": False}

@@ -25,7 +25,12 @@ from devtools.engine_workspace import (
 from devtools.providers.properties import SECRET_SIGNATURE, SIGNATURE_KEY
 from infra import render_format
 from infra.config import COMPANY_RETENTION_KEY, RETENTION_KEYS, full_key
-from infra.program import OMNIPLAY_MINIO_PREFIX, SERVICE_TOKEN_ENV
+from infra.program import (
+    ADMIN_PASSWORD_ENV,
+    ADMIN_USER_ENV,
+    OMNIPLAY_MINIO_PREFIX,
+    SERVICE_TOKEN_ENV,
+)
 from infra.render import render_stack
 from tests.engine.stacks import changes, render_resources
 from voice_recordings import KIND_TAG_KEY, TRANSCRIPT, VOICE, MinioUploader
@@ -160,6 +165,29 @@ def test_an_object_deleted_behind_the_stack_is_seen_as_gone_and_made_again(
     deployed.run("up", "-s", STACK, "--yes", "--skip-preview")
     attached = iam.list_attached_user_policies(UserName="omniplay-reader")["AttachedPolicies"]
     assert [p["PolicyArn"] for p in attached] == [arn]
+
+
+def test_a_refresh_by_keys_that_cannot_read_the_bucket_sees_it_gone(
+    deployed: EngineWorkspace, outputs: dict[str, Any], endpoint: EmbeddedS3
+) -> None:
+    # minioReadBucket takes any error of BucketExists (a 403 here) for "not found", and the
+    # engine would drop the protected bucket from the state: a job must never write a refresh
+    # with keys that cannot HEAD the bucket (docs/operating.md, "What the provider does").
+    reader = block_settings(outputs["omniplay_env"], endpoint.ca_bundle, OMNIPLAY_MINIO_PREFIX)
+    keys = {
+        ADMIN_USER_ENV: reader.access_key,
+        ADMIN_PASSWORD_ENV: reader.secret_key,
+        "PULUMI_SKIP_CONFIRMATIONS": "false",  # it would mean --yes, refused with --preview-only
+    }
+    seen = deployed.run("refresh", "-s", STACK, "--preview-only", "--json", env=keys, check=False)
+    assert seen.returncode != 0  # the IAM reads are refused: errors, not "gone"
+    deleted = sorted(
+        step["urn"].rsplit("::", 1)[-1] for step in seen.json()["steps"] if step["op"] == "delete"
+    )
+    assert "recordings-bucket" in deleted, seen.output
+    # --preview-only wrote nothing: the state still holds the bucket.
+    state = deployed.export(STACK)["deployment"]["resources"]
+    assert any(r["urn"].endswith("::recordings-bucket") for r in state)
 
 
 def _server_expiry(
