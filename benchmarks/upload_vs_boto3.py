@@ -8,25 +8,26 @@ production, and its peak memory.
    ``put_object`` with the same metadata, tag and content type, at 1, 10 and 100 MB, over HTTPS
    (the endpoint's throwaway CA trusted as ``MINIO_CA_BUNDLE``), repetitions interleaved in a new
    shuffled order each round so drift hits all alike; medians and ratios. Peers: boto3 "same"
-   does by hand what the uploader does (the same request, with a SHA-256 checksum the server
-   verifies, then a presigned URL for the handoff), so its ratio is the uploader's own overhead
-   (validation, metrics, the deadline, the spool's bookkeeping): target at most 1.05 at 1 and
-   10 MB. "dflt" is a bare boto3 call with its defaults (a CRC32 checksum, no
-   URL) and "minio-py" the MinIO SDK's call with its defaults (no checksum over HTTPS, no URL):
-   target at most 1.10 times the faster of the two at 1 and 10 MB.
+   does by hand what the uploader does (the same request, with the upload path's CRC32 checksum
+   in a header, which the server verifies and echoes, then a presigned URL for the handoff), so
+   its ratio is the uploader's own overhead (validation, metrics, the deadline, the spool's
+   bookkeeping): target at most 1.05 at 1 and 10 MB. "dflt" is a bare boto3 call with its
+   defaults (a CRC32 checksum in an aws-chunked trailer, no URL) and "minio-py" the MinIO SDK's
+   call with its defaults (no checksum over HTTPS, no URL): target at most 1.10 times the faster
+   of the two at 1 and 10 MB.
 2. The client's cost alone: the same four clients, the same way, against a sink
    (:mod:`devtools.sink_s3`, in a process of its own, over TLS) that answers every upload at once
    as S3 would (an ETag, the checksum echoed) and does nothing else. moto spends more on an upload
    than any client, so the embedded endpoint's ratios understate what a client costs; the sink's
    show it. Reported beside the endpoint's columns, without a target of their own: against the
-   sink, the deliberate work only the uploader and "boto3 same" do (a SHA-256 of every byte, a
-   presigned URL) is most of the time, and minio-py does neither.
+   sink, the presigned URL only the uploader and "boto3 same" make is a visible share of the
+   time, and minio-py computes no checksum at all.
 3. Memory: a fresh child process uploads a 200 MB file object generated on the fly (never one
    bytes object), and a file of the single-PUT limit (64 MiB, streamed in one PUT); the figure is
    its peak RSS (VmHWM) after the upload minus the peak after setup.
 
-The endpoint (moto, which keeps objects in memory) runs in its own process, so no figure
-includes the server. Exit code 1 when a target is missed.
+The endpoint (moto, holding every object in memory: :data:`SERVER_KEY_BUFFER`) runs in its own
+process, so no memory figure includes the server's. Exit code 1 when a target is missed.
 """
 
 from __future__ import annotations
@@ -48,6 +49,12 @@ from pathlib import Path
 from typing import Any, Final
 
 MB: Final = 1024 * 1024
+# moto keeps an object's bytes in memory up to this size and spills anything larger to a temporary
+# file (default: just under 5 MiB, so every 10 MB upload). The spill's cost swings with the
+# machine's disk (shared), and it is the server's, not a client's: with it, the 10 MB same-work
+# ratio of unchanged code swung 0.84 to 1.08 in six measurements; in memory, 1.00 to 1.04
+# (docs/runtime.md, "Performance"). Above every size uploaded here.
+SERVER_KEY_BUFFER: Final = 256 * 1024 * 1024
 # (size, repetitions): 100 MB has no ratio target, and over TLS each round moves 400 MB.
 SIZES: Final = ((1 * MB, 81), (10 * MB, 41), (100 * MB, 3))
 # A 100 MB recording arrives as a file, never as one bytes object (and boto3's put_object of
@@ -69,6 +76,8 @@ def serve() -> None:
     """Child: run the embedded endpoint, print its address and keys, stop when stdin closes."""
     from devtools.embedded_s3 import EmbeddedS3
 
+    # Objects in memory (SERVER_KEY_BUFFER, read by moto at each upload); an override wins.
+    os.environ.setdefault("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", str(SERVER_KEY_BUFFER))
     # TLS, connections kept open (the defaults), as against MinIO.
     with EmbeddedS3() as endpoint:
         endpoint.s3().create_bucket(Bucket=BUCKET)
@@ -253,6 +262,7 @@ def bench_size(clients: tuple[Any, Any, Any, Any], size: int, reps: int, variant
 
     from minio.commonconfig import Tags
 
+    from voice_recordings.checksums import UPLOAD_CHECKSUM
     from voice_recordings.keys import VOICE, object_key
     from voice_recordings.transfer import SINGLE_PUT_LIMIT
 
@@ -304,7 +314,7 @@ def bench_size(clients: tuple[Any, Any, Any, Any], size: int, reps: int, variant
 
     actions = [
         ours,
-        boto3_call(same_client, {"ChecksumAlgorithm": "SHA256"}, same=True),
+        boto3_call(same_client, {"ChecksumAlgorithm": UPLOAD_CHECKSUM.name}, same=True),
         boto3_call(raw, {}, same=False),
         minio_py,
     ]
@@ -318,6 +328,8 @@ def bench_size(clients: tuple[Any, Any, Any, Any], size: int, reps: int, variant
     for _ in range(reps):
         for which in order.sample(range(len(actions)), len(actions)):
             times[which].append(time_one(actions[which]))
+    # Kept in the server's memory otherwise (SERVER_KEY_BUFFER): the next sizes start alike.
+    same_client.delete_object(Bucket=BUCKET, Key=key)
     medians = [statistics.median(t) for t in times]
     return Result(ours=medians[0], same=medians[1], default=medians[2], minio_py=medians[3])
 
@@ -359,7 +371,11 @@ def rss_child(mode: str) -> None:
             assert not result.spooled and result.size == RSS_SIZE
         else:
             raw.upload_fileobj(PatternStream(RSS_SIZE), BUCKET, "bench/rss.mp3")
-        print(json.dumps({"baseline": baseline, "peak": vm_hwm()}))
+        peak = vm_hwm()
+        # The server keeps objects in memory (SERVER_KEY_BUFFER): free what this one stored.
+        key = "bench/rss.mp3" if mode == "boto3" else result.key
+        raw.delete_object(Bucket=BUCKET, Key=key)
+        print(json.dumps({"baseline": baseline, "peak": peak}))
 
 
 def measure_rss(env: dict[str, str], mode: str) -> int:
