@@ -26,8 +26,9 @@ production, and its peak memory.
    bytes object), and a file of the single-PUT limit (64 MiB, streamed in one PUT); the figure is
    its peak RSS (VmHWM) after the upload minus the peak after setup.
 
-The endpoint (moto, holding every object in memory: :data:`SERVER_KEY_BUFFER`) runs in its own
-process, so no memory figure includes the server's. Exit code 1 when a target is missed.
+The endpoint (moto) and the sink run in processes of their own, each with one malloc arena
+(:data:`SERVER_ENV`), so no memory figure includes a server's. Exit code 1 when a target is
+missed.
 """
 
 from __future__ import annotations
@@ -49,12 +50,6 @@ from pathlib import Path
 from typing import Any, Final
 
 MB: Final = 1024 * 1024
-# moto keeps an object's bytes in memory up to this size and spills anything larger to a temporary
-# file (default: just under 5 MiB, so every 10 MB upload). The spill's cost swings with the
-# machine's disk (shared), and it is the server's, not a client's: with it, the 10 MB same-work
-# ratio of unchanged code swung 0.84 to 1.08 in six measurements; in memory, 1.00 to 1.04
-# (docs/runtime.md, "Performance"). Above every size uploaded here.
-SERVER_KEY_BUFFER: Final = 256 * 1024 * 1024
 # (size, repetitions): 100 MB has no ratio target, and over TLS each round moves 400 MB.
 SIZES: Final = ((1 * MB, 81), (10 * MB, 41), (100 * MB, 3))
 # A 100 MB recording arrives as a file, never as one bytes object (and boto3's put_object of
@@ -63,9 +58,20 @@ BYTES_SIZES: Final = (1 * MB, 10 * MB)
 TARGET_RATIO: Final = 1.05  # against boto3 doing the same work
 TARGET_PEER_RATIO: Final = 1.10  # against the faster of boto3's and minio-py's defaults
 RATIO_SIZES: Final = (1 * MB, 10 * MB)
+# Untimed warm-up rounds: one per this many timed ones (at least one).
+WARM_UP_SHARE: Final = 8
 RSS_SIZE: Final = 200 * MB
 TARGET_RSS_DELTA: Final = 64 * MB
 BUCKET: Final = "voice-recordings"
+# The servers' processes, and only theirs: one glibc malloc arena. By default each of a threaded
+# server's threads (one per kept-open connection, so one per client) may get an arena of its
+# own, whose state (grown, trimmed, fragmented by 10 MB bodies) then differs from client to
+# client for a whole run: the 10 MB same-work ratio of unchanged code swung from 0.98 to 1.15
+# between runs (5 of 12 measurements over 1.05), one client's requests steadily slower than
+# the other's. With one arena every connection meets the same allocator: 0.98 to 1.03 in 12
+# (docs/runtime.md, "Performance"). Requests are sequential, so the one arena is never
+# contended.
+SERVER_ENV: Final = {"MALLOC_ARENA_MAX": "1"}
 COMPANY: Final = 42
 
 
@@ -76,8 +82,6 @@ def serve() -> None:
     """Child: run the embedded endpoint, print its address and keys, stop when stdin closes."""
     from devtools.embedded_s3 import EmbeddedS3
 
-    # Objects in memory (SERVER_KEY_BUFFER, read by moto at each upload); an override wins.
-    os.environ.setdefault("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", str(SERVER_KEY_BUFFER))
     # TLS, connections kept open (the defaults), as against MinIO.
     with EmbeddedS3() as endpoint:
         endpoint.s3().create_bucket(Bucket=BUCKET)
@@ -101,6 +105,7 @@ def endpoint_process(mode: str = "--serve") -> Iterator[dict[str, str]]:
     MINIO_* environment for it."""
     child = subprocess.Popen(
         [sys.executable, "-m", "benchmarks.upload_vs_boto3", mode],
+        env={**os.environ, **SERVER_ENV},
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -318,18 +323,21 @@ def bench_size(clients: tuple[Any, Any, Any, Any], size: int, reps: int, variant
         boto3_call(raw, {}, same=False),
         minio_py,
     ]
-    for action in actions:  # warm-up: connections, first-call costs
-        action()
-    times: list[list[float]] = [[] for _ in actions]
     # A new order every round (seeded, so runs compare): a rotation keeps the cycle, so the
     # uploader always came right after minio-py, paying for what it left behind (its multipart
     # threads and buffers being released) at 10 MB, about a tenth of the uploader's time.
     order = random.Random(f"{size}-{variant}")
+    # Warm-up, untimed: connections, first-call costs, and the server's heap grown to its working
+    # size (moto's RSS grew from 240 to 400 MB over the first five 10 MB rounds). With one call
+    # each, the first ten timed rounds at 10 MB ran slower than the rest, unevenly between the
+    # clients, and the seeded order repeated that unevenness in every run.
+    for _ in range(max(1, reps // WARM_UP_SHARE)):
+        for which in order.sample(range(len(actions)), len(actions)):
+            actions[which]()
+    times: list[list[float]] = [[] for _ in actions]
     for _ in range(reps):
         for which in order.sample(range(len(actions)), len(actions)):
             times[which].append(time_one(actions[which]))
-    # Kept in the server's memory otherwise (SERVER_KEY_BUFFER): the next sizes start alike.
-    same_client.delete_object(Bucket=BUCKET, Key=key)
     medians = [statistics.median(t) for t in times]
     return Result(ours=medians[0], same=medians[1], default=medians[2], minio_py=medians[3])
 
@@ -371,11 +379,7 @@ def rss_child(mode: str) -> None:
             assert not result.spooled and result.size == RSS_SIZE
         else:
             raw.upload_fileobj(PatternStream(RSS_SIZE), BUCKET, "bench/rss.mp3")
-        peak = vm_hwm()
-        # The server keeps objects in memory (SERVER_KEY_BUFFER): free what this one stored.
-        key = "bench/rss.mp3" if mode == "boto3" else result.key
-        raw.delete_object(Bucket=BUCKET, Key=key)
-        print(json.dumps({"baseline": baseline, "peak": peak}))
+        print(json.dumps({"baseline": baseline, "peak": vm_hwm()}))
 
 
 def measure_rss(env: dict[str, str], mode: str) -> int:

@@ -159,10 +159,6 @@ class _Handler(BaseHTTPRequestHandler):
         """A bucket exists (whatever is asked); objects are never kept."""
         self._send(200)
 
-    def do_DELETE(self) -> None:
-        """Deleted (nothing was kept): S3's ``204``."""
-        self._send(204)
-
 
 def _xml(element: str) -> bytes:
     opening, _, rest = element.partition(">")
