@@ -15,9 +15,10 @@ an object, keeps SHA-256 (the spool's own digest, :mod:`voice_recordings.replay`
 
 Facts this relies on, read in the sources:
 
-- MinIO verifies a ``x-amz-checksum-crc32`` header on PutObject and UploadPart (``cmd/
-  object-handlers.go`` ``PutObjectHandler``, ``cmd/object-multipart-handlers.go``
-  ``PutObjectPartHandler``: ``hashReader.AddChecksum(r, ...)``; ``internal/hash/reader.go``:
+- MinIO verifies a ``x-amz-checksum-crc32`` header on PutObject and UploadPart whose length is
+  known, as ours always is (``cmd/object-handlers.go`` ``PutObjectHandler``, ``cmd/
+  object-multipart-handlers.go`` ``PutObjectPartHandler``: ``hashReader.AddChecksum(r, ...)``,
+  which for a part of unknown length only passes the value on; ``internal/hash/reader.go``:
   ``Read`` hashes as the body arrives, with ``crc32.NewIEEE()`` from ``internal/hash/
   checksum.go`` ``Hasher``, and at EOF compares it with the header's base64-decoded bytes:
   ``ChecksumMismatch``, answered ``XAmzContentChecksumMismatch`` (HTTP 400, ``cmd/
