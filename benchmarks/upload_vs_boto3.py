@@ -8,25 +8,27 @@ production, and its peak memory.
    ``put_object`` with the same metadata, tag and content type, at 1, 10 and 100 MB, over HTTPS
    (the endpoint's throwaway CA trusted as ``MINIO_CA_BUNDLE``), repetitions interleaved in a new
    shuffled order each round so drift hits all alike; medians and ratios. Peers: boto3 "same"
-   does by hand what the uploader does (the same request, with a SHA-256 checksum the server
-   verifies, then a presigned URL for the handoff), so its ratio is the uploader's own overhead
-   (validation, metrics, the deadline, the spool's bookkeeping): target at most 1.05 at 1 and
-   10 MB. "dflt" is a bare boto3 call with its defaults (a CRC32 checksum, no
-   URL) and "minio-py" the MinIO SDK's call with its defaults (no checksum over HTTPS, no URL):
-   target at most 1.10 times the faster of the two at 1 and 10 MB.
+   does by hand what the uploader does (the same request, with the upload path's CRC32 checksum
+   in a header, which the server verifies and echoes, then a presigned URL for the handoff), so
+   its ratio is the uploader's own overhead (validation, metrics, the deadline, the spool's
+   bookkeeping): target at most 1.05 at 1 and 10 MB. "dflt" is a bare boto3 call with its
+   defaults (a CRC32 checksum in an aws-chunked trailer, no URL) and "minio-py" the MinIO SDK's
+   call with its defaults (no checksum over HTTPS, no URL): target at most 1.10 times the faster
+   of the two at 1 and 10 MB.
 2. The client's cost alone: the same four clients, the same way, against a sink
    (:mod:`devtools.sink_s3`, in a process of its own, over TLS) that answers every upload at once
    as S3 would (an ETag, the checksum echoed) and does nothing else. moto spends more on an upload
    than any client, so the embedded endpoint's ratios understate what a client costs; the sink's
    show it. Reported beside the endpoint's columns, without a target of their own: against the
-   sink, the deliberate work only the uploader and "boto3 same" do (a SHA-256 of every byte, a
-   presigned URL) is most of the time, and minio-py does neither.
+   sink, the presigned URL only the uploader and "boto3 same" make is a visible share of the
+   time, and minio-py computes no checksum at all.
 3. Memory: a fresh child process uploads a 200 MB file object generated on the fly (never one
    bytes object), and a file of the single-PUT limit (64 MiB, streamed in one PUT); the figure is
    its peak RSS (VmHWM) after the upload minus the peak after setup.
 
-The endpoint (moto, which keeps objects in memory) runs in its own process, so no figure
-includes the server. Exit code 1 when a target is missed.
+The endpoint (moto) and the sink run in processes of their own, each with one malloc arena
+(:data:`SERVER_ENV`), so no memory figure includes a server's. Exit code 1 when a target is
+missed.
 """
 
 from __future__ import annotations
@@ -56,9 +58,20 @@ BYTES_SIZES: Final = (1 * MB, 10 * MB)
 TARGET_RATIO: Final = 1.05  # against boto3 doing the same work
 TARGET_PEER_RATIO: Final = 1.10  # against the faster of boto3's and minio-py's defaults
 RATIO_SIZES: Final = (1 * MB, 10 * MB)
+# Untimed warm-up rounds: one per this many timed ones (at least one).
+WARM_UP_SHARE: Final = 8
 RSS_SIZE: Final = 200 * MB
 TARGET_RSS_DELTA: Final = 64 * MB
 BUCKET: Final = "voice-recordings"
+# The servers' processes, and only theirs: one glibc malloc arena. By default each of a threaded
+# server's threads (one per kept-open connection, so one per client) may get an arena of its
+# own, whose state (grown, trimmed, fragmented by 10 MB bodies) then differs from client to
+# client for a whole run: the 10 MB same-work ratio of unchanged code swung from 0.98 to 1.15
+# between runs (5 of 12 measurements over 1.05), one client's requests steadily slower than
+# the other's. With one arena every connection meets the same allocator: 0.98 to 1.03 in 12
+# (docs/runtime.md, "Performance"). Requests are sequential, so the one arena is never
+# contended.
+SERVER_ENV: Final = {"MALLOC_ARENA_MAX": "1"}
 COMPANY: Final = 42
 
 
@@ -92,6 +105,7 @@ def endpoint_process(mode: str = "--serve") -> Iterator[dict[str, str]]:
     MINIO_* environment for it."""
     child = subprocess.Popen(
         [sys.executable, "-m", "benchmarks.upload_vs_boto3", mode],
+        env={**os.environ, **SERVER_ENV},
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -253,6 +267,7 @@ def bench_size(clients: tuple[Any, Any, Any, Any], size: int, reps: int, variant
 
     from minio.commonconfig import Tags
 
+    from voice_recordings.checksums import UPLOAD_CHECKSUM
     from voice_recordings.keys import VOICE, object_key
     from voice_recordings.transfer import SINGLE_PUT_LIMIT
 
@@ -304,17 +319,22 @@ def bench_size(clients: tuple[Any, Any, Any, Any], size: int, reps: int, variant
 
     actions = [
         ours,
-        boto3_call(same_client, {"ChecksumAlgorithm": "SHA256"}, same=True),
+        boto3_call(same_client, {"ChecksumAlgorithm": UPLOAD_CHECKSUM.name}, same=True),
         boto3_call(raw, {}, same=False),
         minio_py,
     ]
-    for action in actions:  # warm-up: connections, first-call costs
-        action()
-    times: list[list[float]] = [[] for _ in actions]
     # A new order every round (seeded, so runs compare): a rotation keeps the cycle, so the
     # uploader always came right after minio-py, paying for what it left behind (its multipart
     # threads and buffers being released) at 10 MB, about a tenth of the uploader's time.
     order = random.Random(f"{size}-{variant}")
+    # Warm-up, untimed: connections, first-call costs, and the server's heap grown to its working
+    # size (moto's RSS grew from 240 to 400 MB over the first five 10 MB rounds). With one call
+    # each, the first ten timed rounds at 10 MB ran slower than the rest, unevenly between the
+    # clients, and the seeded order repeated that unevenness in every run.
+    for _ in range(max(1, reps // WARM_UP_SHARE)):
+        for which in order.sample(range(len(actions)), len(actions)):
+            actions[which]()
+    times: list[list[float]] = [[] for _ in actions]
     for _ in range(reps):
         for which in order.sample(range(len(actions)), len(actions)):
             times[which].append(time_one(actions[which]))

@@ -7,7 +7,8 @@ its body) with HTTP 200 and one of the :data:`ANSWERS`:
 - ``"html"``: a web page (a console's index);
 - ``"xml"``: an XML document of another shape (a listing where an upload's answer should be);
 - ``"etag"``: an ``ETag`` header and no checksum (a cache, or a server that ignores checksums);
-- ``"wrong-checksum"``: an ``ETag`` and an ``x-amz-checksum-sha256`` of other bytes;
+- ``"wrong-checksum"``: an ``ETag`` and, for each checksum the uploader and replay send (CRC32,
+  SHA-256: :mod:`voice_recordings.checksums`), an ``x-amz-checksum-*`` of other bytes;
 - ``"upload-id"``: a ``CreateMultipartUpload``-shaped answer to every POST, empty answers else.
 
 The uploader tests use them to prove such an answer is never taken for "stored".
@@ -15,12 +16,12 @@ The uploader tests use them to prove such an answer is never taken for "stored".
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Final, Literal
+
+from voice_recordings.checksums import BY_HEADER
 
 Answer = Literal["empty", "html", "xml", "etag", "wrong-checksum", "upload-id"]
 ANSWERS: Final[tuple[Answer, ...]] = (
@@ -31,7 +32,8 @@ ANSWERS: Final[tuple[Answer, ...]] = (
     "wrong-checksum",
     "upload-id",
 )
-_OTHER_SHA256: Final = base64.b64encode(hashlib.sha256(b"other bytes").digest()).decode()
+# Well-formed checksums of other bytes, one per algorithm a request may carry.
+_OTHER_CHECKSUMS: Final = {header: a.b64(b"other bytes") for header, a in BY_HEADER.items()}
 _BODIES: Final[dict[str, bytes]] = {
     "html": b"<!doctype html><html><body>MinIO Console</body></html>",
     "xml": b'<?xml version="1.0"?><ListAllMyBucketsResult><Buckets/></ListAllMyBucketsResult>',
@@ -83,7 +85,8 @@ class ImpostorServer:
                 if server.answer in ("etag", "wrong-checksum"):
                     self.send_header("ETag", '"d41d8cd98f00b204e9800998ecf8427e"')
                 if server.answer == "wrong-checksum":
-                    self.send_header("x-amz-checksum-sha256", _OTHER_SHA256)
+                    for header, value in _OTHER_CHECKSUMS.items():
+                        self.send_header(header, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 if self.command != "HEAD":  # a HEAD answer has headers only

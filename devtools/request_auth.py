@@ -12,8 +12,10 @@ sits in front of moto and, for those two kinds of request only, does what S3 doe
   else ``403 AccessDenied``.
 
 Every other request reaches moto untouched, except that (like MinIO, unlike moto) a PUT whose body
-does not match its ``x-amz-checksum-sha256`` or ``Content-MD5`` header, or the CRC32, SHA-256 or
-SHA-1 in its aws-chunked trailer, is refused (``BadDigest``).
+does not match its ``x-amz-checksum-crc32``, ``-sha256`` or ``-sha1`` header or its ``Content-MD5``,
+or the CRC32, SHA-256 or SHA-1 in its aws-chunked trailer, is refused (``BadDigest``), and so is
+one with two ``x-amz-checksum-*`` headers (``InvalidArgument``, as MinIO's ``getContentChecksum``
+in ``internal/hash/checksum.go``: a client that would hash the body twice is caught here).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import io
 import json
 import zlib
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode
 
 from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth
@@ -55,6 +57,8 @@ class RequestAuthMiddleware:
         self.admin = admin
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("REQUEST_METHOD") == "PUT" and len(_header_checksums(environ)) > 1:
+            return _error(start_response, 400, "InvalidArgument", "Invalid checksum provided.")
         if environ.get("REQUEST_METHOD") == "PUT" and not _body_matches_checksums(environ):
             return _error(
                 start_response,
@@ -154,21 +158,30 @@ class RequestAuthMiddleware:
         return self.app(environ, start_response)
 
 
+def _header_checksums(environ: dict[str, Any]) -> dict[str, str]:
+    """The ``x-amz-checksum-<algorithm>`` headers of a request known here, by header name."""
+    found = {}
+    for name in _CHECKSUMS:
+        value = environ.get("HTTP_" + name.upper().replace("-", "_"))
+        if value:
+            found[name] = value
+    return found
+
+
 def _body_matches_checksums(environ: dict[str, Any]) -> bool:
     """Check a plain (not aws-chunked) PUT body against its checksum headers; keep the body.
 
     Hashed as it arrives, a chunk at a time, as MinIO's hash reader does (not after the whole
     body is in): the server's hashing overlaps the client's sending, as it would in production,
     rather than adding to every client's time that sends a checksum."""
-    expected = {
-        "sha256": environ.get("HTTP_X_AMZ_CHECKSUM_SHA256"),
-        "md5": environ.get("HTTP_CONTENT_MD5"),
-    }
     if "aws-chunked" in environ.get("HTTP_CONTENT_ENCODING", ""):
         return _trailer_matches(environ)
-    if not any(expected.values()):
+    expected = _header_checksums(environ)
+    if environ.get("HTTP_CONTENT_MD5"):
+        expected[_MD5] = environ["HTTP_CONTENT_MD5"]
+    if not expected:
         return True
-    digests = {algorithm: hashlib.new(algorithm) for algorithm, value in expected.items() if value}
+    digests = {name: _CHECKSUMS[name]() if name != _MD5 else _Hash("md5") for name in expected}
     left = int(environ.get("CONTENT_LENGTH") or 0)
     stream, parts = environ["wsgi.input"], []
     while left > 0:
@@ -180,10 +193,7 @@ def _body_matches_checksums(environ: dict[str, Any]) -> bool:
         for digest in digests.values():
             digest.update(chunk)
     environ["wsgi.input"] = io.BytesIO(b"".join(parts))
-    return all(
-        base64.b64encode(digest.digest()).decode() == expected[algorithm]
-        for algorithm, digest in digests.items()
-    )
+    return all(digest.b64digest() == expected[name] for name, digest in digests.items())
 
 
 def _trailer_matches(environ: dict[str, Any]) -> bool:
@@ -192,11 +202,11 @@ def _trailer_matches(environ: dict[str, Any]) -> bool:
     MinIO does; keep the body as it came for moto, which decodes it itself. A trailer of an
     algorithm not known here passes unchecked."""
     trailer = environ.get("HTTP_X_AMZ_TRAILER", "").strip().lower()
-    if trailer not in _TRAILER_CHECKSUMS:
+    if trailer not in _CHECKSUMS:
         return True
     raw = environ["wsgi.input"].read()
     environ["wsgi.input"] = io.BytesIO(raw)
-    checksum = _TRAILER_CHECKSUMS[trailer]()
+    checksum = _CHECKSUMS[trailer]()
     view, pos = memoryview(raw), 0
     try:
         while True:
@@ -224,7 +234,7 @@ class _Crc32:
     def __init__(self) -> None:
         self._value = 0
 
-    def update(self, data: memoryview) -> None:
+    def update(self, data: bytes | memoryview) -> None:
         self._value = zlib.crc32(data, self._value)
 
     def b64digest(self) -> str:
@@ -237,18 +247,20 @@ class _Hash:
     def __init__(self, name: str) -> None:
         self._hash = hashlib.new(name)
 
-    def update(self, data: memoryview) -> None:
+    def update(self, data: bytes | memoryview) -> None:
         self._hash.update(data)
 
     def b64digest(self) -> str:
         return base64.b64encode(self._hash.digest()).decode()
 
 
-_TRAILER_CHECKSUMS: dict[str, Callable[[], _Crc32 | _Hash]] = {
+# The checksums verified, in a header or a trailer, by header name (Content-MD5 in a header only).
+_CHECKSUMS: dict[str, Callable[[], _Crc32 | _Hash]] = {
     "x-amz-checksum-crc32": _Crc32,
     "x-amz-checksum-sha256": lambda: _Hash("sha256"),
     "x-amz-checksum-sha1": lambda: _Hash("sha1"),
 }
+_MD5: Final = "content-md5"
 
 
 def _anonymous_action(method: str, key: str, subresources: set[str]) -> str | None:

@@ -5,29 +5,30 @@ an empty ``200`` into ``{}`` and s3transfer then fails with ``KeyError: 'UploadI
 comes back "stored" with nothing stored. So, on the client's event hooks, for the requests that
 store an object (and the listing and HEAD that availability, ``check`` and replay read):
 
-- ``before-call``: the SHA-256 the request carries is remembered (a part s3transfer sends without
-  one gets it here, in a header, instead of botocore's aws-chunked trailer whose value is out of
-  reach once sent);
+- ``before-call``: the checksum the request carries (its algorithm and value) is remembered: the
+  upload path's CRC32, replay's SHA-256 (:mod:`voice_recordings.checksums`). A part s3transfer
+  sends without one gets it here, in a header, instead of botocore's aws-chunked trailer whose
+  value is out of reach once sent;
 - ``after-call``: a successful answer must hold what the operation needs (an ``UploadId``, an
-  ``ETag``) and echo the SHA-256 that was sent. Anything else raises :class:`NotS3Answer`, a
-  ``BotoCoreError``: the upload fails like any other storage failure, and the recording is spooled.
+  ``ETag``) and echo the checksum that was sent, the same algorithm and value (MinIO echoes the
+  header it verified: ``hash.TransferChecksumHeader``). Anything else raises
+  :class:`NotS3Answer`, a ``BotoCoreError``: the upload fails like any other storage failure, and
+  the recording is spooled.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import BotoCoreError
 
+from voice_recordings.checksums import BY_HEADER, ChecksumAlgorithm
+
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-# The header botocore's flexible checksums use for SHA-256 (botocore/httpchecksum.py).
-CHECKSUM_HEADER: Final = "x-amz-checksum-sha256"
-# Where the SHA-256 that was sent waits for the answer (botocore hands both hooks one context).
-_SENT: Final = "voice_recordings_sha256_sent"
+# Where the checksum that was sent waits for the answer (botocore hands both hooks one context).
+_SENT: Final = "voice_recordings_checksum_sent"
 _INSTALLED: Final = "_voice_recordings_answer_checks"
 # What each storing operation's answer must carry, and whether it must echo the checksum sent.
 REQUIRED_FIELDS: Final[dict[str, tuple[str, ...]]] = {
@@ -44,7 +45,6 @@ REQUIRED_FIELDS: Final[dict[str, tuple[str, ...]]] = {
     "GetObject": ("ETag",),
 }
 ECHOES_CHECKSUM: Final = frozenset({"PutObject", "UploadPart"})
-_READ_CHUNK: Final = 1024 * 1024
 
 
 class NotS3Answer(BotoCoreError):
@@ -53,46 +53,38 @@ class NotS3Answer(BotoCoreError):
     fmt = "{detail}"
 
 
-def _sha256_of(body: Any) -> str | None:
-    """The base64 SHA-256 of a request body (bytes, or a seekable file read and rewound)."""
-    digest = hashlib.sha256()
-    if isinstance(body, bytes | bytearray):
-        digest.update(body)
-    elif hasattr(body, "read") and hasattr(body, "seek") and hasattr(body, "tell"):
-        start = body.tell()
-        while chunk := body.read(_READ_CHUNK):
-            digest.update(chunk)
-        body.seek(start)
-    else:
-        return None
-    return base64.b64encode(digest.digest()).decode()
-
-
 def _before_call(params: dict[str, Any], context: dict[str, Any], model: Any, **_: Any) -> None:
     if model.name not in ECHOES_CHECKSUM:
         return
     headers = params["headers"]
-    sent = headers.get(CHECKSUM_HEADER)
+    given = [BY_HEADER[name] for name in headers if name in BY_HEADER]
     algorithm = context.get("checksum", {}).get("request_algorithm")
-    if sent is not None and algorithm is None:
-        # A caller-given checksum (the uploader's, replay's) leaves botocore no checksum context
-        # (httpchecksum.py skips it), so its signer takes the body for one without a checksum
-        # and hashes it again for a signed payload (auth.py, S3SigV4Auth): a second pass over
-        # every byte, and the server's, for nothing. Naming the header's place says what is
-        # true; botocore computes nothing for a header already there, and still signs the
-        # payload over plain HTTP, where TLS does not protect it.
-        context.setdefault("checksum", {})["request_algorithm"] = {
-            "algorithm": "sha256",
-            "in": "header",
-            "name": CHECKSUM_HEADER,
-        }
-    if sent is None and isinstance(algorithm, dict) and algorithm.get("name") == CHECKSUM_HEADER:
-        sent = _sha256_of(params.get("body"))
-        if sent is not None:
+    sent: tuple[ChecksumAlgorithm, str] | None = None
+    if len(given) == 1:
+        (checksum,) = given
+        sent = (checksum, headers[checksum.header])
+        if algorithm is None:
+            # A caller-given checksum (the uploader's for a file, replay's) leaves botocore no
+            # checksum context (httpchecksum.py skips it), so its signer takes the body for one
+            # without a checksum and hashes it again for a signed payload (auth.py,
+            # S3SigV4Auth): a second pass over every byte, and the server's, for nothing.
+            # Naming the header's place says what is true; botocore computes nothing for a
+            # header already there, and still signs the payload over plain HTTP, where TLS does
+            # not protect it.
+            context.setdefault("checksum", {})["request_algorithm"] = {
+                "algorithm": checksum.botocore_name,
+                "in": "header",
+                "name": checksum.header,
+            }
+    elif not given and isinstance(algorithm, dict) and algorithm.get("name") in BY_HEADER:
+        checksum = BY_HEADER[algorithm["name"]]
+        value = checksum.of_body(params.get("body"))
+        if value is not None:
             # botocore adds no trailer when the header is there, and signs the request as a
             # plain one once the checksum's place says "header" (httpchecksum.py, auth.py).
-            headers[CHECKSUM_HEADER] = sent
+            headers[checksum.header] = value
             algorithm["in"] = "header"
+            sent = (checksum, value)
     context[_SENT] = sent
 
 
@@ -109,10 +101,13 @@ def _after_call(
             f"without {', '.join(missing)}: not an S3 answer"
         )
     sent = context.get(_SENT)
-    if operation in ECHOES_CHECKSUM and sent is not None and parsed.get("ChecksumSHA256") != sent:
-        echoed = parsed.get("ChecksumSHA256")
+    if operation not in ECHOES_CHECKSUM or sent is None:
+        return
+    checksum, value = sent
+    echoed = parsed.get(checksum.field)
+    if echoed != value:
         raise NotS3Answer(
-            detail=f"the server answered {operation} without echoing the SHA-256 sent "
+            detail=f"the server answered {operation} without echoing the {checksum.label} sent "
             f"({'none echoed' if echoed is None else 'a different one echoed'}): the bytes "
             f"are not proven stored"
         )

@@ -17,12 +17,12 @@ for the spool after a failed upload:
 from __future__ import annotations
 
 import base64
-import hashlib
 import io
 import threading
 from collections.abc import Callable
 from typing import IO, Final, Protocol
 
+from voice_recordings.checksums import UPLOAD_CHECKSUM
 from voice_recordings.errors import InvalidInputError
 from voice_recordings.keys import TRANSCRIPT, Kind
 from voice_recordings.spool import Spool, SpoolWriter
@@ -92,17 +92,19 @@ class FileSlice:
     its own whose position 0 is ``start`` (botocore rewinds a body to 0 before a retry, and
     measures its length by seeking to the end), never closed (the caller's file is theirs).
 
-    :meth:`sha256_b64` reads it once for the checksum the PUT carries and the server verifies;
-    the bytes then read for sending are cut to exactly the bytes hashed."""
+    :meth:`checksum_b64` reads it once for the checksum the PUT carries and the server verifies
+    (the upload path's, :data:`~voice_recordings.checksums.UPLOAD_CHECKSUM`); the bytes then read
+    for sending are cut to exactly the bytes hashed."""
 
     def __init__(self, source: IO[bytes], start: int, length: int) -> None:
         self._source, self._start, self.length = source, start, length
         self._pos = 0
 
-    def sha256_b64(self) -> str:
-        """The base64 SHA-256 of the slice, read in 1 MiB chunks; ends rewound. A file shorter
-        than announced shrinks the slice to what was read (so Content-Length stays true)."""
-        digest, done = hashlib.sha256(), 0
+    def checksum_b64(self) -> str:
+        """The base64 upload checksum (CRC32) of the slice, read in 1 MiB chunks; ends rewound.
+        A file shorter than announced shrinks the slice to what was read (so Content-Length
+        stays true)."""
+        digest, done = UPLOAD_CHECKSUM.new(), 0
         self.seek(0)
         while chunk := self.read(HASH_CHUNK):
             digest.update(chunk)

@@ -4,6 +4,15 @@ Given a client, a bucket and a :class:`~voice_recordings.spool.Spool` (the uploa
 :meth:`~voice_recordings.uploader.MinioUploader.replay_spool` passes its own); each entry is
 claimed with a lock, checked against its sha256, uploaded with its checksum, verified on the
 server, then removed.
+
+Replay sends SHA-256 (:data:`~voice_recordings.checksums.REPLAY_CHECKSUM`), not the upload path's
+CRC32: the entry already holds its SHA-256 (entry.json, checked against the body when the entry
+is read), so it costs no extra pass, and the server then keeps a digest that can prove a later
+run's "already stored". Replay is the failure path: SHA-256's cost (0.5 ms per MiB) does not
+matter there, its strength does. An object the server holds with only a CRC32 (what an upload
+stores: one whose answer came too late, say) is never taken as proof: two bodies of one size
+with one CRC32 are easy to make, so the entry is uploaded again (on a versioned bucket, one
+identical version more, which the lifecycle rules expire).
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from voice_recordings.checksums import REPLAY_CHECKSUM
 from voice_recordings.diagnostics import Diagnosis, diagnose
 from voice_recordings.erasure import erased_at
 from voice_recordings.errors import VoiceRecordingsError
@@ -195,15 +205,33 @@ def store_entry(client: S3Client, bucket: str, entry: SpoolEntry, entry_dir: Pat
     with open_entry_file(entry_dir, BODY_FILE) as body:
         if entry.size <= MAX_SINGLE_PUT:
             # One PUT carrying the sha256: the server refuses it unless the bytes match.
-            put_single(client, bucket, entry.key, body, spec, entry.metadata, entry.checksum_b64)
+            put_single(
+                client,
+                bucket,
+                entry.key,
+                body,
+                spec,
+                entry.metadata,
+                entry.checksum_b64,
+                REPLAY_CHECKSUM,
+            )
         else:
-            put_multipart(client, bucket, entry.key, body, spec, entry.metadata, transfer_config())
+            put_multipart(
+                client,
+                bucket,
+                entry.key,
+                body,
+                spec,
+                entry.metadata,
+                transfer_config(),
+                algorithm=REPLAY_CHECKSUM,
+            )
     head = _head(client, bucket, entry.key)
     if not _matches(head, entry, strict=False):
         raise VerificationError(
             f"the server reports {head.get('ContentLength') if head else 'no object'} bytes, "
-            f"checksum {head.get('ChecksumSHA256') if head else None}; expected {entry.size} "
-            f"bytes, {entry.checksum_b64}"
+            f"{REPLAY_CHECKSUM.label} {head.get(REPLAY_CHECKSUM.field) if head else None}; "
+            f"expected {entry.size} bytes, {entry.checksum_b64}"
         )
     return False
 
@@ -223,14 +251,16 @@ def _head(client: S3Client, bucket: str, key: str) -> dict[str, Any] | None:
 
 def _matches(head: dict[str, Any] | None, entry: SpoolEntry, *, strict: bool) -> bool:
     """Does the server's object hold the entry? ``strict`` demands a full sha256 from the server
-    (to skip an upload); otherwise a size match suffices where the server keeps no full-object
-    checksum (a multipart upload's is composite), since every part was checked on arrival."""
+    (to skip an upload): an object stored with another checksum (an upload's CRC32) or none is
+    not proof. Otherwise (after this replay's own upload) a size match suffices where the server
+    keeps no full-object checksum (a multipart upload's is composite), since every part was
+    checked on arrival."""
     if head is None or head.get("ContentLength") != entry.size:
         return False
     stored = {k.lower(): v for k, v in head.get("Metadata", {}).items()}
     if any(stored.get(k) != v for k, v in entry.metadata.items()):
         return False
-    checksum = head.get("ChecksumSHA256")
+    checksum = head.get(REPLAY_CHECKSUM.field)
     if checksum and "-" not in checksum:
         return bool(checksum == entry.checksum_b64)
     return not strict

@@ -1,7 +1,8 @@
 """The two ways an object is sent, in one place: the uploader and the spool's replay share them.
 
-Every object carries its kind's content type and tag, its metadata and a SHA-256 checksum the
-server verifies. A single PUT carries the full-object checksum; a multipart upload (for file
+Every object carries its kind's content type and tag, its metadata and a checksum the server
+verifies: the upload path's CRC32, replay's SHA-256 (:mod:`voice_recordings.checksums`, the
+choice and why). A single PUT carries the full-object checksum; a multipart upload (for file
 objects above :data:`SINGLE_PUT_LIMIT`, and streams) checksums each part, with bounded memory.
 """
 
@@ -13,6 +14,7 @@ from urllib.parse import urlencode
 
 from boto3.s3.transfer import TransferConfig
 
+from voice_recordings.checksums import UPLOAD_CHECKSUM, ChecksumAlgorithm
 from voice_recordings.keys import KindSpec
 
 if TYPE_CHECKING:
@@ -25,7 +27,6 @@ MULTIPART_CHUNK: Final = 8 * 1024 * 1024
 # size up to 100 MB, so the limit bounds what a failed attempt resends whole, while an hour-long
 # call (128 kbit/s MP3: 58 MB) still goes in one request.
 SINGLE_PUT_LIMIT: Final = 64 * 1024 * 1024
-CHECKSUM_ALGORITHM: Final = "SHA256"
 
 
 def transfer_config() -> TransferConfig:
@@ -39,13 +40,16 @@ def transfer_config() -> TransferConfig:
     return config
 
 
-def _object_args(spec: KindSpec, metadata: dict[str, str]) -> dict[str, Any]:
+def _object_args(
+    spec: KindSpec, metadata: dict[str, str], algorithm: ChecksumAlgorithm
+) -> dict[str, Any]:
     return {
         "ContentType": spec.content_type,
         "Metadata": metadata,
         "Tagging": urlencode(spec.tag),
-        # The algorithm too, so the server keeps the checksum (replay compares it).
-        "ChecksumAlgorithm": CHECKSUM_ALGORITHM,
+        # The algorithm too: botocore then computes that checksum (and only it) when none is
+        # given, and the server keeps it (replay compares it).
+        "ChecksumAlgorithm": algorithm.name,
     }
 
 
@@ -65,13 +69,14 @@ def put_single(
     spec: KindSpec,
     metadata: dict[str, str],
     checksum_b64: str | None,
+    algorithm: ChecksumAlgorithm = UPLOAD_CHECKSUM,
 ) -> str | None:
-    """One PUT carrying the full-object SHA-256 (the server refuses bytes that do not match);
-    returns the version id. Without ``checksum_b64`` it is computed on the way, as boto3
-    does (:mod:`voice_recordings.answers` puts it in a header)."""
-    args = _object_args(spec, metadata)
+    """One PUT carrying the full-object checksum of ``algorithm`` (the server refuses bytes that
+    do not match); returns the version id. Without ``checksum_b64`` it is computed on the way,
+    as boto3 does (:mod:`voice_recordings.answers` puts it in a header)."""
+    args = _object_args(spec, metadata, algorithm)
     if checksum_b64 is not None:
-        args["ChecksumSHA256"] = checksum_b64
+        args[algorithm.field] = checksum_b64
     response = client.put_object(
         Bucket=bucket,
         Key=key,
@@ -90,13 +95,15 @@ def put_multipart(
     metadata: dict[str, str],
     config: TransferConfig,
     callback: Callable[[int], None] | None = None,
+    algorithm: ChecksumAlgorithm = UPLOAD_CHECKSUM,
 ) -> None:
-    """Stream ``body`` (a file object) through boto3's transfer manager, each part checksummed."""
+    """Stream ``body`` (a file object) through boto3's transfer manager, each part carrying its
+    checksum of ``algorithm``."""
     client.upload_fileobj(
         body,
         bucket,
         key,
-        ExtraArgs=_object_args(spec, metadata),
+        ExtraArgs=_object_args(spec, metadata, algorithm),
         Callback=callback,
         Config=config,
     )

@@ -9,7 +9,7 @@ import io
 import os
 import zlib
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import boto3
 import urllib3
@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry
 from devtools.sink_s3 import SinkS3
 from tests.support import GeneratedStream
 from voice_recordings import MinioUploader, StorageSettings
+from voice_recordings.checksums import UPLOAD_CHECKSUM
 from voice_recordings.metrics import upload_metrics
 
 BUCKET = "voice-recordings"
@@ -54,6 +55,13 @@ def test_every_client_takes_the_sinks_answers_for_stored(tmp_path: Path) -> None
             answer.get("ChecksumSHA256")
             == base64.b64encode(hashlib.sha256(b"abc").digest()).decode()
         )
+        # The uploader's own checksum, given in a header (so botocore adds no trailer), echoed.
+        given: dict[str, Any] = {
+            "ChecksumAlgorithm": UPLOAD_CHECKSUM.name,
+            UPLOAD_CHECKSUM.field: UPLOAD_CHECKSUM.b64(b"abc"),
+        }
+        answer = raw.put_object(Bucket=BUCKET, Key="k", Body=b"abc", **given)
+        assert answer.get(UPLOAD_CHECKSUM.field) == UPLOAD_CHECKSUM.b64(b"abc")
 
         peer = Minio(
             sink.endpoint,

@@ -15,8 +15,10 @@ import io
 import json
 import logging
 import os
+import shutil
 import socket
 import threading
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from prometheus_client import CollectorRegistry
 
 from devtools.embedded_s3 import Credentials, EmbeddedS3
 from tests.support import GeneratedStream, run_python
+from voice_recordings.checksums import REPLAY_CHECKSUM, UPLOAD_CHECKSUM
 from voice_recordings.diagnostics import FIX_CREDENTIALS, FIX_UNREACHABLE
 from voice_recordings.errors import StorageError
 from voice_recordings.keys import KINDS, recording_key
@@ -127,18 +130,18 @@ def test_server_down_spools_and_replay_restores_identical_objects(
 
 
 def test_replay_twice_is_harmless_and_skips_objects_already_stored(
-    embedded_s3: EmbeddedS3, live: StorageSettings, down: StorageSettings
+    embedded_s3: EmbeddedS3, live: StorageSettings, down: StorageSettings, tmp_path: Path
 ) -> None:
     offline, _ = make_uploader(down)
     result = offline.upload_audio(b"audio", call_uuid="twice", company_id=5, when=WHEN)
     online, _ = make_uploader(live)
+    spool = Spool(live.spool_dir or "")
+    (entry_dir,) = spool.entries()
+    kept = tmp_path / "kept-entry"
+    shutil.copytree(entry_dir, kept)
+    assert online.replay_spool().uploaded == [result.key]
     # The object reached the server but the entry stayed (a replayer died before removing it).
-    online.upload_audio(b"audio", call_uuid="twice", company_id=5, when=WHEN)
-    entry_dir = Spool(live.spool_dir or "").entries()[0]
-    meta_file = entry_dir / "entry.json"
-    entry = json.loads(meta_file.read_text())
-    entry["metadata"] = stored(embedded_s3, live.bucket, result.key)["metadata"]
-    meta_file.write_text(json.dumps(entry))
+    shutil.copytree(kept, entry_dir)
     calls: list[str] = []
     online.client.meta.events.register(
         "before-call.s3.*", lambda model, **_: calls.append(model.name)
@@ -150,6 +153,96 @@ def test_replay_twice_is_harmless_and_skips_objects_already_stored(
     assert first.already_stored == [result.key] and first.uploaded == [] and first.ok
     assert "PutObject" not in calls
     assert second.uploaded == second.already_stored == [] and second.ok
+
+
+def test_replay_sends_the_entrys_sha256_as_its_one_checksum_and_no_second_hash(
+    live: StorageSettings, down: StorageSettings
+) -> None:
+    # Replay keeps SHA-256 (voice_recordings.checksums.REPLAY_CHECKSUM): the spool's own digest,
+    # given in a header, so botocore hashes nothing again (UNSIGNED-PAYLOAD over TLS).
+    assert live.use_ssl
+    data = os.urandom(100_000)
+    make_uploader(down)[0].upload_audio(data, call_uuid="replayed", company_id=5, when=WHEN)
+    online, _ = make_uploader(live)
+    sent: list[tuple[bytes, dict[str, str]]] = []
+
+    def capture(request: Any, **_: Any) -> None:
+        checksums = {
+            k.lower(): v.decode()
+            for k, v in request.headers.items()
+            if k.lower().startswith("x-amz-checksum-")
+        }
+        sent.append((request.headers["X-Amz-Content-SHA256"], checksums))
+
+    online.client.meta.events.register("before-send.s3.PutObject", capture)
+    assert online.replay_spool().ok
+    assert sent == [(b"UNSIGNED-PAYLOAD", {REPLAY_CHECKSUM.header: REPLAY_CHECKSUM.b64(data)})]
+
+
+def crc32_twin(data: bytes) -> bytes:
+    """Other bytes of the same length and the same CRC32: the first byte flipped, the last four
+    chosen to restore the CRC32 (CRC32 is affine over GF(2), so that is a 32x32 linear system).
+    What makes a CRC32 no proof that a server holds given bytes."""
+    assert len(data) > 4
+    forged = bytes([data[0] ^ 0xFF]) + data[1:-4]
+    zeros = bytes(len(data))
+    base = zlib.crc32(forged + bytes(4))
+    # Each bit of the last four bytes flips a fixed pattern of the CRC's bits.
+    columns = [
+        zlib.crc32(bytes(len(data) - 4) + (1 << bit).to_bytes(4, "little")) ^ zlib.crc32(zeros)
+        for bit in range(32)
+    ]
+    basis: list[tuple[int, int]] = []  # (pattern, which bits make it), one per leading bit
+    for bit, column in enumerate(columns):
+        mask = 1 << bit
+        for pattern, made_of in basis:
+            if column ^ pattern < column:
+                column, mask = column ^ pattern, mask ^ made_of
+        if column:
+            basis.append((column, mask))
+            basis.sort(reverse=True)
+    want, mask = zlib.crc32(data) ^ base, 0
+    for pattern, made_of in basis:
+        if want ^ pattern < want:
+            want, mask = want ^ pattern, mask ^ made_of
+    assert want == 0
+    twin = forged + mask.to_bytes(4, "little")
+    assert twin != data and len(twin) == len(data) and zlib.crc32(twin) == zlib.crc32(data)
+    return twin
+
+
+@pytest.mark.parametrize("same_bytes", [True, False], ids=["same-bytes", "crc32-twin"])
+def test_an_object_stored_with_only_a_crc32_is_never_taken_as_already_stored(
+    embedded_s3: EmbeddedS3, live: StorageSettings, down: StorageSettings, same_bytes: bool
+) -> None:
+    # An upload stores its CRC32 (voice_recordings.checksums.UPLOAD_CHECKSUM): the server may
+    # hold the spooled recording's key with the same size, metadata and CRC32 (its answer came
+    # too late; or other bytes with that CRC32). Replay demands the SHA-256 it keeps for the
+    # entry, so it uploads again; afterwards the server holds the entry's bytes and SHA-256.
+    data = os.urandom(64 * 1024)
+    offline, _ = make_uploader(down)
+    result = offline.upload_audio(data, call_uuid="crc-only", company_id=5, when=WHEN)
+    online, _ = make_uploader(live)
+    on_server = data if same_bytes else crc32_twin(data)
+    online.upload_audio(on_server, call_uuid="crc-only", company_id=5, when=WHEN)
+    (entry_dir,) = Spool(live.spool_dir or "").entries()
+    meta_file = entry_dir / "entry.json"
+    entry = json.loads(meta_file.read_text())
+    entry["metadata"] = stored(embedded_s3, live.bucket, result.key)["metadata"]
+    meta_file.write_text(json.dumps(entry))  # everything the server reports matches but SHA-256
+    s3 = embedded_s3.s3()
+    before = s3.head_object(Bucket=live.bucket, Key=result.key, ChecksumMode="ENABLED")
+    assert before.get(UPLOAD_CHECKSUM.field) == UPLOAD_CHECKSUM.b64(data)
+    assert before["ContentLength"] == len(data) and REPLAY_CHECKSUM.field not in before
+
+    report = online.replay_spool()
+
+    assert report.uploaded == [result.key] and report.already_stored == [] and report.ok
+    after = s3.head_object(Bucket=live.bucket, Key=result.key, ChecksumMode="ENABLED")
+    assert after.get(REPLAY_CHECKSUM.field) == REPLAY_CHECKSUM.b64(data)
+    assert (
+        stored(embedded_s3, live.bucket, result.key)["sha256"] == hashlib.sha256(data).hexdigest()
+    )
 
 
 def test_corrupt_entry_is_reported_kept_and_never_uploaded(

@@ -15,12 +15,15 @@ import io
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import IO, Any
 
 import pytest
 import requests
 
 from devtools.embedded_s3 import EmbeddedS3
+from tests.support import GeneratedStream
 from voice_recordings import MinioUploader, StorageSettings, checks, cli, get_minio_uploader
+from voice_recordings.checksums import UPLOAD_CHECKSUM
 from voice_recordings.diagnostics import (
     FIX_SSL,
     FIX_SSL_EXPIRED,
@@ -28,6 +31,7 @@ from voice_recordings.diagnostics import (
     SSL_SUMMARY,
 )
 from voice_recordings.settings import Env
+from voice_recordings.transfer import MULTIPART_CHUNK
 
 pytestmark = pytest.mark.integration
 WHEN = dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC)
@@ -92,21 +96,32 @@ def test_upload_from_the_environment_and_play_the_presigned_https_url(
     uploader.close()
 
 
-@pytest.mark.parametrize("shape", ["bytes", "file"])
+@pytest.mark.parametrize("shape", ["bytes", "file", "stream"])
 def test_over_tls_the_body_is_hashed_once_for_its_checksum_not_again_for_the_signature(
     embedded_s3: EmbeddedS3, bucket: str, tmp_path: Path, shape: str
 ) -> None:
-    # The SHA-256 checksum in a header (which the server verifies) makes a signed payload a
-    # second pass over every byte, on both sides; botocore skips it once it knows the header.
+    # The checksum in a header (which the server verifies) makes a signed payload a second pass
+    # over every byte, on both sides; botocore skips it once it knows the header. One checksum
+    # per request (the upload path's), for a PUT and for each part of a multipart upload.
     uploader = get_minio_uploader(env_for(embedded_s3, bucket, tmp_path / "spool"))
-    signed: list[bytes] = []
-    uploader.client.meta.events.register(
-        "before-send.s3.PutObject",
-        lambda request, **_: signed.append(request.headers["X-Amz-Content-SHA256"]),
-    )
-    body = AUDIO if shape == "bytes" else io.BytesIO(AUDIO)
+    sent: list[tuple[bytes, list[str]]] = []
+
+    def capture(request: Any, **_: Any) -> None:
+        checksums = [k.lower() for k in request.headers if k.lower().startswith("x-amz-checksum-")]
+        sent.append((request.headers["X-Amz-Content-SHA256"], checksums))
+
+    for operation in ("PutObject", "UploadPart"):
+        uploader.client.meta.events.register(f"before-send.s3.{operation}", capture)
+    body: bytes | IO[bytes] = AUDIO
+    if shape == "file":
+        body = io.BytesIO(AUDIO)
+    elif shape == "stream":  # multipart: two parts
+        body = io.BufferedReader(GeneratedStream(MULTIPART_CHUNK + 1024))
     result = uploader.upload_audio(body, call_uuid="tls-once", company_id=5, when=WHEN)
-    assert not result.spooled and signed == [b"UNSIGNED-PAYLOAD"]
+    assert not result.spooled
+    assert sent == [(b"UNSIGNED-PAYLOAD", [UPLOAD_CHECKSUM.header])] * (
+        2 if shape == "stream" else 1
+    )
     uploader.close()
 
 

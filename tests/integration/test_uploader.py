@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import datetime as dt
 import hashlib
 import io
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,6 +29,7 @@ from voice_recordings import (
     parse_object_metadata,
     recording_key,
 )
+from voice_recordings.checksums import REPLAY_CHECKSUM, UPLOAD_CHECKSUM
 from voice_recordings.transfer import MULTIPART_CHUNK
 
 pytestmark = pytest.mark.integration
@@ -161,16 +162,48 @@ def test_body_not_matching_its_checksum_is_refused(
     assert listed.get("KeyCount", 0) == 0
 
 
-def test_checksum_sent_is_the_sha256_of_the_body(bucket: str, uploader: MinioUploader) -> None:
-    sent: dict[str, str] = {}
+@pytest.mark.parametrize("as_file", [False, True], ids=["bytes", "fileobj"])
+def test_one_checksum_is_sent_the_upload_checksum_of_the_body_and_echoed(
+    bucket: str, uploader: MinioUploader, as_file: bool
+) -> None:
+    sent: list[dict[str, str]] = []
+    echoed: list[str | None] = []
     uploader.client.meta.events.register(
         "before-send.s3.PutObject",
-        lambda request, **_: sent.update(
-            {"sha256": request.headers["x-amz-checksum-sha256"].decode()}
+        lambda request, **_: sent.append(
+            {k.lower(): v.decode() for k, v in request.headers.items() if isinstance(v, bytes)}
         ),
     )
-    uploader.upload_audio(b"audio", call_uuid="checksum", company_id=5, when=WHEN)
-    assert sent["sha256"] == base64.b64encode(hashlib.sha256(b"audio").digest()).decode()
+    uploader.client.meta.events.register(
+        "after-call.s3.PutObject",
+        lambda parsed, **_: echoed.append(parsed.get(UPLOAD_CHECKSUM.field)),
+    )
+    body: bytes | io.BytesIO = io.BytesIO(b"audio") if as_file else b"audio"
+    uploader.upload_audio(body, call_uuid="checksum", company_id=5, when=WHEN)
+    (headers,) = sent
+    checksums = {k: v for k, v in headers.items() if k.startswith("x-amz-checksum-")}
+    # One checksum, in a header (no aws-chunked trailer botocore would compute a second time).
+    assert checksums == {UPLOAD_CHECKSUM.header: UPLOAD_CHECKSUM.b64(b"audio")}
+    assert "x-amz-trailer" not in headers
+    assert echoed == [UPLOAD_CHECKSUM.b64(b"audio")]  # the server verified it and echoed it
+
+
+def test_an_echo_of_another_algorithm_is_not_proof(
+    embedded_s3: EmbeddedS3, bucket: str, tmp_path: Path
+) -> None:
+    # A server that answers with some checksum, even the right SHA-256, but not the CRC32 it
+    # was sent, has not shown that it verified what was sent: the recording is spooled.
+    spooling = MinioUploader(
+        embedded_s3.settings(bucket=bucket, spool_dir=tmp_path, max_attempts=1)
+    )
+
+    def swap(parsed: dict[str, Any], **_: Any) -> None:
+        parsed.pop(UPLOAD_CHECKSUM.field, None)
+        parsed[REPLAY_CHECKSUM.field] = REPLAY_CHECKSUM.b64(b"audio")
+
+    spooling.client.meta.events.register_first("after-call.s3.PutObject", swap)
+    result = spooling.upload_audio(b"audio", call_uuid="other-echo", company_id=5, when=WHEN)
+    assert result.spooled
 
 
 def test_a_seekable_file_over_the_single_put_limit_goes_multipart(
@@ -218,7 +251,7 @@ def test_a_file_up_to_the_single_put_limit_streams_in_one_put_with_its_checksum(
 
     (put,) = sent  # one request: no multipart
     assert max(reads) <= 1024 * 1024  # streamed, never read whole into memory
-    assert put["x-amz-checksum-sha256"] == base64.b64encode(hashlib.sha256(body).digest()).decode()
+    assert put[UPLOAD_CHECKSUM.header] == UPLOAD_CHECKSUM.b64(body)
     assert result.size == size and not source.closed
     assert stored(embedded_s3, bucket, result.key)["body"] == body
 

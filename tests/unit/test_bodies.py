@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
 import io
 import os
 import tempfile
@@ -22,6 +20,7 @@ from voice_recordings.bodies import (
     body_source,
     single_put_body,
 )
+from voice_recordings.checksums import UPLOAD_CHECKSUM
 from voice_recordings.keys import VOICE, recording_key
 from voice_recordings.metadata import object_metadata
 from voice_recordings.spool import BODY_FILE, Spool
@@ -111,7 +110,7 @@ def test_a_file_slice_is_the_file_from_where_it_stood_and_rewinds_there() -> Non
     file.seek(4)
     whole = single_put_body(file)
     assert whole is not None and whole.length == len(b"recording")
-    assert whole.sha256_b64() == base64.b64encode(hashlib.sha256(b"recording").digest()).decode()
+    assert whole.checksum_b64() == UPLOAD_CHECKSUM.b64(b"recording")
     assert whole.read(3) == b"rec" and whole.tell() == 3
     whole.seek(0)  # botocore rewinds a body to 0 before a retry: the slice's start
     assert whole.read() == b"recording" and whole.read() == b""
@@ -125,5 +124,5 @@ def test_a_file_shorter_than_announced_sends_only_what_was_hashed() -> None:
     whole = single_put_body(file)
     assert whole is not None
     file.truncate(4)  # the file shrank between the size and the hash
-    whole.sha256_b64()
+    whole.checksum_b64()
     assert whole.length == 4 and whole.read() == b"reco"
