@@ -203,29 +203,12 @@ def store_entry(client: S3Client, bucket: str, entry: SpoolEntry, entry_dir: Pat
         return True
     spec = kind_spec(entry.kind)  # entry.json's content type and tag were checked against it
     with open_entry_file(entry_dir, BODY_FILE) as body:
+        where = (client, bucket, entry.key, body, spec, entry.metadata)
         if entry.size <= MAX_SINGLE_PUT:
             # One PUT carrying the sha256: the server refuses it unless the bytes match.
-            put_single(
-                client,
-                bucket,
-                entry.key,
-                body,
-                spec,
-                entry.metadata,
-                entry.checksum_b64,
-                REPLAY_CHECKSUM,
-            )
+            put_single(*where, entry.checksum_b64, REPLAY_CHECKSUM)
         else:
-            put_multipart(
-                client,
-                bucket,
-                entry.key,
-                body,
-                spec,
-                entry.metadata,
-                transfer_config(),
-                algorithm=REPLAY_CHECKSUM,
-            )
+            put_multipart(*where, transfer_config(), algorithm=REPLAY_CHECKSUM)
     head = _head(client, bucket, entry.key)
     if not _matches(head, entry, strict=False):
         raise VerificationError(
