@@ -160,6 +160,9 @@ def _survey_object_lock(s3: S3Client, result: Survey) -> None:
         )
 
 
+_RULES_NAMED = 6
+
+
 def _survey_lifecycle(s3: S3Client, desired: Desired, result: Survey) -> None:
     answer = read_optional(
         lambda: s3.get_bucket_lifecycle_configuration(Bucket=result.bucket),
@@ -169,7 +172,14 @@ def _survey_lifecycle(s3: S3Client, desired: Desired, result: Survey) -> None:
     result.lifecycle_rules = rules
     dropped = sorted(str(r.get("ID", "")) for r in rules) if rules else []
     dropped = [rule_id for rule_id in dropped if rule_id not in desired.lifecycle_rule_ids]
-    wanted = ", ".join(desired.lifecycle_rule_ids)
+    ids = desired.lifecycle_rule_ids
+    # A company with its own retention brings dozens of prefix rules: name a few, count the rest.
+    shown = (
+        ids
+        if len(ids) <= _RULES_NAMED
+        else (*ids[:_RULES_NAMED], f"{len(ids) - _RULES_NAMED} more")
+    )
+    wanted = ", ".join(shown)
     if dropped:
         result.findings.append(
             Finding(

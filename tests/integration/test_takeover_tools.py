@@ -25,6 +25,7 @@ from devtools.handmade import (
 from infra import takeover
 from infra.config import full_key
 from infra.program import ADMIN_PASSWORD_ENV, ADMIN_USER_ENV
+from infra.render import COMPANY_RETENTION_OVERRIDES
 from tests.support import ROOT
 from voice_recordings import KIND_TAG_KEY, parse_key
 
@@ -233,6 +234,16 @@ def test_lifecycle_rules_the_stack_would_drop_need_a_decision(
     assert code == takeover.EXIT_DECISION
     assert [r["ID"] for r in report["lifecycle_rules"]] == ["hand-made-expiry"]
     assert "hand-made-expiry" in finding(report, "lifecycle-replaced")["message"]
+
+
+def test_a_company_s_own_retention_is_surveyed_by_a_few_rule_names_and_a_count(
+    embedded_s3: EmbeddedS3, handmade: HandMadeState, capsys: pytest.CaptureFixture[str]
+) -> None:
+    own = {key.split(":", 1)[1]: value for key, value in COMPANY_RETENTION_OVERRIDES.items()}
+    _, report = run_survey(embedded_s3, capsys, adoptExisting="true", **own)
+    message = finding(report, "lifecycle")["message"]
+    assert "expire-transcript-company_1*" in message and "more" in message
+    assert len(message) < 400, message
 
 
 def test_tag_existing_runs_as_a_module_a_dry_run_by_default_with_progress_on_stderr(
