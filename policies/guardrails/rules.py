@@ -743,7 +743,7 @@ def _wanted(stored: StoredObject, ctx: StackContext) -> int | None:
     return (own or {}).get(stored.kind) or ctx.retention_days.get(stored.kind)
 
 
-def _whom(kind: str, stored: Sequence[StoredObject], of_kind: int) -> str:
+def _objects_of(kind: str, stored: Sequence[StoredObject], of_kind: int) -> str:
     """``objects tagged kind=voice`` (every company) or ``... of company 42, ...`` (some)."""
     what = f"objects tagged {KIND_TAG_KEY}={kind}"
     if len(stored) == of_kind:
@@ -783,7 +783,7 @@ def check_lifecycle_per_kind(resources: Sequence[Resource], ctx: StackContext) -
         never = [r.stored for r in results if not r.expired_whole]
         if never:
             why = why_unmatched(rules, never[0])
-            whom = _whom(kind, never, len(results))
+            whom = _objects_of(kind, never, len(results))
             yield Finding(
                 f"no enabled lifecycle rule expires every one of the {whom}"
                 + (f": {why}." if why else "."),
@@ -797,8 +797,9 @@ def check_lifecycle_per_kind(resources: Sequence[Resource], ctx: StackContext) -
             if latest is not None and wanted is not None and latest[1] > wanted:
                 late.setdefault((*latest, wanted), []).append(result.stored)
         for (rule_id, days, wanted), stored in sorted(late.items()):
+            whom = _objects_of(kind, stored, len(results))
             yield Finding(
-                f"the {_whom(kind, stored, len(results))} live {days} days (rule {rule_id!r}), "
+                f"the {whom} live {days} days (rule {rule_id!r}), "
                 f"past their retention of {wanted} days.",
                 f"give rule {rule_id!r} the retention, or a rule of {wanted} days for them.",
             )
@@ -830,16 +831,16 @@ def check_lifecycle_no_early_expiry(
                 dated.setdefault((rule_id, date), []).append(result.stored)
         for (rule_id, days, wanted), stored in sorted(early.items()):
             yield Finding(
-                f"rule {rule_id!r} expires {_whom(kind, stored, len(results))} after {days} "
+                f"rule {rule_id!r} expires {_objects_of(kind, stored, len(results))} after {days} "
                 f"days, before their retention of {wanted} days (MinIO applies the earliest "
                 "matching rule).",
                 f"narrow rule {rule_id!r} to other objects (tags, or prefixes that leave those "
                 "companies out), or give it the retention.",
             )
         for (rule_id, date), stored in sorted(dated.items()):
+            whom = _objects_of(kind, stored, len(results))
             yield Finding(
-                f"rule {rule_id!r} expires every one of the {_whom(kind, stored, len(results))} "
-                f"on {date}, whatever its age.",
+                f"rule {rule_id!r} expires every one of the {whom} on {date}, whatever its age.",
                 f"expire by age ('<N>d'), not on a date, in rule {rule_id!r}.",
             )
     untagged = effects[UNTAGGED]
