@@ -16,11 +16,10 @@ The uploader tests use them to prove such an answer is never taken for "stored".
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Final, Literal
 
+from devtools.loopback_http import LoopbackHTTPServer, QuietServer
 from voice_recordings.checksums import BY_HEADER
 
 Answer = Literal["empty", "html", "xml", "etag", "wrong-checksum", "upload-id"]
@@ -44,12 +43,7 @@ _UPLOAD_ID: Final = (
 )
 
 
-class _QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request: object, client_address: object) -> None:
-        """A client that hangs up mid-answer is expected here: nothing to report."""
-
-
-class ImpostorServer:
+class ImpostorServer(LoopbackHTTPServer):
     """A loopback HTTP server giving one of the :data:`ANSWERS`; ``endpoint`` is ``host:port``."""
 
     def __init__(self, answer: Answer) -> None:
@@ -57,10 +51,7 @@ class ImpostorServer:
             raise ValueError(f"answer must be one of {ANSWERS}, got {answer!r}")
         self.answer = answer
         self.requests: list[str] = []
-        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self.endpoint = f"127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(QuietServer(("127.0.0.1", 0), self._handler()))
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
@@ -95,16 +86,3 @@ class ImpostorServer:
             do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _answer
 
         return Handler
-
-    def __enter__(self) -> ImpostorServer:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()

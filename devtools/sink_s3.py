@@ -22,13 +22,13 @@ import shutil
 import socket
 import ssl
 import tempfile
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
+from devtools.loopback_http import LoopbackHTTPServer, QuietServer
 from devtools.tls import ThrowawayCA
 from voice_recordings.settings import Env
 
@@ -41,8 +41,7 @@ _TRAILER: Final = re.compile(rb"x-amz-checksum-(\w+)\s*:\s*([A-Za-z0-9+/=]+)", r
 HANDSHAKE_TIMEOUT: Final = 10.0
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(QuietServer):
     tls: ssl.SSLContext | None = None
 
     def finish_request(self, request: Any, client_address: Any) -> None:
@@ -58,9 +57,6 @@ class _Server(ThreadingHTTPServer):
                 return
             request.settimeout(None)
         super().finish_request(request, client_address)
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        """A client that hangs up (the benchmark's end) is expected: nothing to report."""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -166,21 +162,20 @@ def _xml(element: str) -> bytes:
     return f'{declaration}\n{opening} xmlns="{_NAMESPACE}">{rest}'.encode()
 
 
-class SinkS3:
+class SinkS3(LoopbackHTTPServer):
     """The sink on loopback; ``endpoint`` is ``host:port``, ``ca_bundle`` the CA to trust."""
 
     def __init__(self, tls: bool = True) -> None:
         self.tls = tls
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self.endpoint = f"127.0.0.1:{self._server.server_address[1]}"
+        server = _Server(("127.0.0.1", 0), _Handler)
+        super().__init__(server)
         self._tls_dir: Path | None = None
         self.ca_bundle: str | None = None
         if tls:
             self._tls_dir = Path(tempfile.mkdtemp(prefix="sink-s3-tls-"))
             ca = ThrowawayCA(self._tls_dir)
-            self._server.tls = ca.issue().server_context()
+            server.tls = ca.issue().server_context()
             self.ca_bundle = str(ca.ca_path)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def env(self, bucket: str) -> dict[str, str]:
         """The MINIO_* environment for this sink (any keys: it checks none)."""
@@ -195,17 +190,12 @@ class SinkS3:
             env[Env.CA_BUNDLE] = self.ca_bundle
         return env
 
-    def __enter__(self) -> SinkS3:
-        self._thread.start()
-        return self
-
     def __exit__(
         self,
         kind: type[BaseException] | None,
         value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__exit__(kind, value, traceback)
         if self._tls_dir is not None:
             shutil.rmtree(self._tls_dir, ignore_errors=True)

@@ -23,6 +23,7 @@ from prometheus_client import CollectorRegistry
 
 import voice_recordings.bodies
 from devtools.embedded_s3 import EmbeddedS3
+from devtools.loopback_http import LoopbackHTTPServer
 from devtools.stalling_servers import Behaviour, StallingServer
 from tests.support import GeneratedStream, run_python
 from voice_recordings.errors import StorageError
@@ -155,12 +156,8 @@ class _Refusing(BaseHTTPRequestHandler):
 @pytest.fixture
 def refusing() -> Iterator[tuple[str, type[_Refusing]]]:
     handler = type("Handler", (_Refusing,), {"requests": 0})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"127.0.0.1:{server.server_address[1]}", handler
-    server.shutdown()
-    server.server_close()
+    with LoopbackHTTPServer(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as server:
+        yield server.endpoint, handler
 
 
 @pytest.mark.parametrize("attempts", [1, 3])
