@@ -16,11 +16,10 @@ for the spool after a failed upload:
 
 from __future__ import annotations
 
-import base64
 import io
 import threading
 from collections.abc import Callable
-from typing import IO, Final, Protocol
+from typing import IO, Protocol
 
 from voice_recordings.checksums import UPLOAD_CHECKSUM
 from voice_recordings.errors import InvalidInputError
@@ -30,7 +29,6 @@ from voice_recordings.transfer import SINGLE_PUT_LIMIT
 
 Body = bytes | bytearray | memoryview | IO[bytes]
 Progress = Callable[[int], None]
-HASH_CHUNK: Final = 1024 * 1024
 
 
 def normalise_body(kind: Kind, body: object) -> bytes | IO[bytes]:
@@ -104,14 +102,9 @@ class FileSlice:
         """The base64 upload checksum (CRC32) of the slice, read in 1 MiB chunks; ends rewound.
         A file shorter than announced shrinks the slice to what was read (so Content-Length
         stays true)."""
-        digest, done = UPLOAD_CHECKSUM.new(), 0
         self.seek(0)
-        while chunk := self.read(HASH_CHUNK):
-            digest.update(chunk)
-            done += len(chunk)
-        self.length = done
-        self.seek(0)
-        return base64.b64encode(digest.digest()).decode()
+        checksum, self.length = UPLOAD_CHECKSUM.of_rest(self)
+        return checksum
 
     def read(self, size: int | None = -1) -> bytes:
         """At most ``size`` bytes (all that is left if negative), never past the slice's end."""

@@ -101,11 +101,17 @@ class ChecksumAlgorithm:
             return self.b64(body)
         if not (hasattr(body, "read") and hasattr(body, "seek") and hasattr(body, "tell")):
             return None
-        digest, start = self.new(), body.tell()
-        while chunk := body.read(_READ_CHUNK):
+        return self.of_rest(body)[0]
+
+    def of_rest(self, file: Any) -> tuple[str, int]:
+        """The base64 checksum of what is left of a seekable ``file``, read in 1 MiB chunks,
+        and how many bytes that was; the file ends where it started."""
+        digest, start, done = self.new(), file.tell(), 0
+        while chunk := file.read(_READ_CHUNK):
             digest.update(chunk)
-        body.seek(start)
-        return base64.b64encode(digest.digest()).decode()
+            done += len(chunk)
+        file.seek(start)
+        return base64.b64encode(digest.digest()).decode(), done
 
 
 CRC32: Final = ChecksumAlgorithm("CRC32", "x-amz-checksum-crc32", "ChecksumCRC32", "CRC32", Crc32)
