@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
 
-from infra.lifecycle_rules import lifecycle_rules
+from infra.lifecycle_rules import LifecycleRule, lifecycle_rules
 from infra.provider_contract import LIFECYCLE_MAX_RULES
 from infra.render_format import CONFIG_NAMESPACE, SECRET_MARKER
 from voice_recordings import DEFAULT_BUCKET, DEFAULT_REGION, KINDS, TRANSCRIPT, VOICE, Kind
@@ -134,6 +134,14 @@ class StackConfig:
             company: {kind: days.get(kind, self.retention_days(kind)) for kind in KINDS}
             for company, days in self.company_retention.items()
         }
+
+    def lifecycle_rules(self) -> list[LifecycleRule]:
+        """The bucket's lifecycle rules for this config (infra/lifecycle_rules.py)."""
+        return lifecycle_rules(
+            {kind: self.retention_days(kind) for kind in KINDS},
+            self.own_retention(),
+            self.noncurrent_version_expiration_days,
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The validated config as plain JSON, keyed by full key names (for the render)."""
@@ -456,11 +464,7 @@ def _check_consistency(config: StackConfig) -> None:
             f"{full_key('caBundle')} needs {full_key('ssl')} true (a CA only matters for TLS), "
             f"got ssl false"
         )
-    rules = lifecycle_rules(
-        {kind: config.retention_days(kind) for kind in KINDS},
-        config.own_retention(),
-        config.noncurrent_version_expiration_days,
-    )
+    rules = config.lifecycle_rules()
     if len(rules) > LIFECYCLE_MAX_RULES:
         raise StackConfigError(
             f"{full_key(COMPANY_RETENTION_KEY)} needs {len(rules)} lifecycle rules for its "

@@ -17,7 +17,6 @@ import pulumi_random as random
 from infra import render_format
 from infra.adoption import IAM_USER, IMPORTED_IGNORE_CHANGES, SERVICE_ACCOUNT, Imports
 from infra.config import StackConfig
-from infra.lifecycle_rules import lifecycle_rules
 from infra.policies import (
     OBSERVER_POLICY,
     PUBLIC_RECORDINGS_POLICY,
@@ -27,7 +26,6 @@ from infra.policies import (
     policy_json,
 )
 from infra.provider_contract import SERVICE_ACCOUNT_TYPE, ignored_changes
-from voice_recordings import KINDS
 
 COMPONENT_TYPE: Final = render_format.COMPONENT
 
@@ -125,11 +123,7 @@ class RecordingStorage(pulumi.ComponentResource):
                     expiration=rule.expiration,
                     noncurrent_version_expiration_days=rule.noncurrent_days,
                 )
-                for rule in lifecycle_rules(
-                    {kind: config.retention_days(kind) for kind in KINDS},
-                    config.own_retention(),
-                    config.noncurrent_version_expiration_days,
-                )
+                for rule in config.lifecycle_rules()
             ],
             # Delete removes the bucket's whole lifecycle: retained, like versioning.
             opts=self._child(depends_on=[self.bucket, versioning], retain_on_delete=True),
