@@ -45,6 +45,8 @@ BAD_CREDENTIAL_CODES: Final = frozenset(
     {"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidClientTokenId", "InvalidToken"}
 )
 MISSING_BUCKET_CODES: Final = frozenset({"NoSuchBucket", "404", "NotFound"})
+# An object that is not there: GetObject's NoSuchKey, a HEAD's bare 404.
+MISSING_OBJECT_CODES: Final = frozenset({"NoSuchKey", "404", "NotFound"})
 
 FIX_CREDENTIALS: Final = (
     "check MINIO_ACCESS_KEY and MINIO_SECRET_KEY (`docker exec voice-ai-service env | grep "

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 from botocore.exceptions import ClientError
 
 from voice_recordings.answers import NotS3Answer
+from voice_recordings.diagnostics import MISSING_OBJECT_CODES
 from voice_recordings.errors import InvalidInputError
 from voice_recordings.keys import (
     company_prefix,
@@ -239,7 +240,7 @@ def erased_marker_time(client: S3Client, bucket: str, marker_key: str) -> dt.dat
     try:
         body = client.get_object(Bucket=bucket, Key=marker_key)["Body"].read()
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+        if exc.response.get("Error", {}).get("Code") in MISSING_OBJECT_CODES:
             return None
         raise
     try:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
+from voice_recordings.diagnostics import MISSING_OBJECT_CODES
 from voice_recordings.errors import InvalidInputError
 from voice_recordings.keys import (
     KINDS,
@@ -108,7 +109,7 @@ def export_call(
         try:
             answer, sha256 = _download(client, bucket, key, target)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            if exc.response.get("Error", {}).get("Code") in MISSING_OBJECT_CODES:
                 continue  # with --day: this kind was not stored for the call
             raise
         try:
