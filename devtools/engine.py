@@ -15,17 +15,15 @@ instead, with the language host it ships.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
-import threading
-import time
 from pathlib import Path
 from typing import Final
+
+from devtools import go_build
 
 REPOSITORY: Final = Path(__file__).resolve().parents[1]
 MODULE_DIR: Final = REPOSITORY / "tools" / "engine"
@@ -64,27 +62,15 @@ def go_module_version(module: str) -> str:
     return found[1]
 
 
-def _source_hash() -> str:
-    digest = hashlib.sha256()
-    for path in sorted(p for p in MODULE_DIR.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(MODULE_DIR)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
 def cache_root() -> Path:
     """Where builds are kept, outside the clone."""
     configured = os.environ.get("VOICE_RECORDINGS_ENGINE_CACHE")
-    if configured:
-        return Path(configured)
-    state = os.environ.get("XDG_CACHE_HOME", "")
-    base = Path(state) if os.path.isabs(state) else Path.home() / ".cache"
-    return base / "voice-recordings" / "engine"
+    return Path(configured) if configured else go_build.cache_root("engine")
 
 
 def build_dir() -> Path:
     """The directory this pin and this ``tools/engine`` build into."""
-    return cache_root() / f"{pinned_version()}-{_source_hash()}"
+    return cache_root() / f"{pinned_version()}-{go_build.source_hash(MODULE_DIR)}"
 
 
 def _version_of(executable: str | Path) -> str | None:
@@ -112,20 +98,6 @@ def locate() -> Path | None:
     return _on_path()
 
 
-def _heartbeat(started: float, done: threading.Event) -> None:
-    while not done.wait(30):
-        print(f"  ... still building ({time.monotonic() - started:.0f} s)", flush=True)
-
-
-def _go(*args: str, env: dict[str, str]) -> str:
-    done = subprocess.run(
-        ["go", *args], cwd=MODULE_DIR, env=env, capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        raise EngineError(f"go {' '.join(args)} failed:\n{done.stderr.strip()}")
-    return done.stdout.strip()
-
-
 def build() -> Path:
     """Build the pinned CLI and the language host into the cache (nothing when they are there);
     the directory that holds them."""
@@ -139,50 +111,32 @@ def build() -> Path:
     found = locate()
     if found is not None:
         return found
-    if shutil.which("go") is None:
-        raise EngineError("building the Pulumi engine needs Go (go1.26 or later) on PATH")
     target = build_dir()
     print(
         f"Building the Pulumi CLI {version} and the Python language host from Go modules into "
         f"{target} (first time only: {COLD_BUILD_NOTE}) ...",
         flush=True,
     )
-    env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=readonly"}
-    ldflags = f"-s -w -X {VERSION_SYMBOL}={version}"
-    started = time.monotonic()
-    done = threading.Event()
-    threading.Thread(target=_heartbeat, args=(started, done), daemon=True).start()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix="building-", dir=target.parent))
-    try:
-        packages = ((f"{PKG_MODULE}/cmd/pulumi", CLI), (f"./cmd/{LANGUAGE_HOST}", LANGUAGE_HOST))
-        for package, name in packages:
-            output = str(staging / name)
-            _go(
-                "build",
-                "-trimpath",
-                "-tags",
-                BUILD_TAGS,
-                "-ldflags",
-                ldflags,
-                "-o",
-                output,
-                package,
-                env=env,
-            )
-        sdk_dir = Path(_go("list", "-m", "-f", "{{.Dir}}", SDK_MODULE, env=env))
+
+    def add_executor(staging: Path) -> None:
+        sdk_dir = Path(go_build.go(MODULE_DIR, "list", "-m", "-f", "{{.Dir}}", SDK_MODULE))
         executor = staging / EXECUTOR
         shutil.copyfile(sdk_dir / "python" / "cmd" / EXECUTOR, executor)
         executor.chmod(0o755)
         if _version_of(staging / CLI) != version:
             raise EngineError(f"the built pulumi does not report {version}")
-        if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)  # whole or not at all: a half build is never "there"
-    finally:
-        done.set()
-        shutil.rmtree(staging, ignore_errors=True)
-    print(f"Built in {time.monotonic() - started:.0f} s.", flush=True)
+
+    try:
+        seconds = go_build.build_into(
+            target,
+            MODULE_DIR,
+            ((f"{PKG_MODULE}/cmd/pulumi", CLI), (f"./cmd/{LANGUAGE_HOST}", LANGUAGE_HOST)),
+            flags=("-tags", BUILD_TAGS, "-ldflags", f"-s -w -X {VERSION_SYMBOL}={version}"),
+            finish=add_executor,
+        )
+    except go_build.GoBuildError as exc:
+        raise EngineError(str(exc)) from exc
+    print(f"Built in {seconds:.0f} s.", flush=True)
     return target
 
 

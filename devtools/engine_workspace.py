@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from devtools import providers
+from devtools import provider_plugin, providers
 from devtools.embedded_s3 import EmbeddedS3
 from devtools.engine import REPOSITORY
 from devtools.handmade import stack_config_for
-from devtools.providers import minio_provider, random_provider
+from devtools.providers import random_provider
 from infra.config import full_key
 from infra.program import ADMIN_PASSWORD_ENV, ADMIN_USER_ENV
 from voice_recordings import StorageSettings
@@ -45,10 +45,7 @@ QUIET_ENV: Final = {
     "PULUMI_DIY_BACKEND_NO_LEGACY_WARNING": "true",
     "PULUMI_ENABLE_LEGACY_DIFF": "false",
 }
-PLUGIN_VERSIONS: Final = {
-    minio_provider.NAME: minio_provider.VERSION,
-    random_provider.NAME: random_provider.VERSION,
-}
+MINIO_PLUGIN_VERSION: Final = "0.17.1"  # pulumi_minio's pulumi-plugin.json
 
 
 @dataclass(frozen=True)
@@ -94,11 +91,11 @@ class EngineWorkspace:
             (self.project / name).symlink_to(REPOSITORY / name)
         # Pulumi.yaml's `virtualenv: .venv`: the interpreter running us (the clone's .venv).
         (self.project / ".venv").symlink_to(Path(sys.prefix))
-        for name, version in PLUGIN_VERSIONS.items():
-            plugin_dir = providers.install(
-                self.home / "plugins" / f"resource-{name}-v{version}", only=name
-            )
-            assert (plugin_dir / f"pulumi-resource-{name}").exists()
+        provider_plugin.install(self.home / "plugins" / f"resource-minio-v{MINIO_PLUGIN_VERSION}")
+        providers.install(
+            self.home / "plugins" / f"resource-random-v{random_provider.VERSION}",
+            only=random_provider.NAME,
+        )
 
     def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         """The environment of a run: the engine first on PATH, this workspace's home, backend

@@ -17,11 +17,18 @@ every embedded endpoint of the process; ``EmbeddedS3.start`` calls it.
 moto also enforces AWS's quota of two access keys per IAM user. MinIO has no such quota on a
 user's service accounts (which access keys stand for here): a takeover holds the user's own
 key pair, the console's account and the stack's new account at once.
+
+And moto names the root element of a GetBucketVersioning answer ``GetBucketVersioningResponse``
+(its serializer's default) where S3 and MinIO name it ``VersioningConfiguration`` (the S3 API
+reference). boto3 reads either; minio-go, which the ``minio`` plugin speaks through, decodes into
+a struct whose ``XMLName`` is ``VersioningConfiguration`` and refuses the other, so every refresh
+of the bucket's versioning failed.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Callable
+from typing import Any, Final
 
 # (resource type, method, query marker) -> the IAM action S3 and MinIO authorize it with.
 CORRECTIONS: Final[dict[tuple[str, str, str], str]] = {
@@ -32,14 +39,35 @@ CORRECTIONS: Final[dict[tuple[str, str, str], str]] = {
 }
 
 
+# What moto calls the root of a GetBucketVersioning answer, and what S3 and MinIO call it.
+VERSIONING_ROOT: Final = ("GetBucketVersioningResponse", "VersioningConfiguration")
+
 # Service accounts (access keys) one user may hold; MinIO sets no limit, AWS IAM sets 2.
 KEYS_PER_USER: Final = 100
 
 
+def _versioning_answer(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def get_bucket_versioning(self: Any) -> Any:
+        status, headers, body = original(self)
+        wrong, right = VERSIONING_ROOT
+        if isinstance(body, bytes):
+            return status, headers, body.replace(wrong.encode(), right.encode())
+        return status, headers, body.replace(wrong, right)
+
+    get_bucket_versioning.corrected = True  # type: ignore[attr-defined]
+    return get_bucket_versioning
+
+
 def apply() -> None:
-    """Correct moto's S3 action table and its per-user key quota (idempotent)."""
+    """Correct moto's S3 action table, its per-user key quota and its versioning answer
+    (idempotent)."""
     from moto.iam import models as iam_models
-    from moto.s3.responses import ACTION_MAP
+    from moto.s3.responses import ACTION_MAP, S3Response
+
+    if not getattr(S3Response.get_bucket_versioning, "corrected", False):
+        S3Response.get_bucket_versioning = _versioning_answer(  # type: ignore[method-assign]
+            S3Response.get_bucket_versioning
+        )
 
     iam_models.LIMIT_KEYS_PER_USER = KEYS_PER_USER
     for (resource, method, marker), action in CORRECTIONS.items():
