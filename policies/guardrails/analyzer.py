@@ -15,6 +15,15 @@ Recorded under the real engine (``tests/engine/test_policy_pack.py`` records the
   and not ``dependsOn``: the protocol has no field for them.
 - A secret is ``{SIG: SECRET_SIG, "value": <plaintext>}``; a value preview cannot know is the
   string :data:`WIRE_UNKNOWN`; a policy document is a JSON string; numbers are doubles.
+- Over the real pulumi-terraform-bridge, every object of ``properties`` also carries the bridge's
+  ``"__defaults": []`` (nested blocks too: the engine drops internal keys only at the top level),
+  and a preview's planned state leaves each computed-only value unknown, nested ones included (a
+  new lifecycle rule's ``status``).
+
+:func:`inputs_of` is the one place both runners turn a resource's wire properties into what the
+rules read (the rules' view): secrets masked, internal keys gone at any depth, unknowns as
+:data:`model.UNKNOWN` except an unknown computed-only value, which is left out as the render
+leaves it, and integral doubles as ints.
 
 A :class:`Requests` holds the two kinds of request; :func:`check_requests` runs the rules over it,
 resource rules on ``Analyze``, stack rules on ``AnalyzeStack``, as the pack does. The offline
@@ -33,16 +42,41 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+from pulumi_policy.proxy import (
+    UNKNOWN_ARCHIVE_VALUE,
+    UNKNOWN_ARRAY_VALUE,
+    UNKNOWN_ASSET_VALUE,
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_NUMBER_VALUE,
+    UNKNOWN_OBJECT_VALUE,
+    UNKNOWN_STRING_VALUE,
+)
 
 from infra.config import parse_stack_config
-from infra.provider_contract import CONTRACTS
+from infra.provider_contract import CONTRACTS, Attribute
 from infra.render_format import CONFIG_NAMESPACE, POLICY_INPUT, SECRET_MARKER
 from policies.guardrails.model import UNKNOWN, Resource, StackContext, Violation
 from policies.guardrails.rules import check_all
 
 # On the wire an unknown is this one string, whatever the type (pulumi.runtime.rpc.UNKNOWN).
 WIRE_UNKNOWN: Final = UNKNOWN_STRING_VALUE
+# Every sentinel pulumi-policy treats as unknown (pulumi_policy/proxy.py, _is_unknown): the engine
+# sends the string one, a policy's own proxies may hold any of them.
+UNKNOWN_SENTINELS: Final = frozenset(
+    {
+        UNKNOWN_BOOLEAN_VALUE,
+        UNKNOWN_NUMBER_VALUE,
+        UNKNOWN_STRING_VALUE,
+        UNKNOWN_ARRAY_VALUE,
+        UNKNOWN_ASSET_VALUE,
+        UNKNOWN_ARCHIVE_VALUE,
+        UNKNOWN_OBJECT_VALUE,
+    }
+)
+# pulumi sdk/go/common/resource/properties.go (IsInternalPropertyKey): a key starting with "__" is
+# the engine's or a provider's own bookkeeping (the bridge's "__defaults" and "__meta"), never an
+# input. The engine drops them only at the top level (pkg/resource/plugin/rpc.go).
+INTERNAL_KEY_PREFIX: Final = "__"
 # Not in the analyzer protocol: only a render's resources carry it (in ``options``).
 RETAIN_ON_DELETE: Final = "retainOnDelete"
 # A recording's fields (the JSON the tests write, ``make guard`` reads).
@@ -91,14 +125,52 @@ def mask_secret_values(wire: Any) -> Any:
     return wire
 
 
+def is_internal_key(key: str) -> bool:
+    """True for a key that is the engine's or a provider's own, not an input (any depth)."""
+    return key.startswith(INTERNAL_KEY_PREFIX)
+
+
 def _plain(wire: Any) -> Any:
-    if wire == WIRE_UNKNOWN:
+    """Wire values as the rules read them: unknowns as UNKNOWN, internal keys gone, an integral
+    double (google.protobuf.Struct has no integers) as the int the program wrote."""
+    if isinstance(wire, str) and wire in UNKNOWN_SENTINELS:
         return UNKNOWN
-    if isinstance(wire, dict):
-        return {key: _plain(value) for key, value in wire.items()}
-    if isinstance(wire, list):
+    if isinstance(wire, float) and wire.is_integer():
+        return int(wire)
+    if isinstance(wire, Mapping):
+        return {k: _plain(v) for k, v in wire.items() if not is_internal_key(k)}
+    if isinstance(wire, list | tuple):
         return [_plain(item) for item in wire]
     return wire
+
+
+def _declared(value: Any, attributes: Mapping[str, Attribute]) -> Any:
+    """``value`` (an object of ``attributes``, or a list of them) without the computed-only
+    attributes a preview leaves unknown, at any depth: the provider computes them (a new
+    lifecycle rule's ``status``, which minioCreateILMPolicy always writes "Enabled"), the
+    program cannot declare them, so the rules judge the object as the render has it."""
+    if isinstance(value, list):
+        return [_declared(item, attributes) for item in value]
+    if not isinstance(value, Mapping):
+        return value
+    declared = {}
+    for key, item in value.items():
+        attribute = attributes.get(key)
+        if attribute is None:
+            declared[key] = item
+        elif not (attribute.mode == "computed" and item is UNKNOWN):
+            declared[key] = _declared(item, attribute.block or {})
+    return declared
+
+
+def inputs_of(type_token: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+    """The rules' view of a resource's wire properties, the one normalisation both runners use:
+    secrets as ``"[secret]"``, internal ``__`` keys dropped at any depth, unknowns as
+    :data:`model.UNKNOWN` (an unknown computed-only attribute of ``infra/provider_contract.py``
+    left out, nested ones too), integral doubles as ints."""
+    contract = CONTRACTS.get(type_token)
+    plain = _plain(mask_secret_values(dict(properties)))
+    return dict(_declared(plain, contract.attributes if contract else {}))
 
 
 def name_of(urn: str) -> str:
@@ -114,7 +186,7 @@ def resource_of(wire: Mapping[str, Any], *, stack: bool) -> Resource:
     return Resource(
         type=wire["type"],
         name=wire["name"],
-        inputs=_plain(mask_secret_values(dict(wire.get("properties") or {}))),
+        inputs=inputs_of(wire["type"], wire.get("properties") or {}),
         protect=bool(options.get("protect", False)),
         retain_on_delete=None if retain is None else bool(retain),
         depends_on=tuple(name_of(u) for u in wire.get("dependencies") or ()) if stack else None,

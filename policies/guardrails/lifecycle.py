@@ -119,8 +119,9 @@ class Rule:
 
     @classmethod
     def from_input(cls, raw: Mapping[str, Any]) -> Rule:
-        """Read one rule of the render; a missing status is "Enabled" (the provider writes
-        it: infra/provider_contract.py)."""
+        """Read one rule of the render; a missing status is "Enabled" (computed-only: the
+        provider writes it, infra/provider_contract.py). A preview's unknown status reads as
+        missing too: analyzer.inputs_of leaves an unknown computed-only value out."""
         tags = raw.get("tags") or {}
         noncurrent = raw.get("noncurrentVersionExpirationDays")
         return cls(

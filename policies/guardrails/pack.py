@@ -7,8 +7,15 @@ pulumi_policy; the rules themselves do not. What the engine really hands the pac
 What the pack sees inside ``pulumi preview``, and how it is made to look like the render:
 
 - ``args.props`` are the resource's inputs with wire names; a policy document is a JSON string
-  (the rules parse it). Values preview cannot know yet become :data:`model.UNKNOWN`; a rule that
-  needs one raises UnknownInput, reported by the SDK as "can't run policy during preview".
+  (the rules parse it). pulumi-policy hands them as they came off the wire (its Analyze and
+  AnalyzeStack in pulumi_policy/policy.py: ``MessageToDict``, ``deserialize_properties``, then
+  ``unknown_checking_proxy``), so a value preview cannot know is still the engine's sentinel
+  string and the proxy raises UnknownValueError on reading it. The pack unwraps the proxies and
+  reads the props through :func:`analyzer.inputs_of`, as ``make guard`` does: internal ``__`` keys
+  dropped at any depth (the bridge's nested ``__defaults``), unknowns as :data:`model.UNKNOWN`,
+  except an unknown computed-only value (a new lifecycle rule's ``status``), which is left out so
+  the rules judge what the program declared. A rule that needs an unknown raises UnknownInput,
+  reported by the SDK as "can't run policy during preview" (advisory).
 - The engine sends secret inputs marked as secrets, but pulumi-policy unwraps them to plaintext
   before validation. :func:`mask_secrets_before_validation` keeps the mark instead: every secret
   input reaches the rules as ``"[secret]"``, exactly as in the render, so ``secrets-masked`` can
@@ -39,10 +46,9 @@ from pulumi_policy import deserialize as policy_deserialize
 from pulumi_policy import policy as policy_module
 from pulumi_policy import proxy as policy_proxy
 
-from policies.guardrails.analyzer import mask_secret_values, stack_context
+from policies.guardrails.analyzer import inputs_of, mask_secret_values, stack_context
 from policies.guardrails.model import (
     MANDATORY,
-    UNKNOWN,
     Level,
     Resource,
     ResourceRule,
@@ -57,18 +63,6 @@ from policies.guardrails.rules import RESOURCE_RULES, STACK_RULES
 PACK_NAME: Final = "voice-recordings-guardrails"
 # The function pulumi-policy's analyzer calls on every request's wire properties.
 _HOOK: Final = "deserialize_properties"
-
-_UNKNOWN_SENTINELS: Final = frozenset(
-    {
-        policy_proxy.UNKNOWN_BOOLEAN_VALUE,
-        policy_proxy.UNKNOWN_NUMBER_VALUE,
-        policy_proxy.UNKNOWN_STRING_VALUE,
-        policy_proxy.UNKNOWN_ARRAY_VALUE,
-        policy_proxy.UNKNOWN_ASSET_VALUE,
-        policy_proxy.UNKNOWN_ARCHIVE_VALUE,
-        policy_proxy.UNKNOWN_OBJECT_VALUE,
-    }
-)
 
 
 def _enforcement(level: Level) -> EnforcementLevel:
@@ -98,21 +92,11 @@ def mask_secrets_before_validation() -> None:
 # --- arguments -> the rules' view ---------------------------------------------------------
 
 
-def plain(props: Mapping[str, Any]) -> dict[str, Any]:
-    """pulumi-policy's proxied props as plain data, with unknowns as :data:`model.UNKNOWN`."""
-
-    def convert(value: Any) -> Any:
-        if isinstance(value, str) and value in _UNKNOWN_SENTINELS:
-            return UNKNOWN
-        if isinstance(value, Mapping):
-            return {key: convert(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [convert(item) for item in value]
-        return value
-
-    # serialize_properties unwraps the SDK's proxies without tripping on unknown values.
-    raw = policy_deserialize.serialize_properties(props)
-    return {key: convert(value) for key, value in raw.items()}
+def _inputs(type_token: str, props: Mapping[str, Any]) -> dict[str, Any]:
+    # serialize_properties unwraps pulumi-policy's unknown-checking proxies (pulumi_policy/
+    # deserialize.py) without tripping on the unknowns inside; analyzer.inputs_of does the rest,
+    # as it does for `make guard`.
+    return inputs_of(type_token, policy_deserialize.serialize_properties(props))
 
 
 def resource_of(args: ResourceValidationArgs) -> Resource:
@@ -120,7 +104,7 @@ def resource_of(args: ResourceValidationArgs) -> Resource:
     return Resource(
         type=args.resource_type,
         name=args.name,
-        inputs=plain(args.props),
+        inputs=_inputs(args.resource_type, args.props),
         protect=bool(args.opts.protect),
         retain_on_delete=None,
     )
@@ -132,7 +116,7 @@ def stack_resources(args: StackValidationArgs) -> list[Resource]:
         Resource(
             r.resource_type,
             r.name,
-            plain(r.props),
+            _inputs(r.resource_type, r.props),
             bool(r.opts.protect),
             None,
             tuple(d.name for d in r.dependencies),

@@ -246,20 +246,26 @@ KNOWN_INPUTS: Final[Mapping[str, Mapping[str, InputSpec]]] = {
 
 
 def _unknown_inputs(value: Any, spec: InputSpec, path: str, label: str) -> Iterator[str]:
-    """Problems of one input against what the rules know of it (values are never echoed)."""
+    """Problems of one input against what the rules know of it (values are never echoed).
+
+    Only what this rule decides on must be known: a value restricted to a tuple, and each object
+    (or list of objects) whose keys it reads. An unknown under ANY_VALUE is for the rule that
+    reads it to judge, so a preview's unknown tag or expiration never stops the closed world."""
     if spec is ANY_VALUE:
         return
-    require_known(value, label, path)
     if isinstance(spec, tuple):
+        require_known(value, label, path)
         if value not in spec:
             yield (
                 f"input {path!r} has a value the guardrails do not accept (only "
                 f"{', '.join(json.dumps(v) for v in spec)})."
             )
         return
+    require_known(value, label, path, deep=False)
     items = list(value) if isinstance(value, list | tuple) else [value]
     for index, item in enumerate(items):
         where = f"{path}[{index}]" if isinstance(value, list | tuple) else path
+        require_known(item, label, where, deep=False)
         if not isinstance(item, Mapping):
             yield f"input {where!r} is not an object as the guardrails know it."
             continue
@@ -719,7 +725,8 @@ def _lifecycle_rules(resources: Sequence[Resource], ctx: StackContext) -> list[M
     for resource in _for_bucket(resources, LIFECYCLE, ctx.bucket):
         rules.extend(r for r in _as_list(resource.known("rules")) if isinstance(r, Mapping))
     # No rule carries a status: the provider refuses one (computed-only) and writes "Enabled"
-    # itself (infra/provider_contract.py), so every rule of the render is an enabled rule.
+    # itself (infra/provider_contract.py), so every rule of the render is an enabled rule; a
+    # preview's unknown status never reaches here (analyzer.inputs_of leaves it out).
     return rules
 
 

@@ -13,11 +13,14 @@ import json
 import os
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
 from devtools.engine import REPOSITORY
-from policies.guardrails.analyzer import Requests, project_config
+from policies.guardrails.analyzer import Requests, check_requests, project_config
+from policies.guardrails.model import MANDATORY
+from policies.guardrails.offline import check_render
 from policies.guardrails.pack import PACK_NAME
 
 GUARDRAILS: Final = REPOSITORY / "policies" / "guardrails"
@@ -112,3 +115,18 @@ def verdict(output: str) -> Verdict:
         if violation and pack == PACK_NAME:
             found.add((violation[1], violation[2]))
     return frozenset(found)
+
+
+def offline_verdict(render_or_requests: Mapping[str, Any] | Requests) -> Verdict:
+    """The offline runner's verdict on a render, or on a recording (with its recorded config)."""
+    found = (
+        check_requests(render_or_requests)
+        if isinstance(render_or_requests, Requests)
+        else check_render(render_or_requests)
+    )
+    return frozenset((v.level, v.rule) for v in found)
+
+
+def mandatory(found: Verdict) -> set[str]:
+    """The mandatory rules of a verdict."""
+    return {rule for level, rule in found if level == MANDATORY}

@@ -37,16 +37,15 @@ from policies.guardrails.analyzer import (
     RETAIN_ON_DELETE,
     WIRE_UNKNOWN,
     Requests,
-    check_requests,
     requests_of_render,
 )
-from policies.guardrails.model import MANDATORY
-from policies.guardrails.offline import check_render
 from policies.guardrails.pack import PACK_NAME
 from tests.engine.policy_packs import (
     GUARDRAILS,
     RECORDING_ENV,
     Verdict,
+    mandatory,
+    offline_verdict,
     read_recording,
     verdict,
     write_recorder,
@@ -77,16 +76,6 @@ class Judged:
     def verdict(self) -> Verdict:
         """The guardrails pack's verdict, from the preview's output."""
         return verdict(self.run.output)
-
-
-def offline_verdict(render_or_requests: Mapping[str, Any] | Requests) -> Verdict:
-    """The offline runner's verdict on a render, or on a recording."""
-    found = (
-        check_requests(render_or_requests)
-        if isinstance(render_or_requests, Requests)
-        else check_render(render_or_requests)
-    )
-    return frozenset((v.level, v.rule) for v in found)
 
 
 @dataclass
@@ -176,11 +165,6 @@ def render_of(engine: Engine, stack: str, change: Change | None = None) -> dict[
     render = render_stack(render_name, engine.config[stack])
     apply_to_render(change, render)
     return render
-
-
-def mandatory(found: Verdict) -> set[str]:
-    """The mandatory rules of a verdict."""
-    return {rule for level, rule in found if level == MANDATORY}
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 
-import grpc  # type: ignore[import-untyped]
 import pytest
 from google.protobuf import empty_pb2, struct_pb2  # type: ignore[import-untyped]
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
@@ -18,38 +13,17 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from infra import render_format
 from policies.guardrails import model, pack, rules
-from tests.guardrails.packrun import resource_args
+from tests.guardrails.packrun import ADMIN_PASSWORD, resource_args, serve_pack
 from tests.guardrails.renders import load_committed
 
-PACK_DIR = Path(pack.__file__).resolve().parent
 SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
-ADMIN_PASSWORD = "not-a-real-admin-password"
-
-
-def engine_config(config: dict[str, object]) -> str:
-    """PULUMI_CONFIG as the engine sets it: every value a string, provider secrets included."""
-    values = {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
-    return json.dumps(values | {"minio:minioPassword": ADMIN_PASSWORD})
 
 
 @pytest.fixture(scope="module")
 def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
-    """`python policies/guardrails/__main__.py` started like the engine does, as a gRPC stub."""
-    env = dict(os.environ, PULUMI_CONFIG=engine_config(load_committed("prod")["config"]))
-    process = subprocess.Popen(
-        [sys.executable, str(PACK_DIR / "__main__.py")],
-        cwd=PACK_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-    )
-    try:
-        assert process.stdout is not None
-        port = int(process.stdout.readline())
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            yield analyzer_pb2_grpc.AnalyzerStub(channel)
-    finally:
-        process.kill()
-        process.wait()
+    """The pack served as the engine serves it, with prod's stack config."""
+    with serve_pack(load_committed("prod")["config"]) as stub:
+        yield stub
 
 
 def analyze(
