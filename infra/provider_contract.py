@@ -489,3 +489,16 @@ def ignored_changes(type_token: str) -> list[str]:
     """The inputs of ``type_token`` the program must put in ``ignore_changes``."""
     contract = CONTRACTS.get(type_token)
     return list(contract.not_read_back) if contract else []
+
+
+def check_defaults(type_token: str) -> dict[str, Any]:
+    """The schema defaults the bridge's Check fills into an unset input of ``type_token``.
+
+    Only defaults that are not falsy: pulumi-terraform-bridge v3.135.0 leaves out a freshly
+    synthesised ``false``, ``0`` or ``""`` Terraform default (``pkg/tfbridge/schema.go``,
+    ``applyDefaults``, pulumi-terraform-bridge#2618), so ``objectLocking``, ``disableUser`` and
+    ``updateSecret`` reach the analyzer only when the program sets them.
+    """
+    contract = CONTRACTS.get(type_token)
+    attributes = contract.attributes if contract else {}
+    return {name: a.default for name, a in attributes.items() if a.default}

@@ -53,7 +53,7 @@ from pulumi_policy.proxy import (
 )
 
 from infra.config import parse_stack_config
-from infra.provider_contract import CONTRACTS, Attribute
+from infra.provider_contract import CONTRACTS, Attribute, check_defaults
 from infra.render_format import CONFIG_NAMESPACE, POLICY_INPUT, SECRET_MARKER
 from policies.guardrails.model import UNKNOWN, Resource, StackContext, Violation
 from policies.guardrails.rules import check_all
@@ -221,13 +221,9 @@ def check_requests(requests: Requests, ctx: StackContext | None = None) -> list[
 
 def checked_inputs(type_token: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
     """``inputs`` as the provider's Check returns them: every unset input with a schema default
-    filled in (infra/provider_contract.py), a policy document as the JSON string the SDK sends."""
-    attributes = CONTRACTS[type_token].attributes if type_token in CONTRACTS else {}
-    checked = {
-        name: a.default
-        for name, a in attributes.items()
-        if a.default is not None and name not in inputs
-    }
+    the bridge fills in (:func:`infra.provider_contract.check_defaults`), a policy document as
+    the JSON string the SDK sends."""
+    checked = {k: v for k, v in check_defaults(type_token).items() if k not in inputs}
     for key, value in inputs.items():
         document = key == POLICY_INPUT and isinstance(value, Mapping)
         checked[key] = json.dumps(value, sort_keys=True) if document else value

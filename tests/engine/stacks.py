@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 from devtools.embedded_s3 import EmbeddedS3
 from devtools.providers.properties import UNKNOWN
 from infra import render_format
+from policies.guardrails.analyzer import is_internal_key
 
 
 def step_resources(preview: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -58,13 +59,24 @@ def _comparable_input(value: Any) -> Any:
     return value
 
 
+def _without_internal_keys(value: Any) -> Any:
+    # The bridge's Check writes `__defaults` into every object it converts, nested ones too,
+    # and the engine keeps it in the state's inputs: bookkeeping, not an input.
+    if isinstance(value, Mapping):
+        return {k: _without_internal_keys(v) for k, v in value.items() if not is_internal_key(k)}
+    if isinstance(value, list):
+        return [_without_internal_keys(item) for item in value]
+    return value
+
+
 def registered_differences(
     render: Mapping[str, Any], preview: Mapping[str, Any], defaults: Mapping[str, Any]
 ) -> list[str]:
     """Every way the engine's registered resources (``preview --json``'s new states) differ from
     the render, as ``resource.field: render X, engine Y``. ``defaults``: type -> the inputs the
     provider's Check fills in (the render shows what the program sets, the engine what Check
-    returned); the engine's own bookkeeping inputs (``version``, ``__internal``) are not inputs."""
+    returned); the engine's and the bridge's bookkeeping (``version``, ``__``-keys at any depth)
+    are not inputs."""
     engine = {
         _name(step["urn"]): step["newState"]
         for step in preview["steps"]
@@ -79,8 +91,8 @@ def registered_differences(
         type_defaults = defaults.get(want["type"], {})
         inputs = {
             key: _comparable_input(value)
-            for key, value in got.get("inputs", {}).items()
-            if key not in ("version", "__internal")
+            for key, value in _without_internal_keys(got.get("inputs", {})).items()
+            if key != "version"
             and not (key not in want["inputs"] and type_defaults.get(key, _ABSENT) == value)
         }
         expected = {

@@ -193,12 +193,20 @@ def test_what_the_analyzer_hands_the_pack(engine: Engine) -> None:
     requests = engine.judge("dev").requests
     analyzed, stack = _by_name(list(requests.analyze)), _by_name(list(requests.analyze_stack))
     bucket = analyzed["recordings-bucket"]
-    # Inputs after the provider's Check: objectLocking is the schema's default, not the program's.
+    # Inputs after the bridge's Check: a falsy schema default (objectLocking false) is not
+    # filled in; the top-level `__defaults` is stripped by the engine, the nested ones are not.
     assert bucket["properties"] == {
         "bucket": "voice-recordings",
         "acl": "private",
         "forceDestroy": False,
-        "objectLocking": False,
+    }
+    versioning = analyzed["recordings-versioning"]["properties"]
+    assert versioning["versioningConfiguration"] == {"__defaults": [], "status": "Enabled"}
+    rules = analyzed["recordings-lifecycle"]["properties"]["rules"]
+    assert rules and all(rule["__defaults"] == [] for rule in rules)
+    # A preview of a new lifecycle: each rule's computed-only status is unknown.
+    assert {rule["status"] for rule in stack["recordings-lifecycle"]["properties"]["rules"]} == {
+        WIRE_UNKNOWN
     }
     assert bucket["options"].get("protect") is True
     assert RETAIN_ON_DELETE not in bucket["options"]  # not in the protocol

@@ -29,8 +29,7 @@ from tests.support import PUBLIC_OVERRIDES
 # The schema defaults Check fills in, by type (the random provider's: its own module).
 DEFAULTS: dict[str, dict[str, Any]] = {
     **{
-        type_: {name: a.default for name, a in c.attributes.items() if a.default is not None}
-        for type_, c in contract.CONTRACTS.items()
+        type_: contract.check_defaults(type_) for type_ in contract.CONTRACTS
     },
     render_format.RANDOM_PASSWORD: dict(random_provider.DEFAULTS),
 }
