@@ -106,6 +106,10 @@ def stored_objects(prefixes: Collection[str], companies: Collection[str]) -> lis
     return [*stored, StoredObject(UNTAGGED, {}, None)]
 
 
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
 @dataclass(frozen=True)
 class Rule:
     """One lifecycle rule as the provider sends it (``IlmPolicy`` ``rules[]``)."""
@@ -130,7 +134,9 @@ class Rule:
             prefix=str(raw.get("filter") or ""),
             tags={str(k): str(v) for k, v in tags.items()} if isinstance(tags, Mapping) else {},
             expiration=str(raw.get("expiration") or ""),
-            noncurrent_days=noncurrent if isinstance(noncurrent, int) else None,
+            # 0 is "none": minioReadILMPolicy reads a rule without one back as 0, and
+            # minio-go v7.0.63 (lifecycle.go) writes no NoncurrentVersionExpiration for 0.
+            noncurrent_days=noncurrent if _positive_int(noncurrent) else None,
         )
 
     @property

@@ -127,8 +127,9 @@ def test_drift_with_refused_reads_fails_as_an_error_and_writes_nothing(
     state_before = workspace.export(STACK)["deployment"]["resources"]
     drift = run_job(workspace, "drift.yml", "drift", {**secrets, **WRONG_KEYS})
     assert drift.returncode != 0
-    assert "error: Preview failed: reading voice-recordings" in drift.output
-    assert "InvalidAccessKeyId" in drift.output or "AccessDenied" in drift.output, drift.output
+    # The bridge names the failed Read by URN; minio-go gives the server's message.
+    assert "error: Preview failed: refreshing urn:pulumi:prod::" in drift.output
+    assert "Access Key Id you provided does not exist" in drift.output, drift.output
     # The provider reads the bucket as gone on any error of its HEAD (minioReadBucket; see
     # docs/operating.md, "What the provider does"), so the refresh's plan shows it deleted; the
     # job is --preview-only: nothing is written, on the server or in the state.
