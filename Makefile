@@ -37,7 +37,7 @@ engine: $(STAMP)
 demo: $(STAMP) engine
 	$(BIN)/python -m devtools.demo
 
-takeover-demo: $(STAMP)
+takeover-demo: $(STAMP) engine
 	$(BIN)/python -m devtools.takeover_demo
 
 lint: $(STAMP)
