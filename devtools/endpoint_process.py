@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
 from devtools.clients import Credentials, plain_client
@@ -43,9 +42,9 @@ def announce(endpoint: EmbeddedS3) -> str:
 
 
 class EndpointProcess:
-    """A running child endpoint, with the attributes and clients of an :class:`EmbeddedS3`
-    that callers use (address, TLS, CA, region, admin keys, admin clients); a context
-    manager."""
+    """A child endpoint (:meth:`start`, :meth:`stop`), with the attributes and clients of an
+    :class:`EmbeddedS3` that callers use (address, TLS, CA, region, admin keys, admin
+    clients)."""
 
     def __init__(self) -> None:
         self._process: subprocess.Popen[str] | None = None
@@ -83,17 +82,6 @@ class EndpointProcess:
             process.wait()
         if process.stdout is not None:
             process.stdout.close()
-
-    def __enter__(self) -> EndpointProcess:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def endpoint(self) -> str:

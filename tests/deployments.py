@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Final
 
 from devtools.clients import ServedEndpoint
@@ -81,8 +80,8 @@ def deploy(
 
 
 class Deployments:
-    """The session's deployments, by variant name, each made on first use; a context manager
-    that stops their endpoints."""
+    """The session's deployments, by variant name, each made on first use; :meth:`close`
+    stops their endpoints."""
 
     def __init__(self, engine_dir: Path, root: Path) -> None:
         self.engine_dir = engine_dir
@@ -92,19 +91,13 @@ class Deployments:
 
     def __getitem__(self, name: str) -> Deployment:
         if name not in self._made:
-            endpoint = self._endpoints.enter_context(EndpointProcess())
+            endpoint = EndpointProcess().start()
+            self._endpoints.callback(endpoint.stop)
             self._made[name] = deploy(
                 self.engine_dir, endpoint, self.root / name, name, VARIANTS[name]
             )
         return self._made[name]
 
-    def __enter__(self) -> Deployments:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
+        """Stop every endpoint this session started."""
         self._endpoints.close()

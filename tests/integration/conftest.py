@@ -52,7 +52,9 @@ def deployments(
     engine_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Deployments]:
     """This worker's deployed stacks, each deployed on first use and kept for the session."""
-    with Deployments(engine_dir, tmp_path_factory.mktemp("deployments")) as made:
+    with contextlib.closing(
+        Deployments(engine_dir, tmp_path_factory.mktemp("deployments"))
+    ) as made:
         yield made
 
 
