@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 help:
 	@echo "make demo    - run the whole story on an embedded S3 endpoint"
-	@echo "make takeover-demo - take over the specification's hand-made storage, on an embedded endpoint"
+	@echo "make takeover-demo - take over the specification's hand-made storage with pulumi up, on an embedded endpoint"
 	@echo "make test    - lint, type-check and run every test (builds the engine first)"
 	@echo "make engine  - build the pinned Pulumi CLI and Python language host (cached outside the clone)"
 	@echo "make render  - regenerate the committed stack renders (policies/rendered/)"
@@ -37,7 +37,7 @@ engine: $(STAMP)
 demo: $(STAMP) engine
 	$(BIN)/python -m devtools.demo
 
-takeover-demo: $(STAMP)
+takeover-demo: $(STAMP) engine
 	$(BIN)/python -m devtools.takeover_demo
 
 lint: $(STAMP)

@@ -1,17 +1,22 @@
 """Clients of the embedded endpoint that need nothing of moto: a key pair, a plain boto3 client.
 
 Kept apart from :mod:`devtools.embedded_s3` (which starts moto's server) so that what only
-talks to an endpoint (the stand-in provider plugins the engine starts for every command, the
-provisioner's actions) does not import moto.
+talks to an endpoint (the stand-in provider plugins the engine starts for every command, a
+test's view of an endpoint in another process) does not import moto. Also what such an
+endpoint offers (:class:`ServedEndpoint`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import boto3
 from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_s3 import S3Client
 
 
 @dataclass(frozen=True)
@@ -47,3 +52,35 @@ def plain_client(
             retries={"max_attempts": 1},
         ),
     )
+
+
+class ServedEndpoint(Protocol):
+    """What a stack is pointed at and deployed with: an endpoint's address, TLS, CA and admin
+    (an :class:`~devtools.embedded_s3.EmbeddedS3`, or one in a child process:
+    :class:`~devtools.endpoint_process.EndpointProcess`)."""
+
+    @property
+    def endpoint(self) -> str:
+        """``host:port``."""
+
+    @property
+    def endpoint_url(self) -> str:
+        """``http(s)://host:port``."""
+
+    @property
+    def tls(self) -> bool:
+        """Whether it serves HTTPS."""
+
+    @property
+    def ca_bundle(self) -> str | None:
+        """The PEM file of the CA that signed its certificate (None: no TLS)."""
+
+    @property
+    def admin(self) -> Credentials:
+        """The identity allowed everything: the deploying job's MINIO_USER/MINIO_PASSWORD."""
+
+    def s3(self, credentials: Credentials | None = None) -> S3Client:
+        """A plain S3 client (admin unless ``credentials``)."""
+
+    def iam(self, credentials: Credentials | None = None) -> IAMClient:
+        """A plain IAM client (admin unless ``credentials``)."""

@@ -258,7 +258,7 @@ class EmbeddedS3:
         with access key NAME and secret PASSWORD. AWS IAM has no such thing (access key ids are
         generated), so the key is made in moto's backend (the server runs in this process) with
         the user's name as its id. The same secret is the user's login profile password, which is
-        where the provisioner writes an ``IamUser``'s secret (:meth:`user_secret` reads it): one
+        where the provider writes an ``IamUser``'s secret (:meth:`user_secret` reads it): one
         secret, seen both ways. Calling it again replaces the secret, as ``mc admin user add`` of
         an existing user does. The user must exist.
         """
@@ -280,7 +280,7 @@ class EmbeddedS3:
         return Credentials(user, secret)
 
     def user_secret(self, user: str) -> str | None:
-        """The user's login profile password (where the provisioner writes a user's secret)."""
+        """The user's login profile password (where the provider writes a user's secret)."""
         from moto.core.models import DEFAULT_ACCOUNT_ID
         from moto.iam.models import iam_backends
 

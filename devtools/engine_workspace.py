@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from devtools import provider_plugin, providers
-from devtools.embedded_s3 import EmbeddedS3
+from devtools.clients import ServedEndpoint
 from devtools.engine import REPOSITORY
 from devtools.handmade import stack_config_for
 from devtools.providers import random_provider
@@ -188,7 +188,7 @@ class EngineWorkspace:
         return exported
 
 
-def admin_env(endpoint: EmbeddedS3) -> dict[str, str]:
+def admin_env(endpoint: ServedEndpoint) -> dict[str, str]:
     """The deploying job's environment for ``endpoint``: its admin as MINIO_USER/MINIO_PASSWORD."""
     return {
         ADMIN_USER_ENV: endpoint.admin.access_key,
@@ -196,7 +196,7 @@ def admin_env(endpoint: EmbeddedS3) -> dict[str, str]:
     }
 
 
-def embedded_stack_config(endpoint: EmbeddedS3) -> dict[str, str]:
+def embedded_stack_config(endpoint: ServedEndpoint) -> dict[str, str]:
     """A stack file's config pointed at ``endpoint``, through the stack's own keys (its address,
     TLS, its CA, and the public URL links are built on)."""
     return {**stack_config_for(endpoint), full_key("publicUrl"): endpoint.endpoint_url}

@@ -28,6 +28,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from devtools.clients import ServedEndpoint
 from devtools.embedded_s3 import Credentials, EmbeddedS3
 from infra.config import full_key
 from voice_recordings import KINDS, TRANSCRIPT, VOICE, Kind, object_metadata
@@ -113,7 +114,7 @@ class HandMadeState:
         return tuple(o for o in self.objects if o.key not in self.nonconforming)
 
 
-def stack_config_for(endpoint: EmbeddedS3) -> dict[str, str]:
+def stack_config_for(endpoint: ServedEndpoint) -> dict[str, str]:
     """The stack config keys that point a stack at ``endpoint``: its address, TLS and its CA."""
     config = {full_key("endpoint"): endpoint.endpoint, full_key("ssl"): str(endpoint.tls).lower()}
     if endpoint.ca_bundle:

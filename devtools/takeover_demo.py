@@ -6,11 +6,15 @@
 2. Survey (``python -m infra.takeover survey``): the anonymous policy needs a decision (exit 1).
    The demo decides "go private" (``mc anonymous set none``): a public link stops playing.
    Surveyed again: safe (exit 0).
-3. ``pulumi up`` with adoption on: the adopting render provisioned (imports, never creates).
-   The password, the console's key and every old recording still work, bytes and metadata equal.
+3. ``pulumi up`` of ``prod`` with adoption on, by the real engine (``make engine``) in a
+   throwaway workspace, the endpoint's admin as MINIO_USER/MINIO_PASSWORD: its plan imports the
+   hand-made objects and creates only what is missing. The password, the console's key and every
+   old recording still work, bytes and metadata equal.
 4. ``tag-existing`` (dry run, ``--apply``, and again: nothing to do).
-5. The handover: a stack-managed account replaces the console's; ``voice-recordings check``
-   passes with it; the console's account is deleted: its key and the links it signed are refused.
+5. The handover, as the runbook in docs/operating.md does it: ``pulumi config rm
+   voice-recordings:adoptServiceAccount``, ``pulumi up --replace`` of the account, the new keys
+   from ``pulumi stack output voice_ai_env``; ``voice-recordings check`` passes with them; the
+   console's account is deleted: its key and the links it signed are refused.
 6. A report. Exit status 0 only when every check held; the endpoint is stopped.
 """
 
@@ -21,17 +25,22 @@ import json
 import sys
 import tempfile
 from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
 
 import requests
 
+from devtools import engine
 from devtools.demo import Checks, error_code, short_type
-from devtools.embedded_s3 import EmbeddedS3
+from devtools.embedded_s3 import Credentials, EmbeddedS3
+from devtools.engine_workspace import (
+    EngineWorkspace,
+    admin_env,
+    block_settings,
+    embedded_stack_config,
+)
 from devtools.handmade import build_handmade, stack_config_for
-from devtools.provision import provision_embedded, replace
 from infra import takeover
 from infra.config import full_key
-from infra.program import ADMIN_PASSWORD_ENV, ADMIN_USER_ENV
-from infra.render import render_stack
 from voice_recordings import KIND_TAG_KEY, MinioUploader, cli
 from voice_recordings.settings import Env
 
@@ -46,24 +55,34 @@ def run_takeover(argv: list[str], env: dict[str, str]) -> tuple[int, str]:
     return code, out.getvalue()
 
 
+def plan(workspace: EngineWorkspace) -> dict[str, list[str]]:
+    """``pulumi preview --json``: resource names by the operation planned for them."""
+    ops: dict[str, list[str]] = {}
+    for step in workspace.run("preview", "-s", STACK, "--json").json()["steps"]:
+        ops.setdefault(step["op"], []).append(step["urn"].rsplit("::", 1)[-1])
+    return ops
+
+
 def main(running: EmbeddedS3 | None = None) -> int:
     """Run the takeover demo; exit status 0 when every check held.
 
     ``running``: an endpoint already running in this process (moto allows one per process),
     reset and used instead of starting one (the tests pass theirs).
     """
+    engine_dir = engine.build()  # `make takeover-demo` built it already: then this only finds it
     if running is not None:
         running.reset()
-        return story(running)
+        return story(running, engine_dir)
     with EmbeddedS3(authentication=True) as endpoint:
-        return story(endpoint)
+        return story(endpoint, engine_dir)
 
 
-def story(endpoint: EmbeddedS3) -> int:
-    """The takeover on ``endpoint`` (an empty, running one), then the report."""
+def story(endpoint: EmbeddedS3, engine_dir: Path) -> int:
+    """The takeover on ``endpoint`` (an empty, running one) by the engine in ``engine_dir``,
+    then the report."""
     check = Checks()
     trust: str | bool = endpoint.ca_bundle or True  # the endpoint's throwaway CA, under TLS
-    with tempfile.TemporaryDirectory() as spool:
+    with tempfile.TemporaryDirectory() as spool, tempfile.TemporaryDirectory() as root:
         print(f"Embedded S3+IAM endpoint on {endpoint.endpoint_url} (authentication on)\n")
         hand = build_handmade(endpoint, anonymous_read=True)
         bucket, console = hand.bucket, hand.console_keys
@@ -76,16 +95,15 @@ def story(endpoint: EmbeddedS3) -> int:
             f"(mc anonymous set download)\n"
         )
 
-        env = {
-            ADMIN_USER_ENV: endpoint.admin.access_key,
-            ADMIN_PASSWORD_ENV: endpoint.admin.secret_key,
-        }
-        config = {
-            **stack_config_for(endpoint),
+        env = admin_env(endpoint)
+        adopt = {
             full_key("adoptExisting"): "true",
             full_key("adoptServiceAccount"): console.access_key,
         }
-        flags = [f"--config={key}={value}" for key, value in config.items()]
+        flags = [
+            f"--config={key}={value}"
+            for key, value in {**stack_config_for(endpoint), **adopt}.items()
+        ]
         public_link = f"{endpoint.endpoint_url}/{bucket}/{hand.conforming[0].key}"
 
         print("1. Survey (read only):")
@@ -102,16 +120,22 @@ def story(endpoint: EmbeddedS3) -> int:
         code, _ = run_takeover(["survey", "--stack", STACK, *flags], env)
         check("surveyed again: adoption is safe (exit 0)", code == 0)
 
-        print("\n2. pulumi up with adoption on (the adopting render, provisioned):")
-        render = render_stack(STACK, config)
-        stack = provision_embedded(endpoint, render)
-        for resource in sorted(render["resources"], key=lambda r: short_type(r["type"])):
-            verb = f"import {resource['import']}" if resource.get("import") else "create"
-            print(f"   {short_type(resource['type']):30} {resource['name']:30} {verb}")
+        print("\n2. pulumi up with adoption on (the real engine):")
+        workspace = EngineWorkspace(engine_dir, Path(root), env=env)
+        workspace.init_stack(STACK, {**embedded_stack_config(endpoint), **adopt})
+        ops = plan(workspace)
+        for op in ("import", "create"):
+            print(f"   {op:7} {', '.join(sorted(ops.get(op, [])))}")
         check(
-            "imported: bucket, user, policy, attachment, console account",
-            len(stack.imported) == 5,
+            "the plan imports the bucket, user, policy, attachment and console account",
+            len(ops.get("import", [])) == 5,
         )
+        workspace.run("up", "-s", STACK, "--yes", "--skip-preview")
+        resources = workspace.export(STACK)["deployment"]["resources"]
+        imported = sorted(short_type(r["type"]) for r in resources if r.get("importID"))
+        print(f"   $ pulumi up -s {STACK} --yes: imported {', '.join(imported)}")
+        # The account the stack imported: the runbook's `pulumi up --replace` names its URN.
+        (console_urn,) = [r["urn"] for r in resources if r.get("importID") == console.access_key]
         listed = endpoint.s3(hand.user_keys).list_objects_v2(Bucket=bucket)
         check("the user's hand-chosen password still works", listed["KeyCount"] > 0)
         voice_ai = MinioUploader(endpoint.settings(console, bucket=bucket, max_attempts=1))
@@ -148,10 +172,13 @@ def story(endpoint: EmbeddedS3) -> int:
         )
 
         print("\n4. The handover:")
-        account = render["config"][full_key("uploaderServiceAccount")]
-        handover = render_stack(STACK, {**config, full_key("adoptServiceAccount"): ""})
-        new_keys = replace(handover, account, admin, endpoint.iam()).credentials(account)
+        workspace.run("config", "rm", "-s", STACK, full_key("adoptServiceAccount"))
+        workspace.run("up", "-s", STACK, "--yes", "--skip-preview", "--replace", console_urn)
+        block = workspace.run("stack", "output", "-s", STACK, "voice_ai_env", "--show-secrets")
+        handed = block_settings(block.stdout, endpoint.ca_bundle)
+        new_keys = Credentials(handed.access_key, handed.secret_key)
         print(f"   new service account {new_keys.access_key} -> the Voice AI's voice_ai_env")
+        check("the stack handed out keys of its own", new_keys.access_key != console.access_key)
         check_out = io.StringIO()
         check_env = {**endpoint.env(new_keys, bucket), Env.SPOOL_DIR: spool}
         code = cli.main(["check"], check_env, check_out)

@@ -21,7 +21,7 @@ bridges), read from its importers:
   read).
 
 Versioning, lifecycle and OmniPlay's reader are created as usual: the hand steps made none.
-This module never imports pulumi: the program, the provisioner and the tests read it.
+This module never imports pulumi: the program, the takeover tools and the tests read it.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """The render's contract, in one place: what ``python -m infra.render`` writes and others read.
 
 The render (``policies/rendered/*.json``) is read by the guardrails (``make guard`` and, with the
-same rules, the CrossGuard pack), by the provisioner (``devtools/provision/``) and by reviewers
-in a pull request's diff. This module holds the facts they must agree on: the field names, the
-Pulumi type tokens, the secret marker, the config namespace and the format's version. It imports
-nothing (no pulumi), so every reader can import it. The format is described in
+same rules, the CrossGuard pack), by the tests that compare a deployed server with it, and by
+reviewers in a pull request's diff. This module holds the facts they must agree on: the field
+names, the Pulumi type tokens, the secret marker, the config namespace and the format's version.
+It imports nothing (no pulumi), so every reader can import it. The format is described in
 ``docs/render-format.md``; a test keeps that page and these constants in step.
 """
 

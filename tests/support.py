@@ -21,8 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 import pytest
 import requests
 
-from devtools.embedded_s3 import Credentials, EmbeddedS3, plain_client
-from devtools.provision import ProvisionedStack, provision_embedded
+from devtools.embedded_s3 import Credentials, plain_client
 from infra.config import full_key
 from infra.render import ProgramRun, ResourceRecord, render_stack, run_program
 from voice_recordings import MinioUploader, StorageSettings
@@ -31,6 +30,8 @@ from voice_recordings.settings import Env, normalize_endpoint, parse_bool
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
     from mypy_boto3_s3 import S3Client
+
+    from tests.deployments import Deployment
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,6 +92,21 @@ SSL_VAR: Final = "MINIO_TEST_USE_SSL"
 CA_BUNDLE_VAR: Final = "MINIO_TEST_CA_BUNDLE"
 STACK_VAR: Final = "MINIO_TEST_STACK"
 EMBEDDED_STACKS: Final = ("dev", "prod")
+# The stack output each variable is set from (docs/developing.md, "Integration tests against a
+# real MinIO", step 3): the real-MinIO recipe and the embedded targets read the same outputs.
+OUTPUT_OF_VAR: Final = {
+    ENDPOINT_VAR: "endpoint",
+    SSL_VAR: "use_ssl",
+    BUCKET_VAR: "bucket",
+    UPLOADER_VARS[0]: "voice_ai_access_key",
+    UPLOADER_VARS[1]: "voice_ai_secret_key",
+    READER_VARS[0]: "omniplay_reader_access_key",
+    READER_VARS[1]: "omniplay_reader_secret_key",
+    OBSERVER_VARS[0]: "observer_access_key",
+    OBSERVER_VARS[1]: "observer_secret_key",
+    STEWARD_VARS[0]: "steward_access_key",
+    STEWARD_VARS[1]: "steward_secret_key",
+}
 # The required keys of a stack config: the smallest config that validates.
 MINIMAL_STACK_CONFIG: Final = {
     full_key("endpoint"): "storage.example.net",
@@ -131,8 +147,8 @@ def real_minio_configured() -> bool:
     return all(os.environ.get(name) for name in (ENDPOINT_VAR, *UPLOADER_VARS))
 
 
-def _keys(names: tuple[str, str]) -> Credentials | None:
-    access, secret = (os.environ.get(name, "") for name in names)
+def _keys(env: Mapping[str, str], names: tuple[str, str]) -> Credentials | None:
+    access, secret = (env.get(name, "") for name in names)
     return Credentials(access, secret) if access and secret else None
 
 
@@ -151,7 +167,8 @@ class Target:
     admin_keys: Credentials | None
     embedded: bool
     ca_bundle: str | None = None  # the PEM file of the CA to trust (None: the system's)
-    provisioned: ProvisionedStack | None = None
+    # The embedded stack's `pulumi up` (its workspace, state and output); None on a real MinIO.
+    deployment: Deployment | None = None
     observer_keys: Credentials | None = None
     steward_keys: Credentials | None = None
     # One client per (service, key pair): building a boto3 client costs more than a request.
@@ -257,66 +274,79 @@ class Target:
         return self._clients[cache_key]
 
 
-def _service_account(render: Mapping[str, Any], key: str) -> str:
-    return str(render["config"][full_key(key)])
+def deployment_env(deployment: Deployment) -> dict[str, str]:
+    """The MINIO_TEST_* variables of an embedded deployment, as docs/developing.md's recipe
+    sets them for a real MinIO: each from its stack output (:data:`OUTPUT_OF_VAR`), the admin
+    the one that deployed (MINIO_USER/MINIO_PASSWORD), the endpoint's CA, the stack's name."""
+    env = {
+        name: str(value).lower() if isinstance(value, bool) else str(value)
+        for name, output in OUTPUT_OF_VAR.items()
+        if (value := deployment.outputs.get(output)) is not None
+    }
+    admin = deployment.endpoint.admin
+    env.update(
+        {
+            ADMIN_VARS[0]: admin.access_key,
+            ADMIN_VARS[1]: admin.secret_key,
+            STACK_VAR: deployment.stack,
+        }
+    )
+    if deployment.endpoint.ca_bundle:
+        env[CA_BUNDLE_VAR] = deployment.endpoint.ca_bundle
+    return env
 
 
-def embedded_target(endpoint: EmbeddedS3, name: str, render: Mapping[str, Any]) -> Target:
-    """Reset the embedded endpoint and provision ``render`` on it."""
-    endpoint.reset()
-    stack = provision_embedded(endpoint, render)
-    has_reader = bool(render["config"][full_key("omniplayReader")])
-    return Target(
-        name=name,
-        render=render,
-        endpoint=endpoint.endpoint,
-        use_ssl=endpoint.tls,
-        region=endpoint.region,
-        bucket=stack.bucket,
-        uploader=stack.credentials(_service_account(render, "uploaderServiceAccount")),
-        reader_keys=(
-            stack.credentials(_service_account(render, "readerServiceAccount"))
-            if has_reader
-            else None
-        ),
-        admin_keys=endpoint.admin,
-        embedded=True,
-        ca_bundle=endpoint.ca_bundle,
-        provisioned=stack,
-        observer_keys=stack.credentials(_service_account(render, "observerServiceAccount")),
-        steward_keys=stack.credentials(_service_account(render, "stewardServiceAccount")),
+def deployed_target(deployment: Deployment) -> Target:
+    """The target an embedded deployment is: the same path as a real MinIO's
+    (:func:`target_from_env`), from its outputs (:func:`deployment_env`)."""
+    return target_from_env(
+        deployment_env(deployment),
+        f"embedded:{deployment.name}",
+        deployment.render,
+        deployment=deployment,
     )
 
 
 def minio_target() -> Target:
-    """The real MinIO named by the MINIO_TEST_* variables (nothing is provisioned)."""
-    raw_ssl = os.environ.get(SSL_VAR)
-    use_ssl = parse_bool(SSL_VAR, raw_ssl) if raw_ssl else None
-    endpoint, scheme_ssl = normalize_endpoint(os.environ[ENDPOINT_VAR], use_ssl)
+    """The real MinIO named by the MINIO_TEST_* variables of this process."""
     stack = os.environ.get(STACK_VAR) or "dev"
-    render = render_stack(stack)
-    uploader = _keys(UPLOADER_VARS)
+    return target_from_env(os.environ, f"minio:{stack}", render_stack(stack))
+
+
+def target_from_env(
+    env: Mapping[str, str],
+    name: str,
+    render: Mapping[str, Any],
+    deployment: Deployment | None = None,
+) -> Target:
+    """The target the MINIO_TEST_* variables in ``env`` name, whose desired state is
+    ``render``; ``deployment``: the embedded stack they came from (None: a real MinIO)."""
+    raw_ssl = env.get(SSL_VAR)
+    use_ssl = parse_bool(SSL_VAR, raw_ssl) if raw_ssl else None
+    endpoint, scheme_ssl = normalize_endpoint(env[ENDPOINT_VAR], use_ssl)
+    uploader = _keys(env, UPLOADER_VARS)
     assert uploader is not None
-    ca_bundle = os.environ.get(CA_BUNDLE_VAR) or None
+    ca_bundle = env.get(CA_BUNDLE_VAR) or None
     if ca_bundle is not None and not os.path.isfile(ca_bundle):
         raise pytest.UsageError(
             f"{CA_BUNDLE_VAR} must name the PEM file of the CA that signed the server's "
             f"certificate, got {ca_bundle!r}"
         )
     return Target(
-        name=f"minio:{stack}",
+        name=name,
         render=render,
         endpoint=endpoint,
         use_ssl=use_ssl if use_ssl is not None else bool(scheme_ssl),
         region=str(render["config"][full_key("region")]),
-        bucket=os.environ.get(BUCKET_VAR) or str(render["config"][full_key("bucket")]),
+        bucket=env.get(BUCKET_VAR) or str(render["config"][full_key("bucket")]),
         uploader=uploader,
-        reader_keys=_keys(READER_VARS),
-        admin_keys=_keys(ADMIN_VARS),
-        embedded=False,
-        observer_keys=_keys(OBSERVER_VARS),
-        steward_keys=_keys(STEWARD_VARS),
+        reader_keys=_keys(env, READER_VARS),
+        admin_keys=_keys(env, ADMIN_VARS),
+        embedded=deployment is not None,
+        observer_keys=_keys(env, OBSERVER_VARS),
+        steward_keys=_keys(env, STEWARD_VARS),
         ca_bundle=ca_bundle,
+        deployment=deployment,
     )
 
 

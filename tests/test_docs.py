@@ -25,7 +25,7 @@ from tests.docs import (
     section,
     table_rows,
 )
-from tests.support import MINIMAL_STACK_CONFIG
+from tests.support import MINIMAL_STACK_CONFIG, OUTPUT_OF_VAR
 from voice_recordings import ConfigError, Env, StorageSettings, upload_metrics
 
 DOCUMENTS: Final = (README, RUNTIME, OPERATING, DEVELOPING)
@@ -246,3 +246,13 @@ def test_the_metrics_table_is_what_the_package_registers() -> None:
         if spans[1:]:  # "`status`: `success`, `spooled`, `error`": the values it takes, all
             assert set(spans[1:]) == label_values[spans[0]], name
     assert documented == registered
+
+
+def test_the_real_minio_recipe_sets_each_variable_from_the_output_the_embedded_targets_read() -> (
+    None
+):
+    # The embedded targets are named by the same MINIO_TEST_* variables, each from the same
+    # stack output (tests/support.py): the recipe and that mapping cannot drift apart.
+    recipe = section(DEVELOPING, "Integration tests against a real MinIO")
+    found = dict(re.findall(r'export (MINIO_TEST_\w+)="\$\(pulumi stack output (\w+)', recipe))
+    assert found == OUTPUT_OF_VAR

@@ -1,12 +1,10 @@
 """What each MinIO provider operation does on the embedded endpoint: one definition.
 
-The provisioner (:mod:`devtools.provision.create`, a render applied without the engine) and the
-stand-in provider plugin (:mod:`devtools.providers.minio_provider`, under the real engine) both
-act on the server through these functions, so a resource does the same thing whichever runs it.
-Each follows terraform-provider-minio v1.20.1 (``infra/provider_contract.py``) on an endpoint
-that speaks S3 and IAM instead of MinIO's admin API: a MinIO user is an IAM user whose secret is
-its login profile, a service account is an access key of its user, a canned policy is a local
-IAM policy.
+The stand-in provider plugin (:mod:`devtools.providers.minio_provider`, under the real engine)
+acts on the server through these functions. Each follows terraform-provider-minio v1.20.1
+(``infra/provider_contract.py``) on an endpoint that speaks S3 and IAM instead of MinIO's admin
+API: a MinIO user is an IAM user whose secret is its login profile, a service account is an
+access key of its user, a canned policy is a local IAM policy.
 """
 
 from __future__ import annotations

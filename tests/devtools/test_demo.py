@@ -10,8 +10,8 @@ import re
 
 from devtools.demo import STACK
 from devtools.engine import pinned_version
-from devtools.provision import load_render
 from infra.render import snapshot_path
+from policies.guardrails.offline import load_render
 from tests.support import run_python
 
 # The checks the demo's story promises (its docstring's steps 3 to 5), each reported OK.

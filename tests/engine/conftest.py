@@ -1,10 +1,10 @@
 """The real Pulumi engine on this repository's program: fixtures.
 
-``engine_dir`` is the pinned CLI with its language host (``make engine``); without it every
-engine test fails, saying how to build it (never a skip: ``make test`` builds it first, and CI
-must not pass a suite that did not run the engine). Each test module gets a clean embedded
-endpoint and a throwaway workspace (:class:`devtools.engine_workspace.EngineWorkspace`) with the
-stand-in ``minio`` and ``random`` plugins.
+``engine_dir`` (``tests/conftest.py``) is the pinned CLI with its language host (``make
+engine``); without it every engine test fails, saying how to build it. Each test module gets a
+clean embedded endpoint and a throwaway workspace
+(:class:`devtools.engine_workspace.EngineWorkspace`) with the stand-in ``minio`` and ``random``
+plugins.
 """
 
 from __future__ import annotations
@@ -15,23 +15,10 @@ from pathlib import Path
 import pytest
 
 from devtools.embedded_s3 import EmbeddedS3
-from devtools.engine import locate, pinned_version
 from devtools.engine_workspace import (
     EngineWorkspace,
     admin_env,
 )
-
-
-@pytest.fixture(scope="session")
-def engine_dir() -> Path:
-    """The directory of the pinned ``pulumi`` and its Python language host."""
-    found = locate()
-    if found is None:
-        pytest.fail(
-            f"the Pulumi engine {pinned_version()} is not built: run `make engine` (make test "
-            f"does it first)"
-        )
-    return found
 
 
 @pytest.fixture(scope="module")

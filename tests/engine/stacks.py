@@ -9,7 +9,7 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-from devtools.embedded_s3 import EmbeddedS3
+from devtools.clients import ServedEndpoint
 from devtools.providers.properties import UNKNOWN
 from infra import render_format
 from policies.guardrails.analyzer import is_internal_key
@@ -143,7 +143,7 @@ UNKNOWN_OR_SECRET: Final = "<secret>"
 SECRET_OR_UNKNOWN: Final = (render_format.SECRET_MARKER, UNKNOWN)
 
 
-def server_snapshot(endpoint: EmbeddedS3, bucket: str = "voice-recordings") -> dict[str, Any]:
+def server_snapshot(endpoint: ServedEndpoint, bucket: str = "voice-recordings") -> dict[str, Any]:
     """What the stack manages on the server, read as the endpoint's admin: the buckets, the
     bucket's versioning, lifecycle and policy, every user with its keys and attached policies,
     every policy's document. Equal snapshots before and after a run: the run changed nothing."""

@@ -12,27 +12,46 @@ from typing import Any
 
 import pytest
 
-from devtools.provision import LIFECYCLE, lifecycle_rules
+from infra.provider_contract import DELETE_MARKER
+from infra.render_format import LIFECYCLE
 from tests.support import Target
 
 pytestmark = pytest.mark.integration
 WHEN = dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC)
 
 
-def without_empty(value: Any) -> Any:
-    """Drop empty fields (servers differ in echoing ``Prefix: ""`` and the like)."""
-    if isinstance(value, Mapping):
-        cleaned = {k: without_empty(v) for k, v in value.items()}
-        return {k: v for k, v in cleaned.items() if v not in (None, "", {}, [])}
-    if isinstance(value, list):
-        return [without_empty(item) for item in value]
-    return value
+def as_ilm(rule: Mapping[str, Any]) -> dict[str, Any]:
+    """An S3 lifecycle rule read back in the ``IlmPolicy`` input's terms (what MinIO's ILM rule
+    with those inputs means: ``Expiration.Days`` as ``"<N>d"``, the delete-marker expiry as
+    ``DeleteMarker``, the tags and the prefix of its filter, the noncurrent days), empty
+    fields left out (servers differ in echoing ``Prefix: ""`` and the like)."""
+    where = rule.get("Filter") or {}
+    both = where.get("And") or {}
+    tags = both.get("Tags") or ([where["Tag"]] if "Tag" in where else [])
+    expiration = rule.get("Expiration") or {}
+    noncurrent = rule.get("NoncurrentVersionExpiration") or {}
+    read = {
+        "id": rule["ID"],
+        "status": rule["Status"],
+        "filter": both.get("Prefix") or where.get("Prefix") or "",
+        "tags": {t["Key"]: t["Value"] for t in tags},
+        "expiration": (
+            DELETE_MARKER
+            if expiration.get("ExpiredObjectDeleteMarker")
+            else f"{expiration['Days']}d"
+            if "Days" in expiration
+            else None
+        ),
+        "noncurrentVersionExpirationDays": noncurrent.get("NoncurrentDays"),
+    }
+    return {k: v for k, v in read.items() if v not in (None, "", {})}
 
 
 def rendered_rules(render: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The render's ILM rules, translated to S3 lifecycle rules, sorted by ID."""
+    """The render's ILM rules, each as the provider writes it (always ``Enabled``), by id."""
     (ilm,) = [r for r in render["resources"] if r["type"] == LIFECYCLE]
-    return sorted(without_empty(lifecycle_rules(ilm["inputs"]["rules"])), key=lambda r: r["ID"])
+    rules = [{"status": "Enabled", **rule} for rule in ilm["inputs"]["rules"]]
+    return sorted(rules, key=lambda rule: rule["id"])
 
 
 def test_versioning_is_enabled(target: Target) -> None:
@@ -44,21 +63,18 @@ def test_lifecycle_on_the_server_equals_the_render(target: Target) -> None:
     s3 = target.s3(target.admin)
     on_server = s3.get_bucket_lifecycle_configuration(Bucket=target.bucket)["Rules"]
     expected = rendered_rules(target.render)
-    assert sorted(without_empty(on_server), key=lambda r: r["ID"]) == expected
-    # The translation itself: one rule per kind, selected by the kind tag, both expiries set;
+    assert sorted((as_ilm(rule) for rule in on_server), key=lambda r: r["id"]) == expected
+    # What the render asks for: one rule per kind, selected by the kind tag, both expiries set;
     # and one bucket-wide rule that only removes delete markers left with no version behind.
-    by_kind = [rule for rule in expected if "Tag" in rule.get("Filter", {})]
-    assert len(by_kind) == 2
+    by_kind = [rule for rule in expected if rule.get("tags")]
+    assert sorted(rule["tags"]["kind"] for rule in by_kind) == ["transcript", "voice"]
     assert all(
-        rule["Filter"]["Tag"]["Key"] == "kind"
-        and rule["Expiration"]["Days"] > 0
-        and rule["NoncurrentVersionExpiration"]["NoncurrentDays"] > 0
+        rule["expiration"].endswith("d") and rule["noncurrentVersionExpirationDays"] > 0
         for rule in by_kind
     )
     (markers,) = [rule for rule in expected if rule not in by_kind]
-    assert markers["Expiration"] == {"ExpiredObjectDeleteMarker": True}
-    # (without_empty drops its empty Prefix filter: the whole bucket.)
-    assert not markers.get("Filter") and "NoncurrentVersionExpiration" not in markers
+    assert markers["expiration"] == DELETE_MARKER
+    assert not markers.get("filter") and "noncurrentVersionExpirationDays" not in markers
 
 
 def test_uploading_twice_keeps_the_earlier_version(

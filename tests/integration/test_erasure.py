@@ -4,7 +4,7 @@ nothing else, proves it, and writes the report a data-protection officer files; 
 never comes back from a spool; ``voice-recordings export`` hands its subject the recording.
 
 Each identity's grants are the stack's (the steward's policy ``policies/recordings-steward.json``
-as provisioned); the steward is the only one that may delete.
+as deployed); the steward is the only one that may delete.
 """
 
 from __future__ import annotations
@@ -25,9 +25,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from devtools.embedded_s3 import EmbeddedS3
-from infra.render import render_stack
-from tests.support import ROOT, Target, embedded_target, minio_target, real_minio_configured
+from tests.support import ROOT, Target, deployed_target, minio_target, real_minio_configured
 from voice_recordings import MinioUploader, StorageSettings, cli
 from voice_recordings.keys import erasure_marker_key, object_key
 from voice_recordings.settings import Env
@@ -37,12 +35,12 @@ WHEN = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="module")
-def target(embedded_s3: EmbeddedS3) -> Target:
-    """One stack is enough here (the steward's policy is the same in every stack): ``dev``
-    provisioned fresh, or the real MinIO. Overrides the conftest's two-stack ``target``."""
+def target(request: pytest.FixtureRequest) -> Target:
+    """One stack is enough here (the steward's policy is the same in every stack): ``dev`` as
+    deployed, or the real MinIO. Overrides the conftest's two-stack ``target``."""
     if real_minio_configured():
         return minio_target()
-    return embedded_target(embedded_s3, "embedded:dev", render_stack("dev"))
+    return deployed_target(request.getfixturevalue("dev_deployment"))
 
 
 def _run(argv: list[str], env: dict[str, str]) -> tuple[int, str]:

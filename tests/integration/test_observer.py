@@ -5,9 +5,9 @@ Read functions, listed in ``voice_recordings.permissions``), and every write the
 is denied to it, as are the recordings themselves. Runs on every target (see ``conftest.py``).
 
 The observer's MinIO admin reads (``admin:GetUser``, ``admin:GetPolicy``,
-``admin:ListServiceAccounts``) cannot be exercised here: moto serves no MinIO admin API. The
-provisioner keeps them aside, named (``ProvisionedStack.admin_grants``), and the guardrail
-``observer-read-only`` checks that they are reads.
+``admin:ListServiceAccounts``) cannot be exercised here: moto serves no MinIO admin API. What
+the deploy wrote is read from the engine's state instead (every one granted, in statements of
+their own), and the guardrail ``observer-read-only`` checks that they are reads.
 """
 
 from __future__ import annotations
@@ -19,22 +19,25 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from devtools.provision import (
+from infra.config import full_key
+from infra.render_format import (
     ATTACHMENT,
     BUCKET,
     BUCKET_POLICY,
     COMPONENT,
     ENCRYPTION,
-    HANDLERS,
+    IAM_GROUP_POLICY,
     IAM_POLICY,
     IAM_USER,
     LIFECYCLE,
     PROVIDER,
     RANDOM_PASSWORD,
+    RANDOM_PROVIDER,
     SERVICE_ACCOUNT,
+    STACK,
+    TYPE_TOKENS,
     VERSIONING,
 )
-from infra.config import full_key
 from tests.integration.test_least_privilege import AUDIO, WHEN, error_code
 from tests.support import Target
 from voice_recordings import MinioUploader
@@ -130,6 +133,11 @@ IAM_WRITES: dict[str, dict[str, IamAttempt]] = {
             UserName=_user(t, "observerUser"), Password="Intruder-Passw0rd!"
         ),
     },
+    IAM_GROUP_POLICY: {
+        "put a group policy": lambda iam, t: iam.put_group_policy(
+            GroupName="intruders", PolicyName="intruder", PolicyDocument=json.dumps(_OPEN_POLICY)
+        ),
+    },
     ATTACHMENT: {
         "attach a policy": lambda iam, t: iam.attach_user_policy(
             UserName=_user(t, "observerUser"),
@@ -154,9 +162,9 @@ def test_each_observer_s3_action_is_a_refresh_read_tested_here() -> None:
 
 
 def test_every_resource_type_the_deploy_writes_has_its_writes_tried() -> None:
-    # A new resource type in the provisioner (what the deploy makes) needs its denials here.
-    nothing_on_the_server = {PROVIDER, COMPONENT, RANDOM_PASSWORD}
-    assert set(HANDLERS) == set(S3_WRITES) | set(IAM_WRITES) | nothing_on_the_server
+    # A new resource type of the contract (render_format's tokens) needs its denials here.
+    nothing_on_the_server = {PROVIDER, COMPONENT, RANDOM_PASSWORD, STACK, RANDOM_PROVIDER}
+    assert set(TYPE_TOKENS) == set(S3_WRITES) | set(IAM_WRITES) | nothing_on_the_server
 
 
 @pytest.mark.parametrize("action", sorted(REFRESH_READS))
@@ -208,7 +216,18 @@ def test_observer_is_denied_every_iam_write(target: Target, attempt: str) -> Non
 
 
 def test_the_admin_reads_are_granted_and_named_not_dropped(target: Target) -> None:
-    if target.provisioned is None:
+    if target.deployment is None:
         pytest.skip("a real MinIO enforces the admin actions itself: `mc admin user info` as it")
+    deployment = target.deployment
     policy = str(target.render["config"][full_key("observerPolicy")])
-    assert target.provisioned.admin_grants == {policy: OBSERVER_ADMIN_ACTIONS}
+    state = deployment.workspace.export(deployment.stack)["deployment"]["resources"]
+    (written,) = [
+        json.loads(r["outputs"]["policy"])
+        for r in state
+        if r["type"] == IAM_POLICY and r["outputs"].get("name") == policy
+    ]
+    statements = written["Statement"]
+    admin = [s for s in statements if any(a.startswith("admin:") for a in s["Action"])]
+    # Statements of their own (MinIO refuses a statement mixing admin and S3 actions).
+    assert all(all(a.startswith("admin:") for a in s["Action"]) for s in admin)
+    assert tuple(a for s in admin for a in s["Action"]) == OBSERVER_ADMIN_ACTIONS

@@ -1,7 +1,7 @@
 """The opt-in public-URL flow: anonymous GET of recordings only, never transcripts or listing.
 
-The ``dev`` render with ``publicRecordings`` and its acknowledgement, provisioned on the embedded
-endpoint. Anonymous requests are evaluated against the bucket policy by our middleware
+The ``dev`` stack with ``publicRecordings`` and its acknowledgement, deployed by ``pulumi up`` on
+an embedded endpoint. Anonymous requests are evaluated against the bucket policy by our middleware
 (``devtools/request_auth.py``), not by moto; a real MinIO is tested as deployed (its stack is not
 public by default), so this module skips there.
 """
@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from devtools.provision import BUCKET_POLICY
+from infra.render_format import BUCKET_POLICY
 from tests.support import Target
 from voice_recordings import MinioUploader, UploadResult
 
