@@ -4,13 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv engine demo takeover-demo test lint typecheck render guard bench bench-handoff constraints clean
+.PHONY: help venv engine provider provider-schema demo takeover-demo test lint typecheck render guard bench bench-handoff constraints clean
 
 help:
 	@echo "make demo    - run the whole story on an embedded S3 endpoint"
 	@echo "make takeover-demo - take over the specification's hand-made storage with pulumi up, on an embedded endpoint"
 	@echo "make test    - lint, type-check and run every test (builds the engine first)"
 	@echo "make engine  - build the pinned Pulumi CLI and Python language host (cached outside the clone)"
+	@echo "make provider - build the minio plugin: the real Terraform bridge over our provider (cached)"
+	@echo "make provider-schema - regenerate tools/provider's committed Pulumi schema with the bridge's tfgen"
 	@echo "make render  - regenerate the committed stack renders (policies/rendered/)"
 	@echo "make guard   - check the committed renders against the guardrails (RENDER=file for one)"
 	@echo "make bench   - uploader vs raw boto3 benchmark"
@@ -34,21 +36,33 @@ $(STAMP): pyproject.toml constraints.txt
 engine: $(STAMP)
 	$(BIN)/python -m devtools.engine
 
-demo: $(STAMP) engine
+# The minio plugin the engine runs here: pulumi-terraform-bridge v3.135.0 over our Terraform
+# provider (tools/provider), built into a cache outside the clone; a no-op when it is there
+# (devtools/provider_plugin.py).
+provider: $(STAMP)
+	$(BIN)/python -m devtools.provider_plugin
+
+# After a schema change in tools/provider/minio: the committed schema.json and
+# bridge-metadata.json as the bridge's tfgen makes them (a test holds them equal).
+provider-schema: $(STAMP)
+	$(BIN)/python -m devtools.provider_plugin --write-schema
+	$(BIN)/python -m devtools.provider_plugin
+
+demo: $(STAMP) engine provider
 	$(BIN)/python -m devtools.demo
 
-takeover-demo: $(STAMP) engine
+takeover-demo: $(STAMP) engine provider
 	$(BIN)/python -m devtools.takeover_demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	test -z "$$(gofmt -l tools/engine)" || { gofmt -l tools/engine; exit 1; }
+	test -z "$$(gofmt -l tools/engine tools/provider)" || { gofmt -l tools/engine tools/provider; exit 1; }
 
 typecheck: $(STAMP)
 	$(BIN)/mypy voice_recordings devtools infra policies benchmarks tests
 
-test: lint typecheck engine
+test: lint typecheck engine provider
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 render: $(STAMP)

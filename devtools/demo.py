@@ -3,9 +3,10 @@
 1. Start an embedded S3+IAM endpoint (moto with authentication on, over TLS as production is:
    a throwaway CA signs its certificate, clients trust it through ``MINIO_CA_BUNDLE``).
 2. ``pulumi up`` of the ``dev`` stack pointed at it, by the real Pulumi engine (the pinned CLI and
-   language host, ``make engine``) on a throwaway local backend, with the stand-in ``minio``
-   provider plugin (:mod:`devtools.providers`): bucket, versioning, lifecycle, policies, users,
-   service accounts, each made by the engine's Create calls. The engine's progress is shown.
+   language host, ``make engine``) on a throwaway local backend, with the ``minio`` plugin built
+   from the real pulumi-terraform-bridge over our Terraform provider (``make provider``):
+   bucket, versioning, lifecycle, policies, users, service accounts, each made by the engine's
+   Create calls through the bridge. The engine's progress is shown.
 3. Upload a recording and its transcript through MinioUploader configured from the stack's own
    ``voice_ai_env`` block, as the service does at the end of a call.
 4. Play the recording as OmniPlay's reader (keys from ``omniplay_env``) through a presigned
@@ -30,15 +31,15 @@ from typing import TYPE_CHECKING, Any
 import requests
 from botocore.exceptions import ClientError
 
-from devtools import engine
+from devtools import engine, provider_plugin
 from devtools.embedded_s3 import Credentials, EmbeddedS3
 from devtools.engine_workspace import (
+    MINIO_PLUGIN_VERSION,
     EngineWorkspace,
     admin_env,
     block_settings,
     embedded_stack_config,
 )
-from devtools.providers import minio_provider
 from infra import render_format
 from infra.program import OMNIPLAY_MINIO_PREFIX
 from voice_recordings import MinioUploader, parse_key, parse_object_metadata
@@ -131,6 +132,7 @@ def main() -> int:
     when = dt.datetime.now(dt.UTC)
     check = Checks()
     engine_dir = engine.build()  # `make demo` built it already: then this only finds it
+    plugin_dir = provider_plugin.build()
     with EmbeddedS3(authentication=True) as endpoint, tempfile.TemporaryDirectory() as root:
         print(f"Embedded S3+IAM endpoint on {endpoint.endpoint_url} (authentication on)")
         certificate = endpoint.certificate
@@ -143,8 +145,9 @@ def main() -> int:
         version = workspace.run("version").stdout.strip()
         print(
             f"Pulumi engine {version} (CLI, engine and Python language host built here, "
-            f"{engine_dir}); provider: the stand-in minio {minio_provider.VERSION} plugin "
-            f"(devtools/providers), not pulumi-minio's, on the embedded endpoint.\n"
+            f"{engine_dir}); provider: minio {MINIO_PLUGIN_VERSION}, pulumi-terraform-bridge "
+            f"{provider_plugin.required_version(provider_plugin.BRIDGE_MODULE)} over our Terraform "
+            f"provider ({plugin_dir}; tools/provider), on the embedded endpoint.\n"
         )
         workspace.init_stack(STACK, embedded_stack_config(endpoint))
         print(f"$ pulumi up -s {STACK} --yes")

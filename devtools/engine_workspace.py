@@ -5,8 +5,9 @@ The project is the repository's own: ``Pulumi.yaml`` and the stack files are cop
 the clone), and ``infra/`` and the virtualenv are links to the real ones, so the language host
 runs ``infra/__main__.py`` exactly as ``pulumi up`` in the clone would. Around it: a local file
 backend, passphrase-encrypted secrets with a generated passphrase, a ``PULUMI_HOME`` whose
-plugin cache holds the stand-in ``minio`` and ``random`` plugins (:mod:`devtools.providers`) at
-the versions the SDKs ask for, and nothing that reaches the internet.
+plugin cache holds, at the versions the SDKs ask for, the ``minio`` plugin built from the real
+bridge (:mod:`devtools.provider_plugin`) and the stand-in ``random`` plugin
+(:mod:`devtools.providers`), and nothing that reaches the internet.
 
 A test stack is a stack file's config with the endpoint pointed elsewhere through the stack's
 own keys (:meth:`EngineWorkspace.init_stack`): no code path exists only for tests.

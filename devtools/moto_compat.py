@@ -65,7 +65,7 @@ def apply() -> None:
     from moto.s3.responses import ACTION_MAP, S3Response
 
     if not getattr(S3Response.get_bucket_versioning, "corrected", False):
-        S3Response.get_bucket_versioning = _versioning_answer(  # type: ignore[method-assign]
+        S3Response.get_bucket_versioning = _versioning_answer(  # type: ignore[method-assign,assignment]
             S3Response.get_bucket_versioning
         )
 

@@ -1,8 +1,13 @@
-"""Stand-in provider plugins for the real Pulumi engine: ``minio`` and ``random``.
+"""The stand-in ``random`` provider plugin for the real Pulumi engine.
 
-Tests and ``make demo`` only, never the production ``Pulumi.yaml``. :func:`install` writes the
-executables the engine looks for on its PATH (``pulumi-resource-<name>``); each runs
-``python -m devtools.providers <name>`` with this interpreter from the repository root.
+Tests and ``make demo`` only, never the production ``Pulumi.yaml``. (The ``minio`` plugin is no
+stand-in any more: :mod:`devtools.provider_plugin` builds it from the real bridge.) pulumi-random
+4.21.4 bridges terraform-provider-random's plugin-framework implementation through the bridge's
+``pkg/pf`` (its ``provider/resources.go``: ``pf.ShimProvider``); a framework provider of our own
+under ``pkg/pf`` is the way to run the real bridge there too (docs/developing.md says why it is
+not done yet). :func:`install` writes the executable the engine looks for on its PATH
+(``pulumi-resource-<name>``); it runs ``python -m devtools.providers <name>`` with this
+interpreter from the repository root.
 """
 
 from __future__ import annotations
@@ -12,11 +17,10 @@ import sys
 from pathlib import Path
 from typing import Final
 
-from devtools.providers import minio_provider, random_provider
+from devtools.providers import random_provider
 from devtools.providers.server import Plugin
 
 PLUGINS: Final[dict[str, Plugin]] = {
-    minio_provider.NAME: minio_provider.PLUGIN,
     random_provider.NAME: random_provider.PLUGIN,
 }
 REPOSITORY: Final = Path(__file__).resolve().parents[2]

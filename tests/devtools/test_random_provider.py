@@ -1,0 +1,35 @@
+"""The stand-in ``random`` plugin behaves as terraform-provider-random's ``random_password``
+(what pulumi-random 4.21.4 bridges), where that decides what a deploy does."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from devtools.providers.properties import (
+    SECRET_SIGNATURE,
+    SIGNATURE_KEY,
+    from_struct,
+    to_struct,
+)
+from devtools.providers.random_provider import RandomPassword
+
+
+def test_random_password_as_terraform_provider_random() -> None:
+    password = RandomPassword()
+    inputs, failures = password.check({}, {"length": 40, "special": False})
+    assert failures == [] and inputs["upper"] is True and inputs["minLower"] == 0
+    assert [f.property for f in password.check({}, {"length": 0})[1]] == ["length"]
+    assert [f.property for f in password.check({}, {"length": 2, "minUpper": 3})[1]] == ["length"]
+    id_, outputs = password.create(None, inputs, preview=False)
+    assert id_ == "none" and len(outputs["result"]) == 40 and outputs["result"].isalnum()
+    assert password.diff(outputs, {**inputs, "length": 41}, ()).replaces == ("length",)
+    assert password.sensitive == {"result", "bcryptHash"}
+
+
+def test_secrets_stay_marked_on_the_wire() -> None:
+    struct = to_struct({"name": "u", "secret": "s3cr3t"}, {"secret"})
+    wire: Any = json.loads(json.dumps(dict(struct)["secret"], default=dict))
+    assert wire[SIGNATURE_KEY] == SECRET_SIGNATURE
+    plain, secret = from_struct(struct)
+    assert plain == {"name": "u", "secret": "s3cr3t"} and secret == {"secret"}
