@@ -119,14 +119,10 @@ class Attribute:
 
     mode: Mode
     tf_name: str
-    force_new: bool = False
     validate: Validator | None = None
     env: str | None = None  # the provider fills it from this variable when the program does not
     # The schema's Default: Check fills it in when the program leaves the input unset.
     default: Any = None
-    # Optional and Computed: the provider fills it when unset (a name, a generated secret), so an
-    # unset input never differs from what the state holds.
-    computed_when_unset: bool = False
     sensitive: bool = False  # Sensitive: the value is a secret in the state and in every output
     # DiffSuppressFunc suppressEquivalentAwsPolicyDiffs: two JSON policy documents that mean the
     # same thing (key order, a one-item list or its item) do not differ.
@@ -220,10 +216,8 @@ CONTRACTS: Final[Mapping[str, ResourceContract]] = {
             "minio_s3_bucket",
             "minio/resource_minio_s3_bucket.go",
             {
-                "bucket": _opt(
-                    "bucket", force_new=True, validate=_length(0, 63), computed_when_unset=True
-                ),
-                "bucketPrefix": _opt("bucket_prefix", force_new=True),
+                "bucket": _opt("bucket", validate=_length(0, 63)),
+                "bucketPrefix": _opt("bucket_prefix"),
                 "forceDestroy": _opt("force_destroy", default=False),
                 # Checked at apply (minioSetBucketACL), not at plan.
                 "acl": _opt(
@@ -247,7 +241,7 @@ CONTRACTS: Final[Mapping[str, ResourceContract]] = {
             "minio_s3_bucket_versioning",
             "minio/resource_minio_s3_bucket_versioning.go",
             {
-                "bucket": _req("bucket", force_new=True),
+                "bucket": _req("bucket"),
                 "versioningConfiguration": _req(
                     "versioning_configuration",
                     block={
@@ -265,7 +259,7 @@ CONTRACTS: Final[Mapping[str, ResourceContract]] = {
             "minio_s3_bucket_server_side_encryption",
             "minio/resource_minio_s3_bucket_server_side_encryption_configuration.go",
             {
-                "bucket": _req("bucket", force_new=True),
+                "bucket": _req("bucket"),
                 "encryptionType": _req("encryption_type", validate=_in("aws:kms")),
                 "kmsKeyId": _req("kms_key_id"),
             },
@@ -277,7 +271,7 @@ CONTRACTS: Final[Mapping[str, ResourceContract]] = {
             "minio_ilm_policy",
             "minio/resource_minio_ilm_policy.go",
             {
-                "bucket": _req("bucket", force_new=True, validate=_length(0, 63)),
+                "bucket": _req("bucket", validate=_length(0, 63)),
                 "rules": _req(
                     "rule",
                     block_list=True,
@@ -313,7 +307,7 @@ CONTRACTS: Final[Mapping[str, ResourceContract]] = {
             "minio_s3_bucket_policy",
             "minio/resource_minio_s3_bucket_policy.go",
             {
-                "bucket": _req("bucket", force_new=True),
+                "bucket": _req("bucket"),
                 "policy": _req("policy", validate=_policy_json, policy_document=True),
             },
             on_existing="puts",
@@ -325,10 +319,8 @@ CONTRACTS: Final[Mapping[str, ResourceContract]] = {
             "minio/resource_minio_iam_policy.go",
             {
                 "policy": _req("policy", validate=_policy_json, policy_document=True),
-                "name": _opt(
-                    "name", force_new=True, validate=_policy_name, computed_when_unset=True
-                ),
-                "namePrefix": _opt("name_prefix", force_new=True, validate=_policy_name),
+                "name": _opt("name", validate=_policy_name),
+                "namePrefix": _opt("name_prefix", validate=_policy_name),
             },
             on_existing="overwrites",  # AddCannedPolicy replaces a policy of the same name
             delete_effect="removes the canned policy",
@@ -338,12 +330,15 @@ CONTRACTS: Final[Mapping[str, ResourceContract]] = {
             "minio_iam_user",
             "minio/resource_minio_iam_user.go",
             {
-                "name": _req("name", force_new=True, validate=_USER_NAME),
+                # Required in Terraform; optional here: the bridge's autonaming (SetAutonaming,
+                # pulumi-minio resources.go) names an unset one "<logical name>-<random>", and a
+                # replacement of a set one is delete-before-create (the names would clash).
+                "name": _opt("name", validate=_USER_NAME),
                 "forceDestroy": _opt("force_destroy", default=False),
                 "disableUser": _opt("disable_user", default=False),
                 "updateSecret": _opt("update_secret", default=False),
                 # Generated when unset (generateSecretAccessKey).
-                "secret": _opt("secret", computed_when_unset=True, sensitive=True),
+                "secret": _opt("secret", sensitive=True),
                 "tags": _opt("tags"),
                 "status": _computed("status"),
             },
@@ -356,8 +351,8 @@ CONTRACTS: Final[Mapping[str, ResourceContract]] = {
             "minio_iam_user_policy_attachment",
             "minio/resource_minio_iam_user_policy_attachment.go",
             {
-                "policyName": _req("policy_name", force_new=True, validate=_policy_name),
-                "userName": _req("user_name", force_new=True, validate=_USER_NAME),
+                "policyName": _req("policy_name", validate=_policy_name),
+                "userName": _req("user_name", validate=_USER_NAME),
             },
             on_existing="puts",  # adds the policy to the user's list if missing
             delete_effect="detaches the policy from the user",
@@ -367,7 +362,7 @@ CONTRACTS: Final[Mapping[str, ResourceContract]] = {
             "minio_iam_service_account",
             "minio/resource_minio_service_account.go",
             {
-                "targetUser": _req("target_user", force_new=True),
+                "targetUser": _req("target_user"),
                 "disableUser": _opt("disable_user", default=False),
                 "updateSecret": _opt("update_secret", default=False),
                 "policy": _opt("policy", validate=_policy_json, policy_document=True),

@@ -35,8 +35,7 @@ def test_a_render_reads_with_the_providers_defaults_and_json_documents() -> None
     assert bucket["properties"] == {
         "bucket": "voice-recordings",
         "acl": "private",
-        "forceDestroy": False,
-        "objectLocking": False,  # the schema's default: the render does not carry it
+        "forceDestroy": False,  # set by the program; a falsy schema default is never filled
     }
     options = {RETAIN_ON_DELETE: True, "protect": True, "parent": bucket["parent"]}
     assert bucket["options"] == options

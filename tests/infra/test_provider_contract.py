@@ -6,6 +6,7 @@ import copy
 import inspect
 import json
 import re
+from collections.abc import Mapping
 from typing import Any, Final
 
 import pulumi_minio as minio
@@ -13,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from devtools.engine import REPOSITORY
 from infra.provider_contract import (
     CONTRACTS,
     DELETE_MARKER,
@@ -245,3 +247,37 @@ def test_the_readme_names_every_variable_the_provider_reads() -> None:
     section = docs.section(docs.OPERATING, "What the provider does")
     for variable in env_variables().values():
         assert f"`{variable}`" in section, variable
+
+
+_PLUGIN_SCHEMA: Final = json.loads(
+    (REPOSITORY / "tools/provider/cmd/pulumi-resource-minio/schema.json").read_text("utf-8")
+)
+
+
+def _schema_modes(spec: Mapping[str, Any], inputs: str, required: str) -> dict[str, str]:
+    settable = spec.get(inputs, {})
+    modes = {
+        name: "required" if name in spec.get(required, []) else "optional" for name in settable
+    }
+    for name in spec.get("properties", {}):
+        modes.setdefault(name, "computed")
+    return modes
+
+
+@pytest.mark.parametrize("token", sorted(t for t in CONTRACTS if t != PROVIDER_TYPE))
+def test_the_contract_agrees_with_the_plugins_schema(token: str) -> None:
+    """Each attribute the contract states is the mode and secrecy the bridged plugin's schema
+    (tfgen's, of our Terraform provider) gives it: one truth for the guardrails and the plugin."""
+    spec = _PLUGIN_SCHEMA["resources"][token]
+    modes = _schema_modes(spec, "inputProperties", "requiredInputs")
+    for name, attribute in CONTRACTS[token].attributes.items():
+        assert modes.get(name) == attribute.mode, f"{token}.{name}"
+        assert bool(spec["properties"].get(name, {}).get("secret")) == attribute.sensitive, name
+        if attribute.block is not None:
+            ref = spec["inputProperties"][name]
+            ref = ref.get("items", ref)["$ref"].removeprefix("#/types/")
+            block = _PLUGIN_SCHEMA["types"][ref]
+            block_modes = _schema_modes(block, "properties", "required")
+            for field_name, field in attribute.block.items():
+                mode = "computed" if field.mode == "computed" else field.mode
+                assert block_modes.get(field_name) in (mode, "optional"), f"{name}.{field_name}"
