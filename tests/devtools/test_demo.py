@@ -38,7 +38,7 @@ def test_make_demo_runs_the_whole_story_and_every_check_holds() -> None:
     stack, version, resources = report[1], report[2], int(report[3])
     passed, total = int(report[4]), int(report[5])
     assert (stack, version) == (STACK, pinned_version())
-    assert "the stand-in minio 0.17.1 plugin" in out
+    assert "provider: minio 0.17.1, pulumi-terraform-bridge v3.135.0 over our Terraform" in out
     # Everything the committed render of the stack asks for was made, and the default provider
     # the engine registers for pulumi-random (the program gives random no explicit provider).
     assert resources == len(load_render(snapshot_path(STACK))["resources"]) + 1
