@@ -28,9 +28,7 @@ from tests.support import PUBLIC_OVERRIDES
 
 # The schema defaults Check fills in, by type (the random provider's: its own module).
 DEFAULTS: dict[str, dict[str, Any]] = {
-    **{
-        type_: contract.check_defaults(type_) for type_ in contract.CONTRACTS
-    },
+    **{type_: contract.check_defaults(type_) for type_ in contract.CONTRACTS},
     render_format.RANDOM_PASSWORD: dict(random_provider.DEFAULTS),
 }
 

@@ -58,6 +58,13 @@ IMPORTED = {
     "voice-ai-realtime",
 }
 
+# The runbook's step 3, as the engine's preview shows it: each imported or updated resource and
+# its detailed diff. Five imports with no difference, one update: only the policy's document.
+RUNBOOK_PLAN: dict[str, dict[str, str]] = {
+    **{name: {} for name in IMPORTED},
+    "uploader-policy": {"policy": "update"},
+}
+
 
 class Takeover:
     """The runbook's state as it runs: the workspace, the server, the Voice AI's current keys,
@@ -261,10 +268,7 @@ def _step_3_the_plan_is_the_promised_one(run: Takeover) -> None:
     # The runbook's words, exactly: what the provider's import reads leaves one difference, the
     # policy's document; the bucket (acl and object lock read), the user (its secret ignored;
     # forceDestroy, disableUser and updateSecret unset, so no difference) and the account none.
-    assert _changed(preview) == {
-        **dict.fromkeys(IMPORTED, {}),
-        "uploader-policy": {"policy": "update"},
-    }
+    assert _changed(preview) == RUNBOOK_PLAN
     ignored = {
         step["urn"].rsplit("::", 1)[-1]: sorted(step["newState"].get("ignoreChanges") or [])
         for step in preview["steps"]
@@ -432,7 +436,4 @@ def test_a_bucket_with_object_lock_is_adopted_only_as_the_stacks_decision(
     finding = next(f for f in survey["findings"] if f["id"] == "object-lock")
     assert (code, finding["severity"]) == (takeover.EXIT_SAFE, "warning"), survey["findings"]
     preview = workspace.run("preview", "--json", "--policy-pack", str(GUARDRAILS)).json()
-    assert _changed(preview) == {
-        **dict.fromkeys(IMPORTED, {}),
-        "uploader-policy": {"policy": "update"},
-    }
+    assert _changed(preview) == RUNBOOK_PLAN
