@@ -5,20 +5,30 @@ The import ids are the provider's (terraform-provider-minio v1.20.1, the one pul
 bridges), read from its importers:
 
 - ``minio_s3_bucket``: the bucket name (``minio/import_minio_s3_buckets.go``,
-  ``resourceMinioS3BucketImportState`` reads the bucket by ``d.Id()``; it also reads the bucket
-  policy into ``acl``, and the program's ``acl="private"`` then plans an update that sets no
-  policy: ``minioSetBucketACL`` writes nothing for ``private``, ``resource_minio_s3_bucket.go``).
+  ``resourceMinioS3BucketImportState``: Read, then ``object_locking`` from the bucket's object-lock
+  configuration and ``acl`` from its bucket policy, the canned acl it is equivalent to or
+  ``private``). Nothing reads ``force_destroy``. So the import plans no bucket update unless the
+  bucket has object lock and the stack does not say so (``acknowledgeObjectLock``):
+  ``objectLocking: true -> false``, which the provider's Update never applies.
 - ``minio_iam_user``: the user name (``resource_minio_iam_user.go``,
-  ``ImportStatePassthroughContext``; ``minioReadUser`` never reads the secret back).
+  ``ImportStatePassthroughContext``; ``minioReadUser`` reads the status only: never the secret,
+  nor ``force_destroy``/``disable_user``/``update_secret``).
 - ``minio_iam_policy``: the policy name (``resource_minio_iam_policy.go``, passthrough;
   ``minioReadPolicy`` reads the document, so a different document is an update after import).
 - ``minio_iam_user_policy_attachment``: ``<user>/<policy>``
   (``resource_minio_iam_user_policy_attachment.go``, ``minioImportUserPolicyAttachment`` splits
   the id on the first ``/``).
 - ``minio_iam_service_account``: the access key (``resource_minio_service_account.go``,
-  passthrough; ``minioReadServiceAccount`` reads ``InfoServiceAccount(d.Id())``; ``secret_key``
-  is computed and never read, ``policy`` reads back as the parent's, ``update_secret`` is not
-  read).
+  passthrough; ``minioReadServiceAccount`` reads ``InfoServiceAccount(d.Id())``: status,
+  ``disable_user``, parent and ``policy``, which reads back as the parent's and is ignored on
+  every account; ``secret_key`` is computed and never read, ``update_secret`` is not read).
+
+The real import plan (pulumi-terraform-bridge v3.135.0 over these functions, measured by
+``tests/engine/test_takeover.py``): the five imports with no difference, and one update, the
+uploader policy's document. An input the program leaves unset and nothing reads (``forceDestroy``,
+``disableUser``, ``updateSecret``) is no difference: the bridge fills no falsy default at Check
+(pulumi-terraform-bridge#2618) and SDKv2's diff takes an unset bool for false. They are listed as
+``add`` in the detailed diff only when the resource is updated anyway.
 
 Versioning, lifecycle and OmniPlay's reader are created as usual: the hand steps made none.
 This module never imports pulumi: the program, the takeover tools and the tests read it.
@@ -38,13 +48,13 @@ IAM_POLICY: Final = render_format.IAM_POLICY
 ATTACHMENT: Final = render_format.ATTACHMENT
 SERVICE_ACCOUNT: Final = render_format.SERVICE_ACCOUNT
 
-# Inputs the program must not change on an imported resource (Pulumi wire names): the user's
-# secret is the password someone chose (never read back: a value would overwrite it); the service
-# account's policy reads back as its parent's and update_secret is not read at all. (Its
-# secret_key is no input: computed, never read back; voice_ai_env says so.)
+# Inputs the program must not change on an imported resource (Pulumi wire names), and only
+# those: the user's secret is the password someone chose (never read back: the program's value
+# would be an update overwriting it). Nothing else is needed for a clean import (see above): the
+# service account's policy is ignored on every account (infra/provider_contract.py), its
+# updateSecret is unset (no difference), its secret_key no input.
 IMPORTED_IGNORE_CHANGES: Final[dict[str, tuple[str, ...]]] = {
     IAM_USER: ("secret",),
-    SERVICE_ACCOUNT: ("policy", "updateSecret"),
 }
 
 # The example console access key the committed adopting render (prod-adopt.json) is made with;

@@ -105,6 +105,11 @@ class StackConfig:
     # account by its access key. See docs/operating.md, "Taking over the hand-made storage".
     adopt_existing: bool = False
     adopt_service_account: str = ""
+    # The bucket has object lock (`mc mb --with-lock`), accepted knowingly after the survey's
+    # decision: the program then declares object_locking=True, as the server has it, so the
+    # import plans no `objectLocking: true -> false` (an update the provider ignores and the
+    # state would record). False: the bucket has none (a new bucket is made without).
+    acknowledge_object_lock: bool = False
     # PEM file of the CA that signed the server's certificate (a private CA), on the machine that
     # runs `pulumi up`: the provider adds it to the system roots. Empty: the system roots only.
     ca_bundle: str = ""
@@ -376,6 +381,7 @@ _FIELDS: Final[dict[str, tuple[str, _Rule]]] = {
     SERVICE_TOKEN_KEY: ("service_token", _service_token),
     "adoptExisting": ("adopt_existing", _boolean),
     "adoptServiceAccount": ("adopt_service_account", _access_key),
+    "acknowledgeObjectLock": ("acknowledge_object_lock", _boolean),
     "caBundle": ("ca_bundle", _ca_bundle),
 }
 KNOWN_KEYS: Final = tuple(full_key(key) for key in _FIELDS)

@@ -91,6 +91,9 @@ class RecordingStorage(pulumi.ComponentResource):
             bucket=config.bucket,
             acl="private",
             force_destroy=False,
+            # Only when the stack says the bucket has it (the takeover's decision): the import
+            # reads it, and an unset value would plan true -> false (infra/adoption.py).
+            object_locking=True if config.acknowledge_object_lock else None,
             # Recordings outlive the stack: `pulumi destroy` must never delete them.
             opts=self._child(protect=True, retain_on_delete=True, import_=imports.bucket),
         )
@@ -183,6 +186,7 @@ class RecordingStorage(pulumi.ComponentResource):
         retain_on_delete: bool = False,
         import_: str = "",
         ignore_changes: list[str] | None = None,
+        delete_before_replace: bool = False,
     ) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(
             parent=self,
@@ -192,6 +196,7 @@ class RecordingStorage(pulumi.ComponentResource):
             retain_on_delete=retain_on_delete,
             import_=import_ or None,
             ignore_changes=ignore_changes or None,
+            delete_before_replace=delete_before_replace or None,
         )
 
     def _service_token(self, config: StackConfig) -> pulumi.Output[str]:
@@ -213,6 +218,7 @@ class RecordingStorage(pulumi.ComponentResource):
         ignore_changes: list[str] | None = None,
         import_: str = "",
         retain_on_delete: bool = False,
+        named: bool = False,
     ) -> pulumi.ResourceOptions:
         # Every identity waits for the bucket: the engine runs independent resources in
         # parallel, and user/policy Create silently overwrite what exists, so a failed bucket
@@ -222,6 +228,12 @@ class RecordingStorage(pulumi.ComponentResource):
             ignore_changes=ignore_changes,
             import_=import_,
             retain_on_delete=retain_on_delete,
+            # A user or policy is its name on the server. The bridge plans delete-before-create
+            # only for a replacement its Diff asks for (a rename: nameRequiresDeleteBeforeReplace,
+            # pkg/tfbridge/schema.go), never for `pulumi up --replace`: that one would create
+            # the same name again (Create overwrites it) and then Delete it, leaving the server
+            # without the user and its keys while the state holds them (docs/operating.md).
+            delete_before_replace=named,
         )
 
     def _identity(
@@ -252,6 +264,7 @@ class RecordingStorage(pulumi.ComponentResource):
             secret=password.result,
             opts=self._identity_child(
                 password,
+                named=True,
                 import_=imports.user,
                 # An imported user keeps the password someone chose (see infra/adoption.py).
                 ignore_changes=list(IMPORTED_IGNORE_CHANGES[IAM_USER]) if imports.user else None,
@@ -261,7 +274,7 @@ class RecordingStorage(pulumi.ComponentResource):
             f"{role}-policy",
             name=policy_name,
             policy=policy_json(policy_file, self.config.bucket),
-            opts=self._identity_child(import_=imports.policy),
+            opts=self._identity_child(named=True, import_=imports.policy),
         )
         attachment = minio.IamUserPolicyAttachment(
             f"{role}-policy-attachment",
@@ -284,7 +297,7 @@ class RecordingStorage(pulumi.ComponentResource):
                     {
                         *ignored_changes(SERVICE_ACCOUNT_TYPE),
                         *(
-                            IMPORTED_IGNORE_CHANGES[SERVICE_ACCOUNT]
+                            IMPORTED_IGNORE_CHANGES.get(SERVICE_ACCOUNT, ())
                             if imports.service_account
                             else ()
                         ),

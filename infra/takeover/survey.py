@@ -111,7 +111,7 @@ def survey(
             )
 
     _survey_versioning(s3, result)
-    _survey_object_lock(s3, result)
+    _survey_object_lock(s3, result, config.acknowledge_object_lock)
     _survey_lifecycle(s3, desired, result)
     _survey_policy(s3, desired, result, alias)
     _survey_encryption(s3, desired, result, alias)
@@ -135,27 +135,51 @@ def _survey_versioning(s3: S3Client, result: Survey) -> None:
         )
 
 
-def _survey_object_lock(s3: S3Client, result: Survey) -> None:
-    # Only the survey can see it: the provider's Read never reads object locking back
-    # (resource_minio_s3_bucket.go minioReadBucket), so `pulumi preview` of the import shows
-    # nothing, and the stack's objectLocking=false changes nothing on an existing bucket.
+def _survey_object_lock(s3: S3Client, result: Survey, acknowledged: bool) -> None:
+    # The import reads object locking (import_minio_s3_buckets.go,
+    # resourceMinioS3BucketImportState), the provider's Update never changes it: a stack that
+    # says otherwise than the server plans an update that does nothing and a state that lies.
     answer = read_optional(
         lambda: s3.get_object_lock_configuration(Bucket=result.bucket),
         "ObjectLockConfigurationNotFoundError",
         "InvalidRequest",
     )
     lock = (answer or {}).get("ObjectLockConfiguration") or {}
-    if lock.get("ObjectLockEnabled") == "Enabled":
+    locked = lock.get("ObjectLockEnabled") == "Enabled"
+    key = full_key("acknowledgeObjectLock")
+    if locked and not acknowledged:
         result.findings.append(
             Finding(
                 "object-lock",
                 "decision",
                 f"the bucket {result.bucket} has object lock ({json.dumps(lock)}): a version "
-                f"under retention can be removed neither by the lifecycle nor by an erasure, "
-                f"and `pulumi preview` cannot show it (the provider never reads object locking)",
-                "decide the retention with the data-protection officer before adopting; object "
-                "lock cannot be turned off on a bucket: moving the recordings to a new bucket "
-                "is the only way out",
+                f"under retention can be removed neither by the lifecycle nor by an erasure; "
+                f"without {key} the import plans objectLocking true -> false, which the provider "
+                f"never applies",
+                f"decide the retention with the data-protection officer; to adopt it as it is: "
+                f"pulumi config set {key} true (the stack then declares object locking); object "
+                f"lock cannot be turned off on a bucket: moving the recordings to a new bucket "
+                f"is the only way out",
+            )
+        )
+    elif locked:
+        result.findings.append(
+            Finding(
+                "object-lock",
+                "warning",
+                f"the bucket {result.bucket} has object lock ({json.dumps(lock)}), adopted as "
+                f"{key} says: a version under retention outlives the lifecycle and an erasure",
+                "none (decided)",
+            )
+        )
+    elif acknowledged:
+        result.findings.append(
+            Finding(
+                "object-lock",
+                "decision",
+                f"{key} is true, but the bucket {result.bucket} has no object lock: the import "
+                f"plans objectLocking false -> true, which the provider never applies",
+                f"pulumi config rm {key}",
             )
         )
 

@@ -134,6 +134,7 @@ class StackContext:
 
     bucket: str = DEFAULT_BUCKET
     public_acknowledged: bool = False
+    object_lock_acknowledged: bool = False
     uploader_policy: str | None = None
     uploader_user: str | None = None
     reader_policy: str | None = None
@@ -155,6 +156,7 @@ class StackContext:
         return cls(
             bucket=_text(config, "bucket") or DEFAULT_BUCKET,
             public_acknowledged=_flag(config, "acknowledgePublicRecordings"),
+            object_lock_acknowledged=_flag(config, "acknowledgeObjectLock"),
             uploader_policy=_text(config, "uploaderPolicy"),
             uploader_user=_text(config, "uploaderUser"),
             reader_policy=_text(config, "readerPolicy"),

@@ -205,7 +205,7 @@ KNOWN_INPUTS: Final[Mapping[str, Mapping[str, InputSpec]]] = {
         "bucket": ANY_VALUE,
         "acl": ANY_VALUE,  # bucket-acl-private
         "forceDestroy": ANY_VALUE,  # bucket-protected
-        "objectLocking": (False,),
+        "objectLocking": ANY_VALUE,  # bucket-object-lock-acknowledged
     },
     VERSIONING: {
         "bucket": ANY_VALUE,
@@ -367,6 +367,26 @@ def check_bucket_acl_private(resource: Resource, ctx: StackContext) -> Iterator[
             f"acl is {acl!r}, which lets anyone read or list the bucket.",
             "set acl='private'; anonymous playback, if ever, goes through the acknowledged "
             "bucket policy (publicRecordings + acknowledgePublicRecordings).",
+        )
+
+
+@CATALOGUE.resource(
+    "bucket-object-lock-acknowledged",
+    "The bucket declares object lock only when the stack acknowledges it.",
+    MANDATORY,
+    (BUCKET,),
+)
+def check_bucket_object_lock(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
+    """Object lock only as the takeover's decision: a version under retention outlives the
+    lifecycle and every erasure, and a bucket can never drop it."""
+    locking = resource.known("objectLocking", False)
+    if locking is not False and not ctx.object_lock_acknowledged:
+        yield Finding(
+            f"objectLocking is {locking!r} without {config_key('acknowledgeObjectLock')}: "
+            "versions under retention could be removed neither by the lifecycle nor by an "
+            "erasure.",
+            "leave object_locking unset; a hand-made bucket that has it is adopted only with "
+            "acknowledgeObjectLock: true (docs/operating.md, the takeover's step 2).",
         )
 
 

@@ -197,3 +197,29 @@ def test_a_policy_changed_by_hand_is_drift_named_and_left_as_it_is(
     assert "IamPolicy::uploader-policy]" in drift.output, drift.output
     assert not _RECREATE_RE.search(drift.output), drift.output
     assert server_snapshot(endpoint) == before
+
+
+def test_a_service_account_disabled_by_hand_is_drift_that_up_repairs(
+    workspace: EngineWorkspace, endpoint: EmbeddedS3, secrets: dict[str, str]
+) -> None:
+    # The account's Read takes its status from the server (resource_minio_service_account.go,
+    # minioReadServiceAccount: disable_user = status "off"); on the embedded endpoint a
+    # disabled account is an inactive access key (tools/provider/minio/admin.go).
+    access_key = workspace.outputs(STACK)["voice_ai_access_key"]
+    iam = endpoint.iam()
+
+    def status() -> str:
+        keys = iam.list_access_keys(UserName="voice-ai-service")["AccessKeyMetadata"]
+        return next(str(k["Status"]) for k in keys if k["AccessKeyId"] == access_key)
+
+    iam.update_access_key(UserName="voice-ai-service", AccessKeyId=access_key, Status="Inactive")
+    drift = run_job(workspace, "drift.yml", "drift", secrets)
+    assert drift.returncode != 0
+    assert "IamServiceAccount::voice-ai-realtime]" in drift.output, drift.output
+    assert "disableUser" in drift.output, drift.output
+    assert not _RECREATE_RE.search(drift.output), drift.output
+    assert status() == "Inactive", "the drift job changed nothing"
+    up = run_job(workspace, "deploy.yml", "up", secrets)
+    assert up.returncode == 0, up.output
+    assert status() == "Active"
+    assert run_job(workspace, "drift.yml", "drift", secrets).returncode == 0

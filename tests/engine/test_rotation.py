@@ -9,6 +9,8 @@ nothing else is replaced; the bucket keeps ``protect`` and ``retain_on_delete`` 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -92,3 +94,42 @@ def test_replacing_the_voice_ai_account_rotates_its_key_and_nothing_else(
     assert deployed.run("preview", "-s", STACK, "--expect-no-changes", check=False).returncode == 0
     old.close()
     new.close()
+
+
+# The order of a replacement's steps in a saved plan (`pulumi preview --save-plan`).
+DELETE_FIRST = ["delete-replaced", "replace", "create-replacement"]
+
+
+def test_replacing_a_named_user_deletes_it_before_making_it_again(
+    deployed: EngineWorkspace, endpoint: EmbeddedS3, tmp_path: Path
+) -> None:
+    # The bridge asks for delete-before-create only when its Diff replaces (a rename); a
+    # `--replace` of a user would otherwise create the same name again (Create overwrites it)
+    # and then delete it: the program's delete_before_replace on named identities.
+    urn = next(
+        str(r["urn"])
+        for r in deployed.export(STACK)["deployment"]["resources"]
+        if r["type"] == render_format.IAM_USER and str(r["urn"]).endswith("::uploader-user")
+    )
+    saved = tmp_path / "plan.json"
+    deployed.run("preview", "-s", STACK, "--replace", urn, "--save-plan", str(saved))
+    steps = {
+        name.rsplit("::", 1)[-1]: plan["steps"]
+        for name, plan in json.loads(saved.read_text())["resourcePlans"].items()
+        if plan.get("steps") != ["same"]
+    }
+    # Its attachment and service account name it (force-new): they go first and come back after.
+    assert steps == dict.fromkeys(
+        ["uploader-user", "uploader-policy-attachment", "voice-ai-realtime"], DELETE_FIRST
+    )
+    deployed.run("up", "-s", STACK, "--yes", "--skip-preview", "--replace", urn)
+    user = deployed.outputs(STACK)
+    iam = endpoint.iam()
+    assert [
+        k["AccessKeyId"]
+        for k in iam.list_access_keys(UserName="voice-ai-service")["AccessKeyMetadata"]
+    ] == [user["voice_ai_access_key"]], "the user exists, with the new account's key"
+    uploader = _uploader(deployed, endpoint)
+    assert not uploader.upload_audio(b"ID3\x04dbr", call_uuid="after-dbr", company_id=4).spooled
+    uploader.close()
+    assert deployed.run("preview", "-s", STACK, "--expect-no-changes", check=False).returncode == 0

@@ -42,6 +42,7 @@ from infra import takeover
 from infra.config import full_key
 from infra.policies import UPLOADER_POLICY, policy_json
 from tests.docs import OPERATING, bash_commands, section
+from tests.engine.policy_packs import GUARDRAILS
 from tests.engine.stacks import changes
 from voice_recordings import KIND_TAG_KEY, MinioUploader, StorageSettings, cli, parse_key
 from voice_recordings.settings import Env
@@ -55,6 +56,13 @@ IMPORTED = {
     "uploader-policy",
     "uploader-policy-attachment",
     "voice-ai-realtime",
+}
+
+# The runbook's step 3, as the engine's preview shows it: each imported or updated resource and
+# its detailed diff. Five imports with no difference, one update: only the policy's document.
+RUNBOOK_PLAN: dict[str, dict[str, str]] = {
+    **{name: {} for name in IMPORTED},
+    "uploader-policy": {"policy": "update"},
 }
 
 
@@ -237,12 +245,42 @@ def _block_env(run: Takeover) -> dict[str, str]:
     return {**parse_dotenv(run.block), Env.CA_BUNDLE: str(run.endpoint.ca_bundle)}
 
 
+def _changed(preview: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Each imported or updated resource -> its detailed diff (input -> kind of change)."""
+    return {
+        step["urn"].rsplit("::", 1)[-1]: {
+            key: diff["kind"] for key, diff in (step.get("detailedDiff") or {}).items()
+        }
+        for step in preview["steps"]
+        if step["op"] in ("import", "update")
+    }
+
+
 def _step_3_the_plan_is_the_promised_one(run: Takeover) -> None:
-    ops = _plan(run)
+    preview = run.workspace.run("preview", "--json").json()
+    ops: dict[str, set[str]] = {}
+    for step in preview["steps"]:
+        ops.setdefault(step["op"], set()).add(step["urn"].rsplit("::", 1)[-1])
     assert ops["import"] == IMPORTED, "every existing object is imported"
     assert ops.get("update", set()) == {"uploader-policy"}, "the one update after import"
     assert not ops.keys() & {"replace", "create-replacement", "delete", "delete-replaced"}
     assert not ops.get("create", set()) & IMPORTED, "no create of an existing object"
+    # The runbook's words, exactly: what the provider's import reads leaves one difference, the
+    # policy's document; the bucket (acl and object lock read), the user (its secret ignored;
+    # forceDestroy, disableUser and updateSecret unset, so no difference) and the account none.
+    assert _changed(preview) == RUNBOOK_PLAN
+    ignored = {
+        step["urn"].rsplit("::", 1)[-1]: sorted(step["newState"].get("ignoreChanges") or [])
+        for step in preview["steps"]
+        if step["op"] == "import"
+    }
+    assert ignored == {
+        "recordings-bucket": [],
+        "uploader-user": ["secret"],
+        "uploader-policy": [],
+        "uploader-policy-attachment": [],
+        "voice-ai-realtime": ["policy", "secretKey"],  # as on every account
+    }, "only what the plan needs is ignored"
 
 
 def _step_4_kept_what_was_there(run: Takeover) -> None:
@@ -358,7 +396,16 @@ def _server(endpoint: EmbeddedS3) -> dict[str, Any]:
     }
 
 
-def test_a_bucket_with_object_lock_is_a_decision_of_the_survey_the_preview_cannot_see(
+def _survey(endpoint: EmbeddedS3, config: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    """The survey's exit status and its ``--json`` document for the ``prod`` stack."""
+    args = [f"--config={k}={v}" for k, v in {**stack_config_for(endpoint), **config}.items()]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = takeover.cli(["survey", "--stack", STACK, "--json", *args], admin_env(endpoint))
+    return code, json.loads(out.getvalue())
+
+
+def test_a_bucket_with_object_lock_is_adopted_only_as_the_stacks_decision(
     engine_dir: Path, endpoint: EmbeddedS3, tmp_path: Path
 ) -> None:
     endpoint.reset()
@@ -367,19 +414,26 @@ def test_a_bucket_with_object_lock_is_a_decision_of_the_survey_the_preview_canno
         full_key("adoptExisting"): "true",
         full_key("adoptServiceAccount"): handmade.console_keys.access_key,
     }
-    survey = [
-        "survey",
-        "--stack",
-        STACK,
-        "--json",
-        *[f"--config={k}={v}" for k, v in {**stack_config_for(endpoint), **adopt}.items()],
-    ]
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        assert takeover.cli(survey, admin_env(endpoint)) == takeover.EXIT_DECISION
-    finding = next(f for f in json.loads(out.getvalue())["findings"] if f["id"] == "object-lock")
+    code, survey = _survey(endpoint, adopt)
+    finding = next(f for f in survey["findings"] if f["id"] == "object-lock")
+    assert code == takeover.EXIT_DECISION
     assert finding["severity"] == "decision" and handmade.bucket in finding["message"]
-    # The engine's plan does not show it: the provider never reads object locking back.
+    # Why it is a decision: the import reads the lock, and a stack that does not declare it
+    # plans `objectLocking: true -> false`, an update the provider never applies.
     workspace = EngineWorkspace(engine_dir, tmp_path, env=admin_env(endpoint))
     workspace.init_stack(STACK, {**embedded_stack_config(endpoint), **adopt})
-    assert "import" in _plan_of(workspace)
+    plan = _changed(workspace.run("preview", "--json").json())
+    assert plan["recordings-bucket"].get("objectLocking") == "update", plan
+    # A bad value fails the preview naming the key.
+    ack = full_key("acknowledgeObjectLock")
+    workspace.run("config", "set", ack, "yes")
+    with pytest.raises(PulumiFailed, match=ack):
+        workspace.run("preview")
+    # Decided: the stack declares the lock, the survey is safe and the plan is the runbook's,
+    # guardrails included.
+    workspace.run("config", "set", ack, "true")
+    code, survey = _survey(endpoint, {**adopt, ack: "true"})
+    finding = next(f for f in survey["findings"] if f["id"] == "object-lock")
+    assert (code, finding["severity"]) == (takeover.EXIT_SAFE, "warning"), survey["findings"]
+    preview = workspace.run("preview", "--json", "--policy-pack", str(GUARDRAILS)).json()
+    assert _changed(preview) == RUNBOOK_PLAN

@@ -249,6 +249,12 @@ CASES: list[Case] = [
         lambda r: _set(_bucket(r), "forceDestroy", True),
     ),
     Case(
+        "unacknowledged-object-lock",
+        "bucket-object-lock-acknowledged",
+        "committed",
+        lambda r: _set(_bucket(r), "objectLocking", True),
+    ),
+    Case(
         "public-acl",
         "bucket-acl-private",
         "committed",
