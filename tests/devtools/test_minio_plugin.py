@@ -211,3 +211,29 @@ def test_configure_takes_what_the_program_leaves_unset_from_minio_variables(
         assert bucket in [b["Name"] for b in embedded_s3.s3().list_buckets()["Buckets"]]
     finally:
         plugin.close()
+
+
+def test_a_bucket_policy_removed_behind_the_stack_reads_as_empty_drift(
+    plugin: MinioPlugin, embedded_s3: EmbeddedS3
+) -> None:
+    bucket = _name("public")
+    embedded_s3.s3().create_bucket(Bucket=bucket)
+    policy = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": ["*"]},
+                    "Action": ["s3:GetObject"],
+                    "Resource": [f"arn:aws:s3:::{bucket}/*"],
+                }
+            ],
+        }
+    )
+    inputs = plugin.check(contract.BUCKET_POLICY_TYPE, {"bucket": bucket, "policy": policy})
+    id_, state, _ = plugin.create(contract.BUCKET_POLICY_TYPE, inputs.inputs)
+    embedded_s3.s3().delete_bucket_policy(Bucket=bucket)
+    # minio-go's GetBucketPolicy answers NoSuchBucketPolicy with "" and no error, and
+    # minioReadBucketPolicy keeps "": the resource stays, its policy differs (not "gone").
+    assert plugin.read(contract.BUCKET_POLICY_TYPE, id_, state) == (id_, {**state, "policy": ""})
