@@ -85,17 +85,17 @@ func (a *admin) getUserInfo(ctx context.Context, name string) (userInfo, error) 
 	return info, nil
 }
 
-// addUser is madmin AddUser: makes the user, or silently replaces an existing one's secret.
+// addUser is madmin AddUser: makes the user, or silently replaces an existing one's secret and
+// enables it.
 func (a *admin) addUser(ctx context.Context, name, secret string) error {
 	_, err := a.iam.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
-	exists := err == nil
-	if err != nil && !notFound(err) {
-		return err
+	if notFound(err) {
+		_, err = a.iam.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)})
+	} else if err == nil {
+		err = a.setUserStatus(ctx, name, userEnabled)
 	}
-	if !exists {
-		if _, err := a.iam.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {
-			return err
-		}
+	if err != nil {
+		return err
 	}
 	return a.setSecret(ctx, name, secret)
 }

@@ -1,7 +1,6 @@
 package minio
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
@@ -33,7 +32,7 @@ type clientConfig struct {
 
 // newClient follows new_client.go NewClient: one transport for the S3 and admin clients, the
 // signature version from minio_api_version.
-func newClient(ctx context.Context, config clientConfig) (*client, error) {
+func newClient(config clientConfig) (*client, error) {
 	transport, err := config.transport()
 	if err != nil {
 		return nil, err
@@ -106,5 +105,3 @@ func (config clientConfig) transport() (*http.Transport, error) {
 
 // endpointURL is what minio-go's EndpointURL() gives, for bucket_domain_name.
 func (c *client) endpointURL() *url.URL { return c.s3.EndpointURL() }
-
-var _ = context.Background

@@ -113,7 +113,7 @@ func Provider() *schema.Provider {
 
 // configure builds the clients from the provider's config (check_config.go NewConfig,
 // new_client.go NewClient).
-func configure(ctx context.Context, d *schema.ResourceData) (any, diag.Diagnostics) {
+func configure(_ context.Context, d *schema.ResourceData) (any, diag.Diagnostics) {
 	user := d.Get("minio_user").(string)
 	if user == "" {
 		user = d.Get("minio_access_key").(string)
@@ -122,7 +122,7 @@ func configure(ctx context.Context, d *schema.ResourceData) (any, diag.Diagnosti
 	if password == "" {
 		password = d.Get("minio_secret_key").(string)
 	}
-	client, err := newClient(ctx, clientConfig{
+	client, err := newClient(clientConfig{
 		server:       d.Get("minio_server").(string),
 		region:       d.Get("minio_region").(string),
 		user:         user,
