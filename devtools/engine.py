@@ -55,11 +55,10 @@ def pinned_version() -> str:
 
 def go_module_version(module: str) -> str:
     """The version ``tools/engine/go.mod`` requires of ``module``."""
-    text = (MODULE_DIR / "go.mod").read_text(encoding="utf-8")
-    found = re.search(rf"^\s*{re.escape(module)} (v\S+)", text, re.M)
+    found = go_build.required_version(MODULE_DIR, module)
     if found is None:
         raise EngineError(f"tools/engine/go.mod requires no {module}")
-    return found[1]
+    return found
 
 
 def cache_root() -> Path:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -37,6 +38,13 @@ def source_hash(module_dir: Path) -> str:
         digest.update(str(path.relative_to(module_dir)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
+
+
+def required_version(module_dir: Path, module: str) -> str | None:
+    """The version ``module_dir``'s ``go.mod`` requires of ``module`` (None: it requires none)."""
+    text = (module_dir / "go.mod").read_text(encoding="utf-8")
+    found = re.search(rf"^\s*(?:require\s+)?{re.escape(module)} (v\S+)", text, re.M)
+    return found[1] if found else None
 
 
 def go_env() -> dict[str, str]:

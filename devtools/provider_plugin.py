@@ -17,7 +17,6 @@ bridge version and a hash of ``tools/provider``:
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -46,11 +45,10 @@ class ProviderBuildError(RuntimeError):
 
 def required_version(module: str) -> str:
     """The version ``tools/provider/go.mod`` requires of ``module``."""
-    text = (MODULE_DIR / "go.mod").read_text(encoding="utf-8")
-    found = re.search(rf"^\s*(?:require\s+)?{re.escape(module)} (v\S+)", text, re.M)
+    found = go_build.required_version(MODULE_DIR, module)
     if found is None:
         raise ProviderBuildError(f"tools/provider/go.mod requires no {module}")
-    return found[1]
+    return found
 
 
 def build_dir() -> Path:

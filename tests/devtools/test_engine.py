@@ -7,10 +7,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from devtools import engine
+from devtools import engine, provider_plugin
 
 
 def test_one_pin_for_the_sdk_the_cli_and_the_build() -> None:
@@ -41,11 +42,16 @@ def test_the_build_is_outside_the_clone_and_reports_the_pin(built: Path) -> None
         assert done.stdout.strip() == engine.pinned_version()
 
 
-def test_make_engine_does_nothing_when_the_build_is_there(built: Path) -> None:
+@pytest.mark.parametrize("module", [engine, provider_plugin], ids=["engine", "provider"])
+def test_each_go_build_does_nothing_when_it_is_there(module: Any) -> None:
+    """``make engine`` and ``make provider`` only find a build that is there."""
+    found = module.locate()
+    if found is None:
+        pytest.fail(f"not built: run `make {module.__name__.rsplit('_', 1)[-1]}`")
     # No Go on PATH: it can only succeed by finding the cached build.
     env = {**os.environ, "PATH": os.path.dirname(sys.executable)}
     done = subprocess.run(
-        [sys.executable, "-m", "devtools.engine"],
+        [sys.executable, "-m", module.__name__],
         cwd=engine.REPOSITORY,
         env=env,
         capture_output=True,
@@ -54,7 +60,7 @@ def test_make_engine_does_nothing_when_the_build_is_there(built: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == str(built)
+    assert done.stdout.strip() == str(found)
     assert "Building" not in done.stdout
 
 
