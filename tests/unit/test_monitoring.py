@@ -13,7 +13,7 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry
 
-from tests.docs import REPO, RUNTIME, github_anchor, section
+from tests.docs import REPO, RUNTIME, github_anchor, section, table_rows
 from voice_recordings.metrics import upload_metrics
 
 MONITORING: Final = REPO / "monitoring"
@@ -166,3 +166,11 @@ def test_the_dashboard_reads_a_chosen_prometheus_data_source() -> None:
 def test_the_monitoring_files_are_where_the_docs_say() -> None:
     for path in (ALERTS, ALERTS_TEST, DASHBOARD):
         assert f"`monitoring/{path.name}`" in RUNTIME.read_text(encoding="utf-8"), path.name
+
+
+def test_the_docs_alert_table_is_the_rules() -> None:
+    documented = {
+        name.strip("`"): severity
+        for name, severity, _ in table_rows(section(RUNTIME, "Alerts and dashboard"))
+    }
+    assert documented == {rule["alert"]: rule["labels"]["severity"] for rule in alert_rules()}
