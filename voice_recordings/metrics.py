@@ -1,4 +1,5 @@
-"""The specification's Prometheus metrics, plus upload duration and spool depth.
+"""The specification's Prometheus metrics, plus upload duration, spool depth, the deadline and
+replay's outcomes.
 
     voice_ai_minio_uploads_total{status="success"|"error"|"spooled"}
     voice_ai_minio_upload_bytes_sum / voice_ai_minio_upload_bytes_count

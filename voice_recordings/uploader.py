@@ -411,7 +411,8 @@ class MinioUploader:
 
     def replay_spool(self, progress: Callable[[str], None] | None = None) -> ReplayReport:
         """Upload what the spool holds to this uploader's server and bucket (see
-        :func:`voice_recordings.replay.replay_spool`); ConfigError when the spool is off."""
+        :func:`voice_recordings.replay.replay_spool`), recording the run in this uploader's
+        metrics; ConfigError when the spool is off."""
         if self.spool is None:
             raise ConfigError("the spool is disabled (MINIO_SPOOL_DIR=off): nothing to replay")
         try:
