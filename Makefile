@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv engine provider provider-schema demo takeover-demo test lint typecheck render guard bench bench-handoff constraints clean
+.PHONY: help venv engine provider provider-schema monitoring-tools demo takeover-demo test lint typecheck render guard bench bench-handoff constraints clean
 
 help:
 	@echo "make demo    - run the whole story on an embedded S3 endpoint"
@@ -12,6 +12,7 @@ help:
 	@echo "make test    - lint, type-check and run every test (builds the engine first)"
 	@echo "make engine  - build the pinned Pulumi CLI and Python language host (cached outside the clone)"
 	@echo "make provider - build the minio plugin: the real Terraform bridge over our provider (cached)"
+	@echo "make monitoring-tools - install promtool (Debian's prometheus package) if it is missing"
 	@echo "make provider-schema - regenerate tools/provider's committed Pulumi schema with the bridge's tfgen"
 	@echo "make render  - regenerate the committed stack renders (policies/rendered/)"
 	@echo "make guard   - check the committed renders against the guardrails (RENDER=file for one)"
@@ -48,6 +49,17 @@ provider-schema: $(STAMP)
 	$(BIN)/python -m devtools.provider_plugin --write-schema
 	$(BIN)/python -m devtools.provider_plugin
 
+# promtool, for the alert rules' unit tests (tests/unit/test_monitoring.py, which fails without
+# it): Debian's prometheus package, installed only when promtool is not on PATH, so a no-op after
+# the first time. Only promtool is used; the package's own server is not wanted (in a container,
+# policy-rc.d keeps apt from starting it).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+monitoring-tools:
+	@command -v promtool >/dev/null || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus; }
+	@promtool --version | head -1
+
 demo: $(STAMP) engine provider
 	$(BIN)/python -m devtools.demo
 
@@ -62,7 +74,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy voice_recordings devtools infra policies benchmarks tests
 
-test: lint typecheck engine provider
+test: lint typecheck engine provider monitoring-tools
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 render: $(STAMP)

@@ -3,7 +3,7 @@
     voice-recordings check                       every check, one line each, with the fix
     voice-recordings upload FILE --company N --call ID [--transcript]
     voice-recordings url KEY [--expires SECONDS]
-    voice-recordings replay                      upload what the spool holds
+    voice-recordings replay [--metrics-file F]   upload what the spool holds (F: node_exporter)
     voice-recordings erase --company N [--call ID] [--yes]   a data-subject request, or a company
     voice-recordings export --company N --call ID --to DIR   a call's recording, for its subject
 
@@ -38,6 +38,8 @@ from voice_recordings.erasure import ErasureRequest, StoredVersion, erase
 from voice_recordings.errors import ConfigError, InvalidInputError, StorageError
 from voice_recordings.export import export_call
 from voice_recordings.keys import TRANSCRIPT, VOICE, parse_key
+from voice_recordings.metrics import UploadMetrics
+from voice_recordings.metrics_textfile import textfile_metrics, write_textfile
 from voice_recordings.settings import Env, StorageSettings
 from voice_recordings.uploader import MinioUploader
 
@@ -211,9 +213,11 @@ def command_url(args: argparse.Namespace, settings: StorageSettings, out: IO[str
     return EXIT_OK
 
 
-def command_replay(_: argparse.Namespace, settings: StorageSettings, out: IO[str]) -> int:
+def command_replay(args: argparse.Namespace, settings: StorageSettings, out: IO[str]) -> int:
     """Upload the spool; 0 when it is empty afterwards, else 1 (one line per problem)."""
-    uploader = MinioUploader(settings)
+    metrics_file: Path | None = args.metrics_file
+    metrics = None if metrics_file is None else textfile_metrics(metrics_file)
+    uploader = MinioUploader(settings, metrics=metrics)
     if uploader.spool is None:
         print(f"the spool is disabled ({Env.SPOOL_DIR}=off): nothing to replay", file=out)
         return EXIT_OK
@@ -228,6 +232,8 @@ def command_replay(_: argparse.Namespace, settings: StorageSettings, out: IO[str
         return EXIT_FAILED
     finally:
         uploader.close()
+        if metrics_file is not None:
+            _write_metrics_file(metrics_file, uploader.metrics)
     print(
         f"uploaded {len(report.uploaded)}, already stored {len(report.already_stored)}, "
         f"erased {len(report.erased)} (dropped), corrupt {len(report.corrupt)} (kept), not "
@@ -393,6 +399,25 @@ def _url_arguments(url: argparse.ArgumentParser) -> None:
     url.add_argument("--expires", type=int, help="presigned, valid this many seconds")
 
 
+def _replay_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--metrics-file",
+        type=Path,
+        metavar="FILE",
+        help="write the run's metrics, counts added to the file's, for node_exporter's textfile "
+        "collector (a FILE ending in .prom in its directory)",
+    )
+
+
+def _write_metrics_file(path: Path, metrics: UploadMetrics) -> None:
+    """Replay's metrics to ``path``; a failure is one line on stderr (the replay itself
+    happened; the alert on replay not running tells of a file that stays stale)."""
+    try:
+        write_textfile(path, metrics)
+    except OSError as exc:
+        print(f"WARN metrics-file {path} not written: {exc}", file=sys.stderr)
+
+
 Handler = Callable[[argparse.Namespace, StorageSettings, IO[str]], int]
 
 
@@ -416,7 +441,12 @@ COMMANDS: Final[tuple[Command, ...]] = (
         _upload_arguments,
     ),
     Command("url", "print the URL of KEY", command_url, _url_arguments),
-    Command("replay", "upload what the spool holds, remove what is verified", command_replay),
+    Command(
+        "replay",
+        "upload what the spool holds, remove what is verified",
+        command_replay,
+        _replay_arguments,
+    ),
     Command(
         "erase",
         "erase every version of a call (or a company): a dry run unless --yes",

@@ -104,6 +104,7 @@ class MinioUploader:
         self.settings = settings
         self.client = client or _make_client(settings)
         self.metrics = metrics or upload_metrics()
+        self.metrics.upload_deadline.set(settings.upload_deadline)
         self.spool = Spool(settings.spool_dir) if settings.spool_dir else None
         if self.spool is not None:
             self.metrics.track_spool(self.spool.count)
@@ -410,10 +411,17 @@ class MinioUploader:
 
     def replay_spool(self, progress: Callable[[str], None] | None = None) -> ReplayReport:
         """Upload what the spool holds to this uploader's server and bucket (see
-        :func:`voice_recordings.replay.replay_spool`); ConfigError when the spool is off."""
+        :func:`voice_recordings.replay.replay_spool`), recording the run in this uploader's
+        metrics; ConfigError when the spool is off."""
         if self.spool is None:
             raise ConfigError("the spool is disabled (MINIO_SPOOL_DIR=off): nothing to replay")
-        return replay_spool(self.client, self.settings.bucket, self.spool, progress=progress)
+        try:
+            report = replay_spool(self.client, self.settings.bucket, self.spool, progress=progress)
+        except Exception:  # the run could not report (an unusable spool): a failed run
+            self.metrics.observe_replay(None)
+            raise
+        self.metrics.observe_replay(report)
+        return report
 
     # -- URLs -------------------------------------------------------------------------------
 
