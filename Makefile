@@ -14,7 +14,7 @@ help:
 	@echo "make provider - build the minio plugin: the real Terraform bridge over our provider (cached)"
 	@echo "make provider-schema - regenerate tools/provider's committed Pulumi schema with the bridge's tfgen"
 	@echo "make render  - regenerate the committed stack renders (policies/rendered/)"
-	@echo "make guard   - check the committed renders against the guardrails (RENDER=file for one)"
+	@echo "make guard   - the guardrails on the program's current renders; fails on a stale committed one (RENDER=file for one)"
 	@echo "make bench   - uploader vs raw boto3 benchmark"
 	@echo "make bench-handoff - time-to-spool against a black-hole and a trickling server"
 	@echo "make constraints - re-pin every dependency (constraints.txt) to the newest allowed"
@@ -71,7 +71,8 @@ render: $(STAMP)
 	$(BIN)/python -m infra.render --variant prod-adopt
 	$(BIN)/python -m infra.render --variant prod-company-retention
 
-# RENDER=<file> checks one render; default: every committed policies/rendered/*.json.
+# RENDER=<file> checks one render; default: the program's current renders, each rendered in memory
+# and compared with its committed policies/rendered/<name>.json (stale: fails, "run make render").
 guard: $(STAMP)
 	$(BIN)/python -m policies.guardrails.offline $(RENDER)
 
