@@ -78,9 +78,10 @@ guard: $(STAMP)
 	$(BIN)/python -m policies.guardrails.offline $(RENDER)
 
 # What the change does: the committed renders at BASE (default origin/main, else main) against what
-# the program renders now; preview.yml posts it on the pull request (docs/operating.md).
+# the program renders now; preview.yml posts it on the pull request (docs/operating.md). Silent
+# (@): its standard output is the review, the comment's text.
 review: $(STAMP)
-	$(BIN)/python -m policies.review $(if $(BASE),--base $(BASE))
+	@$(BIN)/python -m policies.review $(if $(BASE),--base $(BASE))
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.upload_vs_boto3
