@@ -8,10 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from infra.config import RETENTION_KEYS, full_key
-from infra.render import render_text
 import pytest
 
+from infra.config import RETENTION_KEYS, full_key
+from infra.render import render_text
 from policies.guardrails.offline import RENDER_DIR, main
 from tests.guardrails.renders import Render, find, load_committed, observer_statement
 from voice_recordings.keys import VOICE
@@ -151,7 +151,7 @@ def test_a_stale_committed_render_fails_naming_it(
     (rendered / "prod.json").write_text(committed)
     assert main([str(rendered / "prod.json")]) == 0  # as a file, it is a good render
     assert main(["--rendered", str(rendered)]) == 1
-    out, err = capsys.readouterr()
+    _, err = capsys.readouterr()
     (line,) = err.splitlines()
     assert line == (
         f"guardrails: {rendered / 'prod.json'} is stale: the program renders it differently; "

@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 
 from devtools.engine import REPOSITORY
 from infra.provider_contract import (
-    force_new_inputs,
     CONTRACTS,
     DELETE_MARKER,
     LIFECYCLE_TYPE,
@@ -24,6 +23,7 @@ from infra.provider_contract import (
     VERSIONING_TYPE,
     check_render,
     env_variables,
+    force_new_inputs,
     resource_problems,
 )
 from tests import docs
