@@ -509,7 +509,8 @@ def _shown(path: Path) -> Path:
     return path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
 
 
-def _parse_override(text: str) -> tuple[str, str]:
+def parse_override(text: str) -> tuple[str, str]:
+    """``--config KEY=VALUE``: the key qualified as the Pulumi CLI does, and the value."""
     key, sep, value = text.partition("=")
     if not sep or not key:
         raise argparse.ArgumentTypeError(f"--config wants KEY=VALUE, got {text!r}")
@@ -531,7 +532,7 @@ def cli(argv: Sequence[str] | None = None) -> int:
         "--config",
         action="append",
         default=[],
-        type=_parse_override,
+        type=parse_override,
         metavar="KEY=VALUE",
         help="override a stack config value, like `pulumi up --config` (repeatable); a secret "
         "key (voice-recordings:voiceAiServiceToken) counts as set with --secret",

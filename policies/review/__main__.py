@@ -16,16 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from infra.config import StackConfigError
-from infra.render import known_stacks
+from infra.render import known_stacks, parse_override
 from policies.review.report import review
 from policies.review.sides import BaseError, current_renders, renders_at, renders_in, resolve_base
-
-
-def _override(text: str) -> tuple[str, str]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"--config wants KEY=VALUE, got {text!r}")
-    return (key if ":" in key else f"voice-recordings:{key}"), value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -39,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--config",
         action="append",
         default=[],
-        type=_override,
+        type=parse_override,
         metavar="KEY=VALUE",
         help="change the stack's config as its stack file would (repeatable)",
     )

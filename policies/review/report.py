@@ -86,7 +86,8 @@ def _sentences(label: str, before: Retention | None, after: Retention | None) ->
         return
     for kind, old in before.current.items():
         if old != after.current[kind]:
-            yield f"{label}: {kind} {old} → {after.current[kind]}"
+            what = "" if kind == UNTAGGED else f" {kind}"  # untagged objects are of no kind
+            yield f"{label}:{what} {old} → {after.current[kind]}"
     for kind, old in before.noncurrent.items():
         if old != after.noncurrent[kind]:
             yield f"{label}: older {kind} versions {old} → {after.noncurrent[kind]}"
@@ -96,6 +97,7 @@ def _retention(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
     groups: dict[tuple[str, ...], list[StoredObject]] = {}
     sides: dict[tuple[str, ...], tuple[Retention | None, Retention | None]] = {}
     untagged: list[str] = []  # shown only when some untagged object would expire
+    untagged_sides: tuple[Retention | None, Retention | None] = (None, None)
     for stored, old, new in retention_by_class(before, after):
         if stored.name == UNTAGGED:
             if any(r and r.current[UNTAGGED] != KEPT for r in (old, new)):
@@ -120,7 +122,8 @@ def _retention(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
         return [f"Retention: no change ({', '.join(f'{k} {v}' for k, v in cells.items())})."]
     rows = [(labels[key], *key) for key in sorted(groups, key=lambda key: key == widest)]
     if untagged:
-        rows.append(("untagged objects", untagged[0], untagged[0], untagged[1]))
+        # Untagged objects have no kind: what every one of them gets, under each kind.
+        rows.append(("untagged objects", *[untagged[0]] * len(KINDS), untagged[1]))
     table = _table(("retention", *KINDS, "older versions"), rows)
     return [*table, "", *sentences] if sentences else table
 

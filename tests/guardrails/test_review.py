@@ -135,7 +135,7 @@ def test_a_bucket_wide_expiry_shows_what_it_does_to_every_object() -> None:
     lines = review({"prod": _prod()}, {"prod": after}, "main").splitlines()
     assert "| every company | 365 d → 30 d | 365 d → 30 d | 30 d |" in lines
     assert "| untagged objects | kept → 30 d | kept → 30 d | kept |" in lines
-    assert "untagged objects: untagged kept → 30 d" in lines
+    assert "untagged objects: kept → 30 d" in lines
 
 
 def test_a_new_render_is_all_created() -> None:
