@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv engine provider provider-schema monitoring-tools demo takeover-demo test lint typecheck render guard bench bench-handoff constraints clean
+.PHONY: help venv engine provider provider-schema monitoring-tools demo takeover-demo test lint typecheck render guard review bench bench-handoff constraints clean
 
 help:
 	@echo "make demo    - run the whole story on an embedded S3 endpoint"
@@ -15,7 +15,8 @@ help:
 	@echo "make monitoring-tools - install promtool (Debian's prometheus package) if it is missing"
 	@echo "make provider-schema - regenerate tools/provider's committed Pulumi schema with the bridge's tfgen"
 	@echo "make render  - regenerate the committed stack renders (policies/rendered/)"
-	@echo "make guard   - check the committed renders against the guardrails (RENDER=file for one)"
+	@echo "make guard   - the guardrails on the program's current renders; fails on a stale committed one (RENDER=file for one)"
+	@echo "make review  - what the change does, as tables: resources, grants, retention (BASE=origin/main)"
 	@echo "make bench   - uploader vs raw boto3 benchmark"
 	@echo "make bench-handoff - time-to-spool against a black-hole and a trickling server"
 	@echo "make constraints - re-pin every dependency (constraints.txt) to the newest allowed"
@@ -83,9 +84,16 @@ render: $(STAMP)
 	$(BIN)/python -m infra.render --variant prod-adopt
 	$(BIN)/python -m infra.render --variant prod-company-retention
 
-# RENDER=<file> checks one render; default: every committed policies/rendered/*.json.
+# RENDER=<file> checks one render; default: the program's current renders, each rendered in memory
+# and compared with its committed policies/rendered/<name>.json (stale: fails, "run make render").
 guard: $(STAMP)
 	$(BIN)/python -m policies.guardrails.offline $(RENDER)
+
+# What the change does: the committed renders at BASE (default origin/main, else main) against what
+# the program renders now; preview.yml posts it on the pull request (docs/operating.md). Silent
+# (@): its standard output is the review, the comment's text.
+review: $(STAMP)
+	@$(BIN)/python -m policies.review $(if $(BASE),--base $(BASE))
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.upload_vs_boto3

@@ -21,6 +21,17 @@ every object of it already stored, from the next ``pulumi up``. The price is the
 about 9 per digit of each such id per kind, within MinIO's 1000
 (infra/provider_contract.py ``LIFECYCLE_MAX_RULES``). Without such a company the rules are one
 per kind, with no prefix, as before.
+
+The rules' order means nothing to MinIO (every matching rule is considered), but everything to a
+reviewer: the engine diffs the ``rules`` list index by index, so a rule that moves reads as every
+field of one rule changing into another's (``expire-voice 60d => 30d``, false). The order is
+therefore the one where a change of one company's retention moves the fewest rules
+(:func:`rule_position`): the delete-marker rule first, whatever else changes; then the rules
+grouped by the node of the digit trie whose children they select (``company_4`` holds ``company_40``
+... ``company_49``), the groups in order of the smallest company id under them. A company added
+with a larger id than every other company of its own appends its groups, and the rule it splits
+(``company_7`` for company 7) is taken over, in place, by that company's own rule or by the rule
+for its id alone (``company_7/``); changing one company's days changes one rule per kind in place.
 """
 
 from __future__ import annotations
@@ -88,35 +99,47 @@ def own_rule_id(kind: Kind, company_id: int) -> str:
     return f"expire-{kind}-{company_prefix(company_id)[:-1]}-own"
 
 
+def rule_position(prefix: str, own_retention: Collection[int]) -> tuple[int, int, str]:
+    """Where the rules selecting ``prefix`` stand in the lifecycle (the module's docstring says
+    why): ``(group, depth, digit)``, the group being the smallest id of ``own_retention`` under the
+    prefix's parent node (0 for the first digit), so that ids keep their places as companies come
+    and go. Kinds of one prefix stand together, in :data:`KINDS` order, after this position."""
+    digits = prefix.removeprefix(COMPANY_KEY_HEAD).removesuffix("/")
+    parent = digits[:-1]
+    under = [company for company in own_retention if str(company).startswith(parent)]
+    group = min(under) if parent and under else 0
+    return group, len(parent), digits[-1:]
+
+
 def lifecycle_rules(
     retention_days: Mapping[Kind, int],
     company_retention: Mapping[int, Mapping[Kind, int]],
     noncurrent_days: int,
 ) -> list[LifecycleRule]:
-    """Every rule of the bucket's lifecycle: per kind, the default retention for every company
-    without its own, each company's own retention, then the delete-marker rule."""
-    rules: list[LifecycleRule] = []
-    prefixes = default_prefixes(company_retention.keys())
+    """Every rule of the bucket's lifecycle: the delete-marker rule, then per key prefix and kind
+    the default retention for every company without its own and each company's own retention, in
+    :func:`rule_position` order."""
+    own = company_retention.keys()
+    placed: list[tuple[tuple[int, int, str], Kind, LifecycleRule]] = []
     for kind, spec in sorted(KINDS.items()):
-        for prefix in prefixes:
-            rules.append(
-                LifecycleRule(
-                    _default_rule_id(kind, prefix),
-                    prefix,
-                    spec.tag,
-                    f"{retention_days[kind]}d",
-                    noncurrent_days,
-                )
+        for prefix in default_prefixes(own):
+            rule = LifecycleRule(
+                _default_rule_id(kind, prefix),
+                prefix,
+                spec.tag,
+                f"{retention_days[kind]}d",
+                noncurrent_days,
             )
-        for company, days in sorted(company_retention.items()):
-            rules.append(
-                LifecycleRule(
-                    own_rule_id(kind, company),
-                    company_prefix(company),
-                    spec.tag,
-                    f"{days[kind]}d",
-                    noncurrent_days,
-                )
+            placed.append((rule_position(prefix, own), kind, rule))
+        for company, days in company_retention.items():
+            rule = LifecycleRule(
+                own_rule_id(kind, company),
+                company_prefix(company),
+                spec.tag,
+                f"{days[kind]}d",
+                noncurrent_days,
             )
-    rules.append(LifecycleRule(DELETE_MARKER_RULE_ID, "", {}, DELETE_MARKER))
-    return rules
+            placed.append((rule_position(rule.prefix, own), kind, rule))
+    placed.sort(key=lambda entry: entry[:2])
+    marker = LifecycleRule(DELETE_MARKER_RULE_ID, "", {}, DELETE_MARKER)
+    return [marker, *(rule for _, _, rule in placed)]

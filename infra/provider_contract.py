@@ -130,6 +130,8 @@ class Attribute:
     # A list of blocks (``rules``) or a one-item block (``versioningConfiguration``): its fields.
     block: Mapping[str, Attribute] | None = None
     block_list: bool = False
+    # ForceNew: a change of it replaces the resource (the bridge's Diff: a replace, not an update).
+    force_new: bool = False
 
 
 @dataclass(frozen=True)
@@ -216,8 +218,8 @@ CONTRACTS: Final[Mapping[str, ResourceContract]] = {
             "minio_s3_bucket",
             "minio/resource_minio_s3_bucket.go",
             {
-                "bucket": _opt("bucket", validate=_length(0, 63)),
-                "bucketPrefix": _opt("bucket_prefix"),
+                "bucket": _opt("bucket", validate=_length(0, 63), force_new=True),
+                "bucketPrefix": _opt("bucket_prefix", force_new=True),
                 "forceDestroy": _opt("force_destroy", default=False),
                 # Checked at apply (minioSetBucketACL), not at plan.
                 "acl": _opt(
@@ -241,7 +243,7 @@ CONTRACTS: Final[Mapping[str, ResourceContract]] = {
             "minio_s3_bucket_versioning",
             "minio/resource_minio_s3_bucket_versioning.go",
             {
-                "bucket": _req("bucket"),
+                "bucket": _req("bucket", force_new=True),
                 "versioningConfiguration": _req(
                     "versioning_configuration",
                     block={
@@ -259,7 +261,7 @@ CONTRACTS: Final[Mapping[str, ResourceContract]] = {
             "minio_s3_bucket_server_side_encryption",
             "minio/resource_minio_s3_bucket_server_side_encryption_configuration.go",
             {
-                "bucket": _req("bucket"),
+                "bucket": _req("bucket", force_new=True),
                 "encryptionType": _req("encryption_type", validate=_in("aws:kms")),
                 "kmsKeyId": _req("kms_key_id"),
             },
@@ -271,7 +273,7 @@ CONTRACTS: Final[Mapping[str, ResourceContract]] = {
             "minio_ilm_policy",
             "minio/resource_minio_ilm_policy.go",
             {
-                "bucket": _req("bucket", validate=_length(0, 63)),
+                "bucket": _req("bucket", validate=_length(0, 63), force_new=True),
                 "rules": _req(
                     "rule",
                     block_list=True,
@@ -307,7 +309,7 @@ CONTRACTS: Final[Mapping[str, ResourceContract]] = {
             "minio_s3_bucket_policy",
             "minio/resource_minio_s3_bucket_policy.go",
             {
-                "bucket": _req("bucket"),
+                "bucket": _req("bucket", force_new=True),
                 "policy": _req("policy", validate=_policy_json, policy_document=True),
             },
             on_existing="puts",
@@ -319,8 +321,8 @@ CONTRACTS: Final[Mapping[str, ResourceContract]] = {
             "minio/resource_minio_iam_policy.go",
             {
                 "policy": _req("policy", validate=_policy_json, policy_document=True),
-                "name": _opt("name", validate=_policy_name),
-                "namePrefix": _opt("name_prefix", validate=_policy_name),
+                "name": _opt("name", validate=_policy_name, force_new=True),
+                "namePrefix": _opt("name_prefix", validate=_policy_name, force_new=True),
             },
             on_existing="overwrites",  # AddCannedPolicy replaces a policy of the same name
             delete_effect="removes the canned policy",
@@ -333,7 +335,7 @@ CONTRACTS: Final[Mapping[str, ResourceContract]] = {
                 # Required in Terraform; optional here: the bridge's autonaming (SetAutonaming,
                 # pulumi-minio resources.go) names an unset one "<logical name>-<random>", and a
                 # replacement of a set one is delete-before-create (the names would clash).
-                "name": _opt("name", validate=_USER_NAME),
+                "name": _opt("name", validate=_USER_NAME, force_new=True),
                 "forceDestroy": _opt("force_destroy", default=False),
                 "disableUser": _opt("disable_user", default=False),
                 "updateSecret": _opt("update_secret", default=False),
@@ -351,8 +353,8 @@ CONTRACTS: Final[Mapping[str, ResourceContract]] = {
             "minio_iam_user_policy_attachment",
             "minio/resource_minio_iam_user_policy_attachment.go",
             {
-                "policyName": _req("policy_name", validate=_policy_name),
-                "userName": _req("user_name", validate=_USER_NAME),
+                "policyName": _req("policy_name", validate=_policy_name, force_new=True),
+                "userName": _req("user_name", validate=_USER_NAME, force_new=True),
             },
             on_existing="puts",  # adds the policy to the user's list if missing
             delete_effect="detaches the policy from the user",
@@ -362,7 +364,7 @@ CONTRACTS: Final[Mapping[str, ResourceContract]] = {
             "minio_iam_service_account",
             "minio/resource_minio_service_account.go",
             {
-                "targetUser": _req("target_user"),
+                "targetUser": _req("target_user", force_new=True),
                 "disableUser": _opt("disable_user", default=False),
                 "updateSecret": _opt("update_secret", default=False),
                 "policy": _opt("policy", validate=_policy_json, policy_document=True),
@@ -478,6 +480,14 @@ def env_variables() -> dict[str, str]:
     """Provider attribute (wire name) -> the environment variable the provider reads for it."""
     provider = CONTRACTS[PROVIDER_TYPE].attributes
     return {name: a.env for name, a in provider.items() if a.env is not None}
+
+
+def force_new_inputs(type_token: str) -> frozenset[str]:
+    """The inputs of ``type_token`` whose change replaces the resource (empty when unknown)."""
+    contract = CONTRACTS.get(type_token)
+    if contract is None:
+        return frozenset()
+    return frozenset(name for name, a in contract.attributes.items() if a.force_new)
 
 
 def ignored_changes(type_token: str) -> list[str]:

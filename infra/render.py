@@ -473,7 +473,44 @@ VARIANTS: Final[dict[str, tuple[str, Mapping[str, str]]]] = {
 }
 
 
-def _parse_override(text: str) -> tuple[str, str]:
+def committed_renders() -> dict[str, tuple[str, Mapping[str, str]]]:
+    """Every committed render's name (``policies/rendered/<name>.json``) -> (stack, overrides):
+    one per stack file, then the :data:`VARIANTS` (``make render`` writes them all)."""
+    return {**{stack: (stack, {}) for stack in known_stacks()}, **VARIANTS}
+
+
+def current_text(name: str) -> str:
+    """The text the program renders now for the committed render ``name``."""
+    stack, overrides = committed_renders()[name]
+    return render_text(stack, overrides)
+
+
+def stale_renders(directory: Path = RENDERED_DIR) -> list[str]:
+    """One line for each committed render in ``directory`` that is not what the program renders
+    now (missing, different, or rendered by no stack or variant); empty when all are current."""
+    names = committed_renders()
+    problems = [
+        f"{_shown(directory / f'{name}.json')} is stale: the program renders it differently; "
+        "run `make render`"
+        for name in names
+        if not (directory / f"{name}.json").is_file()
+        or (directory / f"{name}.json").read_text(encoding="utf-8") != current_text(name)
+    ]
+    problems += [
+        f"{_shown(path)} is no stack's or variant's render any more: remove it"
+        for path in sorted(directory.glob("*.json"))
+        if path.stem not in names
+    ]
+    return problems
+
+
+def _shown(path: Path) -> Path:
+    # policies/rendered/prod.json, as a reviewer finds it in the pull request.
+    return path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
+
+
+def parse_override(text: str) -> tuple[str, str]:
+    """``--config KEY=VALUE``: the key qualified as the Pulumi CLI does, and the value."""
     key, sep, value = text.partition("=")
     if not sep or not key:
         raise argparse.ArgumentTypeError(f"--config wants KEY=VALUE, got {text!r}")
@@ -495,7 +532,7 @@ def cli(argv: Sequence[str] | None = None) -> int:
         "--config",
         action="append",
         default=[],
-        type=_parse_override,
+        type=parse_override,
         metavar="KEY=VALUE",
         help="override a stack config value, like `pulumi up --config` (repeatable); a secret "
         "key (voice-recordings:voiceAiServiceToken) counts as set with --secret",

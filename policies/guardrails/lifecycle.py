@@ -202,10 +202,14 @@ class Effect:
         return min(whole, key=lambda e: e[1]) if whole else None
 
 
-def effect(rules: Sequence[Rule], companies: Collection[str] = ()) -> dict[str, Effect]:
+def effect(
+    rules: Sequence[Rule], companies: Collection[str] = (), prefixes: Collection[str] = ()
+) -> dict[str, Effect]:
     """The union of ``rules`` per stored object (:func:`stored_objects`, with the company
-    classes of the rules' prefixes and ``companies``), by name."""
-    every = stored_objects([rule.prefix for rule in rules], companies)
+    classes of the rules' prefixes, ``companies`` and ``prefixes``), by name. Two lifecycles
+    judged with each other's prefixes and companies get the same classes (a review compares
+    them class by class)."""
+    every = stored_objects([*(rule.prefix for rule in rules), *prefixes], companies)
     effects = {stored.name: Effect(stored) for stored in every}
     for stored in every:
         result = effects[stored.name]

@@ -1,13 +1,18 @@
 """Check rendered stacks against the guardrails, without the Pulumi engine.
 
-    python -m policies.guardrails.offline                      # every policies/rendered/*.json
+    python -m policies.guardrails.offline                      # the program's current renders
     python -m policies.guardrails.offline path/to/render.json  # just these
+
+Without a file it checks what the program renders now: it renders every stack and variant in
+memory and fails, naming the file and "run `make render`", when a committed render is not that
+(a reviewer reads the committed renders, so a stale one would hide the change under review).
 
 A file may also be a recording of what the engine's analyzer handed a pack (``analyzer.py``);
 a render is read in that same shape.
 
 Prints one line per violation (MANDATORY / ADVISORY). Exit 0 when no mandatory rule fails
-(advisories alone pass), 1 when one does, 2 when a render cannot be read.
+(advisories alone pass), 1 when one does or a committed render is stale, 2 when a render cannot
+be read.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+from infra.render import stale_renders
 from policies.guardrails.analyzer import (
     RenderFormatError,
     Requests,
@@ -62,19 +68,30 @@ def load_render(path: Path) -> dict[str, Any]:
     return data
 
 
-def default_renders() -> list[Path]:
+def default_renders(directory: Path = RENDER_DIR) -> list[Path]:
     """The committed renders, policies/rendered/*.json."""
-    return sorted(RENDER_DIR.glob("*.json"))
+    return sorted(directory.glob("*.json"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the guardrails over the given renders (default: the committed ones)."""
     parser = argparse.ArgumentParser(prog="make guard", description=__doc__.splitlines()[0])
-    parser.add_argument("renders", nargs="*", type=Path, help="render files (default: committed)")
+    parser.add_argument(
+        "renders", nargs="*", type=Path, help="render files (default: the current renders)"
+    )
+    parser.add_argument(
+        "--rendered", type=Path, default=RENDER_DIR, help="where the committed renders are"
+    )
     args = parser.parse_args(argv)
-    paths: list[Path] = list(args.renders) or default_renders()
+    if not args.renders:
+        stale = stale_renders(args.rendered)
+        for line in stale:
+            print(f"guardrails: {line}", file=sys.stderr)
+        if stale:
+            return 1
+    paths: list[Path] = list(args.renders) or default_renders(args.rendered)
     if not paths:
-        print(f"guardrails: no renders in {RENDER_DIR} (run `make render`)", file=sys.stderr)
+        print(f"guardrails: no renders in {args.rendered} (run `make render`)", file=sys.stderr)
         return 2
     failed = False
     for path in paths:

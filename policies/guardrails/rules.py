@@ -754,7 +754,7 @@ def _rules_for_kind(rules: list[Mapping[str, Any]], kind: str) -> list[Mapping[s
     return [r for r in rules if (r.get("tags") or {}).get(KIND_TAG_KEY) == kind]
 
 
-def _effective_rules(resources: Sequence[Resource], ctx: StackContext) -> list[Rule]:
+def effective_rules(resources: Sequence[Resource], ctx: StackContext) -> list[Rule]:
     """The lifecycle MinIO applies to the bucket: the last IlmPolicy's rules (each one writes
     the whole configuration; lifecycle-one-policy reports a second one)."""
     policies = _for_bucket(resources, LIFECYCLE, ctx.bucket)
@@ -791,7 +791,7 @@ def _by_kind(effects: Mapping[str, Effect]) -> dict[str, list[Effect]]:
 def _effects(
     resources: Sequence[Resource], ctx: StackContext
 ) -> tuple[list[Rule], dict[str, Effect]]:
-    rules = _effective_rules(resources, ctx)
+    rules = effective_rules(resources, ctx)
     return rules, effect(rules, ctx.company_retention)
 
 

@@ -118,7 +118,7 @@ def _lifecycle_rules(render: Render) -> list[dict[str, Any]]:
 
 
 def _rule_of(render: Render, kind: str) -> dict[str, Any]:
-    return next(r for r in _lifecycle_rules(render) if r["tags"] == {"kind": kind})
+    return next(r for r in _lifecycle_rules(render) if r.get("tags") == {"kind": kind})
 
 
 def _resource(type_token: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from infra.config import RETENTION_KEYS, full_key
-from policies.guardrails.offline import RENDER_DIR
+from infra.render import render_text
+from policies.guardrails.offline import RENDER_DIR, main
 from tests.guardrails.renders import Render, find, load_committed, observer_statement
 from voice_recordings.keys import VOICE
 
@@ -54,7 +58,7 @@ def test_advisories_alone_pass(tmp_path: Path) -> None:
     render = load_committed("prod")
     rules = find(render, ":IlmPolicy")["inputs"]["rules"]
     # A ten-year retention, configured and rendered alike: outside the recommended range only.
-    next(r for r in rules if r["tags"] == {"kind": "voice"})["expiration"] = "3650d"
+    next(r for r in rules if r.get("tags") == {"kind": "voice"})["expiration"] = "3650d"
     render["config"][full_key(RETENTION_KEYS[VOICE])] = 3650
     result = guard(write(tmp_path, render))
     assert result.returncode == 0
@@ -129,3 +133,34 @@ def test_make_guard_reads_documents_as_minio_and_refuses_what_no_rule_knows(
     assert any(
         "MANDATORY known-resources-only: IamGroupPolicyAttachment 'ops-admin'" in x for x in lines
     )
+
+
+def _committed_copy(tmp_path: Path) -> Path:
+    copy = tmp_path / "rendered"
+    shutil.copytree(RENDER_DIR, copy)
+    return copy
+
+
+def test_a_stale_committed_render_fails_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The issue's case: a retention change whose render was not regenerated. The committed
+    render still passes the rules, so checking it would say "clean" about an unreviewed change."""
+    rendered = _committed_copy(tmp_path)
+    committed = render_text("prod", {full_key(RETENTION_KEYS[VOICE]): "400"})
+    (rendered / "prod.json").write_text(committed)
+    assert main([str(rendered / "prod.json")]) == 0  # as a file, it is a good render
+    assert main(["--rendered", str(rendered)]) == 1
+    _, err = capsys.readouterr()
+    (line,) = err.splitlines()
+    assert line == (
+        f"guardrails: {rendered / 'prod.json'} is stale: the program renders it differently; "
+        "run `make render`"
+    )
+
+
+def test_a_render_no_stack_makes_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rendered = _committed_copy(tmp_path)
+    (rendered / "staging.json").write_text((rendered / "dev.json").read_text())
+    assert main(["--rendered", str(rendered)]) == 1
+    assert "staging.json is no stack's or variant's render any more" in capsys.readouterr().err

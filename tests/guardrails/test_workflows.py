@@ -46,6 +46,19 @@ STATE_ENVIRONMENT: Final = "pulumi-state"  # no reviewer; deployment branches: m
 # Triggers under which a workflow runs code that a pull request (or a fork) controls.
 PULL_REQUEST_TRIGGERS: Final = frozenset({"pull_request", "pull_request_target", "workflow_run"})
 FORBIDDEN_TRIGGERS: Final = frozenset({"pull_request_target", "workflow_run", "issue_comment"})
+# The one write a workflow may hold: a pull-request comment, in a job that runs no code of the
+# pull request (no checkout, no action) and gets what it posts as text in its environment.
+COMMENT_PERMISSIONS: Final = {"pull-requests": "write"}
+# What a job's env may hold besides secrets: GitHub's context, none of it a credential but the
+# job's own token (scoped by its permissions), and the review job's output.
+CONTEXT_VALUES: Final = frozenset(
+    {
+        "${{ github.token }}",
+        "${{ github.repository }}",
+        "${{ github.event.pull_request.number }}",
+        "${{ needs.review.outputs.review }}",
+    }
+)
 MIN_PULUMI_CLI: Final = (3, 174, 0)  # the engine's import-then-update behaviour (docs/operating.md)
 MAX_TIMEOUT_MINUTES: Final = 60
 
@@ -53,6 +66,8 @@ MAX_TIMEOUT_MINUTES: Final = 60
 EXPECTED_SECRETS: Final[Mapping[tuple[str, str], frozenset[str]]] = {
     ("test.yml", "test"): frozenset(),
     ("preview.yml", "guard"): frozenset(),
+    ("preview.yml", "review"): frozenset(),
+    ("preview.yml", "comment"): frozenset(),
     ("preview.yml", "preview"): OBSERVER_SECRETS,
     ("drift.yml", "drift"): OBSERVER_SECRETS | STATE_SECRETS,
     ("deploy.yml", "preview"): OBSERVER_SECRETS | STATE_SECRETS,
@@ -151,7 +166,7 @@ def _job_problems(
     if not isinstance(timeout, int) or not 0 < timeout <= MAX_TIMEOUT_MINUTES:
         yield f"{where}: timeout-minutes must be set, 1..{MAX_TIMEOUT_MINUTES}"
     if "permissions" in job:
-        yield f"{where}: job-level permissions (the top level's contents: read is enough)"
+        yield from _writer_problems(where, job)
     if runs_pr_code and read - OBSERVER_SECRETS:
         yield f"{where} runs pull-request code with {sorted(read - OBSERVER_SECRETS)}"
     if read & ADMIN_SECRETS and environment != PRODUCTION:
@@ -191,6 +206,21 @@ def _job_problems(
                 yield f"{where}: {PULUMI_ACTION} installs the CLI only (with: pulumi-version)"
             if pipeline_command(job) is None:
                 yield f"{where} installs pulumi but runs no {PIPELINE_SCRIPT}"
+
+
+def _writer_problems(where: str, job: Mapping[str, Any]) -> Iterator[str]:
+    """A job with permissions of its own may only comment, and must never run pull-request code
+    with that token: no checkout, no action, no expression inside a script (its value would run
+    as shell: the review's text is the pull request's to choose)."""
+    if job["permissions"] != COMMENT_PERMISSIONS:
+        yield f"{where}: job-level permissions other than {COMMENT_PERMISSIONS}"
+    for step in steps(job):
+        if "uses" in step:
+            yield f"{where} holds a write token and uses {step['uses']}: it may run no action"
+        if "${{" in str(step.get("run", "")):
+            yield f"{where} holds a write token and expands an expression in its script"
+    if job.get("if") != "github.event.pull_request.head.repo.full_name == github.repository":
+        yield f"{where}: a commenting job runs for the repository's own pull requests only"
 
 
 def test_the_workflows_keep_every_rule() -> None:
@@ -290,6 +320,45 @@ MUTATIONS: Final = [
         "    timeout-minutes: 20\n    permissions:\n      pull-requests: write\n",
     ),
     ("no-timeout", "test.yml", "    timeout-minutes: 20\n", ""),
+    (
+        "comment-job-checks-out-the-pull-request",
+        "preview.yml",
+        "    steps:\n      - name: post the review",
+        "    steps:\n      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1"
+        " # v7.0.1\n        with:\n          persist-credentials: false\n"
+        "      - name: post the review",
+    ),
+    (
+        "comment-job-runs-the-review-as-shell",
+        "preview.yml",
+        "printf '%s\\n' \"$REVIEW\"",
+        "printf '%s\\n' \"${{ needs.review.outputs.review }}\"",
+    ),
+    (
+        "comment-job-writes-contents",
+        "preview.yml",
+        "    permissions:\n      pull-requests: write\n",
+        "    permissions:\n      pull-requests: write\n      contents: write\n",
+    ),
+    (
+        "comment-job-on-forks",
+        "preview.yml",
+        "    if: github.event.pull_request.head.repo.full_name == github.repository\n"
+        "    runs-on: ubuntu-latest\n    timeout-minutes: 5\n",
+        "    runs-on: ubuntu-latest\n    timeout-minutes: 5\n",
+    ),
+    (
+        "review-job-gets-a-write-token",
+        "preview.yml",
+        "    timeout-minutes: 10\n    outputs:\n",
+        "    timeout-minutes: 10\n    permissions:\n      pull-requests: write\n    outputs:\n",
+    ),
+    (
+        "comment-job-reads-a-secret",
+        "preview.yml",
+        "      GH_TOKEN: ${{ github.token }}\n",
+        "      GH_TOKEN: ${{ secrets.MINIO_OBSERVER_ACCESS_KEY }}\n",
+    ),
     ("persisted-token", "preview.yml", "persist-credentials: false", "persist-credentials: true"),
     ("unpinned-cli", "deploy.yml", "          pulumi-version: 3.260.0\n", ""),
     ("old-cli", "drift.yml", "pulumi-version: 3.260.0", "pulumi-version: 3.173.0"),
@@ -391,7 +460,27 @@ def test_no_credential_is_written_in_a_workflow() -> None:
     for path in WORKFLOWS.glob("*.yml"):
         for job in workflow(path.name)["jobs"].values():
             for key, value in job.get("env", {}).items():
-                assert str(value).startswith("${{ secrets."), f"{path.name}: {key}"
+                assert str(value).startswith("${{ secrets.") or value in CONTEXT_VALUES, (
+                    f"{path.name}: {key}"
+                )
+
+
+def test_pull_requests_get_the_review_as_a_comment() -> None:
+    """make review runs with no secret and a read-only token; the comment job posts its output
+    with the runner's gh, editing its earlier comment (docs/operating.md, "The review")."""
+    jobs = workflow("preview.yml")["jobs"]
+    review_runs = [str(s.get("run", "")) for s in steps(jobs["review"])]
+    assert any(run.startswith("make review BASE=HEAD^1 >") for run in review_runs)
+    checkout = next(s for s in steps(jobs["review"]) if action(s) == "actions/checkout")
+    assert checkout["with"]["fetch-depth"] == 2  # the merge and its base, HEAD^1
+    assert jobs["review"]["outputs"] == {"review": "${{ steps.review.outputs.review }}"}
+    comment = jobs["comment"]
+    assert comment["needs"] == "review" and comment["permissions"] == COMMENT_PERMISSIONS
+    assert comment["env"]["REVIEW"] == "${{ needs.review.outputs.review }}"
+    assert comment["env"]["GH_TOKEN"] == "${{ github.token }}"
+    (post,) = [str(s["run"]) for s in steps(comment)]
+    assert 'gh pr comment "$PR" --repo "$GH_REPO" --edit-last' in post
+    assert "|| gh pr comment" in post
 
 
 def test_readme_names_the_cli_version_and_every_secret() -> None:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from infra.config import StackConfig
@@ -67,8 +68,8 @@ def test_without_companies_of_their_own_the_rules_are_one_per_kind_with_no_prefi
     assert default_prefixes([]) == [""]
     rules = lifecycle_rules(DEFAULTS, {}, 30)
     assert [(r.id, r.prefix, dict(r.tags)) for r in rules] == [
-        *((f"expire-{kind}", "", kind_spec(kind).tag) for kind in sorted(KINDS)),
         (DELETE_MARKER_RULE_ID, "", {}),
+        *((f"expire-{kind}", "", kind_spec(kind).tag) for kind in sorted(KINDS)),
     ]
 
 
@@ -90,3 +91,99 @@ def test_the_rule_count_grows_with_the_digits_and_stays_under_minio_s_limit() ->
     # Ten 6-digit companies: still within the 1000 rules MinIO takes.
     many = {100_000 + 7919 * n: DEFAULTS for n in range(10)}
     assert len(lifecycle_rules(DEFAULTS, many, 30)) <= LIFECYCLE_MAX_RULES
+
+
+# --- the order: what `pulumi preview --diff` compares, index by index (issue 27.2) ------------
+
+OWN_DAYS: dict[Kind, int] = {"voice": 1825, "transcript": 730}
+
+
+def _ids(companies: tuple[int, ...], days: dict[Kind, int] = OWN_DAYS) -> list[str]:
+    return [r.id for r in lifecycle_rules(DEFAULTS, dict.fromkeys(companies, days), 30)]
+
+
+def changed_indexes(before: list[LifecycleRule], after: list[LifecycleRule]) -> list[int]:
+    """The indexes whose rule differs (a rule added or removed at the end counts too)."""
+    longest = max(len(before), len(after))
+    padded = (
+        [*before, *[None] * (longest - len(before))],
+        [*after, *[None] * (longest - len(after))],
+    )
+    return [i for i, (old, new) in enumerate(zip(*padded, strict=True)) if old != new]
+
+
+def misleading_indexes(before: list[LifecycleRule], after: list[LifecycleRule]) -> list[int]:
+    """Indexes where the diff compares two different rules although one of them is in both
+    lists: it would read as one rule changing into another (``expire-voice 60d => 30d``)."""
+    both = {r.id for r in before} & {r.id for r in after}
+    return [
+        i
+        for i, (old, new) in enumerate(zip(before, after, strict=False))
+        if old.id != new.id and (old.id in both or new.id in both)
+    ]
+
+
+def test_one_company_s_own_retention_changes_two_indexes_and_appends_the_rest() -> None:
+    before = lifecycle_rules(DEFAULTS, {}, 30)
+    after = lifecycle_rules(DEFAULTS, {42: OWN_DAYS}, 30)
+    assert misleading_indexes(before, after) == []
+    # Before issue 27 every one of the 59 indexes changed (the delete-marker rule moved from the
+    # end); now the two default rules are taken over by company_1's and the rest is appended.
+    changed = changed_indexes(before, after)
+    assert [i for i in changed if i < len(before)] == [1, 2]
+    assert len(changed) == len(after) - 1
+
+
+@pytest.mark.parametrize(
+    ("base", "change"),
+    [
+        ((42,), (42, 43)),  # a sibling with a larger id
+        ((42,), (42, 4200)),  # an id that continues 42
+        ((42,), (42, 1234)),  # a longer, larger id elsewhere
+        ((42,), (4, 42)),  # the id 42 continues: its own rule takes company_4/'s place
+        ((42, 1234), (42,)),  # a company goes back to the defaults
+    ],
+)
+def test_a_further_company_moves_no_rule_that_stays(
+    base: tuple[int, ...], change: tuple[int, ...]
+) -> None:
+    before = lifecycle_rules(DEFAULTS, dict.fromkeys(base, OWN_DAYS), 30)
+    after = lifecycle_rules(DEFAULTS, dict.fromkeys(change, OWN_DAYS), 30)
+    assert misleading_indexes(before, after) == []
+    # Per kind: the rule the new company splits is taken over in place; the rest appends.
+    assert len([i for i in changed_indexes(before, after) if i < min(len(before), len(after))]) == 2
+
+
+@settings(max_examples=200, deadline=None)
+@given(base=st.sets(IDS, max_size=3), extra=IDS)
+def test_property_a_company_with_a_larger_id_appends(base: set[int], extra: int) -> None:
+    """The order's promise (infra/lifecycle_rules.py): a company whose id is larger than every
+    other company's of its own keeps every existing rule at its index. (A smaller id inserts its
+    groups before the larger ids' groups: those move, their ids unchanged.)"""
+    assume(all(extra > company for company in base))
+    before = lifecycle_rules(DEFAULTS, dict.fromkeys(base, OWN_DAYS), 30)
+    after = lifecycle_rules(DEFAULTS, dict.fromkeys(base | {extra}, OWN_DAYS), 30)
+    assert misleading_indexes(before, after) == []
+    assert len([i for i in changed_indexes(before, after) if i < len(before)]) <= len(KINDS)
+
+
+def test_changing_one_company_s_days_changes_its_own_rules_only() -> None:
+    before = lifecycle_rules(DEFAULTS, {42: OWN_DAYS, 7: OWN_DAYS}, 30)
+    after = lifecycle_rules(DEFAULTS, {42: {**OWN_DAYS, "voice": 3650}, 7: OWN_DAYS}, 30)
+    assert [after[i].id for i in changed_indexes(before, after)] == ["expire-voice-company_42-own"]
+
+
+def test_the_order_follows_the_digits_a_reader_expects() -> None:
+    ids = _ids((42,))
+    assert ids[:3] == [
+        DELETE_MARKER_RULE_ID,
+        "expire-transcript-company_1*",
+        "expire-voice-company_1*",
+    ]
+    # company 42's own rules stand where company_42* would, among company_40* ... company_49*.
+    middle = ids.index("expire-transcript-company_41*")
+    assert ids[middle + 2 : middle + 4] == [
+        "expire-transcript-company_42-own",
+        "expire-voice-company_42-own",
+    ]
+    assert ids[-2:] == ["expire-transcript-company_429*", "expire-voice-company_429*"]

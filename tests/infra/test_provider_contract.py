@@ -23,6 +23,7 @@ from infra.provider_contract import (
     VERSIONING_TYPE,
     check_render,
     env_variables,
+    force_new_inputs,
     resource_problems,
 )
 from tests import docs
@@ -281,3 +282,37 @@ def test_the_contract_agrees_with_the_plugins_schema(token: str) -> None:
             for field_name, field in attribute.block.items():
                 mode = "computed" if field.mode == "computed" else field.mode
                 assert block_modes.get(field_name) in (mode, "optional"), f"{name}.{field_name}"
+
+
+_GO_PROVIDER: Final = REPOSITORY / "tools/provider/minio"
+
+
+def _go_force_new(tf_name: str) -> set[str]:
+    """The attributes of ``tf_name`` that our Terraform provider (v1.20.1's schema) marks
+    ``ForceNew: true``, read from its Go source."""
+    registry = (_GO_PROVIDER / "provider.go").read_text("utf-8")
+    function = re.search(rf'"{tf_name}":\s*(\w+)\(\)', registry)
+    assert function, tf_name
+    source = next(
+        text
+        for path in sorted(_GO_PROVIDER.glob("*.go"))
+        if f"func {function[1]}()" in (text := path.read_text("utf-8"))
+    )
+    found = set()
+    for match in re.finditer(r'"(\w+)":\s*\{', source):
+        depth, end = 1, match.end()
+        while depth:
+            depth += {"{": 1, "}": -1}.get(source[end], 0)
+            end += 1
+        if re.search(r"ForceNew:\s*true", source[match.end() : end]):
+            found.add(match[1])
+    return found
+
+
+@pytest.mark.parametrize("token", sorted(t for t in CONTRACTS if t != PROVIDER_TYPE))
+def test_force_new_inputs_are_the_providers(token: str) -> None:
+    """What replaces a resource (the review's "replaced", policies/review) is what the provider
+    marks ForceNew."""
+    contract = CONTRACTS[token]
+    stated = {contract.attributes[name].tf_name for name in force_new_inputs(token)}
+    assert stated == _go_force_new(contract.tf_name)
