@@ -6,6 +6,7 @@ from __future__ import annotations
 import doctest
 import importlib.util
 import re
+import subprocess
 from pathlib import Path
 from typing import Final
 
@@ -25,7 +26,7 @@ from tests.docs import (
     section,
     table_rows,
 )
-from tests.support import MINIMAL_STACK_CONFIG
+from tests.support import MINIMAL_STACK_CONFIG, ROOT
 from voice_recordings import ConfigError, Env, StorageSettings, upload_metrics
 
 DOCUMENTS: Final = (README, RUNTIME, OPERATING, DEVELOPING)
@@ -246,3 +247,21 @@ def test_the_metrics_table_is_what_the_package_registers() -> None:
         if spans[1:]:  # "`status`: `success`, `spooled`, `error`": the values it takes, all
             assert set(spans[1:]) == label_values[spans[0]], name
     assert documented == registered
+
+
+def test_every_file_the_docs_write_secrets_or_personal_data_to_is_private_and_git_ignored() -> None:
+    """Each ``> file`` a documented command writes (``.env`` blocks) is created 0600 (``umask
+    077``) and ignored by git, as are the erasure reports and exports the CLI writes."""
+    written: set[str] = set()
+    for doc in ("README.md", "docs/operating.md", "docs/runtime.md"):
+        for line in (ROOT / doc).read_text(encoding="utf-8").splitlines():
+            match = re.search(r"--show-secrets > (\S+?)\)?(\s|$)", line)
+            if match:
+                written.add(match.group(1))
+                assert line.startswith("(umask 077; "), f"{doc}: {line}"
+    assert {"voice-ai.env", "omniplay.env", "steward.env"} <= written
+    names = [*sorted(written), "erasure-company_5-abc-123.jsonl", "export-abc-123/x.mp3"]
+    ignored = subprocess.run(
+        ["git", "check-ignore", *names], cwd=ROOT, capture_output=True, text=True, check=False
+    ).stdout.split()
+    assert sorted(ignored) == sorted(names)
