@@ -9,7 +9,8 @@
 
 Settings come from the MINIO_* environment, as in the service. Exit codes: 0 success; 1 a check
 or an operation failed (the output says which, with the fix); 2 usage or configuration error;
-3 (``upload`` only) the server could not take the file and it was spooled for ``replay``.
+3 (``upload`` only) the server could not take the file and it was spooled for ``replay``;
+130 interrupted (Ctrl-C): one line says what stands.
 """
 
 from __future__ import annotations
@@ -465,7 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Settings "
         "come from the MINIO_* environment variables.",
         epilog="Exit codes: 0 ok; 1 a check or operation failed; 2 usage or configuration "
-        "error; 3 upload spooled (the server could not take it).",
+        "error; 3 upload spooled (the server could not take it); 130 interrupted (Ctrl-C).",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log the library's lines")
     subcommands = parser.add_subparsers(dest="command", required=True)
@@ -496,7 +497,17 @@ def main(
         print(f"FAIL settings      {exc}", file=stdout)
         return EXIT_USAGE
     handler: Handler = args.handler
-    return handler(args, settings, stdout)
+    try:
+        return handler(args, settings, stdout)
+    except KeyboardInterrupt:
+        # One line, no traceback: an upload stops before it is stored or spooled (the file is
+        # untouched), a replay keeps every entry it had not verified, so running it again is safe.
+        print(
+            f"interrupted: {args.command} stopped; what it finished stands and nothing half-done "
+            f"was kept; run it again",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":
