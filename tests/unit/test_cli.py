@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from voice_recordings import checks, cli
+from voice_recordings import MinioUploader, checks, cli
 from voice_recordings.diagnostics import FIX_SSL
 from voice_recordings.settings import MISSING_KEYS_MESSAGE, Env, StorageSettings
 
@@ -200,7 +200,7 @@ def test_ctrl_c_is_one_line_and_exit_130(
     def interrupted(*_: object, **__: object) -> object:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli.MinioUploader, "__init__", interrupted)
+    monkeypatch.setattr(MinioUploader, "__init__", interrupted)
     env = {
         "MINIO_ENDPOINT": "127.0.0.1:9",
         "MINIO_ACCESS_KEY": "AKIAEXAMPLE",
