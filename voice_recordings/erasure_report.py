@@ -16,13 +16,21 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol
 
 from voice_recordings.errors import InvalidInputError
 from voice_recordings.metadata import format_timestamp
 
-if TYPE_CHECKING:
-    from voice_recordings.erasure import ErasureRequest, StoredVersion
+
+class ErasureRequest(Protocol):
+    """What the report needs of :class:`voice_recordings.erasure.ErasureRequest`."""
+
+    @property
+    def company_id(self) -> int: ...
+    @property
+    def call_uuid(self) -> str | None: ...
+    def describe(self) -> str: ...
+
 
 REPORT_SUFFIX: Final = ".jsonl"
 _OPEN_FLAGS: Final = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -83,8 +91,8 @@ class ReportJournal:
         os.write(self.fd, line.encode("utf-8"))  # one write: a line is there whole or not at all
         os.fsync(self.fd)
 
-    def versions(self, event: str, versions: list[StoredVersion]) -> None:
-        """One event listing ``versions`` (key, version, size, date, delete marker)."""
+    def versions(self, event: str, versions: list[Any]) -> None:
+        """One event listing ``versions`` (StoredVersion: key, version, size, date, marker)."""
         self.write(event, versions=[asdict(v) for v in versions])
 
     def close(self) -> None:
