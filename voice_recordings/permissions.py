@@ -23,7 +23,7 @@ UPLOADER_ACTIONS: Final[tuple[str, ...]] = (
 # Where `voice-recordings check` writes its probe (voice_recordings.checks.PROBE_KEY).
 PROBE_PREFIX: Final = "healthcheck/"
 
-UPLOADER_OBJECT_ACTIONS: Final = ("s3:GetObject", "s3:PutObject", "s3:PutObjectTagging")
+UPLOADER_WRITE_ACTIONS: Final = ("s3:PutObject", "s3:PutObjectTagging")
 
 # OmniPlay's attendants play recordings: read one object, nothing else (no listing).
 READER_ACTIONS: Final[tuple[str, ...]] = ("s3:GetObject",)
@@ -77,16 +77,16 @@ def probe_arn(bucket: str) -> str:
 
 
 def uploader_grants(bucket: str) -> frozenset[tuple[str, str]]:
-    """Every (action, resource) the runtime needs as the uploader: store and read recordings and
-    the check's probe, read (never write) the erasure markers replay obeys, find the bucket."""
-    objects = (recordings_arn(bucket), probe_arn(bucket))
+    """Every (action, resource) the runtime needs as the uploader: find the bucket, read any
+    object (replay reads the erasure markers it obeys; old keys outside the layout stay
+    readable), and write only the key layout and the check's probe, never ``erasures/``."""
+    writes = {
+        (action, arn)
+        for action in UPLOADER_WRITE_ACTIONS
+        for arn in (recordings_arn(bucket), probe_arn(bucket))
+    }
     return frozenset(
-        {("s3:ListBucket", bucket_arn(bucket)), ("s3:GetObject", erasures_arn(bucket))}
-        | {
-            (a, arn)
-            for a in ("s3:GetObject", "s3:PutObject", "s3:PutObjectTagging")
-            for arn in objects
-        }
+        {("s3:ListBucket", bucket_arn(bucket)), ("s3:GetObject", objects_arn(bucket))} | writes
     )
 
 

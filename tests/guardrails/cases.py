@@ -317,7 +317,7 @@ CASES: list[Case] = [
         "uploader-writes-the-whole-bucket",
         "erasures-steward-only",
         "committed",
-        lambda r: _statements(uploader_policy(r))[1].update(
+        lambda r: _statements(uploader_policy(r))[2].update(
             Resource=[f"arn:aws:s3:::{r['config']['voice-recordings:bucket']}/*"]
         ),
     ),
@@ -325,7 +325,7 @@ CASES: list[Case] = [
         "uploader-writes-a-prefix-that-covers-markers",
         "erasures-steward-only",
         "committed",
-        lambda r: _statements(uploader_policy(r))[1]["Resource"].append(
+        lambda r: _statements(uploader_policy(r))[2]["Resource"].append(
             f"arn:aws:s3:::{r['config']['voice-recordings:bucket']}/e*"
         ),
     ),
@@ -333,7 +333,7 @@ CASES: list[Case] = [
         "uploader-writes-markers",
         "erasures-steward-only",
         "committed",
-        lambda r: _statements(uploader_policy(r))[2]["Action"].append("s3:PutObject"),
+        lambda r: _statements(uploader_policy(r))[1]["Action"].append("s3:PutObject"),
     ),
     Case(
         "observer-reads-recordings",

@@ -124,7 +124,7 @@ def test_the_render_is_the_only_source_of_policy(
     uploader_policy = render["config"][full_key("uploaderPolicy")]
     (resource,) = [r for r in of_type(render, IAM_POLICY) if r["inputs"]["name"] == uploader_policy]
     statements = resource["inputs"]["policy"]["Statement"]
-    store = next(s for s in statements if s["Sid"] == "StoreAndReadRecordings")
+    store = next(s for s in statements if s["Sid"] == "ReadObjects")
     store["Action"].append("s3:DeleteObject")
     stack = provision_embedded(endpoint, render)
     keys = stack.credentials(render["config"][full_key("uploaderServiceAccount")])
