@@ -4,7 +4,8 @@
 with everything else the application sends there): a burst of handoffs against a server that
 never answers would fill it, each waiting its turn before its deadline even started, and the
 application's own ``to_thread`` work would starve behind them. So the uploader has a pool of its
-own, as many threads as its client keeps connections, and each handoff's deadline counts from
+own (one per process, shared by its uploaders and started with the first), as many threads
+as a client keeps connections, and each handoff's deadline counts from
 its call (``since``), not from the moment a thread picks it up: one that waited its whole
 deadline in the queue is spooled at once.
 
@@ -93,6 +94,15 @@ class HandoffPool:
 
 
 _POOLS: Final[weakref.WeakSet[HandoffPool]] = weakref.WeakSet()
+_SHARED: Final = HandoffPool()
+
+
+def shared_pool() -> HandoffPool:
+    """The process's one handoff pool, its threads started now (in a thread of their own) so a
+    first burst finds them waiting: every uploader of the process shares it, as they share the
+    cores."""
+    _SHARED._start()
+    return _SHARED
 
 
 @atexit.register

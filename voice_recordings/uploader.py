@@ -42,7 +42,7 @@ from voice_recordings.deadline import UploadDeadlineExceeded
 from voice_recordings.deadline import install as install_deadlines
 from voice_recordings.diagnostics import Diagnosis, diagnose
 from voice_recordings.errors import ConfigError, InvalidInputError, StorageError
-from voice_recordings.handoff import HandoffPool
+from voice_recordings.handoff import shared_pool
 from voice_recordings.keys import TRANSCRIPT, VOICE, Kind, kind_spec, object_key
 from voice_recordings.metadata import object_metadata
 from voice_recordings.metrics import UploadMetrics, UploadStatus, upload_metrics
@@ -117,7 +117,7 @@ class MinioUploader:
             self._presign_client = self._presigner()
         self._transfer_config = transfer_config()
         self._deadlines = install_deadlines(self.client)
-        self._handoffs = HandoffPool()
+        self._handoffs = shared_pool()
         install_answer_checks(self.client)
 
     @classmethod
@@ -468,8 +468,7 @@ class MinioUploader:
         return self.presigned_url(key)
 
     def close(self) -> None:
-        """Release the HTTP connections and the handoff threads."""
-        self._handoffs.close()
+        """Release the HTTP connections (the handoff threads are the process's, kept)."""
         self.client.close()
         if self._presign_client is not None and self._presign_client is not self.client:
             self._presign_client.close()
