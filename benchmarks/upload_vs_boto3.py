@@ -49,6 +49,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from benchmarks.handoff_burst import (
+    BURST,
+    BURST_ROUNDS,
+    BURST_SIZE,
+    TARGET_BURST_RATIO,
+    bench_burst,
+)
+
 MB: Final = 1024 * 1024
 # (size, repetitions): 100 MB has no ratio target, and over TLS each round moves 400 MB.
 SIZES: Final = ((1 * MB, 81), (10 * MB, 41), (100 * MB, 3))
@@ -465,6 +473,20 @@ def main() -> int:
                     f"(median of {reps}){flag}",
                     flush=True,
                 )
+        print(
+            f"burst of {BURST} x {BURST_SIZE // MB} MB handoffs vs boto3, a pool of the same size:"
+        )
+        for label, (ours, same, _, _) in (("endpoint", clients), ("sink", sink_clients)):
+            burst = bench_burst(ours, same, raw_args)
+            flag = ""
+            if burst.ratio > TARGET_BURST_RATIO:
+                flag = f"  > {TARGET_BURST_RATIO} target"
+                missed.append(f"burst on the {label}: {burst.ratio:.3f} x boto3")
+            print(
+                f"  {label:<9} uploader {burst.ours:.3f}s  boto3 {burst.boto3:.3f}s  "
+                f"ratio {burst.ratio:.3f}  (median of {BURST_ROUNDS}){flag}",
+                flush=True,
+            )
         uploader.close()
         sink_clients[0].close()
         if args.no_rss:

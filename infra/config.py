@@ -124,6 +124,12 @@ class StackConfig:
         """True only when the stack opted into public recordings AND acknowledged it."""
         return self.public_recordings and self.acknowledge_public_recordings
 
+    @property
+    def url_mode(self) -> str:
+        """The ``MINIO_URL_MODE`` every ``.env`` block of the runtime carries: public URLs play
+        only where the bucket allows anonymous reads of recordings."""
+        return "public" if self.anonymous_recordings else "presigned"
+
     def retention_days(self, kind: Kind) -> int:
         """Days an object of ``kind`` lives before the lifecycle expires it."""
         by_kind: dict[Kind, int] = {
@@ -460,9 +466,9 @@ def _check_consistency(config: StackConfig) -> None:
             f"{full_key('adoptServiceAccount')} needs {full_key('adoptExisting')}=true (a service "
             f"account is adopted together with its user), got adoptExisting=false"
         )
-    url_mode = "public" if config.anonymous_recordings else "presigned"
+    url_mode = config.url_mode
     if config.public_url != f"{'https' if config.ssl else 'http'}://{config.endpoint}":
-        # The mode voice_ai_dotenv hands the service (MINIO_URL_MODE) decides whether a path
+        # The mode every runtime block carries (MINIO_URL_MODE) decides whether a path
         # is allowed: checked by the service's own rule.
         _runtime(lambda: validate_public_url(config.public_url, url_mode, full_key("publicUrl")))
     if config.ca_bundle and not config.ssl:

@@ -137,6 +137,8 @@ def steward_dotenv(config: StackConfig, access_key: str, secret_key: str) -> str
             Env.USE_SSL: "true" if config.ssl else "false",
             Env.REGION: config.region,
             Env.PUBLIC_URL: config.public_url,
+            # The same mode as the Voice AI's: a public URL with a path loads only in it.
+            Env.URL_MODE: config.url_mode,
         }
     )
 
@@ -205,8 +207,7 @@ def voice_ai_dotenv(
             Env.USE_SSL: "true" if config.ssl else "false",
             Env.REGION: config.region,
             Env.PUBLIC_URL: config.public_url,
-            # Public URLs play only where the bucket allows anonymous reads of recordings.
-            Env.URL_MODE: "public" if config.anonymous_recordings else "presigned",
+            Env.URL_MODE: config.url_mode,
             OMNIPLAY_API_URL_ENV: config.omniplay_api_url,
             SERVICE_TOKEN_ENV: token,
         }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import doctest
 import importlib.util
 import re
+import subprocess
 from pathlib import Path
 from typing import Final
 
@@ -25,7 +26,7 @@ from tests.docs import (
     section,
     table_rows,
 )
-from tests.support import MINIMAL_STACK_CONFIG, OUTPUT_OF_VAR
+from tests.support import MINIMAL_STACK_CONFIG, OUTPUT_OF_VAR, ROOT
 from voice_recordings import ConfigError, Env, StorageSettings, upload_metrics
 
 DOCUMENTS: Final = (README, RUNTIME, OPERATING, DEVELOPING)
@@ -256,3 +257,25 @@ def test_the_real_minio_recipe_sets_each_variable_from_the_output_the_embedded_t
     recipe = section(DEVELOPING, "Integration tests against a real MinIO")
     found = dict(re.findall(r'export (MINIO_TEST_\w+)="\$\(pulumi stack output (\w+)', recipe))
     assert found == OUTPUT_OF_VAR
+
+
+def test_every_file_the_docs_write_secrets_or_personal_data_to_is_private_and_git_ignored() -> None:
+    """Each ``> file`` a documented command writes (``.env`` blocks) is created 0600 (``umask
+    077``) and ignored by git, as are the erasure reports and exports the CLI writes."""
+    written: set[str] = set()
+    for doc in ("README.md", "docs/operating.md", "docs/runtime.md"):
+        lines = (ROOT / doc).read_text(encoding="utf-8").splitlines()
+        for number, line in enumerate(lines):
+            match = re.search(r"--show-secrets > (\S+?)\)?(\s|$)", line)
+            if match:
+                written.add(match.group(1))
+                # Either the command itself, or the step just before it (a runbook whose
+                # commands a test runs as written), says umask 077.
+                told = "umask 077" in " ".join(lines[max(0, number - 8) : number])
+                assert line.startswith("(umask 077; ") or told, f"{doc}: {line}"
+    assert {"voice-ai.env", "omniplay.env", "steward.env"} <= written
+    names = [*sorted(written), "erasure-company_5-abc-123.jsonl", "export-abc-123/x.mp3"]
+    ignored = subprocess.run(
+        ["git", "check-ignore", *names], cwd=ROOT, capture_output=True, text=True, check=False
+    ).stdout.split()
+    assert sorted(ignored) == sorted(names)

@@ -30,6 +30,7 @@ from voice_recordings.diagnostics import (
 )
 from voice_recordings.errors import ConfigError, StorageError
 from voice_recordings.keys import TRANSCRIPT
+from voice_recordings.permissions import PROBE_PREFIX
 from voice_recordings.settings import Env, StorageSettings
 from voice_recordings.spool import Spool, SpoolDirectoryError
 from voice_recordings.uploader import MinioUploader
@@ -37,7 +38,7 @@ from voice_recordings.uploader import MinioUploader
 # The probe ``check`` writes: a fixed key outside every company_{id}/ prefix (ids are positive
 # integers, so no company can own it), overwritten by each run. It is tagged like a transcript
 # so that the lifecycle rules, which select by tag, expire its old versions.
-PROBE_KEY: Final = "healthcheck/voice-recordings-check.txt"
+PROBE_KEY: Final = f"{PROBE_PREFIX}voice-recordings-check.txt"
 PROBE_BODY: Final = b"voice-recordings check probe: safe to delete\n"
 HEALTH_PATH: Final = "/minio/health/live"
 CERT_WARN_DAYS: Final = 14

@@ -9,14 +9,14 @@
 
 Settings come from the MINIO_* environment, as in the service. Exit codes: 0 success; 1 a check
 or an operation failed (the output says which, with the fix); 2 usage or configuration error;
-3 (``upload`` only) the server could not take the file and it was spooled for ``replay``.
+3 (``upload`` only) the server could not take the file and it was spooled for ``replay``;
+130 interrupted (Ctrl-C): one line says what stands.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import logging
 import os
 import stat
@@ -35,6 +35,7 @@ from voice_recordings.checks import PROBE_KEY as PROBE_KEY
 from voice_recordings.checks import run_checks
 from voice_recordings.diagnostics import diagnose
 from voice_recordings.erasure import ErasureRequest, StoredVersion, erase
+from voice_recordings.erasure_report import ReportJournal, default_report_name, now_text
 from voice_recordings.errors import ConfigError, InvalidInputError, StorageError
 from voice_recordings.export import export_call
 from voice_recordings.keys import TRANSCRIPT, VOICE, parse_key
@@ -47,6 +48,8 @@ EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
 EXIT_USAGE: Final = 2
 EXIT_SPOOLED: Final = 3
+# Ctrl-C: the shell's code for SIGINT (128 + 2).
+EXIT_INTERRUPTED: Final = 130
 
 
 # -- check (its steps: voice_recordings.checks) -------------------------------------------------
@@ -259,9 +262,16 @@ def command_replay(args: argparse.Namespace, settings: StorageSettings, out: IO[
 
 def command_erase(args: argparse.Namespace, settings: StorageSettings, out: IO[str]) -> int:
     """Erase a call (or a whole company): a dry run unless ``--yes``; 0 only when nothing of it
-    remains (or, in a dry run, when it listed)."""
+    remains (or, in a dry run, when it listed). With ``--yes`` the report is opened first (a
+    path that cannot be written is refused before anything is deleted) and journalled as the
+    erasure goes (:mod:`voice_recordings.erasure_report`)."""
     try:
         request = ErasureRequest(args.company, args.call)
+        journal = (
+            ReportJournal.open(Path(args.report or default_report_name(request)), request)
+            if args.yes
+            else None
+        )
     except InvalidInputError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE
@@ -274,26 +284,44 @@ def command_erase(args: argparse.Namespace, settings: StorageSettings, out: IO[s
             endpoint=settings.endpoint_url,
             identity=settings.access_key,
             dry_run=not args.yes,
+            journal=journal,
         )
+    except KeyboardInterrupt:
+        where = "nothing was removed (dry run)"
+        if journal is not None:
+            journal.write("interrupted", at=now_text())
+            where = f"what was removed so far is recorded in {journal.path}"
+        print(
+            f"interrupted: {where}; run the same command again to finish (it appends to the "
+            f"same report)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     except (ClientError, BotoCoreError) as exc:
+        if journal is not None:
+            journal.write("stopped", at=now_text(), error=str(diagnose(exc)))
         print(f"FAIL erase: {diagnose(exc)}", file=out)
         return EXIT_FAILED
     finally:
         uploader.close()
-    if not args.yes:
+        if journal is not None:
+            journal.close()
+    if journal is None:
         print(f"would erase {len(report.remaining)} version(s) of {request.describe()}:", file=out)
         for version in report.remaining:
             print(f"  {_version_line(version)}", file=out)
         print("dry run: nothing removed; run again with --yes to erase", file=out)
         return EXIT_OK
-    path = Path(args.report or _report_name(request, report.started_at))
-    path.write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
     print(
-        f"erased {len(report.removed)} version(s) of {request.describe()}; report: {path}",
+        f"erased {len(report.removed)} version(s) of {request.describe()}; report: {journal.path}",
         file=out,
     )
     for key in report.left_alone:
         print(f"LEFT    {key}: outside the key layout, never erased (decide by hand)", file=out)
+    for version in report.landed_after:
+        print(
+            f"LATE    {_version_line(version)}: landed after the erasure began, removed", file=out
+        )
     for version, error in report.failed:
         print(f"FAILED  {_version_line(version)}: {error}", file=out)
     for version in report.remaining:
@@ -309,18 +337,16 @@ def _version_line(version: StoredVersion) -> str:
     return f"{version.key} version {version.version_id} ({what}, {version.last_modified})"
 
 
-def _report_name(request: ErasureRequest, when: str) -> str:
-    call = f"-{request.call_uuid}" if request.call_uuid else ""
-    return f"erasure-company_{request.company_id}{call}-{when.replace(':', '')}.json"
-
-
 def _erase_arguments(erase_parser: argparse.ArgumentParser) -> None:
     erase_parser.add_argument("--company", required=True, help="company id (a positive integer)")
     erase_parser.add_argument("--call", help="call uuid (default: every call of the company)")
     mode = erase_parser.add_mutually_exclusive_group()
     mode.add_argument("--dry-run", action="store_true", help="list what would go (the default)")
     mode.add_argument("--yes", action="store_true", help="erase, then check nothing remains")
-    erase_parser.add_argument("--report", help="where to write the report (JSON)")
+    erase_parser.add_argument(
+        "--report",
+        help="the report to append to (JSON Lines; default erasure-company_N[-CALL].jsonl)",
+    )
 
 
 def command_export(args: argparse.Namespace, settings: StorageSettings, out: IO[str]) -> int:
@@ -470,7 +496,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Settings "
         "come from the MINIO_* environment variables.",
         epilog="Exit codes: 0 ok; 1 a check or operation failed; 2 usage or configuration "
-        "error; 3 upload spooled (the server could not take it).",
+        "error; 3 upload spooled (the server could not take it); 130 interrupted (Ctrl-C).",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log the library's lines")
     subcommands = parser.add_subparsers(dest="command", required=True)
@@ -501,7 +527,17 @@ def main(
         print(f"FAIL settings      {exc}", file=stdout)
         return EXIT_USAGE
     handler: Handler = args.handler
-    return handler(args, settings, stdout)
+    try:
+        return handler(args, settings, stdout)
+    except KeyboardInterrupt:
+        # One line, no traceback: an upload stops before it is stored or spooled (the file is
+        # untouched), a replay keeps every entry it had not verified, so running it again is safe.
+        print(
+            f"interrupted: {args.command} stopped; what it finished stands and nothing half-done "
+            f"was kept; run it again",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -6,13 +6,17 @@ attempt count and timeouts from :class:`StorageSettings`; nothing else in the pa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import boto3
 from botocore.config import Config
 
 from voice_recordings.answers import install as install_answer_checks
 from voice_recordings.settings import StorageSettings
+
+# Connections kept per client; also the number of handoff threads (uploader.py), so a burst of
+# handoffs never waits for a connection its thread could not open.
+MAX_POOL_CONNECTIONS: Final = 32
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -29,7 +33,7 @@ def client_config(settings: StorageSettings) -> Config:
         retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
-        max_pool_connections=32,
+        max_pool_connections=MAX_POOL_CONNECTIONS,
     )
 
 

@@ -61,9 +61,11 @@ class UploadDeadlineExceeded(StorageError):
 class Deadline:
     """One upload's deadline: the requests it has in flight, and the timer that ends them."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, since: float | None = None) -> None:
         self.seconds = seconds
-        self.at = time.monotonic() + seconds
+        # ``since``: when the clock started (the handoff's call, not the moment a worker thread
+        # picked it up), on time.monotonic()'s clock.
+        self.at = (time.monotonic() if since is None else since) + seconds
         self.expired = False
         self.finished = False
         self._lock = threading.Lock()
@@ -119,9 +121,12 @@ class Deadlines:
         self._by_path: dict[str, list[Deadline]] = {}
 
     @contextlib.contextmanager
-    def bound(self, bucket: str, key: str, seconds: float) -> Iterator[Deadline]:
-        """Bound every request for ``key`` made inside the block to ``seconds`` from now."""
-        deadline = Deadline(seconds)
+    def bound(
+        self, bucket: str, key: str, seconds: float, since: float | None = None
+    ) -> Iterator[Deadline]:
+        """Bound every request for ``key`` made inside the block to ``seconds`` from ``since``
+        (a ``time.monotonic()`` reading; default now)."""
+        deadline = Deadline(seconds, since)
         path = f"/{bucket}/{key}"
         with self._lock:
             self._by_path.setdefault(path, []).append(deadline)
@@ -214,6 +219,11 @@ class _DeadlineMixin:
         if deadline is not None and isinstance(self.timeout, int | float):
             self.timeout = max(0.001, min(float(self.timeout), deadline.remaining()))
         super().connect()  # type: ignore[misc]
+        if deadline is not None and deadline.expired:
+            # The deadline passed while connecting, before there was a socket to shut down
+            # (a listener whose backlog is full answers late): nothing may be sent on it.
+            self.close()  # type: ignore[attr-defined]
+            raise UploadDeadlineExceeded(deadline.message())
 
     def request(self, *args: Any, **kwargs: Any) -> Any:
         self._bind()

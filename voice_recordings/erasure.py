@@ -7,26 +7,33 @@ parse_key` (another company's keys, ``company_1`` against ``company_10``, and ke
 layout are never erased; the last are listed as left alone). It is safe to interrupt and run
 again: each run lists what is there and removes it.
 
-Before anything is deleted, an erasure marker (:func:`~voice_recordings.keys.
-erasure_marker_key`) records when the storage decided: a recording of the call still waiting in
-a Voice AI spool is then dropped by the next replay instead of coming back
-(:func:`erased_at`). The marker holds ids and a time, no content; a second run keeps the first
-time.
+Before anything is listed or deleted, an erasure marker (:func:`~voice_recordings.keys.
+erasure_marker_key`) records when the storage decided, each run its own time (a rerun decides
+again: what was spooled between two erasures goes too): a recording of the call still waiting in
+a Voice AI spool is then dropped by the next replay instead of coming back (:func:`erased_at`).
+Only the steward may write markers (``policies/*.json``, guardrail ``erasures-steward-only``).
+
+An erasure is final: a replay that checked for the marker just before it was written must land
+within :data:`LANDING_WINDOW` of its check or not at all (replay bounds it), so :func:`erase`
+waits until the window after its marker has passed, lists again, removes what landed meanwhile
+and reports it (``landed_after``), and only then makes its final check. What was removed is
+journalled as it goes (:mod:`voice_recordings.erasure_report`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
-from voice_recordings.answers import NotS3Answer
 from voice_recordings.diagnostics import MISSING_OBJECT_CODES
-from voice_recordings.errors import InvalidInputError
+from voice_recordings.erasure_report import ReportJournal, journal_request, now_text
+from voice_recordings.errors import InvalidInputError, VoiceRecordingsError
 from voice_recordings.keys import (
     company_prefix,
     erasure_marker_key,
@@ -39,6 +46,12 @@ from voice_recordings.metadata import format_timestamp
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
+# Seconds within which a write that found no erasure marker must land (replay bounds its upload
+# to it); erase lists again once this has passed after its marker. Above MINIO_UPLOAD_DEADLINE's
+# default (20 s), so an upload in flight when the marker is written is caught too.
+LANDING_WINDOW: Final = 30.0
+# Rounds of "list again, remove what landed" before the final check.
+SETTLE_ROUNDS: Final = 3
 DELETE_BATCH: Final = 1000  # DeleteObjects takes at most this many keys per request
 MARKER_CONTENT_TYPE: Final = "application/json"
 
@@ -100,6 +113,7 @@ class ErasureReport:
     removed: list[StoredVersion] = field(default_factory=list)
     failed: list[tuple[StoredVersion, str]] = field(default_factory=list)
     left_alone: list[str] = field(default_factory=list)  # under the prefix, outside the layout
+    landed_after: list[StoredVersion] = field(default_factory=list)  # written after the marker
     remaining: list[StoredVersion] = field(default_factory=list)
     finished_at: str = ""
 
@@ -126,6 +140,7 @@ class ErasureReport:
             "removed": [asdict(v) for v in self.removed],
             "failed": [{**asdict(v), "error": e} for v, e in self.failed],
             "left_alone_outside_the_layout": self.left_alone,
+            "landed_after": [asdict(v) for v in self.landed_after],
             "final_check": {
                 "remaining": [asdict(v) for v in self.remaining],
                 "nothing_remains": self.complete,
@@ -170,15 +185,21 @@ def find_versions(client: S3Client, bucket: str, request: ErasureRequest) -> lis
     return list(_versions(client, bucket, request))
 
 
-def _leave_marker(client: S3Client, bucket: str, request: ErasureRequest, now: str) -> None:
-    if erased_marker_time(client, bucket, request.marker_key) is not None:
-        return  # a run before this one decided: keep its time
+class ForeignMarkerError(VoiceRecordingsError):
+    """An object at an erasure marker's key that ``voice-recordings erase`` did not write."""
+
+
+def _leave_marker(client: S3Client, bucket: str, request: ErasureRequest) -> str:
+    """Write the marker with this moment as the erasure's time (a rerun decides again, and
+    rewrites a marker it did not write); return that time."""
+    when = now_text()
     body = json.dumps(
-        {"company_id": request.company_id, "call_uuid": request.call_uuid, "erased_at": now}
+        {"company_id": request.company_id, "call_uuid": request.call_uuid, "erased_at": when}
     ).encode()
     client.put_object(
         Bucket=bucket, Key=request.marker_key, Body=body, ContentType=MARKER_CONTENT_TYPE
     )
+    return when
 
 
 def erase(
@@ -190,22 +211,83 @@ def erase(
     identity: str,
     dry_run: bool = True,
     now: dt.datetime | None = None,
+    journal: ReportJournal | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> ErasureReport:
-    """Remove every version and delete marker of ``request`` (``dry_run``: only list them)."""
+    """Remove every version and delete marker of ``request`` (``dry_run``: only list them),
+    journalling each step to ``journal`` as it happens (see the module docstring)."""
     started = format_timestamp(now or dt.datetime.now(dt.UTC))
     report = ErasureReport(request, bucket, endpoint, identity, started, dry_run)
-    found = list(_versions(client, bucket, request, report.left_alone))
     if dry_run:
-        report.remaining = found
-        report.finished_at = format_timestamp(dt.datetime.now(dt.UTC))
+        report.remaining = list(_versions(client, bucket, request, report.left_alone))
+        report.finished_at = now_text()
         return report
-    _leave_marker(client, bucket, request, started)
+    record = journal.write if journal is not None else _no_record
+    record(
+        "run",
+        request=journal_request(request),
+        bucket=bucket,
+        endpoint=endpoint,
+        identity=identity,
+        started_at=started,
+    )
+    erased_at_text = _leave_marker(client, bucket, request)
+    # From the moment the marker is there: a replay that looked just before must land by then.
+    window_ends = time.monotonic() + LANDING_WINDOW
     report.marker = request.marker_key
-    for start in range(0, len(found), DELETE_BATCH):
-        _delete_batch(client, bucket, found[start : start + DELETE_BATCH], report)
+    record("marker", key=request.marker_key, erased_at=erased_at_text)
+    found = list(_versions(client, bucket, request, report.left_alone))
+    if report.left_alone:
+        record("left_alone", keys=report.left_alone)
+    _delete_all(client, bucket, found, report, journal)
+    seen = {(v.key, v.version_id) for v in found}
+    sleep(max(0.0, window_ends - time.monotonic()))
+    for _ in range(SETTLE_ROUNDS):
+        late = [
+            v for v in find_versions(client, bucket, request) if (v.key, v.version_id) not in seen
+        ]
+        if not late:
+            break
+        report.landed_after += late
+        if journal is not None:
+            journal.versions("landed_after", late)
+        seen |= {(v.key, v.version_id) for v in late}
+        _delete_all(client, bucket, late, report, journal)
     report.remaining = find_versions(client, bucket, request)
-    report.finished_at = format_timestamp(dt.datetime.now(dt.UTC))
+    report.finished_at = now_text()
+    record(
+        "final_check",
+        remaining=[asdict(v) for v in report.remaining],
+        nothing_remains=report.complete,
+        finished_at=report.finished_at,
+    )
     return report
+
+
+def _no_record(event: str, **fields: object) -> None:
+    """Without a journal (the Python API's default), nothing is recorded."""
+
+
+def _delete_all(
+    client: S3Client,
+    bucket: str,
+    versions: list[StoredVersion],
+    report: ErasureReport,
+    journal: ReportJournal | None,
+) -> None:
+    for start in range(0, len(versions), DELETE_BATCH):
+        batch = versions[start : start + DELETE_BATCH]
+        if journal is not None:
+            journal.versions("removing", batch)  # before the request: the intent is on record
+        removed, failed = len(report.removed), len(report.failed)
+        _delete_batch(client, bucket, batch, report)
+        if journal is not None:
+            journal.versions("removed", report.removed[removed:])
+            if report.failed[failed:]:
+                journal.write(
+                    "failed",
+                    versions=[{**asdict(v), "error": e} for v, e in report.failed[failed:]],
+                )
 
 
 def _delete_batch(
@@ -246,14 +328,16 @@ def erased_marker_time(client: S3Client, bucket: str, marker_key: str) -> dt.dat
     try:
         when = dt.datetime.fromisoformat(str(json.loads(body)["erased_at"]).replace("Z", "+00:00"))
     except (ValueError, KeyError, TypeError):
-        # Not a marker `erase` writes (a proxy's page, a hand-made file): nothing may be decided
-        # on it. Replay stops and keeps every entry; a person looks.
-        raise NotS3Answer(
-            detail=f"the erasure marker {marker_key} is not one `voice-recordings erase` writes "
-            f"(no erased_at): fix or remove it, then replay again"
-        ) from None
-    if when.tzinfo is None:
-        raise NotS3Answer(detail=f"the erasure marker {marker_key} has a time without a zone")
+        when = None
+    if when is None or when.tzinfo is None:
+        # Not a marker `erase` writes (a hand-made file): nothing may be decided on it, and the
+        # entries it would concern stay in the spool until the steward settles it.
+        raise ForeignMarkerError(
+            f"the erasure marker {marker_key} was not written by `voice-recordings erase` (no "
+            f"erased_at with a time zone); the spooled recordings it may concern are kept. Fix: "
+            f"the data-protection steward runs the erasure again (it rewrites the marker) or "
+            f"removes the marker, then replay again"
+        )
     return when
 
 

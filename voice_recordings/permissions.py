@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from voice_recordings.keys import ERASURES_PREFIX
+from voice_recordings.keys import COMPANY_KEY_HEAD, ERASURES_PREFIX
 
 # Exactly what the uploader (the Voice AI service) does: PUT with tags (MinIO demands
 # s3:PutObjectTagging for a tagged PUT), GET to read back, and HEAD bucket (s3:ListBucket) for
@@ -19,6 +19,11 @@ UPLOADER_ACTIONS: Final[tuple[str, ...]] = (
     "s3:PutObject",
     "s3:PutObjectTagging",
 )
+
+# Where `voice-recordings check` writes its probe (voice_recordings.checks.PROBE_KEY).
+PROBE_PREFIX: Final = "healthcheck/"
+
+UPLOADER_WRITE_ACTIONS: Final = ("s3:PutObject", "s3:PutObjectTagging")
 
 # OmniPlay's attendants play recordings: read one object, nothing else (no listing).
 READER_ACTIONS: Final[tuple[str, ...]] = ("s3:GetObject",)
@@ -58,6 +63,31 @@ def bucket_arn(bucket: str) -> str:
 def objects_arn(bucket: str) -> str:
     """``arn:aws:s3:::voice-recordings/*``: every object in the bucket."""
     return f"arn:aws:s3:::{bucket}/*"
+
+
+def recordings_arn(bucket: str) -> str:
+    """``arn:aws:s3:::voice-recordings/company_*``: every key of the layout, nothing else (the
+    uploader's and the reader's grants stop here, so neither reaches ``erasures/``)."""
+    return f"arn:aws:s3:::{bucket}/{COMPANY_KEY_HEAD}*"
+
+
+def probe_arn(bucket: str) -> str:
+    """``arn:aws:s3:::voice-recordings/healthcheck/*``: where ``voice-recordings check`` writes."""
+    return f"arn:aws:s3:::{bucket}/{PROBE_PREFIX}*"
+
+
+def uploader_grants(bucket: str) -> frozenset[tuple[str, str]]:
+    """Every (action, resource) the runtime needs as the uploader: find the bucket, read any
+    object (replay reads the erasure markers it obeys; old keys outside the layout stay
+    readable), and write only the key layout and the check's probe, never ``erasures/``."""
+    writes = {
+        (action, arn)
+        for action in UPLOADER_WRITE_ACTIONS
+        for arn in (recordings_arn(bucket), probe_arn(bucket))
+    }
+    return frozenset(
+        {("s3:ListBucket", bucket_arn(bucket)), ("s3:GetObject", objects_arn(bucket))} | writes
+    )
 
 
 def erasures_arn(bucket: str) -> str:

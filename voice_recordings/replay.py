@@ -17,8 +17,10 @@ identical version more, which the lifecycle rules expire).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,11 +29,13 @@ from typing import TYPE_CHECKING, Any, Final
 from botocore.exceptions import BotoCoreError, ClientError
 
 from voice_recordings.checksums import REPLAY_CHECKSUM
+from voice_recordings.deadline import UploadDeadlineExceeded
+from voice_recordings.deadline import install as install_deadlines
 from voice_recordings.diagnostics import Diagnosis, diagnose
-from voice_recordings.erasure import erased_at
+from voice_recordings.erasure import LANDING_WINDOW, ForeignMarkerError, erased_at
 from voice_recordings.errors import VoiceRecordingsError
 from voice_recordings.keys import ERASURES_PREFIX, kind_spec
-from voice_recordings.metadata import parse_object_metadata
+from voice_recordings.metadata import format_timestamp, parse_object_metadata
 from voice_recordings.spool import (
     BODY_FILE,
     ENTRY_FILE,
@@ -53,6 +57,11 @@ log = logging.getLogger("voice_recordings.spool")
 
 class VerificationError(VoiceRecordingsError):
     """The server's copy after a replay does not match the spooled bytes (entry kept)."""
+
+
+class SupersededError(VoiceRecordingsError):
+    """The server holds a newer object at the entry's key: the entry must not become current
+    over it (it would hide the newer bytes, and the lifecycle would expire them). Kept."""
 
 
 # Above this a single PUT is refused by S3; replay then goes multipart.
@@ -95,6 +104,7 @@ def replay_spool(
     line per entry.
     """
     report = ReplayReport()
+    deadlines = install_deadlines(client)
     spool.ensure_directory()  # SpoolDirectoryError: a spool this user cannot trust or use
     try:
         spool.sweep_trash()
@@ -120,14 +130,27 @@ def replay_spool(
                 _report_bad(report, entry_dir, exc, step, progress)
                 continue
             try:
+                checked = time.monotonic()
                 erasure = erasure_of(client, bucket, entry)
-                present = erasure is None and store_entry(client, bucket, entry, entry_dir)
+                present = False
+                if erasure is None:
+                    # An erasure decided just after that check must find this upload landed
+                    # within its window, or never (voice_recordings.erasure.LANDING_WINDOW).
+                    with deadlines.bound(bucket, entry.key, LANDING_WINDOW, since=checked):
+                        present = store_entry(client, bucket, entry, entry_dir)
             except CorruptEntryError as exc:  # changed since it was read
                 _report_bad(report, entry_dir, exc, step, progress)
                 continue
-            except VerificationError as exc:
+            except (
+                VerificationError,
+                SupersededError,
+                ForeignMarkerError,
+                UploadDeadlineExceeded,
+            ) as exc:
                 report.failed.append((entry.key, str(exc)))
-                log.error("replay of %s not verified, entry kept: %s", entry.key, exc)
+                log.error("replay of %s: %s; entry kept", entry.key, exc)
+                if progress:
+                    progress(f"{step}: KEPT {entry.key}: {exc}")
                 continue
             except (ClientError, BotoCoreError, OSError) as exc:
                 diagnosis = diagnose(exc)
@@ -199,16 +222,29 @@ def erasure_of(client: S3Client, bucket: str, entry: SpoolEntry) -> str | None:
 def store_entry(client: S3Client, bucket: str, entry: SpoolEntry, entry_dir: Path) -> bool:
     """Make the server hold ``entry``; return True if it already did. Raises VerificationError
     if, after the upload, the server's size, checksum or metadata differ."""
-    if _matches(_head(client, bucket, entry.key), entry, strict=True):
+    current = _head(client, bucket, entry.key)
+    if _matches(current, entry, strict=True):
         return True
+    _refuse_to_hide(current, entry)
+    # The PUT goes through only if the current object is still the one just judged: a newer
+    # upload landing in between makes the server refuse it (412), and the entry is kept.
+    condition = {"IfNoneMatch": "*"} if current is None else {"IfMatch": str(current["ETag"])}
     spec = kind_spec(entry.kind)  # entry.json's content type and tag were checked against it
     with open_entry_file(entry_dir, BODY_FILE) as body:
         where = (client, bucket, entry.key, body, spec, entry.metadata)
-        if entry.size <= MAX_SINGLE_PUT:
-            # One PUT carrying the sha256: the server refuses it unless the bytes match.
-            put_single(*where, entry.checksum_b64, REPLAY_CHECKSUM)
-        else:
-            put_multipart(*where, transfer_config(), algorithm=REPLAY_CHECKSUM)
+        try:
+            if entry.size <= MAX_SINGLE_PUT:
+                # One PUT carrying the sha256: the server refuses it unless the bytes match.
+                put_single(*where, entry.checksum_b64, REPLAY_CHECKSUM, condition)
+            else:  # multipart takes no condition: judged by the HEAD above only
+                put_multipart(*where, transfer_config(), algorithm=REPLAY_CHECKSUM)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "PreconditionFailed":
+                raise
+            raise SupersededError(
+                f"{entry.key} changed on the server while it was replayed (another upload "
+                f"landed): kept; the next replay decides again"
+            ) from None
     head = _head(client, bucket, entry.key)
     if not _matches(head, entry, strict=False):
         raise VerificationError(
@@ -217,6 +253,29 @@ def store_entry(client: S3Client, bucket: str, entry: SpoolEntry, entry_dir: Pat
             f"expected {entry.size} bytes, {entry.checksum_b64}"
         )
     return False
+
+
+def _refuse_to_hide(current: dict[str, Any] | None, entry: SpoolEntry) -> None:
+    """SupersededError when the server's current object was made after the entry (its
+    ``uploaded-at``, else its LastModified): the older bytes must not be put over it."""
+    if current is None:
+        return
+    made = parse_object_metadata(entry.metadata).uploaded_at
+    stored = {k.lower(): v for k, v in current.get("Metadata", {}).items()}
+    theirs: dt.datetime | None
+    try:
+        theirs = parse_object_metadata(stored).uploaded_at
+    except VoiceRecordingsError:  # not one of ours: the server's own time
+        theirs = current.get("LastModified")
+    # Strictly newer: the same moment is the same recording (an upload whose answer came too
+    # late), which replay may store again.
+    if theirs is not None and theirs > made:
+        raise SupersededError(
+            f"the server holds a newer {entry.key} (made {format_timestamp(theirs)}; this spooled "
+            f"copy was made {format_timestamp(made)}): replaying it would hide the newer one. "
+            f"Kept in the spool. Fix: keep the entry's body as a file if it matters, then "
+            f"delete the entry"
+        )
 
 
 def _head(client: S3Client, bucket: str, key: str) -> dict[str, Any] | None:

@@ -6,6 +6,7 @@ and all have defaults. A malformed value raises :class:`ConfigError` naming the 
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 import re
@@ -55,6 +56,30 @@ class Env:
     MAX_ATTEMPTS: Final = "MINIO_MAX_ATTEMPTS"
     SPOOL_DIR: Final = "MINIO_SPOOL_DIR"
     UPLOAD_DEADLINE: Final = "MINIO_UPLOAD_DEADLINE"
+
+
+# Every MINIO_* name the runtime reads.
+SETTING_NAMES: Final[frozenset[str]] = frozenset(
+    value for name, value in vars(Env).items() if name.isupper() and isinstance(value, str)
+)
+# How close a stray MINIO_* name must be to a setting to be taken for a misspelling of it
+# (difflib's ratio: MINIO_SECERT_KEY to MINIO_SECRET_KEY is 0.94; the provider's own MINIO_USER
+# to MINIO_USE_SSL, 0.77, is not one).
+_MISSPELLING_CUTOFF: Final = 0.85
+
+
+def refuse_misspelt_settings(env: Mapping[str, str]) -> None:
+    """ConfigError for a MINIO_* variable that is no setting but nearly names one that is not
+    set (``MINIO_SECERT_KEY``): a misspelt setting would otherwise be ignored in silence."""
+    for name in sorted(env):
+        if not name.startswith("MINIO_") or name in SETTING_NAMES:
+            continue
+        close = difflib.get_close_matches(name, SETTING_NAMES, n=1, cutoff=_MISSPELLING_CUTOFF)
+        if close and close[0] not in env:
+            raise ConfigError(
+                f"{name} is not a setting: did you mean {close[0]}? Rename it in the "
+                f"service's environment (.env or docker-compose)"
+            )
 
 
 _TRUE: Final = frozenset({"true", "1", "yes", "on"})
@@ -421,6 +446,7 @@ class StorageSettings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> StorageSettings:
         """Read the MINIO_* variables (``os.environ`` by default); raise ConfigError if invalid."""
         source = os.environ if env is None else env
+        refuse_misspelt_settings(source)
 
         def get(name: str) -> str | None:
             value = source.get(name)

@@ -70,11 +70,14 @@ def put_single(
     metadata: dict[str, str],
     checksum_b64: str | None,
     algorithm: ChecksumAlgorithm = UPLOAD_CHECKSUM,
+    condition: dict[str, str] | None = None,
 ) -> str | None:
     """One PUT carrying the full-object checksum of ``algorithm`` (the server refuses bytes that
     do not match); returns the version id. Without ``checksum_b64`` it is computed on the way,
-    as boto3 does (:mod:`voice_recordings.answers` puts it in a header)."""
-    args = _object_args(spec, metadata, algorithm)
+    as boto3 does (:mod:`voice_recordings.answers` puts it in a header). ``condition``:
+    ``{"IfNoneMatch": "*"}`` or ``{"IfMatch": etag}``, the server refuses the PUT (412) unless
+    the key's current object is still what the caller saw."""
+    args = _object_args(spec, metadata, algorithm) | (condition or {})
     if checksum_b64 is not None:
         args[algorithm.field] = checksum_b64
     response = client.put_object(

@@ -17,9 +17,10 @@ multipart, :mod:`voice_recordings.transfer`) -> on failure :meth:`MinioUploader.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
+import functools
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -41,6 +42,7 @@ from voice_recordings.deadline import UploadDeadlineExceeded
 from voice_recordings.deadline import install as install_deadlines
 from voice_recordings.diagnostics import Diagnosis, diagnose
 from voice_recordings.errors import ConfigError, InvalidInputError, StorageError
+from voice_recordings.handoff import shared_pool
 from voice_recordings.keys import TRANSCRIPT, VOICE, Kind, kind_spec, object_key
 from voice_recordings.metadata import object_metadata
 from voice_recordings.metrics import UploadMetrics, UploadStatus, upload_metrics
@@ -109,8 +111,14 @@ class MinioUploader:
         if self.spool is not None:
             self.metrics.track_spool(self.spool.count)
         self._presign_client: S3Client | None = None
+        self._presign_lock = threading.Lock()
+        if settings.url_mode == "presigned" and client is None:
+            # Built now, at start-up, not by the first handoffs of a burst, which would wait
+            # for it (a client takes a few hundred milliseconds on a busy machine).
+            self._presign_client = self._presigner()
         self._transfer_config = transfer_config()
         self._deadlines = install_deadlines(self.client)
+        self._handoffs = shared_pool()
         install_answer_checks(self.client)
 
     @classmethod
@@ -190,9 +198,12 @@ class MinioUploader:
         when: dt.datetime | None = None,
         progress: Progress | None = None,
     ) -> UploadResult:
-        """:meth:`upload_audio` in a worker thread, so the event loop keeps running."""
-        return await asyncio.to_thread(
-            self.upload_audio,
+        """:meth:`upload_audio` in one of the uploader's own threads (never the loop's default
+        executor), so the event loop keeps running; ``MINIO_UPLOAD_DEADLINE`` counts from this
+        call, however many handoffs are in flight (:mod:`voice_recordings.handoff`)."""
+        upload = functools.partial(
+            self.upload,
+            VOICE,
             audio_data,
             call_uuid=call_uuid,
             company_id=company_id,
@@ -200,7 +211,9 @@ class MinioUploader:
             secretary_uuid=secretary_uuid,
             when=when,
             progress=progress,
+            since=time.monotonic(),
         )
+        return await self._handoffs.run(upload)
 
     async def upload_transcript_async(
         self,
@@ -213,9 +226,12 @@ class MinioUploader:
         when: dt.datetime | None = None,
         progress: Progress | None = None,
     ) -> UploadResult:
-        """:meth:`upload_transcript` in a worker thread, so the event loop keeps running."""
-        return await asyncio.to_thread(
-            self.upload_transcript,
+        """:meth:`upload_transcript` in one of the uploader's own threads (never the loop's default
+        executor), so the event loop keeps running; ``MINIO_UPLOAD_DEADLINE`` counts from this
+        call, however many handoffs are in flight (:mod:`voice_recordings.handoff`)."""
+        upload = functools.partial(
+            self.upload,
+            TRANSCRIPT,
             transcript,
             call_uuid=call_uuid,
             company_id=company_id,
@@ -223,7 +239,9 @@ class MinioUploader:
             secretary_uuid=secretary_uuid,
             when=when,
             progress=progress,
+            since=time.monotonic(),
         )
+        return await self._handoffs.run(upload)
 
     def upload(
         self,
@@ -236,20 +254,22 @@ class MinioUploader:
         secretary_uuid: str | None = None,
         when: dt.datetime | None = None,
         progress: Progress | None = None,
+        since: float | None = None,
     ) -> UploadResult:
         """Validate everything first (nothing malformed reaches the server), then store within
-        ``MINIO_UPLOAD_DEADLINE``; if the server cannot take it by then, spool it (see the
-        module docstring). A transcript may be given as ``str`` (sent as UTF-8)."""
+        ``MINIO_UPLOAD_DEADLINE`` of ``since`` (a ``time.monotonic()`` reading, default now);
+        if the server cannot take it by then, spool it (see the module docstring). A transcript
+        may be given as ``str`` (sent as UTF-8)."""
         now = dt.datetime.now(dt.UTC)
         key = object_key(kind, company_id, call_uuid, when or now)
         metadata = object_metadata(call_uuid, company_id, domain_uuid, secretary_uuid, now)
         data = normalise_body(kind, body)
-        started = time.perf_counter()
+        started = time.monotonic() if since is None else since
         status: UploadStatus = "error"
         size: int | None = None
         source = body_source(data, self.spool)
         try:
-            outcome = self._put_in_time(kind, key, source.body, metadata, progress)
+            outcome = self._put_in_time(kind, key, source.body, metadata, progress, started)
             if isinstance(outcome, StorageError):
                 if self.spool is None:
                     raise outcome
@@ -264,7 +284,7 @@ class MinioUploader:
             )
         finally:
             source.close()
-            self.metrics.observe(status, size, time.perf_counter() - started)
+            self.metrics.observe(status, size, time.monotonic() - started)
 
     def _put_in_time(
         self,
@@ -273,12 +293,15 @@ class MinioUploader:
         body: Body,
         metadata: dict[str, str],
         progress: Progress | None,
+        since: float,
     ) -> tuple[int, str | None] | StorageError:
-        """:meth:`put` within ``MINIO_UPLOAD_DEADLINE``: (size, version id), or the failure
-        (an UploadDeadlineExceeded once the deadline has cut the upload short)."""
+        """:meth:`put` within ``MINIO_UPLOAD_DEADLINE`` of ``since``: (size, version id), or the
+        failure (an UploadDeadlineExceeded once the deadline has cut the upload short)."""
         with self._deadlines.bound(
-            self.settings.bucket, key, self.settings.upload_deadline
+            self.settings.bucket, key, self.settings.upload_deadline, since
         ) as deadline:
+            if deadline.remaining() <= 0:  # it waited its whole deadline for a thread
+                return UploadDeadlineExceeded(f"{deadline.message()} (no request sent)", key=key)
             try:
                 sent = self.put(kind, key, body, metadata, progress)
             except UploadDeadlineExceeded as exc:
@@ -431,15 +454,20 @@ class MinioUploader:
 
     def presigned_url(self, key: str, expires_in: int | None = None) -> str:
         """A presigned GET URL signed for the public host (default expiry from settings)."""
-        if self._presign_client is None:
-            endpoint = presign_endpoint(self.settings)
-            self._presign_client = (
-                self.client
-                if endpoint == self.settings.endpoint_url
-                else _make_client(self.settings, endpoint)
-            )
         expiry = self.settings.presign_expires if expires_in is None else expires_in
-        return presigned_get_url(self._presign_client, self.settings.bucket, key, expiry)
+        return presigned_get_url(self._presigner(), self.settings.bucket, key, expiry)
+
+    def _presigner(self) -> S3Client:
+        """The client that signs URLs for the public host (built once, whatever the threads)."""
+        with self._presign_lock:
+            if self._presign_client is None:
+                endpoint = presign_endpoint(self.settings)
+                self._presign_client = (
+                    self.client
+                    if endpoint == self.settings.endpoint_url
+                    else _make_client(self.settings, endpoint)
+                )
+            return self._presign_client
 
     def url_for(self, key: str) -> str:
         """The URL the uploader hands out, by ``MINIO_URL_MODE`` (presigned by default)."""
@@ -448,7 +476,7 @@ class MinioUploader:
         return self.presigned_url(key)
 
     def close(self) -> None:
-        """Release the HTTP connections."""
+        """Release the HTTP connections (the handoff threads are the process's, kept)."""
         self.client.close()
         if self._presign_client is not None and self._presign_client is not self.client:
             self._presign_client.close()

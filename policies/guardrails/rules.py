@@ -63,10 +63,9 @@ from policies.guardrails.model import (
     Violation,
     require_known,
 )
-from voice_recordings.keys import KIND_TAG_KEY, KINDS
+from voice_recordings.keys import ERASURES_PREFIX, KIND_TAG_KEY, KINDS
 from voice_recordings.permissions import (
     ANONYMOUS_ACTIONS,
-    BUCKET_ACTIONS,
     OBSERVER_ACTIONS,
     READER_ACTIONS,
     STEWARD_ACTIONS,
@@ -75,6 +74,8 @@ from voice_recordings.permissions import (
     erasures_arn,
     is_read_action,
     objects_arn,
+    recordings_arn,
+    uploader_grants,
 )
 
 ACK_PUBLIC_KEY: Final = config_key("acknowledgePublicRecordings")
@@ -530,6 +531,48 @@ def check_least_privilege(resource: Resource, ctx: StackContext) -> Iterator[Fin
             )
 
 
+# Keys under erasures/ a write grant is tried against: a pattern that matches any of them lets
+# its identity decide (or undo) an erasure.
+_MARKER_SAMPLES: Final = ("company_1.json", "company_1/call-1.json", "x")
+
+
+def _reaches_erasures(resource_arn: str, bucket: str) -> bool:
+    pattern = re.escape(resource_arn).replace(r"\*", ".*").replace(r"\?", ".")
+    return any(
+        re.fullmatch(pattern, f"{bucket_arn(bucket)}/{ERASURES_PREFIX}{sample}")
+        for sample in _MARKER_SAMPLES
+    )
+
+
+@CATALOGUE.resource(
+    "erasures-steward-only",
+    "Only the steward may write erasure markers (erasures/): no other identity decides one.",
+    MANDATORY,
+    # The documents the program decides: a service account's reads back as its parent's (an
+    # adopted console account's as the hand-made one's until the update), judged there.
+    (IAM_POLICY, IAM_GROUP_POLICY),
+)
+def check_erasures_steward_only(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
+    """No identity but the steward may write under ``erasures/``: a marker dated in the future
+    there would make every replay drop a company's spooled recordings."""
+    role, _ = _role(resource, ctx)
+    if role == "steward":
+        return
+    for statement in allows(readable_document(resource)):
+        # Deletes by anyone but the steward are iam-least-privilege's to refuse.
+        writes = [
+            a for a in statement.actions if not is_read_action(a) and "delete" not in a.lower()
+        ]
+        reaching = [r for r in statement.resources if _reaches_erasures(r, ctx.bucket)]
+        if writes and reaching:
+            yield Finding(
+                f"lets the {role} {writes} on {reaching}, which covers the erasure markers "
+                f"under {ERASURES_PREFIX}: only the steward may decide an erasure.",
+                f"grant the {role}'s writes on {recordings_arn(ctx.bucket)} (the key layout) "
+                "instead of the whole bucket.",
+            )
+
+
 @CATALOGUE.resource(
     "iam-attachment-scope",
     "Each user gets only this stack's policy for its role.",
@@ -703,8 +746,7 @@ def check_uploader_covers_runtime(
             for action in statement.actions
             for arn in statement.resources
         }
-        for action in UPLOADER_ACTIONS:
-            needed = bucket_arn(ctx.bucket) if action in BUCKET_ACTIONS else objects_arn(ctx.bucket)
+        for action, needed in sorted(uploader_grants(ctx.bucket)):
             if (action, needed) not in grants:
                 yield Finding(
                     f"does not grant {action!r} on {needed}, which the uploader needs.",

@@ -320,6 +320,28 @@ CASES: list[Case] = [
         lambda r: _statements(uploader_policy(r))[0]["Action"].append("s3:PutBucketPolicy"),
     ),
     Case(
+        "uploader-writes-the-whole-bucket",
+        "erasures-steward-only",
+        "committed",
+        lambda r: _statements(uploader_policy(r))[2].update(
+            Resource=[f"arn:aws:s3:::{r['config']['voice-recordings:bucket']}/*"]
+        ),
+    ),
+    Case(
+        "uploader-writes-a-prefix-that-covers-markers",
+        "erasures-steward-only",
+        "committed",
+        lambda r: _statements(uploader_policy(r))[2]["Resource"].append(
+            f"arn:aws:s3:::{r['config']['voice-recordings:bucket']}/e*"
+        ),
+    ),
+    Case(
+        "uploader-writes-markers",
+        "erasures-steward-only",
+        "committed",
+        lambda r: _statements(uploader_policy(r))[1]["Action"].append("s3:PutObject"),
+    ),
+    Case(
         "observer-reads-recordings",
         "iam-least-privilege",
         "committed",

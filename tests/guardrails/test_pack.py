@@ -73,7 +73,7 @@ def test_pack_reads_the_document_as_a_json_string(analyzer: analyzer_pb2_grpc.An
     found = {
         d.policyName for d in analyze(analyzer, render_format.IAM_POLICY, "uploader-policy", props)
     }
-    assert found == {"iam-no-wildcards", "iam-bucket-scope"}
+    assert found == {"iam-no-wildcards", "iam-bucket-scope", "erasures-steward-only"}
 
 
 def test_pack_uses_the_stack_config_for_the_acknowledgement(
@@ -158,7 +158,7 @@ def test_pack_reads_keys_in_any_case_as_minio_does(
     found = {
         d.policyName for d in analyze(analyzer, render_format.IAM_POLICY, "uploader-policy", props)
     }
-    assert found == {"iam-no-wildcards", "iam-bucket-scope"}
+    assert found == {"iam-no-wildcards", "iam-bucket-scope", "erasures-steward-only"}
     twice = (
         '{"Statement": [], "statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}'
     )

@@ -134,3 +134,29 @@ def test_property_what_the_stack_accepts_the_service_accepts(
         StorageSettings.from_env(env)
     except ConfigError as exc:  # pragma: no cover - the failure this test exists to find
         pytest.fail(f"the stack accepted {key}={head + tail!r}; the service refuses: {exc}")
+
+
+# Every stack config that changes what a runtime block says: TLS, a public URL (with a path
+# only where public URLs are on), the public opt-in, a region and a bucket of its own.
+RUNTIME_BLOCK_CONFIGS: tuple[dict[str, str], ...] = (
+    {},
+    PUBLIC_OVERRIDES,
+    {**PUBLIC_OVERRIDES, full_key("publicUrl"): "https://cdn.example.net/recordings"},
+    {**PUBLIC_OVERRIDES, full_key("publicUrl"): "https://cdn.example.net:8443/a/b"},
+    {full_key("publicUrl"): "https://cdn.example.net"},
+    {full_key("ssl"): "false", full_key("publicUrl"): "http://cdn.example.net:8080"},
+    {full_key("region"): "sa-east-1", full_key("bucket"): "gravacoes-2026"},
+)
+RUNTIME_BLOCKS = ("voice_ai_env", "steward_env")
+
+
+@pytest.mark.parametrize("stack", ["prod", "dev"])
+@pytest.mark.parametrize("overrides", RUNTIME_BLOCK_CONFIGS, ids=lambda o: ",".join(o) or "as-is")
+def test_every_runtime_block_the_program_emits_loads_in_the_runtime(
+    stack: str, overrides: dict[str, str]
+) -> None:
+    run = program_run(stack, overrides)
+    for output in RUNTIME_BLOCKS:
+        env = dotenv(str(run.plain_outputs[output]))
+        settings = StorageSettings.from_env({**env, Env.SPOOL_DIR: "off"})  # raises if not
+        assert settings.public_url.startswith(env[Env.PUBLIC_URL].rstrip("/")), output

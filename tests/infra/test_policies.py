@@ -21,7 +21,11 @@ from infra.policies import (
 from tests.docs import OPERATING, read
 from tests.support import PUBLIC_OPT_IN, program_run
 from voice_recordings import recording_key, transcript_key
-from voice_recordings.permissions import OBSERVER_ACTIONS
+from voice_recordings.permissions import (
+    OBSERVER_ACTIONS,
+    erasures_arn,
+    uploader_grants,
+)
 
 WHEN = datetime(2026, 1, 15, 12, 30, tzinfo=UTC)
 
@@ -54,15 +58,19 @@ def test_the_uploader_gets_the_specifications_actions_plus_tagging_and_nothing_e
         "s3:ListBucket",
         "s3:PutObjectTagging",
     }
-    for statement in _statements(UPLOADER_POLICY):
-        resources = statement["Resource"]
-        # Listing applies to the bucket, object actions to its objects: least privilege.
-        expected = (
-            ["arn:aws:s3:::my-bucket"]
-            if statement["Action"] == ["s3:ListBucket"]
-            else ["arn:aws:s3:::my-bucket/*"]
-        )
-        assert resources == expected
+    granted = {
+        (action, arn)
+        for statement in _statements(UPLOADER_POLICY)
+        for action in statement["Action"]  # type: ignore[attr-defined]
+        for arn in statement["Resource"]  # type: ignore[attr-defined]
+    }
+    # Listing on the bucket, object actions on the key layout and the probe, and only reads of
+    # the erasure markers: least privilege, and no erasure decided by the Voice AI.
+    assert granted == uploader_grants("my-bucket")
+    assert not any(
+        arn.startswith(erasures_arn("my-bucket")[:-1]) and action != "s3:GetObject"
+        for action, arn in granted
+    )
 
 
 def test_the_reader_may_only_get_objects() -> None:

@@ -9,14 +9,17 @@ as deployed); the steward is the only one that may delete.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import io
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,8 +28,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+import voice_recordings.erasure
+import voice_recordings.replay
 from tests.support import ROOT, Target, deployed_target, minio_target, real_minio_configured
 from voice_recordings import MinioUploader, StorageSettings, cli
+from voice_recordings.erasure_report import read_report
 from voice_recordings.keys import erasure_marker_key, object_key
 from voice_recordings.settings import Env
 
@@ -41,6 +47,16 @@ def target(request: pytest.FixtureRequest) -> Target:
     if real_minio_configured():
         return minio_target()
     return deployed_target(request.getfixturevalue("dev_deployment"))
+
+
+# The window erase waits for late writes, short here (every --yes waits it).
+WINDOW = 0.5
+
+
+@pytest.fixture(autouse=True)
+def short_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(voice_recordings.erasure, "LANDING_WINDOW", WINDOW)
+    monkeypatch.setattr(voice_recordings.replay, "LANDING_WINDOW", WINDOW)
 
 
 def _run(argv: list[str], env: dict[str, str]) -> tuple[int, str]:
@@ -152,7 +168,7 @@ def test_erasing_a_call_removes_every_version_and_marker_of_it_and_nothing_else(
     assert {k for k, _ in _versions(target, f"company_{company * 10}/")} == set(neighbour)
     assert f"LEFT    {stray}" in out
 
-    report: dict[str, Any] = json.loads(report_path.read_text())
+    report: dict[str, Any] = read_report(report_path)
     assert report["request"] == {
         "company_id": company,
         "call_uuid": call,
@@ -176,9 +192,7 @@ def test_erasing_a_whole_company_leaves_its_neighbours(target: Target, tmp_path:
     assert code == 0, out
     assert _versions(target, f"company_{company}/") == []
     assert {k for k, _ in _versions(target, f"company_{company * 10 + 1}/")} == set(neighbour)
-    assert sum(len(c) for c in calls) == len(
-        json.loads((tmp_path / "r.json").read_text())["removed"]
-    )
+    assert sum(len(c) for c in calls) == len(read_report(tmp_path / "r.json")["removed"])
 
 
 def test_an_erasure_killed_midway_finishes_when_run_again(target: Target, tmp_path: Path) -> None:
@@ -275,3 +289,170 @@ def test_export_hands_the_subject_its_recording_with_metadata(
             assert hashlib.sha256(data).hexdigest() == item["sha256"]
             about = json.loads((out_dir / f"{item['file']}.json").read_text())
             assert about["metadata"]["call-uuid"] == call and about["content_type"]
+
+
+def _spool_while_down(target: Target, spool: Path, company: int, call: str, body: bytes) -> Any:
+    down = StorageSettings.from_env(
+        target.env(target.uploader, spool, **{Env.ENDPOINT: "127.0.0.1:9"})
+    )
+    uploader = MinioUploader(down)
+    result = uploader.upload_transcript(body, call_uuid=call, company_id=company, when=WHEN)
+    uploader.close()
+    assert result.spooled
+    return result
+
+
+def test_a_second_erasure_decides_again_so_what_was_spooled_between_never_comes_back(
+    target: Target, tmp_path: Path
+) -> None:
+    company, call = 9110, "erased-twice"
+    steward = target.env(target.steward, tmp_path / "s")
+    assert _run(_erase(company, None, tmp_path / "r.jsonl"), steward)[0] == 0
+    time.sleep(1.1)  # whole seconds: made after the first erasure
+    spool = tmp_path / "spool"
+    _spool_while_down(target, spool, company, call, b"between the erasures")
+    time.sleep(1.1)
+    code, out = _run(_erase(company, None, tmp_path / "r.jsonl"), steward)
+    assert code == 0, out
+    code, out = _run(["replay"], target.env(target.uploader, spool))
+    assert "erased 1 (dropped)" in out, out
+    assert _versions(target, f"company_{company}/") == []
+    assert read_report(tmp_path / "r.jsonl")["runs"] == 2  # one record, appended
+
+
+def test_what_lands_during_the_erasure_is_removed_and_reported(
+    target: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    company, call = 9111, "late-landing"
+    _store(target, company, call)
+    monkeypatch.setattr(voice_recordings.erasure, "LANDING_WINDOW", 2.0)
+    uploader = MinioUploader(target.settings(target.uploader))
+    marker = erasure_marker_key(company, None)
+    admin = target.s3(target.admin)
+
+    def land_late() -> None:  # a replay's PUT that was on the wire when the marker came
+        for _ in range(100):
+            with contextlib.suppress(ClientError):
+                admin.head_object(Bucket=target.bucket, Key=marker)
+                break
+            time.sleep(0.02)
+        time.sleep(0.3)
+        uploader.upload_audio(b"ID3 late", call_uuid="late", company_id=company, when=WHEN)
+
+    racer = threading.Thread(target=land_late)
+    racer.start()
+    code, out = _run(
+        _erase(company, None, tmp_path / "r.jsonl"), target.env(target.steward, tmp_path / "s")
+    )
+    racer.join()
+    uploader.close()
+    assert code == 0 and "LATE" in out, out
+    assert _versions(target, f"company_{company}/") == []
+    report = read_report(tmp_path / "r.jsonl")
+    assert [v["key"] for v in report["landed_after"]] == [
+        object_key("voice", company, "late", WHEN)
+    ]
+    assert report["final_check"]["nothing_remains"] is True
+
+
+def test_only_the_steward_can_write_erasure_markers(target: Target) -> None:
+    marker = erasure_marker_key(9112, None)
+    body = json.dumps({"company_id": 9112, "call_uuid": None, "erased_at": "2999-01-01T00:00:00Z"})
+    for creds in (target.uploader, target.reader):
+        with pytest.raises(ClientError) as refused:
+            target.s3(creds).put_object(Bucket=target.bucket, Key=marker, Body=body.encode())
+        assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    target.s3(target.steward).put_object(Bucket=target.bucket, Key=marker, Body=body.encode())
+    # The uploader reads markers (replay obeys them).
+    assert target.s3(target.uploader).get_object(Bucket=target.bucket, Key=marker)["Body"].read()
+    target.s3(target.admin).delete_object(Bucket=target.bucket, Key=marker)
+
+
+def test_a_marker_erase_did_not_write_neither_blocks_erasure_nor_sends_anyone_to_the_endpoint(
+    target: Target, tmp_path: Path
+) -> None:
+    company, call = 9113, "foreign-marker"
+    target.s3(target.admin).put_object(
+        Bucket=target.bucket, Key=erasure_marker_key(company, call), Body=b"<html>hand-made"
+    )
+    spool = tmp_path / "spool"
+    _spool_while_down(target, spool, company, call, b"waiting")
+    code, out = _run(["replay"], target.env(target.uploader, spool))
+    assert code == 1 and "was not written by `voice-recordings erase`" in out, out
+    assert "MINIO_ENDPOINT" not in out
+    code, out = _run(
+        _erase(company, call, tmp_path / "r.jsonl"), target.env(target.steward, tmp_path / "s")
+    )
+    assert code == 0, out
+    code, out = _run(["replay"], target.env(target.uploader, spool))
+    assert code == 0 and "erased 1 (dropped)" in out, out
+
+
+def test_the_report_is_appended_to_never_overwritten_and_a_bad_path_is_refused_first(
+    target: Target, tmp_path: Path
+) -> None:
+    company, call = 9114, "reported"
+    keys = _store(target, company, call)
+    steward = target.env(target.steward, tmp_path / "s")
+    for bad in (tmp_path / "missing-dir" / "r.jsonl", tmp_path):
+        code, out = _run(_erase(company, call, bad), steward)
+        assert code == cli.EXIT_USAGE, out
+    assert len(_versions(target, f"company_{company}/")) == len(keys)  # nothing was erased
+    other = tmp_path / "other.jsonl"
+    assert _run(_erase(company, "another-call", other), steward)[0] == 0
+    assert _run(_erase(company, call, other), steward)[0] == cli.EXIT_USAGE  # not its record
+    path = tmp_path / "r.jsonl"
+    assert _run(_erase(company, call, path), steward)[0] == 0
+    assert _run(_erase(company, call, path), steward)[0] == 0
+    report = read_report(path)
+    assert report["runs"] == 2 and sorted(v["key"] for v in report["removed"]) == sorted(keys)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_ctrl_c_during_an_erasure_is_one_line_and_the_report_keeps_what_was_removed(
+    target: Target, tmp_path: Path
+) -> None:
+    company, call = 9115, "interrupted"
+    keys = _store(target, company, call)
+    path = tmp_path / "r.jsonl"
+    env = {**os.environ, **target.env(target.steward, tmp_path / "s"), "PYTHONPATH": str(ROOT)}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "voice_recordings.cli", *_erase(company, call, path)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and '"event": "removed"' not in (
+        path.read_text() if path.exists() else ""
+    ):
+        time.sleep(0.05)
+    child.send_signal(signal.SIGINT)  # during the landing window's wait (30 s in a child)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == cli.EXIT_INTERRUPTED
+    assert err.strip().count("\n") == 0 and "Traceback" not in err and str(path) in err, err
+    report = read_report(path)
+    assert sorted(v["key"] for v in report["removed"]) == sorted(keys)
+    assert report["interrupted_at"]
+    assert _run(_erase(company, call, path), target.env(target.steward, tmp_path / "s"))[0] == 0
+    assert read_report(path)["runs"] == 2
+
+
+def test_replay_never_puts_an_older_spooled_copy_over_a_newer_object(
+    target: Target, tmp_path: Path
+) -> None:
+    company, call = 9116, "newer-stored"
+    spool = tmp_path / "spool"
+    older = _spool_while_down(target, spool, company, call, b"older transcript")
+    time.sleep(1.1)
+    uploader = MinioUploader(target.settings(target.uploader))
+    uploader.upload_transcript("newer transcript", call_uuid=call, company_id=company, when=WHEN)
+    uploader.close()
+    code, out = _run(["replay"], target.env(target.uploader, spool))
+    assert code == 1 and "newer" in out, out
+    body = target.s3(target.admin).get_object(Bucket=target.bucket, Key=older.key)["Body"].read()
+    assert body == b"newer transcript"
+    assert len(_versions(target, older.key)) == 1  # the older copy did not become a version
+    assert any(spool.iterdir())  # and is not lost: it waits in the spool

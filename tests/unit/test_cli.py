@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from voice_recordings import checks, cli
+from voice_recordings import MinioUploader, checks, cli
 from voice_recordings.diagnostics import FIX_SSL
 from voice_recordings.settings import MISSING_KEYS_MESSAGE, Env, StorageSettings
 
@@ -191,3 +191,22 @@ def test_a_certificate_trusted_through_the_ca_bundle_passes(tls_server: tuple[in
     port, cert = tls_server
     result = checks.check_tls(tls_settings(port, str(cert)), "127.0.0.1", port)
     assert result.status == "OK" and "valid until" in result.detail
+
+
+@pytest.mark.parametrize("command", [["replay"], ["check"], ["erase", "--company", "5"]])
+def test_ctrl_c_is_one_line_and_exit_130(
+    command: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(*_: object, **__: object) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(MinioUploader, "__init__", interrupted)
+    env = {
+        "MINIO_ENDPOINT": "127.0.0.1:9",
+        "MINIO_ACCESS_KEY": "AKIAEXAMPLE",
+        "MINIO_SECRET_KEY": "unit-test-secret-not-real",
+        "MINIO_SPOOL_DIR": "off",
+    }
+    assert cli.main(command, env, io.StringIO()) == cli.EXIT_INTERRUPTED
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("interrupted:"), err

@@ -154,3 +154,31 @@ def test_secret_never_in_repr_or_errors() -> None:
     with pytest.raises(ConfigError) as caught:
         settings(MINIO_USE_SSL="maybe")
     assert SECRET not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("stray", "meant"),
+    [
+        ("MINIO_SECERT_KEY", "MINIO_SECRET_KEY"),
+        ("MINIO_ACESS_KEY", "MINIO_ACCESS_KEY"),
+        ("MINIO_UPLOAD_DEADLNE", "MINIO_UPLOAD_DEADLINE"),
+        ("MINIO_REGOIN", "MINIO_REGION"),
+    ],
+)
+def test_a_misspelt_setting_is_named_with_the_one_meant(stray: str, meant: str) -> None:
+    env = {
+        Env.ENDPOINT: "storage.example.net",
+        Env.ACCESS_KEY: "AKIAEXAMPLE",
+        Env.SECRET_KEY: "unit-test-secret-not-real",
+    }
+    env.pop(meant, None)
+    env[stray] = "value-never-echoed"
+    with pytest.raises(ConfigError, match=f"{stray} is not a setting: did you mean {meant}") as e:
+        StorageSettings.from_env(env)
+    assert "value-never-echoed" not in str(e.value)
+    # The provider's own variables beside the runtime's are no misspellings.
+    env.pop(stray)
+    env.setdefault(meant, "AKIAEXAMPLE" if "KEY" in meant else "1")
+    StorageSettings.from_env(
+        {**env, Env.REGION: "us-east-1", "MINIO_USER": "a", "MINIO_PASSWORD": "b"}
+    )
