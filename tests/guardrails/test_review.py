@@ -141,9 +141,10 @@ def test_a_bucket_wide_expiry_shows_what_it_does_to_every_object() -> None:
 def test_a_new_render_is_all_created() -> None:
     lines = review({}, {"dev": load_committed("dev")}, "main").splitlines()
     assert "| S3Bucket recordings-bucket | create |  |" in lines
+    assert "| voice-ai-service | voice-recordings/* | — | s3:GetObject |" in lines
     assert (
-        "| voice-ai-service | voice-recordings/* | — "
-        "| s3:GetObject, s3:PutObject, s3:PutObjectTagging |" in lines
+        "| voice-ai-service | voice-recordings/company_* | — "
+        "| s3:PutObject, s3:PutObjectTagging |" in lines
     )
 
 
