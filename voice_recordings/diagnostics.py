@@ -14,6 +14,7 @@ from botocore.exceptions import (
     ClientError,
     ConnectTimeoutError,
     EndpointConnectionError,
+    FlexibleChecksumError,
     NoCredentialsError,
     ReadTimeoutError,
     SSLError,
@@ -174,6 +175,15 @@ def diagnose(exc: BaseException) -> Diagnosis:
         )
     if isinstance(exc, NotS3Answer):
         return Diagnosis("not_s3", str(exc), FIX_NOT_S3, transient=False)
+    if isinstance(exc, FlexibleChecksumError):
+        # The bytes that came are not those the answer's checksum names: S3 sends both from
+        # one object, a catch-all's headers name nothing it sends.
+        return Diagnosis(
+            "not_s3",
+            "the bytes received do not match the checksum the server sent with them",
+            FIX_NOT_S3,
+            transient=False,
+        )
     if isinstance(exc, NoCredentialsError):
         return Diagnosis("credentials", MISSING_KEYS_MESSAGE, FIX_CREDENTIALS, transient=False)
     if isinstance(exc, BotoCoreError | OSError):
