@@ -350,7 +350,8 @@ def _erase_arguments(erase_parser: argparse.ArgumentParser) -> None:
 
 
 def command_export(args: argparse.Namespace, settings: StorageSettings, out: IO[str]) -> int:
-    """Export a call's current recording and transcript, with their metadata, into ``--to``."""
+    """Export every stored version of a call's recording and transcript, with their metadata,
+    into ``--to``; 0 only when something was exported and nothing was left out by a problem."""
     uploader = MinioUploader(settings)
     try:
         exported = export_call(
@@ -369,13 +370,18 @@ def command_export(args: argparse.Namespace, settings: StorageSettings, out: IO[
         return EXIT_FAILED
     finally:
         uploader.close()
-    if not exported.files:
-        print(f"nothing stored for call {args.call} of company {args.company}", file=out)
-        return EXIT_FAILED
     for item in exported.files:
-        print(f"exported {item.key} -> {item.path} (sha256 {item.sha256})", file=out)
+        print(
+            f"exported {item.key} version {item.version_id} -> {item.path} (sha256 {item.sha256})",
+            file=out,
+        )
+    for left in exported.not_exported:
+        print(f"NOT EXPORTED {left.key} version {left.version_id}: {left.reason}", file=out)
+    if not exported.files:
+        print(f"nothing exported for call {args.call} of company {args.company}", file=out)
+        return EXIT_FAILED
     print(f"manifest: {exported.manifest}", file=out)
-    return EXIT_OK
+    return EXIT_OK if exported.complete else EXIT_FAILED
 
 
 def _day(raw: str) -> dt.date:
