@@ -22,10 +22,10 @@ from typing import Final, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 
 from voice_recordings.diagnostics import (
-    FIX_SSL,
     FIX_UNREACHABLE,
     Diagnosis,
     diagnose,
+    diagnose_connection,
     diagnose_tls,
 )
 from voice_recordings.errors import ConfigError, StorageError
@@ -158,7 +158,13 @@ def check_tls(settings: StorageSettings, host: str, port: int) -> CheckResult:
         reason = getattr(exc, "verify_message", None) or exc
         return CheckResult("tls", "FAIL", f"{diagnosis.summary}: {reason}. Fix: {diagnosis.fix}")
     except OSError as exc:
-        return CheckResult("tls", "FAIL", f"TLS handshake failed ({exc}). Fix: {FIX_SSL}")
+        # Not a certificate problem (those are SSLErrors, above): a silent or dropped connection.
+        diagnosis = diagnose_connection(exc)
+        return CheckResult(
+            "tls",
+            "FAIL",
+            f"TLS handshake failed, {diagnosis.summary} ({exc}). Fix: {diagnosis.fix}",
+        )
     not_after = cert.get("notAfter")
     if not isinstance(not_after, str):
         return CheckResult("tls", "OK", "certificate trusted")
