@@ -29,16 +29,11 @@ from voice_recordings.diagnostics import (
     diagnose_tls,
 )
 from voice_recordings.errors import ConfigError, StorageError
-from voice_recordings.keys import TRANSCRIPT
-from voice_recordings.permissions import PROBE_PREFIX
+from voice_recordings.permissions import PROBE_KEY, PROBE_KIND
 from voice_recordings.settings import Env, StorageSettings
 from voice_recordings.spool import Spool, SpoolDirectoryError
 from voice_recordings.uploader import MinioUploader
 
-# The probe ``check`` writes: a fixed key outside every company_{id}/ prefix (ids are positive
-# integers, so no company can own it), overwritten by each run. It is tagged like a transcript
-# so that the lifecycle rules, which select by tag, expire its old versions.
-PROBE_KEY: Final = f"{PROBE_PREFIX}voice-recordings-check.txt"
 PROBE_BODY: Final = b"voice-recordings check probe: safe to delete\n"
 HEALTH_PATH: Final = "/minio/health/live"
 CERT_WARN_DAYS: Final = 14
@@ -231,7 +226,7 @@ def _check_bucket(context: CheckContext) -> CheckResult:
 
 def _check_put(context: CheckContext) -> CheckResult:
     try:
-        context.uploader.put(TRANSCRIPT, PROBE_KEY, PROBE_BODY, {})
+        context.uploader.put(PROBE_KIND, PROBE_KEY, PROBE_BODY, {})
     except StorageError as exc:
         return CheckResult("put", "FAIL", _storage_detail(exc))
     return CheckResult("put", "OK", f"{PROBE_KEY} written with tag and checksum (s3:PutObject*)")

@@ -30,8 +30,6 @@ from typing import IO, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-# PROBE_KEY is re-exported: the takeover tools import it from here.
-from voice_recordings.checks import PROBE_KEY as PROBE_KEY
 from voice_recordings.checks import run_checks
 from voice_recordings.diagnostics import diagnose
 from voice_recordings.erasure import ErasureRequest, StoredVersion, erase
@@ -41,6 +39,9 @@ from voice_recordings.export import export_call
 from voice_recordings.keys import TRANSCRIPT, VOICE, parse_key
 from voice_recordings.metrics import UploadMetrics
 from voice_recordings.metrics_textfile import textfile_metrics, write_textfile
+
+# PROBE_KEY is re-exported: older takeover tools and tests import it from here.
+from voice_recordings.permissions import PROBE_KEY as PROBE_KEY
 from voice_recordings.settings import Env, StorageSettings
 from voice_recordings.uploader import MinioUploader
 
