@@ -57,7 +57,7 @@ REQUIRED_FIELDS: Final[dict[str, tuple[str, ...]]] = {
 REQUIRED_ONE_OF: Final[dict[str, tuple[str, ...]]] = {"DeleteObjects": ("Deleted", "Errors")}
 # Answers with no body to prove anything: S3 answers a DeleteObject "204 No Content", a
 # catch-all "200".
-REQUIRED_STATUS: Final[dict[str, int]] = {"DeleteObject": 204}
+REQUIRED_STATUS: Final[dict[str, int]] = {"DeleteObject": 204, "AbortMultipartUpload": 204}
 CHECKED_OPERATIONS: Final = (
     frozenset(REQUIRED_FIELDS) | frozenset(REQUIRED_ONE_OF) | frozenset(REQUIRED_STATUS)
 )

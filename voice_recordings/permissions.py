@@ -12,8 +12,10 @@ from voice_recordings.keys import COMPANY_KEY_HEAD, ERASURES_PREFIX, TRANSCRIPT,
 
 # Exactly what the uploader (the Voice AI service) does: PUT with tags (MinIO demands
 # s3:PutObjectTagging for a tagged PUT), GET to read back, and HEAD bucket (s3:ListBucket) for
-# ``is_available``. No delete, no bucket administration.
+# ``is_available``; abort the multipart upload of an upload cut short. No delete of anything
+# stored, no bucket administration.
 UPLOADER_ACTIONS: Final[tuple[str, ...]] = (
+    "s3:AbortMultipartUpload",
     "s3:GetObject",
     "s3:ListBucket",
     "s3:PutObject",
@@ -28,7 +30,10 @@ PROBE_PREFIX: Final = "healthcheck/"
 PROBE_KEY: Final = f"{PROBE_PREFIX}voice-recordings-check.txt"
 PROBE_KIND: Final[Kind] = TRANSCRIPT
 
-UPLOADER_WRITE_ACTIONS: Final = ("s3:PutObject", "s3:PutObjectTagging")
+# AbortMultipartUpload: an upload cut short (by MINIO_UPLOAD_DEADLINE) aborts the multipart
+# upload it started (voice_recordings.transfer), so its parts are not kept on the server; it
+# removes nothing stored.
+UPLOADER_WRITE_ACTIONS: Final = ("s3:AbortMultipartUpload", "s3:PutObject", "s3:PutObjectTagging")
 
 # OmniPlay's attendants play recordings: read one object, nothing else (no listing).
 READER_ACTIONS: Final[tuple[str, ...]] = ("s3:GetObject",)

@@ -144,7 +144,7 @@ def test_a_new_render_is_all_created() -> None:
     assert "| voice-ai-service | voice-recordings/* | — | s3:GetObject |" in lines
     assert (
         "| voice-ai-service | voice-recordings/company_* | — "
-        "| s3:PutObject, s3:PutObjectTagging |" in lines
+        "| s3:AbortMultipartUpload, s3:PutObject, s3:PutObjectTagging |" in lines
     )
 
 
