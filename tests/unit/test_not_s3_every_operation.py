@@ -27,6 +27,7 @@ from voice_recordings.settings import Env
 
 # Each command that reads or removes stored objects, with the arguments that reach the server.
 COMMANDS: dict[str, list[str]] = {
+    "check": ["check"],
     "erase-dry-run": ["erase", "--company", "5", "--call", "c1"],
     "erase-company": ["erase", "--company", "5"],
     "erase-yes": ["erase", "--company", "5", "--call", "c1", "--yes"],
