@@ -191,7 +191,8 @@ def _check_health(context: CheckContext) -> CheckResult:
                 f"no health endpoint; skipped",
             )
     except (urllib.error.URLError, OSError) as exc:
-        return CheckResult("health", "FAIL", f"{url}: {exc}. Fix: {FIX_UNREACHABLE}")
+        # A silent server (a timeout) has its own fix; a refused connection is the endpoint's.
+        return CheckResult("health", "FAIL", f"{url}: {exc}. Fix: {diagnose_connection(exc).fix}")
     if status == 200:
         return CheckResult("health", "OK", f"{HEALTH_PATH} answered 200")
     return CheckResult(

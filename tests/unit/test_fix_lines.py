@@ -91,11 +91,14 @@ def test_the_table_covers_every_fix_the_diagnostics_know() -> None:
     assert known == {fix for _, fix in TABLE.values()}
 
 
-def test_check_on_a_hung_server_advises_the_endpoint_not_the_ca_bundle(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("tls", "step"), [(True, "tls"), (False, "health")])
+def test_check_on_a_hung_server_advises_the_endpoint_not_the_ca_bundle(
+    tls: bool, step: str, tmp_path: Path
+) -> None:
     with StallingServer("black-hole") as server:
         env = {
             Env.ENDPOINT: server.endpoint,
-            Env.USE_SSL: "true",
+            Env.USE_SSL: "true" if tls else "false",
             Env.ACCESS_KEY: "AKIAEXAMPLE",
             Env.SECRET_KEY: "unit-test-secret-not-real",
             Env.MAX_ATTEMPTS: "1",
@@ -106,8 +109,8 @@ def test_check_on_a_hung_server_advises_the_endpoint_not_the_ca_bundle(tmp_path:
         out = io.StringIO()
         assert cli.main(["check"], env, out) == cli.EXIT_FAILED
     text = out.getvalue()
-    (tls,) = [line for line in text.splitlines() if line.split()[1:2] == ["tls"]]
-    assert tls.startswith("FAIL") and tls.endswith(f"Fix: {FIX_TIMEOUT}"), text
+    (line,) = [line for line in text.splitlines() if line.split()[1:2] == [step]]
+    assert line.startswith("FAIL") and line.endswith(f"Fix: {FIX_TIMEOUT}"), text
     assert "MINIO_CA_BUNDLE" not in text
 
 
