@@ -22,8 +22,9 @@ from botocore.exceptions import (
 )
 
 from devtools.stalling_servers import StallingServer
-from voice_recordings import cli, diagnostics
+from voice_recordings import MinioUploader, StorageSettings, checks, cli, diagnostics
 from voice_recordings.answers import NotS3Answer
+from voice_recordings.checks import FIX_PUBLIC_URL
 from voice_recordings.diagnostics import (
     FIX_ACCESS_DENIED,
     FIX_CREDENTIALS,
@@ -39,6 +40,7 @@ from voice_recordings.diagnostics import (
     diagnose_connection,
 )
 from voice_recordings.settings import Env
+from voice_recordings.spool import SPOOL_FIX
 
 
 def _client_error(code: str, status: int = 400) -> ClientError:
@@ -130,3 +132,43 @@ def test_check_on_a_closed_port_advises_the_endpoint(tmp_path: Path) -> None:
     assert cli.main(["check"], env, out) == cli.EXIT_FAILED
     assert f"Fix: {FIX_UNREACHABLE}" in out.getvalue()
     assert "MINIO_CA_BUNDLE" not in out.getvalue()
+
+
+def _closed_port() -> int:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        return int(unused.getsockname()[1])
+
+
+def _check_line(step: Callable[[checks.CheckContext], checks.CheckResult], **extra: Any) -> str:
+    settings = StorageSettings(
+        endpoint=f"127.0.0.1:{_closed_port()}",
+        access_key="AKIAEXAMPLE",
+        secret_key="unit-test-secret-not-real",
+        use_ssl=False,
+        read_timeout=0.5,
+        **extra,
+    )
+    uploader = MinioUploader(settings)
+    try:
+        return str(step(checks.CheckContext.for_settings(settings, uploader)))
+    finally:
+        uploader.close()
+
+
+def test_check_steps_print_their_own_fix(tmp_path: Path) -> None:
+    """The fixes `check` prints itself, each from the cause that prints it."""
+    a_file = tmp_path / "not-a-directory"
+    a_file.write_text("")
+    cases = {
+        # MINIO_PUBLIC_URL where nothing answers: the URL does not play.
+        FIX_PUBLIC_URL: _check_line(
+            checks._check_presigned, public_url=f"http://127.0.0.1:{_closed_port()}"
+        ),
+        # A file where the spool should be.
+        SPOOL_FIX: _check_line(checks._check_spool, spool_dir=a_file),
+        # Nothing listens on the endpoint's port.
+        FIX_UNREACHABLE: _check_line(checks._check_tcp),
+    }
+    for fix, line in cases.items():
+        assert line.startswith("FAIL") and line.endswith(f"Fix: {fix}"), line
