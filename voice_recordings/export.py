@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
-from voice_recordings.diagnostics import ACCESS_DENIED_CODES, MISSING_OBJECT_CODES
+from voice_recordings.diagnostics import ACCESS_DENIED_CODES, MISSING_OBJECT_CODES, diagnose
 from voice_recordings.errors import InvalidInputError
 from voice_recordings.keys import (
     KINDS,
@@ -244,16 +244,13 @@ def _export_one(
     try:
         answer: dict[str, Any] = dict(client.get_object(Bucket=bucket, Key=wanted.key, **extra))
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") not in MISSING_OBJECT_CODES:
-            raise
-        result.not_exported.append(
-            NotExported(
-                wanted.key,
-                wanted.version_id,
-                _missing_reason(client, bucket, wanted.key, exc),
-                False,
-            )
-        )
+        if exc.response.get("Error", {}).get("Code") in MISSING_OBJECT_CODES:
+            reason, problem = _missing_reason(client, bucket, wanted.key, exc), False
+        else:
+            # S3 refused this version (e.g. Access Denied): the others still go out, and the
+            # report says which one did not; a connection or an impostor raises on.
+            reason, problem = f"the server refused it: {diagnose(exc)}", True
+        result.not_exported.append(NotExported(wanted.key, wanted.version_id, reason, problem))
         return None
     version_id = answer.get("VersionId") or wanted.version_id
     name = _file_name(wanted.key, version_id, used)

@@ -148,3 +148,25 @@ def test_a_file_as_target_and_the_reader_without_a_day_get_one_line(
     assert code == cli.EXIT_USAGE and NEEDS_DAY in err, out + err
     assert "policy" not in err.split(":")[0] and not any(out_dir.iterdir())
     os.rmdir(out_dir)
+
+
+def test_a_version_the_server_refuses_is_reported_not_a_traceback(
+    target: Target, tmp_path: Path
+) -> None:
+    company, call = 9205, "refused"
+    _upload(target, company, call, b"ID3 refused", DAY_ONE)
+    out_dir = tmp_path / "observer"
+    code, out = _export(
+        target,
+        target.observer,
+        tmp_path,
+        company,
+        call,
+        "--day",
+        "2026-03-04",
+        "--to",
+        str(out_dir),
+    )
+    assert code == cli.EXIT_FAILED, out
+    assert out.count("NOT EXPORTED") == 2 and "the server refused it: S3 Access Denied" in out
+    assert list(out_dir.iterdir()) == []
