@@ -42,6 +42,7 @@ from typing import Final
 
 from infra.provider_contract import DELETE_MARKER
 from voice_recordings.keys import COMPANY_KEY_HEAD, KINDS, Kind, company_prefix
+from voice_recordings.permissions import PROBE_KIND, PROBE_PREFIX
 
 # The bucket-wide rule that removes a delete marker once no version is left behind it. MinIO
 # matches a tag filter against the object's tags, and a delete marker has none: the per-kind rules
@@ -49,6 +50,10 @@ from voice_recordings.keys import COMPANY_KEY_HEAD, KINDS, Kind, company_prefix
 # never expires an object: untagged objects are kept until someone tags or deletes them.
 DELETE_MARKER_RULE_ID: Final = "expire-delete-markers"
 _DIGITS: Final = "0123456789"
+# The rule for `voice-recordings check`'s probe once the default rules select company prefixes
+# (none of which matches healthcheck/): without it every check would add a version that never
+# expires. It keeps what the bucket-wide rule gave the probe: its kind's retention.
+PROBE_RULE_ID: Final = f"expire-{PROBE_KIND}-healthcheck"
 
 
 @dataclass(frozen=True)
@@ -142,4 +147,22 @@ def lifecycle_rules(
             placed.append((rule_position(rule.prefix, own), kind, rule))
     placed.sort(key=lambda entry: entry[:2])
     marker = LifecycleRule(DELETE_MARKER_RULE_ID, "", {}, DELETE_MARKER)
-    return [marker, *(rule for _, _, rule in placed)]
+    return [marker, *_probe_rule(retention_days, own, noncurrent_days), *(r for *_, r in placed)]
+
+
+def _probe_rule(
+    retention_days: Mapping[Kind, int], own_retention: Collection[int], noncurrent_days: int
+) -> list[LifecycleRule]:
+    """The probe's own rule, when the default rules no longer match every key; it stands
+    second, after the delete-marker rule, so companies coming and going never move it."""
+    if not own_retention:
+        return []  # the bucket-wide per-kind rule matches the probe
+    return [
+        LifecycleRule(
+            PROBE_RULE_ID,
+            PROBE_PREFIX,
+            KINDS[PROBE_KIND].tag,
+            f"{retention_days[PROBE_KIND]}d",
+            noncurrent_days,
+        )
+    ]

@@ -22,23 +22,18 @@ from typing import Final, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 
 from voice_recordings.diagnostics import (
-    FIX_SSL,
     FIX_UNREACHABLE,
     Diagnosis,
     diagnose,
+    diagnose_connection,
     diagnose_tls,
 )
 from voice_recordings.errors import ConfigError, StorageError
-from voice_recordings.keys import TRANSCRIPT
-from voice_recordings.permissions import PROBE_PREFIX
+from voice_recordings.permissions import PROBE_KEY, PROBE_KIND
 from voice_recordings.settings import Env, StorageSettings
 from voice_recordings.spool import Spool, SpoolDirectoryError
 from voice_recordings.uploader import MinioUploader
 
-# The probe ``check`` writes: a fixed key outside every company_{id}/ prefix (ids are positive
-# integers, so no company can own it), overwritten by each run. It is tagged like a transcript
-# so that the lifecycle rules, which select by tag, expire its old versions.
-PROBE_KEY: Final = f"{PROBE_PREFIX}voice-recordings-check.txt"
 PROBE_BODY: Final = b"voice-recordings check probe: safe to delete\n"
 HEALTH_PATH: Final = "/minio/health/live"
 CERT_WARN_DAYS: Final = 14
@@ -158,7 +153,13 @@ def check_tls(settings: StorageSettings, host: str, port: int) -> CheckResult:
         reason = getattr(exc, "verify_message", None) or exc
         return CheckResult("tls", "FAIL", f"{diagnosis.summary}: {reason}. Fix: {diagnosis.fix}")
     except OSError as exc:
-        return CheckResult("tls", "FAIL", f"TLS handshake failed ({exc}). Fix: {FIX_SSL}")
+        # Not a certificate problem (those are SSLErrors, above): a silent or dropped connection.
+        diagnosis = diagnose_connection(exc)
+        return CheckResult(
+            "tls",
+            "FAIL",
+            f"TLS handshake failed, {diagnosis.summary} ({exc}). Fix: {diagnosis.fix}",
+        )
     not_after = cert.get("notAfter")
     if not isinstance(not_after, str):
         return CheckResult("tls", "OK", "certificate trusted")
@@ -190,7 +191,8 @@ def _check_health(context: CheckContext) -> CheckResult:
                 f"no health endpoint; skipped",
             )
     except (urllib.error.URLError, OSError) as exc:
-        return CheckResult("health", "FAIL", f"{url}: {exc}. Fix: {FIX_UNREACHABLE}")
+        # A silent server (a timeout) has its own fix; a refused connection is the endpoint's.
+        return CheckResult("health", "FAIL", f"{url}: {exc}. Fix: {diagnose_connection(exc).fix}")
     if status == 200:
         return CheckResult("health", "OK", f"{HEALTH_PATH} answered 200")
     return CheckResult(
@@ -225,7 +227,7 @@ def _check_bucket(context: CheckContext) -> CheckResult:
 
 def _check_put(context: CheckContext) -> CheckResult:
     try:
-        context.uploader.put(TRANSCRIPT, PROBE_KEY, PROBE_BODY, {})
+        context.uploader.put(PROBE_KIND, PROBE_KEY, PROBE_BODY, {})
     except StorageError as exc:
         return CheckResult("put", "FAIL", _storage_detail(exc))
     return CheckResult("put", "OK", f"{PROBE_KEY} written with tag and checksum (s3:PutObject*)")

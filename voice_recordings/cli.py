@@ -30,8 +30,6 @@ from typing import IO, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-# PROBE_KEY is re-exported: the takeover tools import it from here.
-from voice_recordings.checks import PROBE_KEY as PROBE_KEY
 from voice_recordings.checks import run_checks
 from voice_recordings.diagnostics import diagnose
 from voice_recordings.erasure import ErasureRequest, StoredVersion, erase
@@ -41,6 +39,9 @@ from voice_recordings.export import export_call
 from voice_recordings.keys import TRANSCRIPT, VOICE, parse_key
 from voice_recordings.metrics import UploadMetrics
 from voice_recordings.metrics_textfile import textfile_metrics, write_textfile
+
+# PROBE_KEY is re-exported: older takeover tools and tests import it from here.
+from voice_recordings.permissions import PROBE_KEY as PROBE_KEY
 from voice_recordings.settings import Env, StorageSettings
 from voice_recordings.uploader import MinioUploader
 
@@ -350,7 +351,8 @@ def _erase_arguments(erase_parser: argparse.ArgumentParser) -> None:
 
 
 def command_export(args: argparse.Namespace, settings: StorageSettings, out: IO[str]) -> int:
-    """Export a call's current recording and transcript, with their metadata, into ``--to``."""
+    """Export every stored version of a call's recording and transcript, with their metadata,
+    into ``--to``; 0 only when something was exported and nothing was left out by a problem."""
     uploader = MinioUploader(settings)
     try:
         exported = export_call(
@@ -369,13 +371,18 @@ def command_export(args: argparse.Namespace, settings: StorageSettings, out: IO[
         return EXIT_FAILED
     finally:
         uploader.close()
-    if not exported.files:
-        print(f"nothing stored for call {args.call} of company {args.company}", file=out)
-        return EXIT_FAILED
     for item in exported.files:
-        print(f"exported {item.key} -> {item.path} (sha256 {item.sha256})", file=out)
+        print(
+            f"exported {item.key} version {item.version_id} -> {item.path} (sha256 {item.sha256})",
+            file=out,
+        )
+    for left in exported.not_exported:
+        print(f"NOT EXPORTED {left.key} version {left.version_id}: {left.reason}", file=out)
+    if not exported.files:
+        print(f"nothing exported for call {args.call} of company {args.company}", file=out)
+        return EXIT_FAILED
     print(f"manifest: {exported.manifest}", file=out)
-    return EXIT_OK
+    return EXIT_OK if exported.complete else EXIT_FAILED
 
 
 def _day(raw: str) -> dt.date:

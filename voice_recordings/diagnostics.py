@@ -14,6 +14,7 @@ from botocore.exceptions import (
     ClientError,
     ConnectTimeoutError,
     EndpointConnectionError,
+    FlexibleChecksumError,
     NoCredentialsError,
     ReadTimeoutError,
     SSLError,
@@ -79,6 +80,13 @@ FIX_UNREACHABLE: Final = (
     "check that MINIO_ENDPOINT is right and the server is up (`curl -I "
     "https://<endpoint>/minio/health/live`); recordings are kept in the spool meanwhile"
 )
+FIX_TIMEOUT: Final = (
+    "the server takes connections but does not answer in time (a hung server, a port that "
+    "accepts and stays silent, a firewall or proxy holding the connection): check that "
+    "MINIO_ENDPOINT is MinIO's S3 API port and that the server is not stuck or overloaded; on a "
+    "slow link raise MINIO_CONNECT_TIMEOUT / MINIO_READ_TIMEOUT; recordings are kept in the "
+    "spool meanwhile"
+)
 FIX_NOT_S3: Final = (
     "MINIO_ENDPOINT answers, but not as S3 does: point it at MinIO's S3 API port (9000 by "
     "default, not the console's 9001) or past the proxy's catch-all, then `voice-recordings "
@@ -129,6 +137,14 @@ def diagnose_tls(exc: BaseException) -> Diagnosis:
     return Diagnosis("ssl", SSL_SUMMARY, FIX_SSL, transient=False)
 
 
+def diagnose_connection(exc: OSError) -> Diagnosis:
+    """A connection that failed below TLS and HTTP: silence (a timeout) is not a certificate
+    problem, and a refused or reset connection is the endpoint's or the network's."""
+    if any(isinstance(cause, TimeoutError) for cause in _causes(exc)):
+        return Diagnosis("unreachable", "no answer in time", FIX_TIMEOUT, transient=True)
+    return Diagnosis("unreachable", "storage server unreachable", FIX_UNREACHABLE, transient=True)
+
+
 def diagnose(exc: BaseException) -> Diagnosis:
     """Classify ``exc`` (a botocore error, an SSL or OS error) into a :class:`Diagnosis`."""
     if isinstance(exc, ClientError):
@@ -174,6 +190,15 @@ def diagnose(exc: BaseException) -> Diagnosis:
         )
     if isinstance(exc, NotS3Answer):
         return Diagnosis("not_s3", str(exc), FIX_NOT_S3, transient=False)
+    if isinstance(exc, FlexibleChecksumError):
+        # The bytes that came are not those the answer's checksum names: S3 sends both from
+        # one object, a catch-all's headers name nothing it sends.
+        return Diagnosis(
+            "not_s3",
+            "the bytes received do not match the checksum the server sent with them",
+            FIX_NOT_S3,
+            transient=False,
+        )
     if isinstance(exc, NoCredentialsError):
         return Diagnosis("credentials", MISSING_KEYS_MESSAGE, FIX_CREDENTIALS, transient=False)
     if isinstance(exc, BotoCoreError | OSError):

@@ -1,25 +1,34 @@
-"""Exporting a call for its data subject: the current recording and transcript, with metadata.
+"""Exporting a call for its data subject: every stored version of its recording and transcript.
 
-The access and portability request (LGPD art. 18): each object of the call goes into a
+The access and portability request (LGPD art. 18): each object version of the call goes into a
 directory beside a JSON file with what the server holds about it (content type, size, date,
-version, metadata, tags), and a manifest lists every file with its SHA-256. With keys that may
-list (the steward's) the call is found by listing the company's prefix; with keys that may only
-read (OmniPlay's reader) the call's UTC date gives the keys.
+version, metadata, tags), and a manifest lists every file with the SHA-256 of the bytes written
+and what was not exported and why. With keys that may list versions (the steward's) every
+version is found, those behind a delete marker included; keys that may only read (OmniPlay's
+reader) cannot list at all, so the call's UTC date (``day``) gives the keys and only their
+current versions are read.
+
+The directory may be shared or planted with links: it is opened without following a link, and
+every file is created fresh (``O_CREAT|O_EXCL|O_NOFOLLOW``, 0600) relative to that open
+directory, so nothing outside it and nothing already in it is ever written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
-from voice_recordings.diagnostics import MISSING_OBJECT_CODES
+from voice_recordings.diagnostics import ACCESS_DENIED_CODES, MISSING_OBJECT_CODES, diagnose
 from voice_recordings.errors import InvalidInputError
 from voice_recordings.keys import (
     KINDS,
@@ -35,58 +44,262 @@ if TYPE_CHECKING:
 
 MANIFEST: Final = "manifest.json"
 CHUNK: Final = 1024 * 1024
+# Personal data: only the person exporting may read what is written.
+FILE_MODE: Final = 0o600
+DIRECTORY_MODE: Final = 0o700
+_CREATE_FLAGS: Final = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+_DIRECTORY_FLAGS: Final = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+NEEDS_DAY: Final = (
+    "these keys may not list the bucket (OmniPlay's reader may only read objects): give the "
+    "call's UTC date with --day YYYY-MM-DD (its current recording and transcript are exported), "
+    "or export every version with the steward's keys"
+)
 
 
 @dataclass(frozen=True)
 class ExportedFile:
-    """One object written out: its key, where it went, its digest."""
+    """One object version written out: its key and version, where it went, its digest."""
 
     key: str
+    version_id: str | None
     path: Path
     sha256: str
     size: int
 
 
+@dataclass(frozen=True)
+class NotExported:
+    """What was not exported and why; ``problem`` when it makes the export incomplete."""
+
+    key: str
+    version_id: str | None
+    reason: str
+    problem: bool
+
+
 @dataclass
 class Export:
-    """What :func:`export_call` wrote."""
+    """What :func:`export_call` wrote, and what it did not."""
 
     directory: Path
     files: list[ExportedFile] = field(default_factory=list)
+    not_exported: list[NotExported] = field(default_factory=list)
     manifest: Path | None = None
 
-
-def _call_keys(
-    client: S3Client, bucket: str, company_id: int, call_uuid: str, day: dt.date | None
-) -> list[str]:
-    if day is not None:
-        when = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
-        return [object_key(kind, company_id, call_uuid, when) for kind in KINDS]
-    keys = []
-    paginator = client.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=bucket, Prefix=company_prefix(company_id)):
-        for item in page.get("Contents", []):
-            try:
-                parsed = parse_key(item["Key"])
-            except InvalidInputError:
-                continue
-            if parsed.company_id == company_id and parsed.call_uuid == call_uuid:
-                keys.append(item["Key"])
-    return sorted(keys)
+    @property
+    def complete(self) -> bool:
+        """True when something was exported and nothing was left out by a problem."""
+        return bool(self.files) and not any(item.problem for item in self.not_exported)
 
 
-def _download(client: S3Client, bucket: str, key: str, target: Path) -> tuple[dict[str, Any], str]:
-    answer = client.get_object(Bucket=bucket, Key=key)
-    digest = hashlib.sha256()
-    partial = target.with_name(f".{target.name}.partial")
-    with open(partial, "wb") as sink:
-        for chunk in answer["Body"].iter_chunks(CHUNK):
-            digest.update(chunk)
-            sink.write(chunk)
-        sink.flush()
-        os.fsync(sink.fileno())
-    partial.replace(target)
-    return dict(answer), digest.hexdigest()
+@dataclass(frozen=True)
+class _Wanted:
+    """One version to export (``version_id`` None: the current one, by key)."""
+
+    key: str
+    version_id: str | None
+    behind_delete_marker: bool = False
+
+
+def open_target(directory: Path) -> int:
+    """Open ``directory`` (made 0700 if missing) without following a link; its descriptor."""
+    try:
+        directory.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
+        return os.open(directory, _DIRECTORY_FLAGS)
+    except FileExistsError:
+        raise InvalidInputError(
+            f"--to {directory}: a file is there, not a directory; name a new or empty directory"
+        ) from None
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise InvalidInputError(
+                f"--to {directory}: a link or a file is there, not a directory; name a new or "
+                f"empty directory"
+            ) from None
+        raise InvalidInputError(
+            f"--to {directory}: cannot be opened ({exc.strerror}); name a directory you may write"
+        ) from None
+
+
+def _write_new(dir_fd: int, name: str, chunks: Iterable[bytes]) -> tuple[str, int]:
+    """Create ``name`` fresh in the directory (never an existing file, never through a link)
+    and write ``chunks``; the SHA-256 and size of exactly the bytes written."""
+    fd = os.open(name, _CREATE_FLAGS, FILE_MODE, dir_fd=dir_fd)
+    digest, size = hashlib.sha256(), 0
+    try:
+        with os.fdopen(fd, "wb") as sink:
+            for chunk in chunks:
+                digest.update(chunk)
+                sink.write(chunk)
+                size += len(chunk)
+            sink.flush()
+            os.fsync(sink.fileno())
+    except BaseException:
+        os.unlink(name, dir_fd=dir_fd)  # ours, half written: no manifest names it
+        raise
+    return digest.hexdigest(), size
+
+
+def _json_bytes(document: object) -> list[bytes]:
+    return [(json.dumps(document, indent=2, sort_keys=True) + "\n").encode("utf-8")]
+
+
+def _listed(
+    client: S3Client, bucket: str, company_id: int, call_uuid: str
+) -> tuple[list[_Wanted], list[NotExported]]:
+    """Every version of the call's objects, and its delete markers (reported, no bytes)."""
+    versions: list[dict[str, Any]] = []
+    markers: list[dict[str, Any]] = []
+    paginator = client.get_paginator("list_object_versions")
+    try:
+        for page in paginator.paginate(Bucket=bucket, Prefix=company_prefix(company_id)):
+            versions.extend(dict(v) for v in page.get("Versions", []) if _of_call(v, call_uuid))
+            markers.extend(dict(m) for m in page.get("DeleteMarkers", []) if _of_call(m, call_uuid))
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ACCESS_DENIED_CODES:
+            raise InvalidInputError(NEEDS_DAY) from None
+        raise
+    hidden = {m["Key"] for m in markers if m.get("IsLatest")}
+    wanted = [
+        _Wanted(v["Key"], v.get("VersionId"), v["Key"] in hidden)
+        for v in sorted(versions, key=lambda v: (v["Key"], v["LastModified"]))
+    ]
+    skipped = [
+        NotExported(m["Key"], m.get("VersionId"), "a delete marker: it holds no bytes", False)
+        for m in markers
+    ]
+    return wanted, skipped
+
+
+def _of_call(item: Mapping[str, Any], call_uuid: str) -> bool:
+    try:
+        return parse_key(item["Key"]).call_uuid == call_uuid
+    except InvalidInputError:
+        return False  # outside the key layout: no call's
+
+
+def _by_day(company_id: int, call_uuid: str, day: dt.date) -> list[_Wanted]:
+    when = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
+    return [_Wanted(object_key(kind, company_id, call_uuid, when), None) for kind in KINDS]
+
+
+_UNSAFE: Final = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def _file_name(key: str, version_id: str | None, used: set[str]) -> str:
+    """``2026-03-04_voice_<version>_<call>.mp3``: distinct per date, kind and version (one call
+    stored under two dates, or in two versions, is two files)."""
+    parsed = parse_key(key)
+    version = _UNSAFE.sub("_", version_id or "current")[:64]
+    base = f"{parsed.date.isoformat()}_{parsed.kind}_{version}_{key.rsplit('/', 1)[-1]}"
+    name, n = base, 1
+    while name in used or name == MANIFEST:
+        n += 1
+        name = f"{n}-{base}"
+    used.add(name)
+    return name
+
+
+def _tags(client: S3Client, bucket: str, wanted: _Wanted) -> dict[str, str] | None:
+    extra: dict[str, Any] = {"VersionId": wanted.version_id} if wanted.version_id else {}
+    try:
+        answer = client.get_object_tagging(Bucket=bucket, Key=wanted.key, **extra)
+    except ClientError:
+        return None  # keys that may read objects but not their tags (the reader's)
+    return {t["Key"]: t["Value"] for t in answer["TagSet"]}
+
+
+def _chunks(answer: dict[str, Any]) -> Iterator[bytes]:
+    yield from answer["Body"].iter_chunks(CHUNK)
+
+
+def _is_delete_marker(exc: ClientError) -> bool:
+    headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    return str(headers.get("x-amz-delete-marker", "")).lower() == "true"
+
+
+def _missing_reason(client: S3Client, bucket: str, key: str, exc: ClientError) -> str:
+    """Why a key's current version cannot be read: a delete marker hides it, or nothing is
+    stored. A GET's 404 may not say (some servers say it only to a HEAD), so a HEAD asks."""
+    hidden = _is_delete_marker(exc)
+    if not hidden:
+        try:
+            client.head_object(Bucket=bucket, Key=key)
+        except ClientError as head:
+            hidden = _is_delete_marker(head)
+    if hidden:
+        return (
+            "its current version is a delete marker; older versions may remain, which only keys "
+            "that list versions can export (the steward's)"
+        )
+    return "nothing is stored under this key"
+
+
+def _export_one(
+    client: S3Client, bucket: str, dir_fd: int, wanted: _Wanted, result: Export, used: set[str]
+) -> dict[str, Any] | None:
+    """Write one version and its JSON; its manifest entry, or None (recorded in ``result``)."""
+    tags = _tags(client, bucket, wanted)
+    extra: dict[str, Any] = {"VersionId": wanted.version_id} if wanted.version_id else {}
+    try:
+        answer: dict[str, Any] = dict(client.get_object(Bucket=bucket, Key=wanted.key, **extra))
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in MISSING_OBJECT_CODES:
+            reason, problem = _missing_reason(client, bucket, wanted.key, exc), False
+        else:
+            # S3 refused this version (e.g. Access Denied): the others still go out, and the
+            # report says which one did not; a connection or an impostor raises on.
+            reason, problem = f"the server refused it: {diagnose(exc)}", True
+        result.not_exported.append(NotExported(wanted.key, wanted.version_id, reason, problem))
+        return None
+    version_id = answer.get("VersionId") or wanted.version_id
+    name = _file_name(wanted.key, version_id, used)
+    try:
+        sha256, size = _write_new(dir_fd, name, _chunks(answer))
+        about = _about(wanted, answer, name, sha256, size, tags, version_id)
+        _write_new(dir_fd, f"{name}.json", _json_bytes(about))
+    except FileExistsError:
+        result.not_exported.append(
+            NotExported(
+                wanted.key,
+                version_id,
+                f"{name} (or its .json) was already in the directory and is never overwritten: "
+                f"export into a new directory",
+                True,
+            )
+        )
+        return None
+    result.files.append(ExportedFile(wanted.key, version_id, result.directory / name, sha256, size))
+    return {
+        "file": name,
+        "key": wanted.key,
+        "version_id": version_id,
+        "sha256": sha256,
+        "size": size,
+    }
+
+
+def _about(
+    wanted: _Wanted,
+    answer: dict[str, Any],
+    name: str,
+    sha256: str,
+    size: int,
+    tags: dict[str, str] | None,
+    version_id: str | None,
+) -> dict[str, Any]:
+    return {
+        "key": wanted.key,
+        "file": name,
+        "sha256": sha256,
+        "size": size,
+        "content_type": answer.get("ContentType"),
+        "last_modified": answer["LastModified"].astimezone(dt.UTC).isoformat(),
+        "version_id": version_id,
+        "behind_delete_marker": wanted.behind_delete_marker,
+        "metadata": answer.get("Metadata", {}),
+        "tags": tags,  # None: these keys may not read tags
+    }
 
 
 def export_call(
@@ -98,51 +311,59 @@ def export_call(
     directory: Path,
     day: dt.date | None = None,
 ) -> Export:
-    """Write the call's current objects, their metadata and a manifest into ``directory``."""
+    """Write every version of the call's objects (with ``day``: the current ones of that UTC
+    date), their metadata and a manifest into ``directory``, creating only fresh files there.
+
+    Raises InvalidInputError for a target that is not a directory, or keys that cannot list
+    without ``day``."""
     company = validate_company_id(company_id)
     call = validate_token("call_uuid", call_uuid)
-    directory.mkdir(parents=True, exist_ok=True)
+    dir_fd = open_target(directory)
+    try:
+        return _export_into(client, bucket, company, call, directory, dir_fd, day)
+    finally:
+        os.close(dir_fd)
+
+
+def _export_into(
+    client: S3Client,
+    bucket: str,
+    company: int,
+    call: str,
+    directory: Path,
+    dir_fd: int,
+    day: dt.date | None,
+) -> Export:
     result = Export(directory)
-    manifest: list[dict[str, Any]] = []
-    for key in _call_keys(client, bucket, company, call, day):
-        target = directory / key.rsplit("/", 1)[-1]
-        try:
-            answer, sha256 = _download(client, bucket, key, target)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in MISSING_OBJECT_CODES:
-                continue  # with --day: this kind was not stored for the call
-            raise
-        try:
-            tags = {
-                t["Key"]: t["Value"]
-                for t in client.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]
-            }
-        except ClientError:
-            tags = {}  # keys that may read objects but not their tags (the reader's)
-        about = {
-            "key": key,
-            "file": target.name,
-            "sha256": sha256,
-            "size": int(answer.get("ContentLength", target.stat().st_size)),
-            "content_type": answer.get("ContentType"),
-            "last_modified": answer["LastModified"].astimezone(dt.UTC).isoformat(),
-            "version_id": answer.get("VersionId"),
-            "metadata": answer.get("Metadata", {}),
-            "tags": tags,
-        }
-        (directory / f"{target.name}.json").write_text(
-            json.dumps(about, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    if day is None:
+        wanted, skipped = _listed(client, bucket, company, call)
+        result.not_exported.extend(skipped)
+    else:
+        wanted = _by_day(company, call, day)
+    used: set[str] = set()
+    entries = [
+        entry
+        for item in wanted
+        if (entry := _export_one(client, bucket, dir_fd, item, result, used)) is not None
+    ]
+    if not result.files:
+        return result
+    document = {
+        "company_id": company,
+        "call_uuid": call,
+        "bucket": bucket,
+        "files": entries,
+        "not_exported": [
+            {"key": n.key, "version_id": n.version_id, "reason": n.reason}
+            for n in result.not_exported
+        ],
+    }
+    try:
+        _write_new(dir_fd, MANIFEST, _json_bytes(document))
+    except FileExistsError:
+        result.not_exported.append(
+            NotExported(MANIFEST, None, f"{MANIFEST} was already in the directory", True)
         )
-        result.files.append(ExportedFile(key, target, sha256, about["size"]))
-        manifest.append({"file": target.name, "key": key, "sha256": sha256, "size": about["size"]})
-    if result.files:
-        result.manifest = directory / MANIFEST
-        result.manifest.write_text(
-            json.dumps(
-                {"company_id": company, "call_uuid": call, "bucket": bucket, "files": manifest},
-                indent=2,
-            )
-            + "\n",
-            encoding="utf-8",
-        )
+        return result
+    result.manifest = directory / MANIFEST
     return result

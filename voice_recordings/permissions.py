@@ -8,22 +8,32 @@ from __future__ import annotations
 
 from typing import Final
 
-from voice_recordings.keys import COMPANY_KEY_HEAD, ERASURES_PREFIX
+from voice_recordings.keys import COMPANY_KEY_HEAD, ERASURES_PREFIX, TRANSCRIPT, Kind
 
 # Exactly what the uploader (the Voice AI service) does: PUT with tags (MinIO demands
 # s3:PutObjectTagging for a tagged PUT), GET to read back, and HEAD bucket (s3:ListBucket) for
-# ``is_available``. No delete, no bucket administration.
+# ``is_available``; abort the multipart upload of an upload cut short. No delete of anything
+# stored, no bucket administration.
 UPLOADER_ACTIONS: Final[tuple[str, ...]] = (
+    "s3:AbortMultipartUpload",
     "s3:GetObject",
     "s3:ListBucket",
     "s3:PutObject",
     "s3:PutObjectTagging",
 )
 
-# Where `voice-recordings check` writes its probe (voice_recordings.checks.PROBE_KEY).
+# Where `voice-recordings check` writes its probe: a fixed key outside every company_{id}/
+# prefix (ids are positive integers, so no company can own it), overwritten by each run. It is
+# tagged as PROBE_KIND so that a lifecycle rule selecting that tag expires its old versions
+# (infra/lifecycle_rules.py keeps one matching it under every stack config).
 PROBE_PREFIX: Final = "healthcheck/"
+PROBE_KEY: Final = f"{PROBE_PREFIX}voice-recordings-check.txt"
+PROBE_KIND: Final[Kind] = TRANSCRIPT
 
-UPLOADER_WRITE_ACTIONS: Final = ("s3:PutObject", "s3:PutObjectTagging")
+# AbortMultipartUpload: an upload cut short (by MINIO_UPLOAD_DEADLINE) aborts the multipart
+# upload it started (voice_recordings.transfer), so its parts are not kept on the server; it
+# removes nothing stored.
+UPLOADER_WRITE_ACTIONS: Final = ("s3:AbortMultipartUpload", "s3:PutObject", "s3:PutObjectTagging")
 
 # OmniPlay's attendants play recordings: read one object, nothing else (no listing).
 READER_ACTIONS: Final[tuple[str, ...]] = ("s3:GetObject",)

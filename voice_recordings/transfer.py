@@ -8,17 +8,23 @@ objects above :data:`SINGLE_PUT_LIMIT`, and streams) checksums each part, with b
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any, Final, Protocol, cast
 from urllib.parse import urlencode
 
 from boto3.s3.transfer import TransferConfig
+from botocore.exceptions import BotoCoreError, ClientError
 
 from voice_recordings.checksums import UPLOAD_CHECKSUM, ChecksumAlgorithm
 from voice_recordings.keys import KindSpec
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+
+logger = logging.getLogger(__name__)
+_TRACKER: Final = "_voice_recordings_started_uploads"
 
 # The part size of a multipart upload: parts this size bound the memory an upload holds.
 MULTIPART_CHUNK: Final = 8 * 1024 * 1024
@@ -109,4 +115,76 @@ def put_multipart(
         ExtraArgs=_object_args(spec, metadata, algorithm),
         Callback=callback,
         Config=config,
+    )
+
+
+class StartedUploads:
+    """The multipart uploads a client started, by ``(bucket, key)``, until the caller takes
+    them: an upload cut short (by the deadline, whose hooks also refuse s3transfer's own
+    abort) leaves its parts on the server until someone aborts it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_key: dict[tuple[str, str], list[str]] = {}
+
+    def created(self, parsed: dict[str, Any], **_: Any) -> None:
+        """``after-call`` of CreateMultipartUpload: remember the upload id S3 gave."""
+        bucket, key, upload_id = parsed.get("Bucket"), parsed.get("Key"), parsed.get("UploadId")
+        if bucket and key and upload_id:
+            with self._lock:
+                self._by_key.setdefault((str(bucket), str(key)), []).append(str(upload_id))
+
+    def take(self, bucket: str, key: str) -> list[str]:
+        """The ids started for ``key`` since the last take (forgotten here)."""
+        with self._lock:
+            return self._by_key.pop((bucket, key), [])
+
+
+def track_multipart_uploads(client: S3Client) -> StartedUploads:
+    """The :class:`StartedUploads` of ``client`` (hooked on once per client)."""
+    tracker: StartedUploads | None = getattr(client, _TRACKER, None)
+    if tracker is None:
+        tracker = StartedUploads()
+        client.meta.events.register("after-call.s3.CreateMultipartUpload", tracker.created)
+        setattr(client, _TRACKER, tracker)
+    return tracker
+
+
+def abort_in_background(
+    client: S3Client, bucket: str, key: str, upload_ids: list[str]
+) -> threading.Thread | None:
+    """Abort ``upload_ids`` of ``key`` in a thread of its own, off the caller's clock (the
+    caller has already spooled the recording); an upload already completed or aborted answers
+    NoSuchUpload, which is fine. Returns the thread (None when there is nothing to abort)."""
+    if not upload_ids:
+        return None
+    thread = threading.Thread(
+        target=_abort_all,
+        args=(client, bucket, key, list(upload_ids)),
+        name="voice-recordings-abort-multipart",
+        daemon=True,
+    )
+    thread.start()
+    return thread
+
+
+def _abort_all(client: S3Client, bucket: str, key: str, upload_ids: list[str]) -> None:
+    for upload_id in upload_ids:
+        try:
+            client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "NoSuchUpload":
+                continue  # s3transfer's own cleanup (or the completion) got there first
+            _left(key, upload_id, exc)
+        except BotoCoreError as exc:
+            _left(key, upload_id, exc)
+
+
+def _left(key: str, upload_id: str, exc: Exception) -> None:
+    logger.warning(
+        "multipart upload %s of %s could not be aborted (%s); its parts stay on the server "
+        "until MinIO removes stale uploads (24 h by default) or `mc rm --incomplete` does",
+        upload_id,
+        key,
+        exc,
     )

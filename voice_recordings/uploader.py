@@ -49,7 +49,13 @@ from voice_recordings.metrics import UploadMetrics, UploadStatus, upload_metrics
 from voice_recordings.replay import ReplayReport, replay_spool
 from voice_recordings.settings import StorageSettings
 from voice_recordings.spool import Spool
-from voice_recordings.transfer import put_multipart, put_single, transfer_config
+from voice_recordings.transfer import (
+    abort_in_background,
+    put_multipart,
+    put_single,
+    track_multipart_uploads,
+    transfer_config,
+)
 from voice_recordings.urls import presign_endpoint, presigned_get_url, public_url
 
 if TYPE_CHECKING:
@@ -118,6 +124,7 @@ class MinioUploader:
             self._presign_client = self._presigner()
         self._transfer_config = transfer_config()
         self._deadlines = install_deadlines(self.client)
+        self._started = track_multipart_uploads(self.client)
         self._handoffs = shared_pool()
         install_answer_checks(self.client)
 
@@ -296,7 +303,29 @@ class MinioUploader:
         since: float,
     ) -> tuple[int, str | None] | StorageError:
         """:meth:`put` within ``MINIO_UPLOAD_DEADLINE`` of ``since``: (size, version id), or the
-        failure (an UploadDeadlineExceeded once the deadline has cut the upload short)."""
+        failure (an UploadDeadlineExceeded once the deadline has cut the upload short). A
+        multipart upload started by a put that failed is aborted afterwards, in a thread of its
+        own: the deadline refuses the abort while it holds, and the caller must not wait."""
+        bucket = self.settings.bucket
+        try:
+            outcome = self._put_bound(kind, key, body, metadata, progress, since)
+        except BaseException:
+            abort_in_background(self.client, bucket, key, self._started.take(bucket, key))
+            raise
+        started = self._started.take(bucket, key)
+        if isinstance(outcome, StorageError):
+            abort_in_background(self.client, bucket, key, started)
+        return outcome
+
+    def _put_bound(
+        self,
+        kind: Kind,
+        key: str,
+        body: Body,
+        metadata: dict[str, str],
+        progress: Progress | None,
+        since: float,
+    ) -> tuple[int, str | None] | StorageError:
         with self._deadlines.bound(
             self.settings.bucket, key, self.settings.upload_deadline, since
         ) as deadline:

@@ -110,7 +110,8 @@ def print_survey(result: Survey, out: TextIO) -> None:
         p(
             f"  objects        {counts.total} ({counts.conforming} in the key layout, "
             f"{counts.untagged} of them without the kind tag, {counts.mistagged} mistagged; "
-            f"{counts.nonconforming} outside the layout)"
+            f"{counts.nonconforming} outside the layout; {counts.erasure_markers} erasure "
+            f"markers, the steward's record: keep them)"
         )
         for key in counts.nonconforming_sample:
             p(f"    outside the layout: {key}")

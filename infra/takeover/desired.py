@@ -110,7 +110,7 @@ def identity_commands(config: StackConfig, alias: str = DEFAULT_ALIAS) -> list[d
             "expect": (
                 "the hand-made document: `pulumi up` replaces it with "
                 "policies/voice-ai-uploader.json (adds s3:PutObjectTagging, which tagged "
-                "uploads need)"
+                "uploads need, and s3:AbortMultipartUpload for an upload cut short)"
                 if config.adopt_existing
                 else "no such policy: `pulumi up` creates it"
             ),

@@ -42,12 +42,17 @@ class ObjectCounts:
     mistagged: int = 0
     nonconforming: int = 0
     nonconforming_sample: list[str] = field(default_factory=list)
+    # The steward's erasure markers (erasures/): kept as they are, never advised away.
+    erasure_markers: int = 0
     untagged_sample: list[str] = field(default_factory=list)
     mistagged_sample: list[str] = field(default_factory=list)
 
     def add(self, item: StoredObject, sample: int) -> None:
         """Count one object version."""
         self.total += 1
+        if item.erasure_marker:
+            self.erasure_markers += 1
+            return
         if not item.conforming:
             self.nonconforming += 1
             keep_sample(self.nonconforming_sample, item.label, sample)
@@ -69,6 +74,7 @@ class ObjectCounts:
             "mistagged": self.mistagged,
             "nonconforming": self.nonconforming,
             "nonconforming_keys": self.nonconforming_sample,
+            "erasure_markers": self.erasure_markers,
             "untagged_sample": self.untagged_sample,
             "mistagged_keys": self.mistagged_sample,
         }

@@ -18,9 +18,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from infra.config import StackConfig, StackConfigError
 from infra.program import ADMIN_PASSWORD_ENV, ADMIN_USER_ENV
 from voice_recordings import KIND_TAG_KEY, InvalidInputError, Kind, StorageSettings, parse_key
-from voice_recordings.cli import PROBE_KEY
 from voice_recordings.client import make_s3_client
-from voice_recordings.keys import TRANSCRIPT
+from voice_recordings.keys import ERASURES_PREFIX
+from voice_recordings.permissions import PROBE_KEY, PROBE_KIND
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -108,7 +108,7 @@ def expected_kind(key: str) -> Kind | None:
     its old versions).
     """
     if key == PROBE_KEY:
-        return TRANSCRIPT
+        return PROBE_KIND
     try:
         return parse_key(key).kind
     except InvalidInputError:
@@ -130,6 +130,12 @@ class StoredObject:
     def conforming(self) -> bool:
         """The key follows the layout."""
         return self.expected is not None
+
+    @property
+    def erasure_marker(self) -> bool:
+        """One of ``voice-recordings erase``'s markers: outside the layout on purpose, the
+        steward's record of an erasure (replay obeys it); never to be moved or deleted."""
+        return self.key.startswith(ERASURES_PREFIX)
 
     @property
     def untagged(self) -> bool:

@@ -32,12 +32,14 @@ from typing import Any, Final, Literal
 
 from infra.provider_contract import DELETE_MARKER
 from voice_recordings.keys import COMPANY_KEY_HEAD, KINDS, kind_spec
+from voice_recordings.permissions import PROBE_KEY, PROBE_KIND
 
 Coverage = Literal["all", "some", "none"]
 _DAYS: Final = re.compile(r"([0-9]+)d")
 _DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _LEADING_DIGITS: Final = re.compile(r"[0-9]*")
 UNTAGGED: Final = "untagged"
+PROBE: Final = "probe"
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,12 @@ def stored_objects(prefixes: Collection[str], companies: Collection[str]) -> lis
         for digits, exact in company_classes(prefixes, companies)
     ]
     return [*stored, StoredObject(UNTAGGED, {}, None)]
+
+
+def probe_object() -> StoredObject:
+    """``voice-recordings check``'s probe: one key, tagged as its kind, outside every company
+    (no ``kind`` here: it belongs to no company's retention)."""
+    return StoredObject(PROBE, kind_spec(PROBE_KIND).tag, PROBE_KEY)
 
 
 def _positive_int(value: Any) -> bool:
@@ -224,6 +232,20 @@ def effect(
             if rule.noncurrent_days is not None:
                 result.noncurrent.append((rule.id, rule.noncurrent_days, coverage))
     return effects
+
+
+def probe_effect(rules: Sequence[Rule]) -> Effect:
+    """What ``rules`` do to the probe (:func:`probe_object`)."""
+    result = Effect(probe_object())
+    for rule in rules:
+        coverage = rule.coverage(result.stored)
+        if coverage == "none":
+            continue
+        if rule.expiry_days is not None:
+            result.expiries.append((rule.id, rule.expiry_days, coverage))
+        if rule.noncurrent_days is not None:
+            result.noncurrent.append((rule.id, rule.noncurrent_days, coverage))
+    return result
 
 
 def why_unmatched(rules: Sequence[Rule], stored: StoredObject) -> str:

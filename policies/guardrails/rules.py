@@ -48,6 +48,7 @@ from policies.guardrails.lifecycle import (
     Rule,
     StoredObject,
     effect,
+    probe_effect,
     why_unmatched,
 )
 from policies.guardrails.model import (
@@ -67,6 +68,8 @@ from voice_recordings.keys import ERASURES_PREFIX, KIND_TAG_KEY, KINDS
 from voice_recordings.permissions import (
     ANONYMOUS_ACTIONS,
     OBSERVER_ACTIONS,
+    PROBE_KEY,
+    PROBE_PREFIX,
     READER_ACTIONS,
     STEWARD_ACTIONS,
     UPLOADER_ACTIONS,
@@ -931,6 +934,31 @@ def check_lifecycle_no_early_expiry(
             f"rule {rule_id!r} expires noncurrent versions of objects without a {KIND_TAG_KEY} "
             f"tag after {days} days: an overwritten untagged recording would lose its history.",
             "put noncurrentVersionExpirationDays only on the per-kind rules.",
+        )
+
+
+@CATALOGUE.stack(
+    "lifecycle-probe-expires",
+    "A lifecycle rule expires `voice-recordings check`'s probe and its old versions.",
+    MANDATORY,
+)
+def check_lifecycle_probe_expires(
+    resources: Sequence[Resource], ctx: StackContext
+) -> Iterator[Finding]:
+    """Every ``check`` overwrites its probe, leaving a noncurrent version: without a rule that
+    matches the probe (its key and its tag) and expires noncurrent versions, each health check
+    adds a version kept for ever. Default rules narrowed to company prefixes (a company with its
+    own retention) no longer match it."""
+    rules = effective_rules(resources, ctx)
+    if not rules:
+        return  # no lifecycle at all: lifecycle-per-kind says so
+    probe = probe_effect(rules)
+    if not any(coverage == "all" for *_, coverage in probe.noncurrent):
+        yield Finding(
+            f"no enabled lifecycle rule expires the old versions of {PROBE_KEY} (tagged "
+            f"{dict(probe.stored.tags)}): every `voice-recordings check` adds one kept for ever.",
+            f"add a rule with prefix {PROBE_PREFIX!r}, the tags {dict(probe.stored.tags)}, an "
+            "expiration '<N>d' and noncurrentVersionExpirationDays (infra/lifecycle_rules.py).",
         )
 
 

@@ -21,7 +21,7 @@ from tests.guardrails.renders import (
     reader_policy,
     uploader_policy,
 )
-from voice_recordings.permissions import UPLOADER_ACTIONS
+from voice_recordings.permissions import PROBE_PREFIX, UPLOADER_ACTIONS
 
 MINIO = "minio:index/"
 
@@ -118,7 +118,22 @@ def _lifecycle_rules(render: Render) -> list[dict[str, Any]]:
 
 
 def _rule_of(render: Render, kind: str) -> dict[str, Any]:
-    return next(r for r in _lifecycle_rules(render) if r.get("tags") == {"kind": kind})
+    """The first rule for ``kind``'s recordings (not the check probe's own rule)."""
+    return next(
+        r
+        for r in _lifecycle_rules(render)
+        if r.get("tags") == {"kind": kind} and r.get("filter") != PROBE_PREFIX
+    )
+
+
+def _leave_out_the_probe(render: Render) -> None:
+    """Every rule narrowed to the companies' keys (as the default rules are when a company has
+    its own retention) and the probe's own rule gone: nothing matches healthcheck/."""
+    rules = _lifecycle_rules(render)
+    rules[:] = [r for r in rules if r.get("filter") != PROBE_PREFIX]
+    for rule in rules:
+        if rule.get("tags") and not rule.get("filter"):
+            rule["filter"] = "company_"
 
 
 def _resource(type_token: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -456,6 +471,12 @@ CASES: list[Case] = [
         lambda r: _rule_of(r, "voice").update(tags={"kind": "other"}),
     ),
     Case("lifecycle-removed", "lifecycle-per-kind", "committed", _remove(":IlmPolicy")),
+    Case(
+        "probe-left-out",
+        "lifecycle-probe-expires",
+        "committed",
+        _leave_out_the_probe,
+    ),
     Case(
         "ten-year-retention",
         "retention-in-range",

@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 
 from infra.config import COMPANY_RETENTION_KEY, full_key
-from infra.lifecycle_rules import own_rule_id
+from infra.lifecycle_rules import PROBE_RULE_ID, own_rule_id
 from infra.render import COMPANY_RETENTION_OVERRIDES
 from policies.guardrails.offline import check_render
 from tests.guardrails.renders import Render, find, load_committed
 from voice_recordings.keys import KINDS, TRANSCRIPT, VOICE, kind_spec
+from voice_recordings.permissions import PROBE_KEY
 
 BASE = "prod-company-retention"
 RETENTION = full_key(COMPANY_RETENTION_KEY)
@@ -111,3 +112,13 @@ def test_each_way_of_getting_the_rules_wrong_fails_naming_whom_it_hurts(
     found = lifecycle_findings(render)
     wanted = named.format(c=own_company())
     assert any(r == rule and wanted in m for r, m in found), found
+
+
+def test_the_check_probe_expires_in_the_committed_example_and_its_rule_is_needed() -> None:
+    """Issue 26.8: with a company's own retention the default rules select company prefixes;
+    the probe's own rule keeps `voice-recordings check`'s versions from being kept for ever."""
+    render = load_committed(BASE)
+    assert [v for v in check_render(render) if v.rule == "lifecycle-probe-expires"] == []
+    _drop(PROBE_RULE_ID)(render)
+    (found,) = [v for v in check_render(render) if v.rule == "lifecycle-probe-expires"]
+    assert PROBE_KEY in found.message

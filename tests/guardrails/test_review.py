@@ -46,7 +46,7 @@ def test_one_company_s_retention_fits_a_screen_and_is_the_documented_review(
     # company 42's voice retention; prod and prod-adopt read the same, the rest not at all.
     assert "### prod, prod-adopt" in lines
     assert (
-        "| IlmPolicy recordings-lifecycle | update | rules: 3 → 59 items (2 changed, 56 added) |"
+        "| IlmPolicy recordings-lifecycle | update | rules: 3 → 60 items (2 changed, 57 added) |"
         in lines
     )
     assert "| company 42 | 365 d → 1825 d | 365 d | 30 d |" in lines
@@ -144,7 +144,7 @@ def test_a_new_render_is_all_created() -> None:
     assert "| voice-ai-service | voice-recordings/* | — | s3:GetObject |" in lines
     assert (
         "| voice-ai-service | voice-recordings/company_* | — "
-        "| s3:PutObject, s3:PutObjectTagging |" in lines
+        "| s3:AbortMultipartUpload, s3:PutObject, s3:PutObjectTagging |" in lines
     )
 
 

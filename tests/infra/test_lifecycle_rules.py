@@ -14,12 +14,16 @@ from hypothesis import strategies as st
 from infra.config import StackConfig
 from infra.lifecycle_rules import (
     DELETE_MARKER_RULE_ID,
+    PROBE_RULE_ID,
     LifecycleRule,
     default_prefixes,
     lifecycle_rules,
 )
 from infra.provider_contract import LIFECYCLE_MAX_RULES, RULE_ID_MAX
+from policies.guardrails.lifecycle import Rule as GuardrailRule
+from policies.guardrails.lifecycle import probe_effect
 from voice_recordings.keys import KINDS, Kind, kind_spec, object_key
+from voice_recordings.permissions import PROBE_KEY, PROBE_KIND
 
 WHEN = dt.datetime(2026, 1, 15, tzinfo=dt.UTC)
 DEFAULTS: dict[Kind, int] = {kind: StackConfig("x").retention_days(kind) for kind in KINDS}
@@ -87,7 +91,9 @@ def test_the_prefixes_for_company_42_are_the_documented_ones() -> None:
 
 def test_the_rule_count_grows_with_the_digits_and_stays_under_minio_s_limit() -> None:
     one = lifecycle_rules(DEFAULTS, {42: DEFAULTS}, 30)
-    assert len(one) == 2 * (len(default_prefixes([42])) + 1) + 1 == 59
+    # Per kind: the default prefixes and the company's own rule; then the delete-marker rule and
+    # the check probe's rule.
+    assert len(one) == 2 * (len(default_prefixes([42])) + 1) + 2 == 60
     # Ten 6-digit companies: still within the 1000 rules MinIO takes.
     many = {100_000 + 7919 * n: DEFAULTS for n in range(10)}
     assert len(lifecycle_rules(DEFAULTS, many, 30)) <= LIFECYCLE_MAX_RULES
@@ -175,8 +181,9 @@ def test_changing_one_company_s_days_changes_its_own_rules_only() -> None:
 
 def test_the_order_follows_the_digits_a_reader_expects() -> None:
     ids = _ids((42,))
-    assert ids[:3] == [
+    assert ids[:4] == [
         DELETE_MARKER_RULE_ID,
+        PROBE_RULE_ID,
         "expire-transcript-company_1*",
         "expire-voice-company_1*",
     ]
@@ -187,3 +194,36 @@ def test_the_order_follows_the_digits_a_reader_expects() -> None:
         "expire-voice-company_42-own",
     ]
     assert ids[-2:] == ["expire-transcript-company_429*", "expire-voice-company_429*"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(own=OWN)
+def test_property_the_check_probe_expires_under_every_company_retention(
+    own: dict[int, dict[Kind, int]],
+) -> None:
+    """Issue 26.8: `voice-recordings check` overwrites its probe each run; some rule must expire
+    it and its old versions whatever companies have their own retention (the default rules then
+    select company prefixes, none of which is healthcheck/)."""
+    rules = lifecycle_rules(DEFAULTS, own, 30)
+    found = [
+        r
+        for r in matching(rules, PROBE_KEY, dict(kind_spec(PROBE_KIND).tag))
+        if r.expiration.endswith("d")
+    ]
+    assert len(found) == 1, [r.id for r in found]
+    assert found[0].noncurrent_days == 30
+    assert found[0].expiration == f"{DEFAULTS[PROBE_KIND]}d"
+    as_rendered = [
+        GuardrailRule.from_input(
+            {
+                "id": r.id,
+                "filter": r.prefix,
+                "tags": dict(r.tags),
+                "expiration": r.expiration,
+                "noncurrentVersionExpirationDays": r.noncurrent_days,
+            }
+        )
+        for r in rules
+    ]
+    probe = probe_effect(as_rendered)
+    assert probe.expired_whole and any(c == "all" for *_, c in probe.noncurrent)

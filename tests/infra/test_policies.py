@@ -52,7 +52,9 @@ def test_the_bucket_is_substituted_everywhere(name: str) -> None:
 
 
 def test_the_uploader_gets_the_specifications_actions_plus_tagging_and_nothing_else() -> None:
+    # Plus the abort of a multipart upload cut short by the deadline (issue 26.8).
     assert _actions(UPLOADER_POLICY) == {
+        "s3:AbortMultipartUpload",
         "s3:PutObject",
         "s3:GetObject",
         "s3:ListBucket",

@@ -28,6 +28,7 @@ from infra.program import ADMIN_PASSWORD_ENV, ADMIN_USER_ENV
 from infra.render import COMPANY_RETENTION_OVERRIDES
 from tests.support import ROOT
 from voice_recordings import KIND_TAG_KEY, parse_key
+from voice_recordings.keys import erasure_marker_key
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -206,7 +207,7 @@ def test_an_anonymous_policy_with_public_recordings_off_needs_a_decision_naming_
     assert "s3:ListBucket" in ends and "arn:aws:s3:::voice-recordings/*" in ends
 
     # For a person: the same decision, the mc commands, the verdict.
-    code = takeover.cli(argv("survey", embedded_s3, adoptExisting="true"), admin_env(embedded_s3))
+    takeover.cli(argv("survey", embedded_s3, adoptExisting="true"), admin_env(embedded_s3))
     out = capsys.readouterr().out
     assert code == takeover.EXIT_DECISION
     assert "DECISION anonymous-access" in out
@@ -434,3 +435,20 @@ def test_every_version_null_included_is_surveyed_and_tagged_by_its_own_id(
     assert again["tagged"] == 0 and again["already_tagged"] == len(
         [1 for key, _ in listed if key in conforming]
     )
+
+
+def test_the_survey_keeps_the_erasure_markers_and_never_advises_removing_them(
+    embedded_s3: EmbeddedS3, handmade: HandMadeState, capsys: pytest.CaptureFixture[str]
+) -> None:
+    marker = erasure_marker_key(5, "erased-call")
+    body = json.dumps({"erased_at": "2026-03-04T10:00:00Z"}).encode()
+    admin_s3(embedded_s3).put_object(Bucket=handmade.bucket, Key=marker, Body=body)
+    _, report = run_survey(embedded_s3, capsys, adoptExisting="true")
+    objects = report["objects"]
+    assert objects["erasure_markers"] == 1
+    assert objects["nonconforming"] == len(handmade.nonconforming)
+    assert marker not in objects["nonconforming_keys"]
+    assert all(marker not in json.dumps(f) for f in report["findings"])
+    takeover.cli(argv("survey", embedded_s3, adoptExisting="true"), admin_env(embedded_s3))
+    text = capsys.readouterr().out
+    assert f"outside the layout: {marker}" not in text and "1 erasure markers" in text, text
