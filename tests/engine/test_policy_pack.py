@@ -180,7 +180,7 @@ def test_the_pack_passes_on_each_stack(engine: Engine, stack: str) -> None:
 def test_the_pack_fails_naming_the_rule(engine: Engine, change: Change) -> None:
     judged = engine.judge("dev", change.id)
     assert judged.run.returncode != 0
-    assert mandatory(judged.verdict) == {change.rule}, judged.run.output
+    assert mandatory(judged.verdict) == change.rules, judged.run.output
     assert f"breaks '{change.rule}'" in judged.run.output
 
 

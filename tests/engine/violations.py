@@ -35,6 +35,14 @@ class Change:
     id: str
     rule: str
     edit: Edit | None = None  # None: the change adds the public bucket policy instead
+    # Other mandatory rules the same change rightly breaks (no transcript expiry: the `check`
+    # probe, a transcript, expires no more either).
+    also: frozenset[str] = frozenset()
+
+    @property
+    def rules(self) -> frozenset[str]:
+        """Every mandatory rule the change must break: :attr:`rule` and :attr:`also`."""
+        return frozenset({self.rule, *self.also})
 
 
 def _widen_uploader(type_: str, name: str, inputs: dict[str, Any], _: dict[str, Any]) -> None:
@@ -68,7 +76,12 @@ def _unprotect_bucket(type_: str, _: str, __: dict[str, Any], options: dict[str,
 CHANGES: Final = (
     Change("widened-uploader", "iam-least-privilege", _widen_uploader),
     Change("public-without-acknowledgement", "no-anonymous-access"),
-    Change("lifecycle-without-transcript-expiry", "lifecycle-per-kind", _drop_transcript_expiry),
+    Change(
+        "lifecycle-without-transcript-expiry",
+        "lifecycle-per-kind",
+        _drop_transcript_expiry,
+        also=frozenset({"lifecycle-probe-expires"}),
+    ),
     Change("bucket-not-protected", "bucket-protected", _unprotect_bucket),
 )
 BY_ID: Final = {change.id: change for change in CHANGES}

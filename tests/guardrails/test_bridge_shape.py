@@ -110,7 +110,7 @@ def test_a_preview_that_drops_transcript_expiry_fails(
     changed = copy.deepcopy(render)
     apply_to_render(DROPPED_TRANSCRIPT_EXPIRY, changed)
     found = verdict_of(replay(stub, bridged(changed)))
-    assert mandatory(found) == {DROPPED_TRANSCRIPT_EXPIRY.rule}
+    assert mandatory(found) == DROPPED_TRANSCRIPT_EXPIRY.rules
     assert found == offline_verdict(changed) == offline_verdict(bridged(changed))
 
 
