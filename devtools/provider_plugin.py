@@ -17,7 +17,6 @@ bridge version and a hash of ``tools/provider``:
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -135,7 +134,7 @@ def main(argv: list[str]) -> int:
             print(f"wrote {SCHEMA.relative_to(REPOSITORY)} and {METADATA.relative_to(REPOSITORY)}")
         else:
             print(build())
-    except (ProviderBuildError, subprocess.CalledProcessError, shutil.Error) as exc:
+    except (ProviderBuildError, subprocess.CalledProcessError) as exc:
         print(f"make provider: {exc}", file=sys.stderr)
         return 1
     return 0
