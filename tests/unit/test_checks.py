@@ -1,14 +1,20 @@
-"""``voice-recordings check``: a failed step skips exactly the steps that need it (one place)."""
+"""``voice-recordings check``: a failed step skips exactly the steps that need it (one place), and
+the check leaves the local disk as it found it."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.support import ROOT
 from voice_recordings import checks, cli
 from voice_recordings.checks import STEPS, CheckContext, CheckResult, Status, Step
-from voice_recordings.settings import StorageSettings
+from voice_recordings.settings import Env, StorageSettings
 from voice_recordings.uploader import MinioUploader
 
 ALL = [step.name for step in STEPS]
@@ -109,3 +115,56 @@ def test_every_registered_subcommand_reaches_its_handler() -> None:
         args = parser.parse_args(argv.get(command.name, [command.name]))
         assert args.command == command.name and args.handler is command.handler
         assert command.name in (cli.__doc__ or "")  # the module's usage lists it
+
+
+def tree(top: Path) -> dict[str, tuple[int, int, int]]:
+    """Every path under ``top`` (``top`` too) with its mode, size and modification time: a
+    directory made, a mode repaired, a file written (even one removed again) all show."""
+    found = {}
+    for path in [top, *top.rglob("*")]:
+        info = path.lstat()
+        found[str(path.relative_to(top))] = (info.st_mode, info.st_size, info.st_mtime_ns)
+    return found
+
+
+@pytest.mark.parametrize("spool", ["default", "not there yet", "there, empty", "open to others"])
+def test_check_changes_nothing_on_the_local_disk(spool: str, tmp_path: Path) -> None:
+    """``voice-recordings check`` as a person runs it, its home, working directory and spool
+    in ``tmp_path``: afterwards the tree is as it was, no directory made (not the default
+    spool's ``~/.local/state/...``), no mode repaired, no probe file written and removed."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    spools = {
+        "not there yet": tmp_path / "state" / "voice-recordings" / "spool",
+        "there, empty": tmp_path / "spool",
+        "open to others": tmp_path / "shared-spool",
+    }
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("MINIO_", "XDG_"))},
+        "HOME": str(home),
+        "PYTHONPATH": str(ROOT),
+        Env.ENDPOINT: "127.0.0.1:9",  # the server's steps fail; the spool's runs regardless
+        Env.ACCESS_KEY: "AKIAEXAMPLE",
+        Env.SECRET_KEY: "unit-test-secret-not-real",
+        Env.USE_SSL: "false",
+    }
+    if spool in spools:
+        env[Env.SPOOL_DIR] = str(spools[spool])
+    spools["there, empty"].mkdir(mode=0o700)
+    spools["open to others"].mkdir()
+    spools["open to others"].chmod(0o777)
+    before = tree(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "voice_recordings.cli", "check"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == cli.EXIT_FAILED, done.stdout + done.stderr
+    line = next(line for line in done.stdout.splitlines() if line.split()[1] == "spool")
+    assert line.split()[0] == ("WARN" if spool == "open to others" else "OK"), line
+    assert tree(tmp_path) == before
