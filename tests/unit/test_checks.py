@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import ROOT
+from tests.support import ROOT, disk_tree
 from voice_recordings import checks, cli
 from voice_recordings.checks import STEPS, CheckContext, CheckResult, Status, Step
 from voice_recordings.settings import Env, StorageSettings
@@ -117,16 +117,6 @@ def test_every_registered_subcommand_reaches_its_handler() -> None:
         assert command.name in (cli.__doc__ or "")  # the module's usage lists it
 
 
-def tree(top: Path) -> dict[str, tuple[int, int, int]]:
-    """Every path under ``top`` (``top`` too) with its mode, size and modification time: a
-    directory made, a mode repaired, a file written (even one removed again) all show."""
-    found = {}
-    for path in [top, *top.rglob("*")]:
-        info = path.lstat()
-        found[str(path.relative_to(top))] = (info.st_mode, info.st_size, info.st_mtime_ns)
-    return found
-
-
 @pytest.mark.parametrize("spool", ["default", "not there yet", "there, empty", "open to others"])
 def test_check_changes_nothing_on_the_local_disk(spool: str, tmp_path: Path) -> None:
     """``voice-recordings check`` as a person runs it, its home, working directory and spool
@@ -154,7 +144,7 @@ def test_check_changes_nothing_on_the_local_disk(spool: str, tmp_path: Path) -> 
     spools["there, empty"].mkdir(mode=0o700)
     spools["open to others"].mkdir()
     spools["open to others"].chmod(0o777)
-    before = tree(tmp_path)
+    before = disk_tree(tmp_path)
     done = subprocess.run(
         [sys.executable, "-m", "voice_recordings.cli", "check"],
         cwd=work,
@@ -167,4 +157,4 @@ def test_check_changes_nothing_on_the_local_disk(spool: str, tmp_path: Path) -> 
     assert done.returncode == cli.EXIT_FAILED, done.stdout + done.stderr
     line = next(line for line in done.stdout.splitlines() if line.split()[1] == "spool")
     assert line.split()[0] == ("WARN" if spool == "open to others" else "OK"), line
-    assert tree(tmp_path) == before
+    assert disk_tree(tmp_path) == before
