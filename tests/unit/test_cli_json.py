@@ -9,15 +9,25 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from voice_recordings import MinioUploader, cli
-from voice_recordings.checks import STATUSES, STEPS
-from voice_recordings.cli_output import JSON_FORMAT
-from voice_recordings.diagnostics import FIX_UNREACHABLE
+from tests.docs import RUNTIME, section, table_rows
+from voice_recordings import MinioUploader, ReplayReport, StorageSettings, cli
+from voice_recordings.checks import STATUSES, STEPS, CheckResult
+from voice_recordings.cli_output import JSON_FORMAT, Output, diagnosed
+from voice_recordings.diagnostics import FIX_UNREACHABLE, Diagnosis
+from voice_recordings.erasure import ErasureReport, ErasureRequest, StoredVersion
+from voice_recordings.export import Export, ExportedFile, NotExported
+from voice_recordings.json_documents import (
+    check_fields,
+    erase_fields,
+    export_fields,
+    replay_fields,
+)
 from voice_recordings.metrics import REPLAY_OUTCOMES
 from voice_recordings.settings import MISSING_KEYS_MESSAGE, Env
 
@@ -156,3 +166,71 @@ def test_without_json_nothing_changes(capsys: pytest.CaptureFixture[str]) -> Non
     assert cli.main(["check"], ENV, out) == cli.EXIT_FAILED
     assert out.getvalue().startswith("OK   settings") and "FAIL tcp" in out.getvalue()
     assert "FAIL tcp" not in capsys.readouterr().err
+
+
+# -- the documented shape (docs/runtime.md, "JSON output") against the documents -------------
+
+ENVELOPE = "(every)"
+
+
+def _documented() -> dict[str, dict[str, set[str]]]:
+    """command -> field -> the names its row mentions (backticked)."""
+    rows: dict[str, dict[str, set[str]]] = {}
+    for command_cell, field_cell, holds in table_rows(section(RUNTIME, "JSON output")):
+        command = command_cell.strip("`")
+        (field,) = re.findall(r"`([^`]+)`", field_cell)
+        rows.setdefault(command, {})[field] = set(re.findall(r"`([^`]+)`", holds))
+    return rows
+
+
+def _samples() -> dict[str, dict[str, Any]]:
+    """A document of each command, from the code that builds them, every list holding one item
+    (so each item's fields show) and one with an error."""
+    settings = StorageSettings(endpoint="127.0.0.1:9", access_key="AKIAEXAMPLE", secret_key="s")
+    version = StoredVersion(
+        "company_5/voice/2026/01/15/a.mp3", "v1", 3, "2026-01-15T00:00:00Z", False
+    )
+    erased = ErasureReport(ErasureRequest(5, "a"), "b", "e", "AKIAEXAMPLE", "t", dry_run=False)
+    erased.removed, erased.landed_after, erased.remaining = [version], [version], [version]
+    erased.failed, erased.left_alone = [(version, "refused")], ["company_5/x"]
+    stopped = Diagnosis("unreachable", "down", FIX_UNREACHABLE, transient=True)
+    kept = [("k", "why. Fix: how")]
+    replayed = ReplayReport(["k"], ["k"], kept, kept, kept, kept, stopped=stopped)
+    exported = Export(
+        Path("out"),
+        files=[ExportedFile("k", "v1", Path("out/k"), "0" * 64, 3)],
+        not_exported=[NotExported("k", "v0", "a delete marker", problem=False)],
+        manifest=Path("out/manifest.json"),
+    )
+    fields = {
+        "check": check_fields(
+            settings, [CheckResult("tcp", "FAIL", f"no. Fix: {FIX_UNREACHABLE}")]
+        ),
+        "replay": {
+            **replay_fields(Path("spool"), 1, replayed),
+            "error": diagnosed(stopped),
+        },
+        "erase": erase_fields(erased, Path("report.jsonl")),
+        "export": export_fields(5, "a", None, exported),
+    }
+    documents = {}
+    for command, recorded in fields.items():
+        output, stdout = Output(io.StringIO(), json=True), io.StringIO()
+        output.record(**recorded)
+        output.write_document(stdout, command, cli.EXIT_FAILED)
+        documents[command] = json.loads(stdout.getvalue())
+    return documents
+
+
+def test_the_documented_fields_are_each_document_s() -> None:
+    documented, samples = _documented(), _samples()
+    envelope = documented.pop(ENVELOPE)
+    assert set(documented) == {command.name for command in cli.COMMANDS if command.json}
+    for command, document in samples.items():
+        assert set(envelope) | set(documented[command]) == set(document), command
+        for field, value in document.items():
+            mentioned = {**envelope, **documented[command]}[field]
+            items = value if isinstance(value, list) else [value]
+            for item in items:
+                if isinstance(item, dict):  # each of its fields is named in the row
+                    assert set(item) <= mentioned, (command, field, set(item) - mentioned)
