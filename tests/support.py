@@ -71,6 +71,23 @@ class GeneratedStream(io.RawIOBase):
         return n
 
 
+def run_command(
+    argv: list[str], *, cwd: Path, env: Mapping[str, str], stdin: Any = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """``argv`` in a process of its own, as a person runs it (``env`` is its whole environment,
+    no stdin unless given): its exit code and output, whatever the code."""
+    return subprocess.run(
+        argv,
+        cwd=cwd,
+        env=dict(env),
+        stdin=subprocess.DEVNULL if stdin is None else stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def run_python(script: str, *args: str, timeout: float = 120) -> str:
     """Run ``script`` in a child Python at the repository root; return its standard output.
 

@@ -318,13 +318,10 @@ def _run(args: argparse.Namespace, env: Mapping[str, str] | None, output: Output
     except KeyboardInterrupt:
         # One line, no traceback: an upload stops before it is stored or spooled (the file is
         # untouched), a replay keeps every entry it had not verified, so running it again is safe.
-        message = (
+        return output.interrupted(
             f"interrupted: {args.command} stopped; what it finished stands and nothing half-done "
             f"was kept; run it again"
         )
-        print(message, file=sys.stderr)
-        output.record(error=problem("interrupted", message))
-        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import IO, Any, Final
 
@@ -69,6 +70,13 @@ class Output:
         """Fields of the document (nothing without ``--json``)."""
         if self.json:
             self.fields.update(fields)
+
+    def interrupted(self, message: str) -> int:
+        """Ctrl-C: ``message`` (what stands, what to do) as one line on stderr, no traceback,
+        and as the document's error; the exit code to return."""
+        print(message, file=sys.stderr)
+        self.record(error=problem("interrupted", message))
+        return EXIT_INTERRUPTED
 
     def write_document(self, stdout: IO[str], command: str, exit_code: int) -> None:
         """The one document, on ``stdout`` (nothing without ``--json``)."""

@@ -17,7 +17,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from voice_recordings.cli_output import (
     EXIT_FAILED,
-    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
     Output,
@@ -70,13 +69,10 @@ def command_erase(args: argparse.Namespace, settings: StorageSettings, output: O
         if journal is not None:
             journal.write("interrupted", at=now_text())
             where = f"what was removed so far is recorded in {journal.path}"
-        message = (
+        return output.interrupted(
             f"interrupted: {where}; run the same command again to finish (it appends to the "
             f"same report)"
         )
-        print(message, file=sys.stderr)
-        output.record(error=problem("interrupted", message))
-        return EXIT_INTERRUPTED
     except (ClientError, BotoCoreError) as exc:
         if journal is not None:
             journal.write("stopped", at=now_text(), error=str(diagnose(exc)))

@@ -23,6 +23,7 @@ from click.testing import CliRunner
 
 from infra.program import ADMIN_PASSWORD_ENV, ADMIN_USER_ENV
 from tests.docs import OPERATING, read
+from tests.support import run_command
 from tests.workflows import (
     GUARDRAIL_PACK,
     PIPELINE_SCRIPT,
@@ -489,15 +490,7 @@ def run_script(project: Path, *args: str) -> tuple[subprocess.CompletedProcess[s
         "PULUMI_CALLS": str(calls),
     }
     env.pop("GITHUB_STEP_SUMMARY", None)
-    done = subprocess.run(
-        ["bash", str(REPO / PIPELINE_SCRIPT), *args],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_command(["bash", str(REPO / PIPELINE_SCRIPT), *args], cwd=project, env=env)
     return done, calls.read_text().splitlines() if calls.exists() else []
 
 

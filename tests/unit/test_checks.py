@@ -4,14 +4,13 @@ the check leaves the local disk as it found it."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support import ROOT, disk_tree
+from tests.support import ROOT, disk_tree, run_command
 from voice_recordings import checks, cli
 from voice_recordings.checks import STEPS, CheckContext, CheckResult, Status, Step
 from voice_recordings.settings import Env, StorageSettings
@@ -145,15 +144,7 @@ def test_check_changes_nothing_on_the_local_disk(spool: str, tmp_path: Path) -> 
     spools["open to others"].mkdir()
     spools["open to others"].chmod(0o777)
     before = disk_tree(tmp_path)
-    done = subprocess.run(
-        [sys.executable, "-m", "voice_recordings.cli", "check"],
-        cwd=work,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_command([sys.executable, "-m", "voice_recordings.cli", "check"], cwd=work, env=env)
     assert done.returncode == cli.EXIT_FAILED, done.stdout + done.stderr
     line = next(line for line in done.stdout.splitlines() if line.split()[1] == "spool")
     assert line.split()[0] == ("WARN" if spool == "open to others" else "OK"), line
