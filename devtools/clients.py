@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-import boto3
 from botocore.config import Config
+
+from voice_recordings.client import new_client
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
@@ -39,13 +40,13 @@ def plain_client(
 ) -> Any:
     """A boto3 client of ``service`` signed by ``creds`` (SigV4, path-style, one attempt: a
     denial in a test must surface at once, not after retries), trusting ``ca_bundle`` if given."""
-    return boto3.session.Session().client(
-        service,  # type: ignore[call-overload]
+    return new_client(
+        service,
+        access_key=creds.access_key,
+        secret_key=creds.secret_key,
         endpoint_url=endpoint_url,
         verify=ca_bundle or True,
         region_name=region,
-        aws_access_key_id=creds.access_key,
-        aws_secret_access_key=creds.secret_key,
         config=Config(
             signature_version="s3v4",
             s3={"addressing_style": "path"},

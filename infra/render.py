@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import contextvars
-import gc
 import json
 import secrets
 import sys
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -377,22 +378,28 @@ def _run(stack: str, values: StackValues, program_main: Callable[[], object] | N
 _T = TypeVar("_T")
 
 
-def _event_loops() -> list[asyncio.AbstractEventLoop]:
-    """Every event loop object alive in the process."""
-    found = []
-    for obj in gc.get_objects():
-        try:
-            if isinstance(obj, asyncio.AbstractEventLoop):
-                found.append(obj)
-        except ReferenceError:
-            # A weakref.proxy whose referent is gone (botocore and moto keep some) raises on
-            # any attribute, isinstance's __class__ included: it is no loop.
-            continue
-    return found
+# One render at a time: the loops a render makes are told apart by watching the policy.
+_RENDERING: Final = threading.Lock()
 
 
-def _open_event_loops() -> set[int]:
-    return {id(loop) for loop in _event_loops() if not loop.is_closed()}
+@contextlib.contextmanager
+def _loops_made() -> Iterator[list[asyncio.AbstractEventLoop]]:
+    """Every event loop made through the current policy meanwhile (pulumi's sync_await makes one
+    per worker thread with ``asyncio.new_event_loop``), without scanning the heap."""
+    policy = asyncio.get_event_loop_policy()
+    made: list[asyncio.AbstractEventLoop] = []
+    make = policy.new_event_loop
+
+    def recording() -> asyncio.AbstractEventLoop:
+        loop = make()
+        made.append(loop)
+        return loop
+
+    policy.new_event_loop = recording  # type: ignore[method-assign]
+    try:
+        yield made
+    finally:
+        del policy.new_event_loop  # the class's own again
 
 
 def _on_a_loop_of_its_own(work: Callable[[], _T]) -> _T:
@@ -404,19 +411,18 @@ def _on_a_loop_of_its_own(work: Callable[[], _T]) -> _T:
     can outlive its sockets and print a stray traceback; each also holds three descriptors).
     A caller's earlier ``asyncio.run()`` (a service, a test) does not matter either way.
     """
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    before = _open_event_loops() | {id(loop)}
-    try:
-        return work()
-    finally:
-        workers = [loop for loop in _event_loops() if id(loop) not in before]
-        loop.run_until_complete(loop.shutdown_default_executor())
-        for worker in workers:
-            if not worker.is_closed() and not worker.is_running():
-                worker.close()
-        asyncio.set_event_loop(None)
-        loop.close()
+    with _RENDERING, _loops_made() as made:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            return work()
+        finally:
+            loop.run_until_complete(loop.shutdown_default_executor())
+            for worker in made:
+                if worker is not loop and not worker.is_closed() and not worker.is_running():
+                    worker.close()
+            asyncio.set_event_loop(None)
+            loop.close()
 
 
 def run_program(

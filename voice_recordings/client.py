@@ -6,7 +6,9 @@ attempt count and timeouts from :class:`StorageSettings`; nothing else in the pa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+import threading
+from functools import cache
+from typing import TYPE_CHECKING, Any, Final
 
 import boto3
 from botocore.config import Config
@@ -37,19 +39,41 @@ def client_config(settings: StorageSettings) -> Config:
     )
 
 
+# A new boto3 session parses botocore's data files again (endpoints.json, about 1 MB, and the
+# service model): tens of milliseconds of CPU per client, the most of building one. One session
+# for the process keeps them parsed once. boto3 sessions are not thread-safe, so clients are made
+# under a lock; the clients themselves are.
+_SESSION_LOCK: Final = threading.Lock()
+
+
+@cache
+def _process_session() -> boto3.session.Session:
+    return boto3.session.Session()
+
+
+def new_client(service: str, *, access_key: str, secret_key: str, **options: Any) -> Any:
+    """A boto3 client of ``service`` signed by exactly this key pair (``options``: as
+    ``boto3.client``'s). Keys given to a client are the only ones it uses: a stray ``AWS_*``
+    variable or ``~/.aws`` file never changes which identity signs."""
+    with _SESSION_LOCK:
+        return _process_session().client(
+            service,  # type: ignore[call-overload]
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+            **options,
+        )
+
+
 def make_s3_client(settings: StorageSettings, endpoint_url: str | None = None) -> S3Client:
     """An S3 client for ``settings`` (against ``endpoint_url`` if given, e.g. the public host).
 
-    Credentials come only from ``settings``: a stray ``AWS_*`` variable or ``~/.aws`` file never
-    changes which identity uploads.
+    Credentials come only from ``settings`` (:func:`new_client`).
     """
-    session = boto3.session.Session(
-        aws_access_key_id=settings.access_key,
-        aws_secret_access_key=settings.secret_key,
-        region_name=settings.region,
-    )
-    client: S3Client = session.client(
+    client: S3Client = new_client(
         "s3",
+        access_key=settings.access_key,
+        secret_key=settings.secret_key,
+        region_name=settings.region,
         endpoint_url=endpoint_url or settings.endpoint_url,
         config=client_config(settings),
         verify=settings.ca_bundle or True,

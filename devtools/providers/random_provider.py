@@ -23,6 +23,10 @@ from infra import render_format
 NAME: Final = "random"
 VERSION: Final = "4.21.4"  # pulumi_random's pulumi-plugin.json
 DEFAULT_SPECIAL: Final = "!@#$%&*()-_=+[]{}<>:?"  # resource_password.go's default
+# resource_password.go's generateHash: bcrypt.DefaultCost (golang.org/x/crypto/bcrypt: 10) over
+# at most the first 72 bytes. Python's bcrypt defaults to 12, four times the work per password.
+BCRYPT_COST: Final = 10
+BCRYPT_MAX_BYTES: Final = 72
 # The schema's defaults (Check fills them in).
 DEFAULTS: Final[Properties] = {
     "lower": True,
@@ -67,7 +71,9 @@ class RandomPassword:
         if preview:
             return "", dict(inputs)
         result = _generate(inputs)
-        digest = bcrypt.hashpw(result.encode(), bcrypt.gensalt()).decode()
+        digest = bcrypt.hashpw(
+            result.encode()[:BCRYPT_MAX_BYTES], bcrypt.gensalt(rounds=BCRYPT_COST)
+        ).decode()
         return "none", {**inputs, "result": result, "bcryptHash": digest}
 
     def read(self, client: Any, id_: str, state: Properties) -> ReadResult | None:

@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import bcrypt
+
 from devtools.providers.properties import (
     SECRET_SIGNATURE,
     SIGNATURE_KEY,
     from_struct,
     to_struct,
 )
-from devtools.providers.random_provider import RandomPassword
+from devtools.providers.random_provider import BCRYPT_COST, RandomPassword
 
 
 def test_random_password_as_terraform_provider_random() -> None:
@@ -25,6 +27,9 @@ def test_random_password_as_terraform_provider_random() -> None:
     assert id_ == "none" and len(outputs["result"]) == 40 and outputs["result"].isalnum()
     assert password.diff(outputs, {**inputs, "length": 41}, ()).replaces == ("length",)
     assert password.sensitive == {"result", "bcryptHash"}
+    # generateHash: bcrypt at Go's DefaultCost (10), of the result.
+    assert outputs["bcryptHash"].startswith(f"$2b${BCRYPT_COST:02d}$")
+    assert bcrypt.checkpw(outputs["result"].encode(), outputs["bcryptHash"].encode())
 
 
 def test_secrets_stay_marked_on_the_wire() -> None:
