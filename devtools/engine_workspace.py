@@ -92,7 +92,7 @@ class EngineWorkspace:
         self.extra_env = dict(env or {})
         self.state.mkdir(parents=True)
         # Pulumi.yaml's `virtualenv: .venv`: the interpreter running us (the clone's .venv).
-        make_project(self.project, source=source)
+        make_project(self.project, source=source, keep_secure=False)
         provider_plugin.install(self.home / "plugins" / f"resource-minio-v{MINIO_PLUGIN_VERSION}")
         providers.install(
             self.home / "plugins" / f"resource-random-v{random_provider.VERSION}",

@@ -14,11 +14,13 @@ the stacks' reviewed config only, and a stack run by hand lives in a directory m
 outside the clone, where Pulumi's writes stay:
 
 - ``Pulumi.yaml``, copied;
-- each ``Pulumi.<stack>.yaml``, its ``config`` copied from the clone's without ``secure:``
-  values (each was encrypted with a salt that is not the directory's) and without any secrets
+- each ``Pulumi.<stack>.yaml``, its ``config`` copied from the clone's without any secrets
   settings (``encryptionsalt``, ``encryptedkey``, ``secretsprovider``: the clone's, if a
-  person's ``stack init`` wrote one, belong to another backend). Made again over an existing
-  directory, the config becomes the clone's again and the directory's own secrets settings stay;
+  person's ``stack init`` wrote one, belong to another backend). A ``secure:`` value stays (a
+  stack whose secrets Pulumi Cloud keeps decrypts it anywhere), unless the directory's backend
+  can never decrypt it (``keep_secure=False``: a throwaway backend of its own). Made again over
+  an existing directory, the config becomes the clone's again and the directory's own secrets
+  settings stay;
 - links to the clone's ``infra/`` (the program as it is now), ``policies/`` (the guardrail
   pack), ``.github/`` (the pipeline's script) and the virtualenv (``virtualenv: .venv``).
 
@@ -70,20 +72,25 @@ def _is_secure(value: object) -> bool:
     return isinstance(value, dict) and set(value) == {"secure"}
 
 
-def seeded_stack(source: Mapping[str, Any], kept: Mapping[str, Any]) -> dict[str, Any]:
-    """A stack file's document for a project directory: ``source``'s config without its
-    ``secure:`` values, and the secrets settings of ``kept`` (the directory's own file)."""
+def seeded_stack(
+    source: Mapping[str, Any], kept: Mapping[str, Any], *, keep_secure: bool = True
+) -> dict[str, Any]:
+    """A stack file's document for a project directory: ``source``'s config (without its
+    ``secure:`` values unless ``keep_secure``) and the secrets settings of ``kept`` (the
+    directory's own file), none of ``source``'s."""
     config = source.get("config") or {}
     document: dict[str, Any] = {
-        "config": {key: value for key, value in config.items() if not _is_secure(value)}
+        "config": {
+            key: value for key, value in config.items() if keep_secure or not _is_secure(value)
+        }
     }
     document.update({key: kept[key] for key in SECRETS_SETTINGS if key in kept})
     return document
 
 
-def seed_stack_file(source: Path, target: Path) -> None:
+def seed_stack_file(source: Path, target: Path, *, keep_secure: bool = True) -> None:
     """Write ``target`` from the clone's stack file ``source`` (:func:`seeded_stack`)."""
-    document = seeded_stack(_document(source), _document(target))
+    document = seeded_stack(_document(source), _document(target), keep_secure=keep_secure)
     target.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
 
 
@@ -98,11 +105,15 @@ def _link(link: Path, to: Path) -> None:
 
 
 def make_project(
-    target: Path, *, source: Path = REPOSITORY, virtualenv: Path | None = None
+    target: Path,
+    *,
+    source: Path = REPOSITORY,
+    virtualenv: Path | None = None,
+    keep_secure: bool = True,
 ) -> Path:
     """Make (or bring up to date) the project directory ``target`` for the project in
     ``source``; ``virtualenv`` (default: the running interpreter's) is what ``.venv`` links
-    to. Returns ``target``."""
+    to; ``keep_secure``: see :func:`seeded_stack`. Returns ``target``."""
     if target.resolve().is_relative_to(source.resolve()):
         raise ProjectError(
             f"{target} is inside {source}: a project directory of its own must be outside the "
@@ -111,7 +122,11 @@ def make_project(
     target.mkdir(parents=True, exist_ok=True)
     (target / PROJECT_FILE).write_bytes((source / PROJECT_FILE).read_bytes())
     for stack in stack_names(source):
-        seed_stack_file(source / stack_file_name(stack), target / stack_file_name(stack))
+        seed_stack_file(
+            source / stack_file_name(stack),
+            target / stack_file_name(stack),
+            keep_secure=keep_secure,
+        )
     for name in LINKED:
         if (source / name).exists():
             _link(target / name, source / name)
@@ -122,7 +137,7 @@ def make_project(
 def find_project(start: Path | None = None) -> Path | None:
     """The directory of this project's ``Pulumi.yaml`` nearest ``start`` (default: the current
     directory) or above it, as ``pulumi`` finds it; None when there is none."""
-    here = (start or Path.cwd()).resolve()
+    here = (start or Path.cwd()).absolute()
     for directory in (here, *here.parents):
         if _document(directory / PROJECT_FILE).get("name") == PROJECT:
             return directory

@@ -67,5 +67,7 @@ class SandboxStacks:
         its stack file the clone's again, made anew and selected."""
         project = self.workspace.project
         self.workspace.run("stack", "rm", READY, "--force", "--yes", check=False)
-        seed_stack_file(REPOSITORY / stack_file_name(READY), project / stack_file_name(READY))
+        seed_stack_file(
+            REPOSITORY / stack_file_name(READY), project / stack_file_name(READY), keep_secure=False
+        )
         self.workspace.init_stack(READY, embedded_stack_config(self.storages[READY]))
