@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pytest
 from botocore.exceptions import ClientError
@@ -25,19 +25,15 @@ OBSERVER_ADMIN = [
 ]
 
 
-def _identity(endpoint: EmbeddedS3, admin_statements: list[object] | None) -> Credentials:
+def _identity(endpoint: EmbeddedS3, admin_statements: Sequence[object] | None) -> Credentials:
     iam = endpoint.iam()
     name = f"user-{uuid.uuid4().hex[:8]}"
     iam.create_user(UserName=name)
-    tags = (
-        [{"Key": ADMIN_STATEMENTS_TAG, "Value": json.dumps(admin_statements)}]
-        if admin_statements is not None
-        else []
-    )
+    held = json.dumps(admin_statements)
     arn = iam.create_policy(
         PolicyName=f"{name}-policy",
         PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [S3_STATEMENT]}),
-        Tags=tags,
+        Tags=[{"Key": ADMIN_STATEMENTS_TAG, "Value": held}] if admin_statements is not None else [],
     )["Policy"]["Arn"]
     iam.attach_user_policy(UserName=name, PolicyArn=arn)
     key = iam.create_access_key(UserName=name)["AccessKey"]
@@ -95,7 +91,7 @@ def test_the_admin_reads_a_policy_allows_are_the_plugins_iam_reads(
     ids=["no admin statement", "another admin action", "a deny"],
 )
 def test_no_admin_read_without_a_statement_allowing_it(
-    embedded_s3: EmbeddedS3, admin_statements: list[object] | None
+    embedded_s3: EmbeddedS3, admin_statements: Sequence[object] | None
 ) -> None:
     iam = embedded_s3.iam(_identity(embedded_s3, admin_statements))
     assert _code(lambda: iam.list_policies(Scope="Local")) == "AccessDenied"

@@ -27,7 +27,8 @@ def _server(tag: bytes) -> Iterator[tuple[str, int]]:
     server.tag = tag  # type: ignore[attr-defined]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield server.server_address[0], server.server_address[1]
+        host, port = server.server_address[:2]
+        yield str(host), int(port)
     finally:
         server.shutdown()
         server.server_close()

@@ -5,6 +5,7 @@ files and what Pulumi writes into them")."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -28,7 +29,7 @@ SALT = "v1:heQqiEZ5cwY=:v1:HY6KinqJZib1nQEN:HP3NcHnK8qtWetBBKFzagabva452/g=="
 TOKEN = {"secure": "v1:AAAABBBBCCCCDDDD:EEEEFFFF"}
 
 
-def _stack(path: Path) -> dict[str, object]:
+def _stack(path: Path) -> dict[str, Any]:
     loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert isinstance(loaded, dict)
     return loaded
@@ -53,7 +54,7 @@ def clone(tmp_path: Path) -> Path:
     (source / PROJECT_FILE).write_bytes((REPOSITORY / PROJECT_FILE).read_bytes())
     for stack in stack_names(REPOSITORY):
         document = _stack(REPOSITORY / stack_file_name(stack))
-        document["config"][full_key("voiceAiServiceToken")] = TOKEN  # type: ignore[index]
+        document["config"][full_key("voiceAiServiceToken")] = TOKEN
         document.update({"encryptionsalt": SALT, "secretsprovider": "passphrase"})
         (source / stack_file_name(stack)).write_text(yaml.safe_dump(document), encoding="utf-8")
     (source / "infra").mkdir()
@@ -69,7 +70,7 @@ def test_a_project_directory_takes_the_config_and_none_of_the_clones_secrets_set
         committed = _stack(REPOSITORY / stack_file_name(stack))["config"]
         made = _stack(project / stack_file_name(stack))
         assert set(made) == {"config"}
-        assert made["config"] == {**committed, full_key("voiceAiServiceToken"): TOKEN}  # type: ignore[dict-item]
+        assert made["config"] == {**committed, full_key("voiceAiServiceToken"): TOKEN}
     assert (project / "infra").resolve() == (clone / "infra").resolve()
     assert (project / ".venv").resolve() == (tmp_path / "venv").resolve()
     (project / "calls").mkdir()
@@ -83,7 +84,7 @@ def test_a_throwaway_backend_gets_no_value_it_cannot_decrypt(clone: Path, tmp_pa
         assert (
             full_key("voiceAiServiceToken")
             not in _stack(project / stack_file_name(stack))["config"]
-        )  # type: ignore[operator]
+        )
 
 
 def test_made_again_the_config_is_the_clones_and_the_directorys_salt_stays(
@@ -93,12 +94,12 @@ def test_made_again_the_config_is_the_clones_and_the_directorys_salt_stays(
     own = project / stack_file_name("prod")
     document = _stack(own)
     document["encryptionsalt"] = "v1:the-directory's-own"
-    document["config"][full_key("bucket")] = "tried-here"  # type: ignore[index]
+    document["config"][full_key("bucket")] = "tried-here"
     own.write_text(yaml.safe_dump(document), encoding="utf-8")
     make_project(project, source=clone)
     again = _stack(own)
     assert again["encryptionsalt"] == "v1:the-directory's-own"
-    assert again["config"][full_key("bucket")] == "voice-recordings"  # type: ignore[index]
+    assert again["config"][full_key("bucket")] == "voice-recordings"
     assert set(again) - {"config"} <= set(SECRETS_SETTINGS)
 
 
@@ -123,7 +124,7 @@ def test_the_takeover_reads_the_stack_file_of_the_project_it_runs_in(
     project = make_project(tmp_path / "project")
     stack_file = project / stack_file_name("prod")
     document = _stack(stack_file)
-    document["config"][full_key("endpoint")] = "127.0.0.1:9"  # type: ignore[index]
+    document["config"][full_key("endpoint")] = "127.0.0.1:9"
     stack_file.write_text(yaml.safe_dump(document), encoding="utf-8")
     monkeypatch.chdir(project)
     env = {"MINIO_USER": "admin", "MINIO_PASSWORD": "not-a-real-one"}
