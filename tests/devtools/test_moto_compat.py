@@ -9,8 +9,8 @@ import uuid
 from collections.abc import Callable, Sequence
 
 import pytest
-from botocore.exceptions import ClientError
 
+from devtools.demo import error_code
 from devtools.embedded_s3 import Credentials, EmbeddedS3
 from devtools.moto_compat import ADMIN_STATEMENTS_TAG
 
@@ -40,14 +40,6 @@ def _identity(endpoint: EmbeddedS3, admin_statements: Sequence[object] | None) -
     return Credentials(key["AccessKeyId"], key["SecretAccessKey"])
 
 
-def _code(call: Callable[[], object]) -> str | None:
-    try:
-        call()
-    except ClientError as exc:
-        return str(exc.response["Error"]["Code"])
-    return None
-
-
 def test_the_admin_reads_a_policy_allows_are_the_plugins_iam_reads(
     embedded_s3: EmbeddedS3,
 ) -> None:
@@ -68,7 +60,7 @@ def test_the_admin_reads_a_policy_allows_are_the_plugins_iam_reads(
             AccessKeyId=observer.access_key
         ),
     }
-    assert {name: _code(call) for name, call in reads.items()} == dict.fromkeys(reads)
+    assert {name: error_code(call) for name, call in reads.items()} == dict.fromkeys(reads)
     writes: dict[str, Callable[[], object]] = {
         "CreateUser": lambda: iam.create_user(UserName="intruder"),
         "CreateAccessKey": lambda: iam.create_access_key(UserName=user),
@@ -76,7 +68,7 @@ def test_the_admin_reads_a_policy_allows_are_the_plugins_iam_reads(
             PolicyArn=policy["Arn"], Tags=[{"Key": "k", "Value": "v"}]
         ),
     }
-    assert {name: _code(call) for name, call in writes.items()} == dict.fromkeys(
+    assert {name: error_code(call) for name, call in writes.items()} == dict.fromkeys(
         writes, "AccessDenied"
     )
 
@@ -94,5 +86,5 @@ def test_no_admin_read_without_a_statement_allowing_it(
     embedded_s3: EmbeddedS3, admin_statements: Sequence[object] | None
 ) -> None:
     iam = embedded_s3.iam(_identity(embedded_s3, admin_statements))
-    assert _code(lambda: iam.list_policies(Scope="Local")) == "AccessDenied"
-    assert _code(lambda: iam.create_user(UserName="intruder")) == "AccessDenied"
+    assert error_code(lambda: iam.list_policies(Scope="Local")) == "AccessDenied"
+    assert error_code(lambda: iam.create_user(UserName="intruder")) == "AccessDenied"
