@@ -134,11 +134,6 @@ class EndpointProcess:
         return Credentials(access, secret)
 
     @property
-    def pid(self) -> int | None:
-        """The child's process id (None when stopped)."""
-        return None if self._process is None else self._process.pid
-
-    @property
     def console(self) -> Credentials | None:
         """The hand-made state's console service account (``handmade`` only)."""
         found = self._info.get("console")

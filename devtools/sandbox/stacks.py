@@ -39,10 +39,9 @@ class SandboxStacks:
 
     def __init__(self, engine_dir: Path, root: Path, storages: Mapping[str, Storage]) -> None:
         self.storages = storages
-        self.workspace = EngineWorkspace(
-            engine_dir, root, env=admin_env(storages[DEPLOYED]), source=REPOSITORY
-        )
+        self.workspace = EngineWorkspace(engine_dir, root, env=admin_env(storages[DEPLOYED]))
         self.blocks = root / "blocks"
+        self.blocks.mkdir(mode=0o700)
 
     def prepare(self) -> None:
         """``prod`` made, ``dev`` made, deployed and selected, its blocks written."""
@@ -54,7 +53,7 @@ class SandboxStacks:
     def write_blocks(self, stack: str) -> dict[str, Path]:
         """Each ``.env`` block of ``stack`` in ``blocks/<stack>/`` (0600); the files by output."""
         directory = self.blocks / stack
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, exist_ok=True)
         outputs = self.workspace.outputs(stack)
         written: dict[str, Path] = {}
         for output, name in BLOCKS.items():

@@ -92,12 +92,6 @@ class Storage:
         """Whether its address accepts connections."""
         return self._relay is not None and self._relay.running
 
-    @property
-    def pids(self) -> list[int]:
-        """The process ids it runs (its server's)."""
-        pid = self._server.pid if self._server is not None else None
-        return [pid] if pid is not None else []
-
     # What a stack is pointed at (devtools.clients.ServedEndpoint).
 
     @property
