@@ -38,6 +38,7 @@ from typing import IO, Final
 
 import pytest
 
+from devtools import provider_plugin
 from devtools.sandbox.run import EXIT_INTERRUPTED
 from devtools.sandbox.shell import ENV_FILE
 from tests.docs import (
@@ -225,6 +226,8 @@ def sandbox(
     clone_before: str, engine_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningSandbox]:
     """The module's sandbox (stopped at the end if a test did not stop it)."""
+    if provider_plugin.locate() is None:
+        pytest.fail("the minio plugin is not built: run `make provider` (make test does it first)")
     running = start_sandbox(tmp_path_factory.mktemp("sandbox") / "place")
     yield running
     if running.process.poll() is None:
@@ -266,10 +269,16 @@ def test_the_docs_commands_run_as_written_in_the_sandbox(
             ["bash", str(path)], env=_person_env(), stdout=log, stderr=subprocess.STDOUT
         )
         shells[part] = (process, tmp_path / f"part-{number}.log")
-    for part, (process, log_path) in shells.items():
-        code = process.wait(timeout=TOUR_TIMEOUT)
-        output = log_path.read_text(encoding="utf-8")
-        assert code == 0, f"{part}: a command failed (the last block named):\n{output[-6000:]}"
+    try:
+        for part, (process, log_path) in shells.items():
+            code = process.wait(timeout=TOUR_TIMEOUT)
+            output = log_path.read_text(encoding="utf-8")
+            assert code == 0, f"{part}: a command failed (the last block named):\n{output[-6000:]}"
+    finally:
+        for process, _ in shells.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait()
     print(f"the tour ran in {time.monotonic() - started:.1f} s")
     assert git_status() == clone_before, "the tour changed the clone"
     leaked = [name for name in WRITTEN if (REPO / name).exists()]
