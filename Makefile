@@ -27,23 +27,28 @@ venv: $(STAMP)
 # constraints.txt pins every package the tests and tools ran with, so a fresh clone installs the
 # same versions (the embedded endpoint and the policy pack lean on moto's and pulumi-policy's
 # internals). Refresh it deliberately: `make constraints`, run `make test`, commit both.
+# pip is --quiet (its hundreds of lines would bury everything else), so one line says what the
+# silent minutes are.
 $(STAMP): pyproject.toml constraints.txt
-	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[infra,dev]'
-	touch $(STAMP)
+	@echo "Installing the Python packages into $(VENV) (first time: about 2 minutes; again only when pyproject.toml or constraints.txt change) ..."
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[infra,dev]'
+	@touch $(STAMP)
 
 # The Pulumi CLI, engine and Python language host, built from Go modules at the pin
 # (constraints.txt's pulumi==, tools/engine/go.mod) into a cache outside the clone; a no-op when
-# that build is there (devtools/engine.py).
+# that build is there (devtools/engine.py). A build says what it is, how long the first one
+# takes and how far it is, on stderr; its stdout (the build's directory) is not needed here, so
+# a cached no-op is silent.
 engine: $(STAMP)
-	$(BIN)/python -m devtools.engine
+	@$(BIN)/python -m devtools.engine > /dev/null
 
 # The minio plugin the engine runs here: pulumi-terraform-bridge v3.135.0 over our Terraform
 # provider (tools/provider), built into a cache outside the clone; a no-op when it is there
-# (devtools/provider_plugin.py).
+# (devtools/provider_plugin.py). Like `engine`: progress on stderr, silent when cached.
 provider: $(STAMP)
-	$(BIN)/python -m devtools.provider_plugin
+	@$(BIN)/python -m devtools.provider_plugin > /dev/null
 
 # After a schema change in tools/provider/minio: the committed schema.json and
 # bridge-metadata.json as the bridge's tfgen makes them (a test holds them equal).

@@ -77,7 +77,7 @@ BUCKET: Final = "voice-recordings"
 # client for a whole run: the 10 MB same-work ratio of unchanged code swung from 0.98 to 1.15
 # between runs (5 of 12 measurements over 1.05), one client's requests steadily slower than
 # the other's. With one arena every connection meets the same allocator: 0.98 to 1.03 in 12
-# (docs/runtime.md, "Performance"). Requests are sequential, so the one arena is never
+# (docs/developing.md, "Performance history"). Requests are sequential, so the one arena is never
 # contended.
 SERVER_ENV: Final = {"MALLOC_ARENA_MAX": "1"}
 COMPANY: Final = 42

@@ -114,6 +114,7 @@ def build() -> Path:
     print(
         f"Building the Pulumi CLI {version} and the Python language host from Go modules into "
         f"{target} (first time only: {COLD_BUILD_NOTE}) ...",
+        file=sys.stderr,
         flush=True,
     )
 
@@ -126,7 +127,7 @@ def build() -> Path:
             raise EngineError(f"the built pulumi does not report {version}")
 
     try:
-        seconds = go_build.build_into(
+        built = go_build.build_into(
             target,
             MODULE_DIR,
             ((f"{PKG_MODULE}/cmd/pulumi", CLI), (f"./cmd/{LANGUAGE_HOST}", LANGUAGE_HOST)),
@@ -135,12 +136,13 @@ def build() -> Path:
         )
     except go_build.GoBuildError as exc:
         raise EngineError(str(exc)) from exc
-    print(f"Built in {seconds:.0f} s.", flush=True)
+    print(f"Built in {built.line()}.", file=sys.stderr, flush=True)
     return target
 
 
 def main() -> int:
-    """Build (or find) the engine and print its directory."""
+    """Build (or find) the engine and print its directory (the only line on stdout, for
+    ``PATH="$(python -m devtools.engine):$PATH"``; a build's progress goes to stderr)."""
     try:
         print(build())
     except EngineError as exc:

@@ -72,10 +72,11 @@ def build() -> Path:
     print(
         f"Building the minio plugin (pulumi-terraform-bridge {required_version(BRIDGE_MODULE)} "
         f"over our Terraform provider) into {target} (first time only: {COLD_BUILD_NOTE}) ...",
+        file=sys.stderr,
         flush=True,
     )
     try:
-        seconds = go_build.build_into(
+        built = go_build.build_into(
             target,
             MODULE_DIR,
             ((f"./cmd/{PLUGIN}", PLUGIN), (f"./cmd/{TFGEN}", TFGEN)),
@@ -83,7 +84,7 @@ def build() -> Path:
         )
     except go_build.GoBuildError as exc:
         raise ProviderBuildError(str(exc)) from exc
-    print(f"Built in {seconds:.0f} s.", flush=True)
+    print(f"Built in {built.line()}.", file=sys.stderr, flush=True)
     return target
 
 

@@ -36,6 +36,17 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def disk_tree(top: Path) -> dict[str, tuple[int, int, int]]:
+    """Every path under ``top`` (``top`` too) with its mode, size and modification time: a
+    directory made, a mode changed, a file written (even one removed again: its directory's
+    time moves) all show when two snapshots are compared."""
+    return {
+        str(path.relative_to(top)): (info.st_mode, info.st_size, info.st_mtime_ns)
+        for path in [top, *top.rglob("*")]
+        for info in [path.lstat()]
+    }
+
+
 class GeneratedStream(io.RawIOBase):
     """A non-seekable stream of ``size`` bytes made on the fly (like a pipe or a socket).
 
@@ -58,6 +69,23 @@ class GeneratedStream(io.RawIOBase):
         self.sha.update(chunk)
         self.remaining -= n
         return n
+
+
+def run_command(
+    argv: list[str], *, cwd: Path, env: Mapping[str, str], stdin: Any = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """``argv`` in a process of its own, as a person runs it (``env`` is its whole environment,
+    no stdin unless given): its exit code and output, whatever the code."""
+    return subprocess.run(
+        argv,
+        cwd=cwd,
+        env=dict(env),
+        stdin=subprocess.DEVNULL if stdin is None else stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def run_python(script: str, *args: str, timeout: float = 120) -> str:

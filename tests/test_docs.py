@@ -3,8 +3,10 @@ code's (every name, no stale one, each default), and every link between the docu
 
 from __future__ import annotations
 
+import ast
 import doctest
 import importlib.util
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -14,6 +16,8 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from infra.config import KNOWN_KEYS, full_key, parse_stack_config
+from infra.render_format import SECRET_MARKER
+from policies.guardrails.offline import RENDER_DIR
 from tests.docs import (
     DEVELOPING,
     OPERATING,
@@ -36,6 +40,7 @@ DOCUMENTS: Final = (README, RUNTIME, OPERATING, DEVELOPING, TRY_IT_LOCALLY)
 
 SETTINGS_TABLE: Final = (RUNTIME, "Settings (environment variables)")
 CONFIG_TABLE: Final = (OPERATING, "Stack config")
+PROGRAM: Final = REPO / "infra" / "program.py"
 
 
 def _backticked(cell: str) -> list[str]:
@@ -154,6 +159,47 @@ def test_the_config_table_states_each_default_the_code_uses() -> None:
         stated = _backticked(default_cell)[0].replace("<endpoint>", "storage.example.net")
         value = values[key]
         assert stated == (str(value).lower() if isinstance(value, bool) else str(value)), key
+
+
+# --- the stack outputs table (operating.md) against the program's exports --------------------
+
+OUTPUTS_TABLE: Final = (OPERATING, "Stack outputs")
+
+
+def _program_exports() -> dict[str, bool]:
+    """Every ``pulumi.export(name, value)`` in the program (under any config: both branches of
+    an ``if``), and whether its value is wrapped in ``pulumi.Output.secret``."""
+    exports: dict[str, bool] = {}
+    for node in ast.walk(ast.parse(PROGRAM.read_text(encoding="utf-8"))):
+        if not (isinstance(node, ast.Call) and ast.unparse(node.func) == "pulumi.export"):
+            continue
+        name, value = node.args
+        assert isinstance(name, ast.Constant) and isinstance(name.value, str), ast.unparse(node)
+        secret = isinstance(value, ast.Call) and ast.unparse(value.func) == "pulumi.Output.secret"
+        assert exports.setdefault(name.value, secret) == secret, f"{name.value}: secret or not?"
+    return exports
+
+
+def _outputs_rows() -> dict[str, bool]:
+    documented: dict[str, bool] = {}
+    for name_cell, secret_cell, _what in table_rows(section(*OUTPUTS_TABLE)):
+        (name,) = _backticked(name_cell)
+        assert name not in documented and secret_cell in ("yes", "no"), name_cell
+        documented[name] = secret_cell == "yes"
+    return documented
+
+
+def test_the_outputs_table_is_every_export_of_the_program_and_says_which_are_secret() -> None:
+    assert _outputs_rows() == _program_exports()
+
+
+@pytest.mark.parametrize("render", sorted(RENDER_DIR.glob("*.json")), ids=lambda p: p.stem)
+def test_each_render_s_outputs_are_in_the_outputs_table_as_secret_as_it_says(render: Path) -> None:
+    outputs = json.loads(render.read_text(encoding="utf-8"))["outputs"]
+    documented = _outputs_rows()
+    assert {name: value == SECRET_MARKER for name, value in outputs.items()} == {
+        name: documented[name] for name in outputs
+    }
 
 
 # --- links between the documents ---------------------------------------------------------------

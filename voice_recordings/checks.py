@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import socket
 import ssl
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -31,7 +30,8 @@ from voice_recordings.diagnostics import (
 from voice_recordings.errors import ConfigError, StorageError
 from voice_recordings.permissions import PROBE_KEY, PROBE_KIND
 from voice_recordings.settings import Env, StorageSettings
-from voice_recordings.spool import Spool, SpoolDirectoryError
+from voice_recordings.spool import Spool
+from voice_recordings.spool_directory import PRIVATE_MODE, SpoolDirectoryError, spool_readiness
 from voice_recordings.uploader import MinioUploader
 
 PROBE_BODY: Final = b"voice-recordings check probe: safe to delete\n"
@@ -48,6 +48,7 @@ FIX_CAN_DELETE: Final = (
 )
 
 Status = Literal["OK", "WARN", "FAIL", "SKIP"]
+STATUSES: Final[tuple[Status, ...]] = ("OK", "WARN", "FAIL", "SKIP")
 
 
 @dataclass(frozen=True)
@@ -275,6 +276,8 @@ def _check_presigned(context: CheckContext) -> CheckResult:
 
 
 def _check_spool(context: CheckContext) -> CheckResult:
+    """Whether a recording the server refuses could be spooled, found by reading only: a check
+    leaves the local disk as it was (no directory made, no mode repaired, no file written)."""
     settings = context.settings
     if settings.spool_dir is None:
         return CheckResult(
@@ -284,25 +287,28 @@ def _check_spool(context: CheckContext) -> CheckResult:
         )
     spool = Spool(settings.spool_dir)
     try:
-        spool.ensure_directory()  # 0700: repaired if ours, refused if others' and writable
-        with tempfile.TemporaryFile(dir=spool.directory):
-            pass
+        ready = spool_readiness(spool.directory)
     except SpoolDirectoryError as exc:  # says what is wrong and the fix itself
         return CheckResult("spool", "FAIL", str(exc))
-    except OSError as exc:
+    if not ready.exists:
         return CheckResult(
             "spool",
-            "FAIL",
-            f"{spool.directory} is not usable ({exc}). Fix: mount a writable volume there or "
-            f"set {Env.SPOOL_DIR}",
+            "OK",
+            f"{spool.directory} does not exist yet; the first spooled recording makes it "
+            f"({PRIVATE_MODE:o}) in {ready.parent}, which this user may write to",
         )
     waiting = spool.count()
-    if waiting:
+    waits = f"{waiting} recording(s) wait in {spool.directory}: run `voice-recordings replay`"
+    if ready.open_mode:
         return CheckResult(
             "spool",
             "WARN",
-            f"{waiting} recording(s) wait in {spool.directory}: run `voice-recordings replay`",
+            f"{spool.directory} is open to others (mode {ready.open_mode:o}); replay and the "
+            f"next spooled recording make it {PRIVATE_MODE:o}"
+            f"{'; ' + waits if waiting else ''}. Fix: chmod {PRIVATE_MODE:o} {spool.directory}",
         )
+    if waiting:
+        return CheckResult("spool", "WARN", waits)
     return CheckResult("spool", "OK", f"{spool.directory} writable, empty")
 
 

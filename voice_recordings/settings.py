@@ -66,18 +66,52 @@ SETTING_NAMES: Final[frozenset[str]] = frozenset(
 # (difflib's ratio: MINIO_SECERT_KEY to MINIO_SECRET_KEY is 0.94; the provider's own MINIO_USER
 # to MINIO_USE_SSL, 0.77, is not one).
 _MISSPELLING_CUTOFF: Final = 0.85
+_PREFIX: Final = "MINIO_"
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """Whether one edit turns ``a`` into ``b``: a character inserted, deleted or replaced, or
+    two neighbours swapped (``REGOIN``)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    head = next(
+        (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+    )
+    a_tail, b_tail = a[head:], b[head:]
+    if len(a) == len(b):
+        swapped = len(a_tail) > 1 and a_tail[:2] == b_tail[1::-1] and a_tail[2:] == b_tail[2:]
+        return swapped or a_tail[1:] == b_tail[1:]
+    return a_tail[1:] == b_tail if len(a) > len(b) else a_tail == b_tail[1:]
+
+
+def meant_setting(name: str) -> str | None:
+    """The setting ``name`` misspells, or None: the same name in another case (``minio_bucket``),
+    any name one edit from a setting (``MINIOBUCKET``, ``MINIO_BUKCET``: the prefix's typos
+    too), or a ``MINIO_*`` name close to one by difflib's ratio (``MINIO_SECERT_KEYS``)."""
+    if name in SETTING_NAMES:
+        return None
+    upper = name.upper()
+    if upper in SETTING_NAMES:
+        return upper
+    near = [known for known in SETTING_NAMES if one_edit_apart(upper, known)]
+    if near:
+        return near[0]
+    if upper.startswith(_PREFIX):
+        close = difflib.get_close_matches(upper, SETTING_NAMES, n=1, cutoff=_MISSPELLING_CUTOFF)
+        return close[0] if close else None
+    return None
 
 
 def refuse_misspelt_settings(env: Mapping[str, str]) -> None:
-    """ConfigError for a MINIO_* variable that is no setting but nearly names one that is not
-    set (``MINIO_SECERT_KEY``): a misspelt setting would otherwise be ignored in silence."""
+    """ConfigError for a variable that is no setting but misspells one that is not set
+    (``MINIO_SECERT_KEY``, ``minio_bucket``, ``MINIOENDPOINT``: :func:`meant_setting`): a
+    misspelt setting would otherwise be ignored in silence."""
     for name in sorted(env):
-        if not name.startswith("MINIO_") or name in SETTING_NAMES:
-            continue
-        close = difflib.get_close_matches(name, SETTING_NAMES, n=1, cutoff=_MISSPELLING_CUTOFF)
-        if close and close[0] not in env:
+        meant = meant_setting(name)
+        if meant is not None and meant not in env:
+            case = " (names are case-sensitive)" if name.upper() == meant else ""
             raise ConfigError(
-                f"{name} is not a setting: did you mean {close[0]}? Rename it in the "
+                f"{name} is not a setting: did you mean {meant}?{case} Rename it in the "
                 f"service's environment (.env or docker-compose)"
             )
 

@@ -46,6 +46,7 @@ from typing import IO, Final
 from voice_recordings.errors import VoiceRecordingsError
 from voice_recordings.keys import Kind, kind_spec, parse_key
 from voice_recordings.metadata import METADATA_FIELDS, parse_object_metadata
+from voice_recordings.spool_directory import ensure_private_directory
 
 log = logging.getLogger("voice_recordings.spool")
 
@@ -67,23 +68,12 @@ ORPHAN_AGE: Final = 24 * 3600.0
 _OPEN_FLAGS: Final = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 
 
-class SpoolDirectoryError(PermissionError):
-    """The spool directory cannot be used safely (not a directory, or others may write to it)."""
-
-
 class CorruptEntryError(VoiceRecordingsError):
     """A spool entry whose JSON is unreadable or whose body does not match its size/sha256."""
 
 
 class ForeignEntryError(CorruptEntryError):
     """A spool entry (or a file in it) that another user owns: never read, never removed."""
-
-
-# What to do about a spool directory that cannot be used.
-SPOOL_FIX: Final = (
-    "set MINIO_SPOOL_DIR to a writable directory of this user's on a local disk (mode 0700), "
-    "or MINIO_SPOOL_DIR=off"
-)
 
 
 @dataclass(frozen=True)
@@ -252,40 +242,9 @@ class Spool:
         """Create the directory and its missing parents, each 0700 whatever the umask; then
         trust it only if it is a directory this user owns (a link counts only if this user
         made it): anything else is a SpoolDirectoryError with the fix. Loose permission bits
-        on a directory of ours are repaired (0700, with a warning)."""
-        try:
-            _make_private_dirs(self.directory)
-            link = os.lstat(self.directory)
-            info = os.stat(self.directory)
-        except OSError as exc:
-            raise SpoolDirectoryError(
-                f"spool {self.directory} cannot be created or read ({exc.strerror or exc}). "
-                f"Fix: {SPOOL_FIX}"
-            ) from None
-        if not stat.S_ISDIR(info.st_mode):
-            raise SpoolDirectoryError(
-                f"spool {self.directory} is not a directory. Fix: {SPOOL_FIX}"
-            )
-        me = os.geteuid()
-        owners = [("is owned by", info.st_uid)]
-        if stat.S_ISLNK(link.st_mode):
-            owners.insert(0, ("is a link made by", link.st_uid))
-        for what, owner in owners:
-            if owner != me:
-                # Another user could then plant, swap or read recordings: never used.
-                raise SpoolDirectoryError(
-                    f"spool {self.directory} {what} uid {owner}, not this user (uid {me}): "
-                    f"another user could steer what it holds. Fix: run as the spool's owner "
-                    f"(`docker exec -u <user> ...`), or chown it to this user, or {SPOOL_FIX}"
-                )
-        _refuse_steerable_parents(self.directory, me)
-        if info.st_mode & 0o077:
-            os.chmod(self.directory, 0o700)
-            log.warning(
-                "spool %s was open to others (mode %o): made it 0700",
-                self.directory,
-                stat.S_IMODE(info.st_mode),
-            )
+        on a directory of ours are repaired (0700, with a warning).
+        :mod:`voice_recordings.spool_directory` holds the rules."""
+        ensure_private_directory(self.directory)
 
     def entries(self) -> list[Path]:
         """Entry directories, oldest first: only real directories named like an entry (a
@@ -371,36 +330,6 @@ class Spool:
             elif name.startswith(TMP_PREFIX) and now - _newest_mtime(path) > orphan_age:
                 log.warning("removing %s: an entry left half-written by a crash", path)
                 _remove(path)
-
-
-def _refuse_steerable_parents(directory: Path, me: int) -> None:
-    """SpoolDirectoryError if another user could rename or replace the spool directory: a
-    parent owned by someone other than this user or root, or one anyone may write to without
-    the sticky bit (``/tmp`` has it). The rule OpenSSH applies to ``~/.ssh``'s parents."""
-    for parent in Path(os.path.realpath(directory)).parents:
-        info = os.stat(parent)
-        owner_ok = info.st_uid in (0, me)
-        open_to_all = bool(info.st_mode & stat.S_IWOTH) and not info.st_mode & stat.S_ISVTX
-        if not owner_ok or open_to_all:
-            why = f"owned by uid {info.st_uid}" if not owner_ok else "writable by anyone"
-            raise SpoolDirectoryError(
-                f"spool {directory}: its parent {parent} is {why}, so another user could "
-                f"replace the spool. Fix: {SPOOL_FIX}"
-            )
-
-
-def _make_private_dirs(directory: Path) -> None:
-    """Create ``directory`` and every missing parent with mode 0700 (``mkdir(parents=True)``
-    gives parents the umask's mode: 0777 under ``umask 000``)."""
-    missing = []
-    path = directory
-    while not os.path.lexists(path) and path != path.parent:
-        missing.append(path)
-        path = path.parent
-    for path in reversed(missing):
-        with contextlib.suppress(FileExistsError):  # made meanwhile by another process
-            os.mkdir(path, 0o700)
-            os.chmod(path, 0o700)  # exactly 0700, whatever the umask took away
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -1,26 +1,75 @@
 #!/usr/bin/env bash
 # The `pulumi` commands of the pipeline's jobs (docs/operating.md, "The pipeline"), in one place:
 # each workflow's `run:` step calls this, and tests/engine/test_pipeline.py runs the same lines
-# with the real engine, each job's environment taken from its workflow. One job per call:
+# with the real engine, each job's environment taken from its workflow. One job per call, on one
+# stack (--stack, default prod: what the workflows run):
 #
-#   pulumi-job.sh pr-preview     [PACK]  preview.yml: a throwaway local state, the observer's keys
-#   pulumi-job.sh deploy-preview [PACK]  deploy.yml: preview --refresh of production's state
-#   pulumi-job.sh drift          [PACK]  drift.yml: refresh --preview-only --expect-no-changes
-#                                        (PACK ignored: refresh takes none)
-#   pulumi-job.sh up             [PACK]  deploy.yml: pulumi up, the admin's keys
+#   pulumi-job.sh pr-preview     [--stack S] [PACK]  preview.yml: a throwaway local state, the
+#                                                    observer's keys
+#   pulumi-job.sh deploy-preview [--stack S] [PACK]  deploy.yml: preview --refresh of the stack's
+#                                                    state
+#   pulumi-job.sh drift          [--stack S] [PACK]  drift.yml: refresh --preview-only
+#                                                    --expect-no-changes (PACK ignored: refresh
+#                                                    takes none)
+#   pulumi-job.sh up             [--stack S] [PACK]  deploy.yml: pulumi up, the admin's keys
 #
-# It runs in the current directory: the Pulumi project (the checkout's root in CI). The state
-# comes from the environment (PULUMI_BACKEND_URL, PULUMI_ACCESS_TOKEN, PULUMI_CONFIG_PASSPHRASE),
-# MinIO's keys as MINIO_USER/MINIO_PASSWORD; pr-preview makes its own state and passphrase.
-# PACK (optional): the guardrail policy pack's directory, given to pulumi as --policy-pack.
+# It runs in the current directory: the Pulumi project (the checkout's root in CI), whose
+# Pulumi.<stack>.yaml files are its stacks; a stack without one is refused before pulumi runs.
+# The state comes from the environment (PULUMI_BACKEND_URL, PULUMI_ACCESS_TOKEN,
+# PULUMI_CONFIG_PASSPHRASE), MinIO's keys as MINIO_USER/MINIO_PASSWORD; pr-preview makes its own
+# state and passphrase. PACK (optional): the guardrail policy pack's directory, given to pulumi
+# as --policy-pack.
 set -euo pipefail
 
 STACK=prod
-usage="usage: pulumi-job.sh pr-preview|deploy-preview|drift|up [PACK]"
-job="${1:?$usage}"
+usage="usage: pulumi-job.sh pr-preview|deploy-preview|drift|up [--stack STACK] [PACK]"
+
+# A wrong call says what was wrong, then how to call, and exits 2 (as a usage error).
+refuse() {
+  printf 'pulumi-job.sh: %s\n%s\n' "$1" "$usage" >&2
+  exit 2
+}
+
+job="${1:-}"
+case "$job" in
+  pr-preview | deploy-preview | drift | up) shift ;;
+  "") refuse "no job given" ;;
+  *) refuse "unknown job '$job'" ;;
+esac
 pack=()
-if [[ -n "${2:-}" ]]; then
-  pack=(--policy-pack "$2")
+while (($#)); do
+  case "$1" in
+    --stack)
+      (($# >= 2)) || refuse "--stack needs a stack name (e.g. --stack prod)"
+      STACK="$2"
+      shift 2
+      ;;
+    --stack=*)
+      STACK="${1#--stack=}"
+      shift
+      ;;
+    -*) refuse "unknown option '$1'" ;;
+    *)
+      ((${#pack[@]} == 0)) || refuse "one policy pack only, got '${pack[1]}' and '$1'"
+      pack=(--policy-pack "$1")
+      shift
+      ;;
+  esac
+done
+# The project's stacks are its Pulumi.<stack>.yaml files: a name with none is a typo (or the
+# wrong directory), refused before pulumi could make an empty stack of it.
+shopt -s nullglob
+known=(Pulumi.?*.yaml)
+shopt -u nullglob
+known=("${known[@]#Pulumi.}")
+known=("${known[@]%.yaml}")
+stacks="${known[*]}"
+if [[ ! "$STACK" =~ ^[A-Za-z0-9_.-]+$ ]]; then
+  refuse "'$STACK' is not a stack name (letters, digits, '-', '_', '.'); this project's stacks: $stacks"
+fi
+if [[ ! -f "Pulumi.$STACK.yaml" ]]; then
+  [[ -n "$stacks" ]] || stacks="none: run it in the directory of Pulumi.yaml"
+  refuse "no stack '$STACK' here: $PWD has no Pulumi.$STACK.yaml; this project's stacks: $stacks"
 fi
 
 # A pulumi command whose output also goes to the job summary when GitHub gives one: the
@@ -71,9 +120,5 @@ case "$job" in
     # --refresh: without it a hand change the state never saw stays (up diffs the program
     # against the state only), and the up would not be what the approved preview showed.
     summarized up --stack "$STACK" --refresh --yes --skip-preview --diff "${pack[@]}"
-    ;;
-  *)
-    echo "$usage" >&2
-    exit 2
     ;;
 esac

@@ -7,12 +7,13 @@ session's endpoint already holds this one's)."""
 from __future__ import annotations
 
 import re
+import subprocess
 
 from devtools.demo import STACK
 from devtools.engine import pinned_version
 from infra.render import snapshot_path
 from policies.guardrails.offline import load_render
-from tests.support import run_python
+from tests.support import ROOT, run_python
 
 # The checks the demo's story promises (its docstring's steps 3 to 5), each reported OK.
 PROMISED = (
@@ -49,3 +50,21 @@ def test_make_demo_runs_the_whole_story_and_every_check_holds() -> None:
         assert f"OK     {name}" in summary
     assert "FAILED" not in out
     assert "Embedded endpoint stopped." in out
+
+
+def test_make_demo_says_what_its_first_minutes_do() -> None:
+    """On a fresh clone (``-B``: every target out of date), each slow step is announced before
+    it runs: the quiet pip install by a line of its own, the Go builds by the modules that do
+    them (:mod:`devtools.go_build`, tested in test_go_build.py), on stderr, so that their
+    stdout, the build's directory, can go to /dev/null."""
+    dry = subprocess.run(
+        ["make", "-n", "-B", "demo"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    pip = next(n for n, line in enumerate(dry) if "pip install" in line)
+    said = [line for line in dry[:pip] if line.startswith("echo ")]
+    assert len(said) == 1 and "Installing the Python packages" in said[0], dry
+    assert "first time: about" in said[0]
+    for module in ("devtools.engine", "devtools.provider_plugin"):
+        runs = [line for line in dry if f"-m {module}" in line]
+        assert runs and all(line.endswith(f"-m {module} > /dev/null") for line in runs), runs
+    assert dry[-1].endswith("-m devtools.demo")

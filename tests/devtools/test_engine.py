@@ -61,7 +61,7 @@ def test_each_go_build_does_nothing_when_it_is_there(module: Any) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(found)
-    assert "Building" not in done.stdout
+    assert done.stderr == ""  # a cached no-op is quiet (`make demo` shows nothing for it)
 
 
 def test_a_pin_that_moved_in_one_place_only_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -36,15 +36,22 @@ _RECREATE_RE = re.compile(r"^\s*(\+|\+-|-\+|-)\s+minio:", re.MULTILINE)
 
 
 def run_job(
-    workspace: EngineWorkspace, workflow_name: str, job_id: str, secrets: dict[str, str]
+    workspace: EngineWorkspace,
+    workflow_name: str,
+    job_id: str,
+    secrets: dict[str, str],
+    stack: tuple[str, ...] = (),
 ) -> PulumiRun:
-    """The job's call of the pipeline script, as its workflow writes it, with its env."""
+    """The job's call of the pipeline script, as its workflow writes it (``stack``: the
+    ``--stack`` arguments of a run by hand on another stack), with its env."""
     job = workflow(workflow_name)["jobs"][job_id]
     command = pipeline_command(job)
     assert command is not None and command[2:] == [GUARDRAIL_PACK], command
     script, job_name, pack = command
     return workspace.run_job(
-        ["bash", str(REPO / script), job_name, str(REPO / pack)], job_env(job, secrets), timeout=600
+        ["bash", str(REPO / script), job_name, *stack, str(REPO / pack)],
+        job_env(job, secrets),
+        timeout=600,
     )
 
 
@@ -93,6 +100,22 @@ def test_the_pull_request_preview_succeeds_with_the_observers_keys_and_changes_n
     assert server_snapshot(endpoint) == before
     assert stack_file.read_bytes() == committed, "the script must put the stack file back"
     assert list(checkout.state.iterdir()) == [], "the job has no state but its throwaway one"
+
+
+def test_the_pull_request_preview_runs_for_another_stack_named_by_hand(
+    secrets: dict[str, str], engine_dir: Path, tmp_path: Path
+) -> None:
+    # A fresh checkout, its committed dev stack file: the preview job, run by hand for dev.
+    checkout = EngineWorkspace(engine_dir, tmp_path / "checkout")
+    stack_file = checkout.project / "Pulumi.dev.yaml"
+    committed = stack_file.read_bytes()
+    observer_only = {k: v for k, v in secrets.items() if k.startswith("MINIO_OBSERVER_")}
+    preview = run_job(checkout, "preview.yml", "preview", observer_only, ("--stack", "dev"))
+    assert preview.returncode == 0, preview.output
+    assert "Previewing update (dev)" in preview.output, preview.output
+    assert "+ minio:index/s3Bucket:S3Bucket: (create)" in preview.output
+    assert stack_file.read_bytes() == committed
+    assert list(checkout.state.iterdir()) == []
 
 
 def test_drift_on_an_untouched_server_finds_nothing(

@@ -8,8 +8,10 @@ hostile change) must be caught.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
+import subprocess
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -21,6 +23,7 @@ from click.testing import CliRunner
 
 from infra.program import ADMIN_PASSWORD_ENV, ADMIN_USER_ENV
 from tests.docs import OPERATING, read
+from tests.support import run_command
 from tests.workflows import (
     GUARDRAIL_PACK,
     PIPELINE_SCRIPT,
@@ -454,6 +457,83 @@ def test_the_script_knows_every_job_the_workflows_call_and_the_pack_exists() -> 
             assert f"\n  {job})\n" in script, job
             assert pack == [GUARDRAIL_PACK]
     assert (REPO / GUARDRAIL_PACK / "PulumiPolicy.yaml").is_file()
+
+
+# -- the script's stack (--stack; prod, the workflows' stack, by default) -------------------
+
+JOBS: Final = ("pr-preview", "deploy-preview", "drift", "up")
+# The `pulumi` the script finds first on PATH: it records each call's arguments, one line each.
+FAKE_PULUMI: Final = '#!/bin/sh\nprintf "%s\\n" "$*" >> "$PULUMI_CALLS"\n'
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the project's files (pr-preview edits a stack file and puts it back)."""
+    copy = tmp_path / "project"
+    copy.mkdir()
+    for path in REPO.glob("Pulumi*.yaml"):
+        (copy / path.name).write_bytes(path.read_bytes())
+    return copy
+
+
+def run_script(project: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """The script with ``args`` in ``project``, a recording ``pulumi`` on PATH: what it exited
+    with and printed, and each pulumi call it made."""
+    bin_dir, calls = project.parent / "bin", project.parent / "pulumi-calls"
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / "pulumi").write_text(FAKE_PULUMI)
+    (bin_dir / "pulumi").chmod(0o755)
+    calls.unlink(missing_ok=True)
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "PULUMI_CALLS": str(calls),
+    }
+    env.pop("GITHUB_STEP_SUMMARY", None)
+    done = run_command(["bash", str(REPO / PIPELINE_SCRIPT), *args], cwd=project, env=env)
+    return done, calls.read_text().splitlines() if calls.exists() else []
+
+
+@pytest.mark.parametrize("job", JOBS)
+@pytest.mark.parametrize(
+    ("stack_args", "stack"), [((), "prod"), (("--stack", "dev"), "dev"), (("--stack=dev",), "dev")]
+)
+def test_each_job_runs_on_the_stack_it_is_given(
+    project: Path, job: str, stack_args: tuple[str, ...], stack: str
+) -> None:
+    committed = {path.name: path.read_bytes() for path in project.iterdir()}
+    done, calls = run_script(project, job, *stack_args, GUARDRAIL_PACK)
+    assert done.returncode == 0, done.stderr
+    assert calls, "no pulumi command ran"
+    for call in calls:
+        assert re.findall(r"(?:--stack|stack init) (\S+)", call) == [stack], call
+    pack = f"--policy-pack {GUARDRAIL_PACK}"
+    assert (pack in calls[-1]) is (job != "drift"), calls[-1]  # refresh takes no pack
+    assert {path.name: path.read_bytes() for path in project.iterdir()} == committed
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("drift", "--stack", "prdo"), "no stack 'prdo' here: "),
+        (("drift", "--stack"), "--stack needs a stack name"),
+        (("up", "--stack", "../prod"), "'../prod' is not a stack name"),
+        (("up", "--stack="), "'' is not a stack name"),
+        (("drfit",), "unknown job 'drfit'"),
+        ((), "no job given"),
+        (("drift", "--stacks", "dev"), "unknown option '--stacks'"),
+    ],
+)
+def test_a_bad_call_says_what_was_wrong_and_runs_nothing(
+    project: Path, args: tuple[str, ...], said: str
+) -> None:
+    done, calls = run_script(project, *args)
+    assert done.returncode == 2 and calls == []
+    first, usage = done.stderr.splitlines()
+    assert first.startswith(f"pulumi-job.sh: {said}"), first
+    assert usage.startswith("usage: pulumi-job.sh ")
+    if said.startswith(("no stack", "'")):  # a wrong name: the stacks there are, to pick from
+        assert first.endswith("this project's stacks: dev prod"), first
 
 
 def test_no_credential_is_written_in_a_workflow() -> None:

@@ -4,6 +4,7 @@ from the render (see conftest.py), a wrong secret, a stopped server."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import socket
 import subprocess
@@ -13,10 +14,11 @@ from pathlib import Path
 import pytest
 
 from devtools.embedded_s3 import Credentials
-from tests.support import Target
-from voice_recordings import checks, cli
+from tests.support import Target, disk_tree
+from voice_recordings import MinioUploader, checks, cli
 from voice_recordings.diagnostics import FIX_CREDENTIALS, FIX_UNREACHABLE
 from voice_recordings.settings import Env
+from voice_recordings.urls import FIX_MISSING_OBJECT
 
 pytestmark = pytest.mark.integration
 CHECKS = ("dns", "tcp", "tls", "health", "credentials", "bucket", "put", "get")
@@ -121,3 +123,78 @@ def test_upload_spools_when_down_and_replay_delivers(
 
     code, again = run(argv, env_for(target, target.uploader, spool))
     assert code == cli.EXIT_OK and again.strip().startswith("http")
+
+
+def test_check_as_json_writes_nothing_locally(
+    target: Target,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Every step runs (the probe is written to the server, read back, played), and the local
+    disk is as it was: the default spool under HOME not made, the working directory untouched."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    monkeypatch.chdir(work)
+    env = env_for(target, target.uploader, tmp_path / "unused", HOME=str(home))
+    del env[Env.SPOOL_DIR]  # the default: $HOME/.local/state/voice-recordings/spool
+    before = disk_tree(tmp_path)
+    code, output = run(["check", "--json"], env)
+
+    document = json.loads(output)
+    assert code == cli.EXIT_OK and document["ok"] is True and document["error"] is None
+    found = {c["name"]: c["status"] for c in document["checks"]}
+    assert found["put"] == found["get"] == found["delete-denied"] == "OK", document
+    assert found["spool"] == "OK" and "does not exist yet" in document["checks"][-1]["detail"]
+    assert document["counts"]["FAIL"] == 0
+    assert "OK   delete-denied" in capsys.readouterr().err  # the lines, on stderr
+    assert disk_tree(tmp_path) == before
+
+
+def test_url_of_a_stored_key_and_of_one_that_is_not(
+    target: Target,
+    tmp_path: Path,
+    call_uuid: str,
+    company_id: int,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    uploader = MinioUploader(target.settings(target.uploader))
+    try:
+        stored = uploader.upload_audio(b"ID3 audio", call_uuid=call_uuid, company_id=company_id)
+    finally:
+        uploader.close()
+    missing = stored.key.replace(call_uuid, f"{call_uuid}-never-uploaded")
+    for who in (target.uploader, target.reader):
+        env = env_for(target, who, tmp_path / "spool")
+        code, url = run(["url", stored.key], env)
+        assert code == cli.EXIT_OK and f"/{target.bucket}/{stored.key}?" in url
+        assert capsys.readouterr().err == ""
+
+        code, url = run(["url", missing], env)
+        err = capsys.readouterr().err
+        assert code == cli.EXIT_FAILED and url == "", err
+        assert err.startswith("FAIL url: ") and missing in err and err.count("\n") == 1
+    # The uploader may list the bucket: S3 tells it the key is not there, with the fix.
+    run(["url", missing], env_for(target, target.uploader, tmp_path / "spool"))
+    err = capsys.readouterr().err
+    assert f"no object {missing} in bucket {target.bucket}" in err and FIX_MISSING_OBJECT in err
+
+
+def test_replay_as_json_lists_each_entry_and_the_counts(
+    target: Target, tmp_path: Path, call_uuid: str, company_id: int
+) -> None:
+    spool = tmp_path / "spool"
+    recording = tmp_path / "call.mp3"
+    recording.write_bytes(b"ID3 " + os.urandom(2048))
+    down = env_for(target, target.uploader, spool, **{Env.ENDPOINT: dead_endpoint()})
+    down[Env.USE_SSL] = "false"
+    argv = ["upload", str(recording), "--company", str(company_id), "--call", call_uuid]
+    assert run(argv, down)[0] == cli.EXIT_SPOOLED
+
+    code, output = run(["replay", "--json"], env_for(target, target.uploader, spool))
+    document = json.loads(output)
+    assert code == cli.EXIT_OK and document["result"] == "ok" and document["waiting"] == 1
+    (entry,) = document["entries"]
+    assert entry["outcome"] == "uploaded" and entry["key"].endswith(f"/{call_uuid}.mp3")
+    assert document["counts"]["uploaded"] == 1 and document["counts"]["remaining"] == 0

@@ -456,3 +456,39 @@ def test_replay_never_puts_an_older_spooled_copy_over_a_newer_object(
     assert body == b"newer transcript"
     assert len(_versions(target, older.key)) == 1  # the older copy did not become a version
     assert any(spool.iterdir())  # and is not lost: it waits in the spool
+
+
+def test_erase_as_json_is_the_report_with_its_counts(target: Target, tmp_path: Path) -> None:
+    """For a script: the dry run's document lists what would go; the erasure's is the report
+    it filed, with the counts, and stdout holds nothing else."""
+    company, call = 9117, "erased-by-a-script"
+    keys = _store(target, company, call)
+    env = target.env(target.steward, tmp_path / "spool")
+
+    code, out = _run(["erase", "--company", str(company), "--call", call, "--json"], env)
+    dry = json.loads(out)
+    assert code == cli.EXIT_OK and dry["dry_run"] is True and dry["report_file"] is None
+    assert sorted(v["key"] for v in dry["final_check"]["remaining"]) == sorted(keys)
+    assert dry["counts"] == {
+        "removed": 0,
+        "failed": 0,
+        "left_alone": 0,
+        "landed_after": 0,
+        "remaining": 2,
+    }
+
+    report_path = tmp_path / "report.jsonl"
+    code, out = _run([*_erase(company, call, report_path), "--json"], env)
+    done = json.loads(out)
+    assert code == cli.EXIT_OK and done["ok"] is True and done["error"] is None
+    assert done["report_file"] == str(report_path)
+    assert done["counts"]["removed"] == 2 and done["counts"]["remaining"] == 0
+    assert done["final_check"]["nothing_remains"] is True
+    filed = read_report(report_path)  # the record the officer files says the same
+    assert done["request"] == filed["request"]
+
+    def removed(report: dict[str, Any]) -> list[tuple[str, str]]:
+        return sorted((v["key"], v["version_id"]) for v in report["removed"])
+
+    assert removed(done) == removed(filed) and len(removed(done)) == 2
+    assert target.steward.secret_key not in out

@@ -170,3 +170,25 @@ def test_a_version_the_server_refuses_is_reported_not_a_traceback(
     assert code == cli.EXIT_FAILED, out
     assert out.count("NOT EXPORTED") == 2 and "the server refused it: S3 Access Denied" in out
     assert list(out_dir.iterdir()) == []
+
+
+def test_export_as_json_lists_each_file_and_what_was_left_out(
+    target: Target, tmp_path: Path
+) -> None:
+    company, call = 9206, "exported-by-a-script"
+    key = _upload(target, company, call, b"ID3 by a script", DAY_ONE)
+    target.s3(target.admin).delete_object(Bucket=target.bucket, Key=key)  # a delete marker
+    out_dir = tmp_path / "out"
+    code, out = _export(
+        target, target.steward, tmp_path, company, call, "--to", str(out_dir), "--json"
+    )
+    document = json.loads(out)
+    assert code == cli.EXIT_OK and document["complete"] is True, out
+    assert document["request"] == {"company_id": company, "call_uuid": call, "day": None}
+    assert document["manifest"] == str(out_dir / "manifest.json")
+    (written,) = document["files"]
+    assert written["key"] == key and Path(written["path"]).read_bytes() == b"ID3 by a script"
+    assert written["sha256"] == hashlib.sha256(b"ID3 by a script").hexdigest()
+    (marker,) = document["not_exported"]
+    assert marker["key"] == key and marker["problem"] is False and marker["fix"] is None
+    assert document["counts"] == {"exported": 1, "not_exported": 1}

@@ -1,14 +1,19 @@
-"""``voice-recordings check``: a failed step skips exactly the steps that need it (one place)."""
+"""``voice-recordings check``: a failed step skips exactly the steps that need it (one place), and
+the check leaves the local disk as it found it."""
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.support import ROOT, disk_tree, run_command
 from voice_recordings import checks, cli
 from voice_recordings.checks import STEPS, CheckContext, CheckResult, Status, Step
-from voice_recordings.settings import StorageSettings
+from voice_recordings.settings import Env, StorageSettings
 from voice_recordings.uploader import MinioUploader
 
 ALL = [step.name for step in STEPS]
@@ -109,3 +114,38 @@ def test_every_registered_subcommand_reaches_its_handler() -> None:
         args = parser.parse_args(argv.get(command.name, [command.name]))
         assert args.command == command.name and args.handler is command.handler
         assert command.name in (cli.__doc__ or "")  # the module's usage lists it
+
+
+@pytest.mark.parametrize("spool", ["default", "not there yet", "there, empty", "open to others"])
+def test_check_changes_nothing_on_the_local_disk(spool: str, tmp_path: Path) -> None:
+    """``voice-recordings check`` as a person runs it, its home, working directory and spool
+    in ``tmp_path``: afterwards the tree is as it was, no directory made (not the default
+    spool's ``~/.local/state/...``), no mode repaired, no probe file written and removed."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    spools = {
+        "not there yet": tmp_path / "state" / "voice-recordings" / "spool",
+        "there, empty": tmp_path / "spool",
+        "open to others": tmp_path / "shared-spool",
+    }
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("MINIO_", "XDG_"))},
+        "HOME": str(home),
+        "PYTHONPATH": str(ROOT),
+        Env.ENDPOINT: "127.0.0.1:9",  # the server's steps fail; the spool's runs regardless
+        Env.ACCESS_KEY: "AKIAEXAMPLE",
+        Env.SECRET_KEY: "unit-test-secret-not-real",
+        Env.USE_SSL: "false",
+    }
+    if spool in spools:
+        env[Env.SPOOL_DIR] = str(spools[spool])
+    spools["there, empty"].mkdir(mode=0o700)
+    spools["open to others"].mkdir()
+    spools["open to others"].chmod(0o777)
+    before = disk_tree(tmp_path)
+    done = run_command([sys.executable, "-m", "voice_recordings.cli", "check"], cwd=work, env=env)
+    assert done.returncode == cli.EXIT_FAILED, done.stdout + done.stderr
+    line = next(line for line in done.stdout.splitlines() if line.split()[1] == "spool")
+    assert line.split()[0] == ("WARN" if spool == "open to others" else "OK"), line
+    assert disk_tree(tmp_path) == before

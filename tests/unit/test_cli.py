@@ -8,7 +8,10 @@ import io
 import ipaddress
 import socket
 import ssl
+import subprocess
+import sys
 import threading
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests.support import ROOT
 from voice_recordings import MinioUploader, checks, cli
 from voice_recordings.diagnostics import FIX_SSL
 from voice_recordings.settings import MISSING_KEYS_MESSAGE, Env, StorageSettings
@@ -37,6 +41,19 @@ def run(argv: list[str], env: dict[str, str] = ENV) -> tuple[int, str]:
     return cli.main(argv, env, out), out.getvalue()
 
 
+def test_version_is_pyprojects_as_installed(capsys: pytest.CaptureFixture[str]) -> None:
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--version"], ENV)
+    assert exited.value.code == cli.EXIT_OK
+    assert capsys.readouterr().out == f"voice-recordings {declared}\n"
+    script = Path(sys.executable).with_name("voice-recordings")
+    done = subprocess.run(
+        [str(script), "--version"], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout == f"voice-recordings {declared}\n"
+
+
 def test_usage_errors_exit_2() -> None:
     with pytest.raises(SystemExit) as exited:
         cli.main(["upload", "call.mp3", "--call", "abc"], ENV)  # --company missing
@@ -51,11 +68,13 @@ def test_missing_settings_exit_2_with_the_specification_message() -> None:
     assert code == cli.EXIT_USAGE and MISSING_KEYS_MESSAGE in output
 
 
-def test_url_prints_a_presigned_url_offline() -> None:
+def test_url_prints_a_presigned_url_offline(capsys: pytest.CaptureFixture[str]) -> None:
     code, output = run(["url", KEY, "--expires", "600"])
     assert code == cli.EXIT_OK
     assert output.startswith(f"http://127.0.0.1:9/voice-recordings/{KEY}?")
     assert "X-Amz-Expires=600" in output and ENV[Env.SECRET_KEY] not in output
+    # It could not ask the server whether the key is stored: it says so, beside the URL.
+    assert capsys.readouterr().err.startswith(f"WARN url: could not check that {KEY} is stored")
 
 
 def test_url_in_public_mode_is_the_public_form() -> None:

@@ -40,7 +40,7 @@ from voice_recordings.diagnostics import (
     diagnose_connection,
 )
 from voice_recordings.settings import Env
-from voice_recordings.spool import SPOOL_FIX
+from voice_recordings.spool_directory import SPOOL_FIX
 
 
 def _client_error(code: str, status: int = 400) -> ClientError:

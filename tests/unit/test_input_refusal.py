@@ -7,7 +7,6 @@ import datetime as dt
 import io
 import os
 import socket
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from infra.config import StackConfigError, full_key, parse_stack_config
-from tests.support import offline_uploader
+from tests.support import offline_uploader, run_command
 from voice_recordings import cli
 from voice_recordings.errors import ConfigError, InvalidInputError
 from voice_recordings.keys import (
@@ -303,14 +302,8 @@ CLI_ENV = {**BASE, Env.ENDPOINT: "127.0.0.1:9", Env.USE_SSL: "false", Env.SPOOL_
 def voice_recordings(*args: str, stdin: Any = None, env: dict[str, str] | None = None) -> Any:
     """The installed ``voice-recordings`` command, as a user runs it."""
     command = Path(sys.executable).with_name("voice-recordings")
-    return subprocess.run(
-        [str(command), *args],
-        stdin=stdin if stdin is not None else subprocess.DEVNULL,
-        env={**os.environ, **(env or CLI_ENV)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    return run_command(
+        [str(command), *args], cwd=Path.cwd(), env={**os.environ, **(env or CLI_ENV)}, stdin=stdin
     )
 
 

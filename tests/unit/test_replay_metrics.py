@@ -26,7 +26,8 @@ from voice_recordings.metrics import (
 )
 from voice_recordings.replay import ReplayReport
 from voice_recordings.settings import Env
-from voice_recordings.spool import BODY_FILE, SpoolDirectoryError
+from voice_recordings.spool import BODY_FILE
+from voice_recordings.spool_directory import SpoolDirectoryError
 from voice_recordings.uploader import MinioUploader
 
 WHEN = dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC)

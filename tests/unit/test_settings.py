@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import string
 from pathlib import Path
+from typing import Final
 
 import pytest
 
 from devtools.tls import ThrowawayCA
+from infra.provider_contract import env_variables
 from voice_recordings import DEFAULT_BUCKET, DEFAULT_REGION, ConfigError, Env, StorageSettings
-from voice_recordings.settings import MAX_PRESIGN_SECONDS, MISSING_KEYS_MESSAGE
+from voice_recordings.settings import MAX_PRESIGN_SECONDS, MISSING_KEYS_MESSAGE, SETTING_NAMES
 
 SECRET = "s3cr3t-value-never-printed"
 BASE = {
@@ -182,3 +185,50 @@ def test_a_misspelt_setting_is_named_with_the_one_meant(stray: str, meant: str) 
     StorageSettings.from_env(
         {**env, Env.REGION: "us-east-1", "MINIO_USER": "a", "MINIO_PASSWORD": "b"}
     )
+
+
+# Every character a one-edit typo may bring in: what a name is made of, a '-' (an env file
+# takes it), and lower case (an env name is case-sensitive, so `MINIO_BUCKEt` is another name).
+TYPO_ALPHABET: Final = string.ascii_uppercase + string.digits + "_-" + string.ascii_lowercase
+
+
+def one_edit_typos(name: str) -> set[str]:
+    """Every name one deletion, swap of neighbours, replacement or insertion from ``name``."""
+    splits = [(name[:i], name[i:]) for i in range(len(name) + 1)]
+    deleted = {head + tail[1:] for head, tail in splits if tail}
+    swapped = {head + tail[1] + tail[0] + tail[2:] for head, tail in splits if len(tail) > 1}
+    replaced = {head + c + tail[1:] for head, tail in splits if tail for c in TYPO_ALPHABET}
+    inserted = {head + c + tail for head, tail in splits for c in TYPO_ALPHABET}
+    return (deleted | swapped | replaced | inserted) - {name}
+
+
+@pytest.mark.parametrize("meant", sorted(SETTING_NAMES))
+def test_every_one_edit_typo_of_every_setting_names_the_setting(meant: str) -> None:
+    missed = []
+    typos = one_edit_typos(meant) - SETTING_NAMES
+    for typo in sorted(typos):
+        env = {k: v for k, v in BASE.items() if k != meant}
+        env[typo] = "value-never-echoed"
+        try:
+            StorageSettings.from_env(env)
+        except ConfigError as exc:
+            message = str(exc)
+            if message.startswith(f"{typo} is not a setting: did you mean {meant}?"):
+                assert "value-never-echoed" not in message
+                continue
+        missed.append(typo)
+    assert not missed, f"{len(missed)} of {len(typos)} typos of {meant} not named: {missed[:10]}"
+
+
+def test_a_setting_in_the_wrong_case_is_named_as_case_sensitive() -> None:
+    with pytest.raises(ConfigError, match=r"did you mean MINIO_BUCKET\? \(names are case-sens"):
+        settings(minio_bucket="voice-recordings")
+
+
+def test_the_providers_variables_and_a_set_setting_are_no_misspelling() -> None:
+    # Beside the runtime's own, a deploying shell holds the provider's variables.
+    provider = {name: "x" for name in env_variables().values() if name not in SETTING_NAMES}
+    assert "MINIO_USER" in provider and "MINIO_CACERT_FILE" in provider
+    assert settings(**provider).endpoint == BASE[Env.ENDPOINT]
+    # A near name beside the setting it is near: the setting is read, the other left alone.
+    assert settings(MINIO_BUCKET="voice-recordings", MINIO_BUCKETS="x").bucket == DEFAULT_BUCKET

@@ -28,8 +28,8 @@ from voice_recordings.spool import (
     ORPHAN_AGE,
     TMP_PREFIX,
     Spool,
-    SpoolDirectoryError,
 )
+from voice_recordings.spool_directory import SpoolDirectoryError
 
 WHEN = dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC)
 KEY = recording_key(5, "abc-123", WHEN)
@@ -190,7 +190,9 @@ def test_memoryviews_of_any_item_size_spool_their_bytes(fmt: str, items: int) ->
         assert (entry_dir / BODY_FILE).read_bytes() == bytes(raw)
 
 
-def test_check_repairs_a_spool_others_can_write_and_counts_only_entries(tmp_path: Path) -> None:
+def test_check_reports_a_spool_others_can_write_leaves_it_and_counts_only_entries(
+    tmp_path: Path,
+) -> None:
     spool_dir = tmp_path / "spool"
     foreign_things(spool_dir, tmp_path / "outside")
     spool_dir.chmod(0o777)
@@ -204,5 +206,10 @@ def test_check_repairs_a_spool_others_can_write_and_counts_only_entries(tmp_path
     out = io.StringIO()
     cli.main(["check"], env, out)
     spool_line = [line for line in out.getvalue().splitlines() if line.split()[1] == "spool"]
-    assert spool_line and spool_line[0].startswith("OK") and "empty" in spool_line[0]
+    assert spool_line and spool_line[0].startswith("WARN") and "open to others" in spool_line[0]
+    assert spool_line[0].endswith(f"Fix: chmod 700 {spool_dir}")
+    assert "wait" not in spool_line[0]  # nothing in it is an entry
+    # A check changes nothing on the disk: replay or the next spooled recording repairs it.
+    assert stat.S_IMODE(spool_dir.stat().st_mode) == 0o777
+    Spool(spool_dir).ensure_directory()
     assert stat.S_IMODE(spool_dir.stat().st_mode) == 0o700

@@ -36,7 +36,8 @@ from voice_recordings.errors import StorageError
 from voice_recordings.keys import VOICE, recording_key
 from voice_recordings.metadata import object_metadata
 from voice_recordings.settings import Env
-from voice_recordings.spool import TRASH_PREFIX, Spool, SpoolDirectoryError
+from voice_recordings.spool import TRASH_PREFIX, Spool
+from voice_recordings.spool_directory import SpoolDirectoryError
 
 OTHER_UID: Final = 65534  # nobody
 WHEN = dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC)
