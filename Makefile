@@ -4,11 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv engine provider provider-schema monitoring-tools demo takeover-demo test lint typecheck render guard review bench bench-handoff constraints clean
+.PHONY: help venv engine provider provider-schema monitoring-tools demo takeover-demo sandbox test lint typecheck render guard review bench bench-handoff constraints clean
 
 help:
 	@echo "make demo    - run the whole story on an embedded S3 endpoint"
 	@echo "make takeover-demo - take over the specification's hand-made storage with pulumi up, on an embedded endpoint"
+	@echo "make sandbox - run the storage, the engine and both stacks until Ctrl-C: the docs' commands, in another shell"
 	@echo "make test    - lint, type-check and run every test (builds the engine first)"
 	@echo "make engine  - build the pinned Pulumi CLI and Python language host (cached outside the clone)"
 	@echo "make provider - build the minio plugin: the real Terraform bridge over our provider (cached)"
@@ -71,6 +72,11 @@ demo: $(STAMP) engine provider
 
 takeover-demo: $(STAMP) engine provider
 	$(BIN)/python -m devtools.takeover_demo
+
+# Until Ctrl-C: the docs' commands run as written in another shell (docs/try-it-locally.md).
+# Ctrl-C is how it ends (exit 130, one line): not an error of the recipe's.
+sandbox: $(STAMP) engine provider
+	$(BIN)/python -m devtools.sandbox || test $$? -eq 130
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -7,6 +7,12 @@ starts ``python -m devtools.endpoint_process``, which runs an :class:`EmbeddedS3
 authentication on) and prints one JSON line (:func:`announce`) with its address, region, CA
 file and admin keys; the parent talks to it over HTTPS only, as the engine's plugins do. The
 child stops, and removes its CA files, when its standard input closes: with the parent.
+
+Two options, sent as the first line of the child's standard input (never in its arguments or
+environment, which other users can read): an admin secret of the parent's choosing (the admin
+then signs as ``embedded-admin`` with it, so several endpoints share one admin, as the sandbox's
+do), and ``handmade``: the child starts with the specification's hand-made state
+(:func:`devtools.handmade.build_handmade`), for a takeover, and announces its console key.
 """
 
 from __future__ import annotations
@@ -28,15 +34,20 @@ if TYPE_CHECKING:
 STARTUP_TIMEOUT = 60.0
 
 
-def announce(endpoint: EmbeddedS3) -> str:
-    """The line the child prints once its endpoint serves (what the parent needs of it)."""
+def announce(
+    endpoint: EmbeddedS3, admin: Credentials | None = None, console: Credentials | None = None
+) -> str:
+    """The line the child prints once its endpoint serves (what the parent needs of it):
+    ``admin`` if not the endpoint's own, ``console`` the hand-made state's console key."""
+    signer = admin or endpoint.admin
     return json.dumps(
         {
             "endpoint": endpoint.endpoint,
             "region": endpoint.region,
             "tls": endpoint.tls,
             "ca_bundle": endpoint.ca_bundle,
-            "admin": [endpoint.admin.access_key, endpoint.admin.secret_key],
+            "admin": [signer.access_key, signer.secret_key],
+            "console": [console.access_key, console.secret_key] if console else None,
         }
     )
 
@@ -46,9 +57,10 @@ class EndpointProcess:
     :class:`EmbeddedS3` that callers use (address, TLS, CA, region, admin keys, admin
     clients)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, admin_secret: str | None = None, handmade: bool = False) -> None:
         self._process: subprocess.Popen[str] | None = None
         self._info: dict[str, Any] = {}
+        self._options = {"admin_secret": admin_secret, "handmade": handmade}
 
     def start(self) -> EndpointProcess:
         """Start the child and wait for its announcement; return self."""
@@ -58,9 +70,15 @@ class EndpointProcess:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            # A process group of its own: Ctrl-C in the terminal is the parent's to handle (it
+            # stops the child by closing its stdin), not a traceback of the child's.
+            process_group=0,
         )
+        stdin: IO[str] | None = self._process.stdin
         stdout: IO[str] | None = self._process.stdout
-        assert stdout is not None
+        assert stdin is not None and stdout is not None
+        stdin.write(json.dumps(self._options) + "\n")
+        stdin.flush()
         line = stdout.readline()
         if not line:
             self.stop()
@@ -115,6 +133,12 @@ class EndpointProcess:
         access, secret = self._info["admin"]
         return Credentials(access, secret)
 
+    @property
+    def console(self) -> Credentials | None:
+        """The hand-made state's console service account (``handmade`` only)."""
+        found = self._info.get("console")
+        return Credentials(*found) if found else None
+
     def s3(self, credentials: Credentials | None = None) -> S3Client:
         """A plain boto3 S3 client (admin unless ``credentials``)."""
         client: S3Client = self._client("s3", credentials)
@@ -132,10 +156,16 @@ class EndpointProcess:
 
 def main() -> None:
     """Serve until standard input closes (the parent stopped or died)."""
-    from devtools.embedded_s3 import EmbeddedS3  # moto: only in the child
+    from devtools.embedded_s3 import ADMIN_USER, EmbeddedS3  # moto: only in the child
+    from devtools.handmade import build_handmade
 
+    options = json.loads(sys.stdin.readline() or "{}")
     with EmbeddedS3(authentication=True) as endpoint:
-        print(announce(endpoint), flush=True)
+        admin = None
+        if options.get("admin_secret"):
+            admin = endpoint.set_user_secret(ADMIN_USER, str(options["admin_secret"]))
+        console = build_handmade(endpoint).console_keys if options.get("handmade") else None
+        print(announce(endpoint, admin, console), flush=True)
         sys.stdin.read()
 
 

@@ -1,9 +1,11 @@
 """A throwaway workspace where the real Pulumi engine runs this repository's program.
 
-The project is the repository's own: ``Pulumi.yaml`` and the stack files are copied byte for byte
-(``pulumi stack init`` and ``pulumi config set`` write into a stack file, which must not touch
-the clone), and ``infra/`` and the virtualenv are links to the real ones, so the language host
-runs ``infra/__main__.py`` exactly as ``pulumi up`` in the clone would. Around it: a local file
+The project is a project directory of its own (:func:`infra.project.make_project`):
+``Pulumi.yaml`` copied, the stack files' config copied without what a person's ``stack init``
+may have left in the clone's (a passphrase salt or secrets provider of another backend, values
+encrypted with it), and ``infra/`` and the virtualenv linked, so the language host runs
+``infra/__main__.py`` exactly as ``pulumi up`` in the clone would, and ``pulumi stack init``
+and ``pulumi config set`` write there, never into the clone. Around it: a local file
 backend, passphrase-encrypted secrets with a generated passphrase, a ``PULUMI_HOME`` whose
 plugin cache holds, at the versions the SDKs ask for, the ``minio`` plugin built from the real
 bridge (:mod:`devtools.provider_plugin`) and the stand-in ``random`` plugin
@@ -18,9 +20,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 import subprocess
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,11 +33,10 @@ from devtools.handmade import stack_config_for
 from devtools.providers import random_provider
 from infra.config import full_key
 from infra.program import ADMIN_PASSWORD_ENV, ADMIN_USER_ENV
+from infra.project import make_project
 from voice_recordings import StorageSettings
 from voice_recordings.settings import Env
 
-PROJECT_FILES: Final = ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml")
-LINKED: Final = ("infra",)
 # Nothing a run does may reach the internet or depend on the shell that started it.
 QUIET_ENV: Final = {
     "PULUMI_SKIP_UPDATE_CHECK": "true",
@@ -74,9 +73,16 @@ class PulumiFailed(AssertionError):
 
 class EngineWorkspace:
     """A project directory, a backend and a plugin cache under ``root``, for the engine in
-    ``engine_dir``."""
+    ``engine_dir``; the project's files from ``source`` (default: this clone)."""
 
-    def __init__(self, engine_dir: Path, root: Path, *, env: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        engine_dir: Path,
+        root: Path,
+        *,
+        env: Mapping[str, str] | None = None,
+        source: Path = REPOSITORY,
+    ):
         self.engine_dir = engine_dir
         self.root = root
         self.project = root / "project"
@@ -84,14 +90,9 @@ class EngineWorkspace:
         self.state = root / "state"
         self.passphrase = secrets.token_urlsafe(24)
         self.extra_env = dict(env or {})
-        self.project.mkdir(parents=True)
-        self.state.mkdir()
-        for name in PROJECT_FILES:
-            shutil.copyfile(REPOSITORY / name, self.project / name)
-        for name in LINKED:
-            (self.project / name).symlink_to(REPOSITORY / name)
+        self.state.mkdir(parents=True)
         # Pulumi.yaml's `virtualenv: .venv`: the interpreter running us (the clone's .venv).
-        (self.project / ".venv").symlink_to(Path(sys.prefix))
+        make_project(self.project, source=source, keep_secure=False)
         provider_plugin.install(self.home / "plugins" / f"resource-minio-v{MINIO_PLUGIN_VERSION}")
         providers.install(
             self.home / "plugins" / f"resource-random-v{random_provider.VERSION}",

@@ -18,6 +18,14 @@ moto also enforces AWS's quota of two access keys per IAM user. MinIO has no suc
 user's service accounts (which access keys stand for here): a takeover holds the user's own
 key pair, the console's account and the stack's new account at once.
 
+MinIO's admin actions (``admin:GetUser`` ...) are no IAM actions: the ``minio`` plugin keeps a
+canned policy's ``admin:`` statements in a tag of the IAM policy (tools/provider/minio/admin.go,
+``adminStatementsTag``), where moto never reads them, and makes IAM calls where MinIO's admin API
+would answer. So a user that MinIO lets read users, policies and service accounts (CI's
+observer: a refresh reads them) was refused every such read here. Those reads are granted as the
+IAM calls the plugin makes for them (:data:`ADMIN_READS_AS_IAM`), to whoever holds a policy
+whose tag allows them; any other admin action stays refused.
+
 And moto names the root element of a GetBucketVersioning answer ``GetBucketVersioningResponse``
 (its serializer's default) where S3 and MinIO name it ``VersioningConfiguration`` (the S3 API
 reference). boto3 reads either; minio-go, which the ``minio`` plugin speaks through, decodes into
@@ -27,6 +35,7 @@ of the bucket's versioning failed.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -38,6 +47,16 @@ CORRECTIONS: Final[dict[tuple[str, str, str], str]] = {
     ("BUCKET", "DELETE", "encryption"): "PutEncryptionConfiguration",
 }
 
+
+# The plugin's tag for a policy's MinIO admin statements (tools/provider/minio/admin.go).
+ADMIN_STATEMENTS_TAG: Final = "minio-admin-statements"
+# A MinIO admin read -> the IAM calls the plugin makes for it (admin.go: getUserInfo,
+# policyArn and infoCannedPolicy, infoServiceAccount).
+ADMIN_READS_AS_IAM: Final[dict[str, tuple[str, ...]]] = {
+    "admin:GetUser": ("iam:GetUser", "iam:ListAttachedUserPolicies"),
+    "admin:GetPolicy": ("iam:ListPolicies", "iam:GetPolicy", "iam:GetPolicyVersion"),
+    "admin:ListServiceAccounts": ("iam:GetAccessKeyLastUsed", "iam:ListAccessKeys"),
+}
 
 # What moto calls the root of a GetBucketVersioning answer, and what S3 and MinIO call it.
 VERSIONING_ROOT: Final = ("GetBucketVersioningResponse", "VersioningConfiguration")
@@ -58,11 +77,61 @@ def _versioning_answer(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return get_bucket_versioning
 
 
+def admin_reads_policy(statements: list[Any]) -> str | None:
+    """An IAM policy document granting the IAM calls that ``statements`` (a policy's admin
+    statements, as the plugin tags them) stand for; None when they allow no admin read."""
+    actions = sorted(
+        {
+            call
+            for statement in statements
+            if isinstance(statement, dict) and statement.get("Effect") == "Allow"
+            for action in _as_list(statement.get("Action"))
+            for call in ADMIN_READS_AS_IAM.get(str(action), ())
+        }
+    )
+    if not actions:
+        return None
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}],
+        }
+    )
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
+def _tagged_admin_reads(policy: Any) -> str | None:
+    for tag in (getattr(policy, "tags", None) or {}).values():
+        if tag.get("Key") == ADMIN_STATEMENTS_TAG:
+            return admin_reads_policy(_as_list(json.loads(tag.get("Value") or "[]")))
+    return None
+
+
+def _with_admin_reads(original: Callable[[Any], list[Any]]) -> Callable[[Any], list[Any]]:
+    def collect_policies(self: Any) -> list[Any]:
+        policies = original(self)
+        granted = [_tagged_admin_reads(policy) for policy in policies]
+        return policies + [document for document in granted if document]
+
+    collect_policies.corrected = True  # type: ignore[attr-defined]
+    return collect_policies
+
+
 def apply() -> None:
-    """Correct moto's S3 action table, its per-user key quota and its versioning answer
-    (idempotent)."""
+    """Correct moto's S3 action table, its per-user key quota, its versioning answer and its
+    reading of MinIO admin statements (idempotent)."""
+    from moto.iam import access_control
     from moto.iam import models as iam_models
     from moto.s3.responses import ACTION_MAP, S3Response
+
+    user_key = access_control.IAMUserAccessKey
+    if not getattr(user_key.collect_policies, "corrected", False):
+        user_key.collect_policies = _with_admin_reads(  # type: ignore[method-assign,assignment]
+            user_key.collect_policies
+        )
 
     if not getattr(S3Response.get_bucket_versioning, "corrected", False):
         S3Response.get_bucket_versioning = _versioning_answer(  # type: ignore[method-assign,assignment]

@@ -56,6 +56,7 @@ from infra.program import (
     main,
     refuse_admin_credentials_in_config,
 )
+from infra.project import REPOSITORY, stack_file_name, stack_names
 from infra.render_format import (
     OPTIONAL_RESOURCE_FIELDS,
     POLICY_INPUT,
@@ -68,7 +69,7 @@ from infra.render_format import (
     STACK,
 )
 
-REPO_ROOT: Final = Path(__file__).resolve().parent.parent
+REPO_ROOT: Final = REPOSITORY
 RENDERED_DIR: Final = REPO_ROOT / "policies" / "rendered"
 
 # Pulumi's wire markers (pulumi/sdk: rpc.py), stable across SDK versions.
@@ -84,14 +85,14 @@ _GENERATED_OUTPUTS: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
-def stack_file(stack: str) -> Path:
-    """``Pulumi.<stack>.yaml`` at the repository root."""
-    return REPO_ROOT / f"Pulumi.{stack}.yaml"
+def stack_file(stack: str, project: Path = REPO_ROOT) -> Path:
+    """``Pulumi.<stack>.yaml`` of ``project`` (default: the repository root, the committed one)."""
+    return project / stack_file_name(stack)
 
 
-def known_stacks() -> list[str]:
-    """The stacks that have a stack file."""
-    return sorted(p.name.split(".")[1] for p in REPO_ROOT.glob("Pulumi.*.yaml"))
+def known_stacks(project: Path = REPO_ROOT) -> list[str]:
+    """The stacks that have a stack file in ``project``."""
+    return stack_names(project)
 
 
 def _as_config_string(key: str, value: object) -> str:
@@ -126,16 +127,19 @@ def _is_secure(value: object) -> bool:
     return isinstance(value, dict) and set(value) == {"secure"}
 
 
-def load_stack_values(stack: str, overrides: Mapping[str, str] | None = None) -> StackValues:
-    """The stack file's config (this project's and the provider's keys), then ``overrides``.
+def load_stack_values(
+    stack: str, overrides: Mapping[str, str] | None = None, project: Path = REPO_ROOT
+) -> StackValues:
+    """The stack file's config (this project's and the provider's keys), then ``overrides``;
+    the stack file of ``project`` (default: the committed one).
 
     The render cannot decrypt: a ``secure:`` value becomes a random stand-in, marked secret. An
     override of a :data:`~infra.config.SECRET_KEYS` key counts as ``pulumi config set --secret``.
     """
-    path = stack_file(stack)
+    path = stack_file(stack, project)
     if not path.is_file():
         raise StackConfigError(
-            f"no stack file {path.name} for stack {stack!r}; known stacks: {known_stacks()}"
+            f"no stack file {path} for stack {stack!r}; known stacks: {known_stacks(project)}"
         )
     document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     entries = document.get("config") or {}
@@ -161,9 +165,12 @@ def load_stack_values(stack: str, overrides: Mapping[str, str] | None = None) ->
     return StackValues(raw, frozenset(secret), frozenset(stand_ins))
 
 
-def load_stack_config(stack: str, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The raw config of this project's namespace from the stack file, then ``overrides``."""
-    values = load_stack_values(stack, overrides).raw
+def load_stack_config(
+    stack: str, overrides: Mapping[str, str] | None = None, project: Path = REPO_ROOT
+) -> dict[str, str]:
+    """The raw config of this project's namespace from the stack file (of ``project``), then
+    ``overrides``."""
+    values = load_stack_values(stack, overrides, project).raw
     return {key: value for key, value in values.items() if key.startswith(f"{NAMESPACE}:")}
 
 
@@ -429,13 +436,15 @@ def run_program(
     stack: str,
     overrides: Mapping[str, str] | None = None,
     program_main: Callable[[], object] | None = None,
+    project: Path = REPO_ROOT,
 ) -> ProgramRun:
     """Run the program for ``stack`` under mocks; the config is checked before anything runs.
 
     ``program_main`` replaces the program (tests pass a variant of it to see how options render);
-    by default :func:`infra.program.main` runs, with stand-in credentials.
+    by default :func:`infra.program.main` runs, with stand-in credentials. ``project``: whose
+    stack file (default: the committed one).
     """
-    values = load_stack_values(stack, overrides)
+    values = load_stack_values(stack, overrides, project)
     # Fail with the config error before any resource is made.
     refuse_admin_credentials_in_config(values.raw)
     parse_stack_config(_own(values.raw), values.secret_keys)

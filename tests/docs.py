@@ -7,6 +7,7 @@ its section, so moving a text means changing this file (and the doc), not every 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -16,6 +17,7 @@ DOCS_DIR: Final = REPO / "docs"
 RUNTIME: Final = DOCS_DIR / "runtime.md"  # the package for the Voice AI service
 OPERATING: Final = DOCS_DIR / "operating.md"  # deploy, takeover, review, workflows
 DEVELOPING: Final = DOCS_DIR / "developing.md"  # tests, embedded endpoint, benchmarks, renders
+TRY_IT_LOCALLY: Final = DOCS_DIR / "try-it-locally.md"  # the sandbox's tour
 
 _HEADING: Final = re.compile(r"(#{1,6}) (.+)")
 _FENCE: Final = re.compile(r"\s*(```|~~~)")
@@ -29,14 +31,7 @@ def read(doc: Path) -> str:
 def headings(doc: Path) -> list[tuple[int, str]]:
     """``(level, title)`` of every heading in ``doc``, outside fenced code (where ``# ...`` is a
     shell comment, not a heading)."""
-    found: list[tuple[int, str]] = []
-    fenced = False
-    for line in read(doc).splitlines():
-        if _FENCE.match(line):
-            fenced = not fenced
-        elif not fenced and (match := _HEADING.fullmatch(line)):
-            found.append((len(match.group(1)), match.group(2).strip()))
-    return found
+    return [(level, title) for _line, level, title in heading_lines(doc)]
 
 
 def section(doc: Path, title: str) -> str:
@@ -92,7 +87,63 @@ def bash_commands(text: str) -> list[str]:
     """Every command line of the ```bash blocks of ``text``, in order (comment lines dropped)."""
     return [
         line.strip()
-        for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S)
+        for block in re.findall(r"```bash[^\n]*\n(.*?)```", text, flags=re.S)
         for line in block.splitlines()
         if line.strip() and not line.startswith("#")
     ]
+
+
+@dataclass(frozen=True)
+class BashBlock:
+    """A ```bash block: where it is, what its fence says after ``bash``, its text."""
+
+    doc: Path
+    line: int  # of its opening fence, from 1
+    info: str  # the fence after "bash": "" or "no-sandbox: <why>"
+    text: str
+
+    @property
+    def where(self) -> str:
+        """``docs/operating.md:21``."""
+        return f"{self.doc.relative_to(REPO)}:{self.line}"
+
+
+def bash_blocks(doc: Path, start: int = 0, end: int | None = None) -> list[BashBlock]:
+    """The ```bash blocks of ``doc`` whose fence is on a line in ``[start, end)`` (0-based)."""
+    lines = read(doc).splitlines()
+    blocks: list[BashBlock] = []
+    number = start
+    stop = len(lines) if end is None else end
+    while number < stop:
+        opening = re.fullmatch(r"```bash(.*)", lines[number])
+        if opening is None:
+            number += 1
+            continue
+        closing = lines.index("```", number + 1)
+        text = "\n".join(lines[number + 1 : closing]) + "\n"
+        blocks.append(BashBlock(doc, number + 1, opening.group(1).strip(), text))
+        number = closing + 1
+    return blocks
+
+
+def heading_lines(doc: Path) -> list[tuple[int, int, str]]:
+    """``(line, level, title)`` of every heading of ``doc`` outside fenced code (0-based)."""
+    found: list[tuple[int, int, str]] = []
+    fenced = False
+    for number, line in enumerate(read(doc).splitlines()):
+        if _FENCE.match(line):
+            fenced = not fenced
+        elif not fenced and (match := _HEADING.fullmatch(line)):
+            found.append((number, len(match.group(1)), match.group(2).strip()))
+    return found
+
+
+def own_lines(doc: Path, anchor: str) -> tuple[int, int]:
+    """The lines ``[start, end)`` of the heading of ``doc`` whose GitHub anchor is ``anchor``,
+    up to the next heading of any level (its subsections left out)."""
+    found = heading_lines(doc)
+    for index, (number, _level, title) in enumerate(found):
+        if github_anchor(title) == anchor:
+            following = found[index + 1][0] if index + 1 < len(found) else None
+            return number + 1, following if following is not None else len(read(doc).splitlines())
+    raise AssertionError(f"no heading #{anchor} in {doc.relative_to(REPO)}")

@@ -24,6 +24,7 @@ from tests.docs import (
     README,
     REPO,
     RUNTIME,
+    TRY_IT_LOCALLY,
     github_anchor,
     headings,
     read,
@@ -33,7 +34,7 @@ from tests.docs import (
 from tests.support import MINIMAL_STACK_CONFIG, OUTPUT_OF_VAR, ROOT
 from voice_recordings import ConfigError, Env, StorageSettings, upload_metrics
 
-DOCUMENTS: Final = (README, RUNTIME, OPERATING, DEVELOPING)
+DOCUMENTS: Final = (README, RUNTIME, OPERATING, DEVELOPING, TRY_IT_LOCALLY)
 # Written on another branch of the same change (issue 13, the render contract); the lead empties
 # this set once both are merged, and the link test then checks it like every other target.
 
@@ -60,9 +61,9 @@ def test_every_example_in_every_document_runs(doc: Path) -> None:
 
 def test_the_front_page_stays_a_front_page() -> None:
     assert len(read(README).splitlines()) < 200
-    for command in ("make demo", "make test"):
+    for command in ("make demo", "make sandbox", "make test"):
         assert command in read(README)
-    for doc in (RUNTIME, OPERATING, DEVELOPING):
+    for doc in (RUNTIME, OPERATING, DEVELOPING, TRY_IT_LOCALLY):
         assert f"(docs/{doc.name})" in read(README), doc.name
 
 

@@ -7,6 +7,9 @@ Both read the live server through the S3 API as the provider's admin (``MINIO_US
 ``MINIO_PASSWORD``, the same variables the provider reads), at the stack's ``endpoint``, and
 compare it with the stack's desired state: the offline render of the program
 (:func:`infra.render.run_program`, under Pulumi's mocks; no engine, plugin or CLI is needed).
+The stack's config is the one ``pulumi`` would read here: the stack file of the project in the
+current directory (:func:`infra.project.find_project`; a project directory of its own, or the
+clone), so a survey sees the endpoint and CA the stack is deployed with.
 
 ``survey`` changes nothing. It reports the bucket, its versioning, lifecycle, bucket policy
 (and what it grants to anyone without a key), encryption, and the objects: how many follow the
@@ -36,7 +39,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Final, TextIO
 
 from infra.config import StackConfigError, full_key, parse_stack_config
-from infra.render import load_stack_config
+from infra.project import find_project
+from infra.render import REPO_ROOT, load_stack_config
 from infra.takeover.desired import DEFAULT_ALIAS, describe_grants, desired_state, grant_pairs
 from infra.takeover.findings import SEVERITIES, Survey
 from infra.takeover.server import (
@@ -202,8 +206,9 @@ def cli(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None)
     progress = _Progress(sys.stderr)
     try:
         overrides = dict(args.config)
+        project = find_project() or REPO_ROOT
         if args.command == "survey":
-            desired = desired_state(args.stack, overrides)
+            desired = desired_state(args.stack, overrides, project)
             s3 = admin_client(desired.config, env)
             result = survey(
                 s3,
@@ -218,7 +223,7 @@ def cli(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None)
             else:
                 print_survey(result, sys.stdout)
             return EXIT_SAFE if result.safe else EXIT_DECISION
-        config = parse_stack_config(load_stack_config(args.stack, overrides))
+        config = parse_stack_config(load_stack_config(args.stack, overrides, project))
         s3 = admin_client(config, env)
         verb = "tagged" if args.apply else "to tag"
         report = tag_existing(

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 from infra import render_format
 from infra.config import StackConfig, full_key, parse_stack_config
-from infra.render import load_stack_config, run_program
+from infra.render import REPO_ROOT, load_stack_config, run_program
 
 DEFAULT_ALIAS: Final = "omniplay"  # the specification's `mc alias set omniplay ...`
 
@@ -46,11 +47,15 @@ class Desired:
         )
 
 
-def desired_state(stack: str, overrides: Mapping[str, str] | None = None) -> Desired:
-    """The stack's desired state: its config validated, and the program rendered offline."""
-    raw = load_stack_config(stack, overrides)
+def desired_state(
+    stack: str, overrides: Mapping[str, str] | None = None, project: Path = REPO_ROOT
+) -> Desired:
+    """The stack's desired state: its config (the stack file of ``project``) validated, and the
+    program rendered offline."""
+    raw = load_stack_config(stack, overrides, project)
     config = parse_stack_config(raw)
-    return Desired.from_render(stack, config, run_program(stack, overrides).document())
+    program = run_program(stack, overrides, project=project)
+    return Desired.from_render(stack, config, program.document())
 
 
 def anonymous_grants(policy: Mapping[str, Any] | None) -> list[dict[str, Any]]:

@@ -6,9 +6,9 @@ in the project as the job runs it, the guardrails' policy pack included (the wor
 argument, under our language host's RunPlugin). ``prod`` is deployed first by
 deploy.yml's ``up`` job with the admin's keys; the rest runs with the observer's.
 
-moto serves no MinIO admin API, so the observer's ``admin:GetUser``/``admin:GetPolicy``/
-``admin:ListServiceAccounts`` cannot be enforced: a group grants it the IAM reads that stand for
-them (a group, so that nothing the stack reads back changes).
+The observer's ``admin:GetUser``/``admin:GetPolicy``/``admin:ListServiceAccounts`` are what its
+own policy grants it: the embedded endpoint reads them as the IAM calls the ``minio`` plugin
+makes for them (devtools/moto_compat.py), and nothing else.
 """
 
 from __future__ import annotations
@@ -71,21 +71,6 @@ def secrets(workspace: EngineWorkspace, endpoint: EmbeddedS3) -> dict[str, str]:
     up = run_job(workspace, "deploy.yml", "up", {**state, **admin})
     assert up.returncode == 0, up.output
     outputs = workspace.outputs(STACK)
-    iam = endpoint.iam()
-    reads = iam.create_policy(
-        PolicyName="embedded-admin-reads",
-        PolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {"Effect": "Allow", "Action": ["iam:Get*", "iam:List*"], "Resource": "*"}
-                ],
-            }
-        ),
-    )["Policy"]["Arn"]
-    iam.create_group(GroupName="embedded-observers")
-    iam.attach_group_policy(GroupName="embedded-observers", PolicyArn=reads)
-    iam.add_user_to_group(GroupName="embedded-observers", UserName="pulumi-observer")
     return {
         **state,
         **admin,

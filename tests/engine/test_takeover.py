@@ -184,11 +184,10 @@ def test_the_runbook_takes_over_the_hand_made_storage(run: Takeover) -> None:
         if line == "pulumi preview --diff":
             _step_3_the_plan_is_the_promised_one(run)
             run.pulumi(line)
-            # **4. Apply:** `pulumi up` (inline in the runbook), with a recording stored meanwhile.
-            _during(
-                lambda: run.workspace.run("up", "--yes", "--skip-preview"),
-                lambda: run.store("during-the-import"),
-            )
+            continue
+        if line == "pulumi up":
+            # **4. Apply**, with a recording stored meanwhile.
+            _during(partial(run.pulumi, line), lambda: run.store("during-the-import"))
             _step_4_kept_what_was_there(run)
             run.all_play("after step 4")
             continue

@@ -5,9 +5,11 @@ Read functions, listed in ``voice_recordings.permissions``), and every write the
 is denied to it, as are the recordings themselves. Runs on every target (see ``conftest.py``).
 
 The observer's MinIO admin reads (``admin:GetUser``, ``admin:GetPolicy``,
-``admin:ListServiceAccounts``) cannot be exercised here: moto serves no MinIO admin API. What
-the deploy wrote is read from the engine's state instead (every one granted, in statements of
-their own), and the guardrail ``observer-read-only`` checks that they are reads.
+``admin:ListServiceAccounts``) go through MinIO's admin API, which moto does not serve (the
+embedded endpoint grants them as the IAM reads the ``minio`` plugin makes for them:
+tests/devtools/test_moto_compat.py; the drift job of tests/engine/test_pipeline.py refreshes
+with them). What the deploy wrote is read from the engine's state here (every one granted, in
+statements of their own), and the guardrail ``observer-read-only`` checks that they are reads.
 """
 
 from __future__ import annotations
