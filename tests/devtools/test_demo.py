@@ -6,6 +6,7 @@ session's endpoint already holds this one's)."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 
@@ -57,8 +58,10 @@ def test_make_demo_says_what_its_first_minutes_do() -> None:
     it runs: the quiet pip install by a line of its own, the Go builds by the modules that do
     them (:mod:`devtools.go_build`, tested in test_go_build.py), on stderr, so that their
     stdout, the build's directory, can go to /dev/null."""
+    # As from a shell: not a sub-make of `make test` (whose flags and directory lines differ).
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     dry = subprocess.run(
-        ["make", "-n", "-B", "demo"], cwd=ROOT, capture_output=True, text=True, check=True
+        ["make", "-n", "-B", "demo"], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     ).stdout.splitlines()
     pip = next(n for n, line in enumerate(dry) if "pip install" in line)
     said = [line for line in dry[:pip] if line.startswith("echo ")]

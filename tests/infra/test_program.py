@@ -370,7 +370,9 @@ def test_adopting_keeps_the_current_token_instead_of_generating_one(
 def _stack_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: str) -> None:
     text = render.stack_file("prod").read_text(encoding="utf-8") + extra
     (tmp_path / "Pulumi.prod.yaml").write_text(text, encoding="utf-8")
-    monkeypatch.setattr(render, "stack_file", lambda stack: tmp_path / f"Pulumi.{stack}.yaml")
+    monkeypatch.setattr(
+        render, "stack_file", lambda stack, project=None: tmp_path / f"Pulumi.{stack}.yaml"
+    )
 
 
 def test_an_encrypted_token_in_the_stack_file_is_adopted_masked(
