@@ -9,6 +9,7 @@ as deployed); the steward is the only one that may delete.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import datetime as dt
 import hashlib
@@ -102,6 +103,14 @@ def _versions(target: Target, prefix: str) -> list[tuple[str, str]]:
         for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
             found.append((entry["Key"], entry["VersionId"]))
     return sorted(found)
+
+
+def _journalled(report: Path, event: str) -> bool:
+    """Whether the erasure report at ``report`` holds a whole line of ``event`` yet."""
+    if not report.exists():
+        return False
+    lines = report.read_text(encoding="utf-8").splitlines(keepends=True)
+    return any(line.endswith("\n") and json.loads(line)["event"] == event for line in lines)
 
 
 def _history(target: Target, key: str) -> None:
@@ -199,8 +208,12 @@ def test_an_erasure_killed_midway_finishes_when_run_again(target: Target, tmp_pa
     company, call = 9104, "many-versions"
     key = object_key("voice", company, call, WHEN)
     s3 = target.s3(target.admin)
-    for n in range(1001):  # more than a page of listing and a batch of deletes
-        s3.put_object(Bucket=target.bucket, Key=key, Body=b"v%d" % n)
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:  # more than a page and a batch
+        list(
+            pool.map(
+                lambda n: s3.put_object(Bucket=target.bucket, Key=key, Body=b"v%d" % n), range(1001)
+            )
+        )
     env = {**os.environ, **target.env(target.steward, tmp_path / "spool"), "PYTHONPATH": str(ROOT)}
     argv = [
         sys.executable,
@@ -211,13 +224,15 @@ def test_an_erasure_killed_midway_finishes_when_run_again(target: Target, tmp_pa
     child = subprocess.Popen(
         argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
+    # kill -9 once deleting has begun: the report journals each batch before its request (reading
+    # it is cheap; listing a thousand versions every poll would slow the erasure it watches).
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and child.poll() is None:
-        if len(_versions(target, key)) < 1001:
-            child.send_signal(signal.SIGKILL)  # kill -9 once deleting has begun
+        if _journalled(tmp_path / "first.json", "removing"):
+            child.send_signal(signal.SIGKILL)
             break
-        time.sleep(0.05)
-    child.wait(timeout=60)
+        time.sleep(0.02)
+    assert child.wait(timeout=60) == -signal.SIGKILL, "the erasure ended before it was killed"
     code, out = _run(
         _erase(company, call, tmp_path / "second.json"),
         target.env(target.steward, tmp_path / "spool"),
