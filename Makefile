@@ -87,7 +87,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy voice_recordings devtools infra policies benchmarks tests
 
 test: lint typecheck engine provider monitoring-tools
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 render: $(STAMP)
 	$(BIN)/python -m infra.render --stack prod --output policies/rendered/prod.json

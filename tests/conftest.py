@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Final
 
 import pytest
 
@@ -42,3 +43,27 @@ def engine_dir() -> Path:
             f"does it first)"
         )
     return found
+
+
+# The longest files first. `make test` hands out whole files to two workers in collection order
+# (`--dist loadfile --no-loadscope-reorder`; xdist's default order, most tests first, put the
+# engine's few long tests last, so one worker ran on alone for a minute). Files of a kind keep
+# their order; a file's tests stay together (module fixtures).
+LONGEST_FIRST: Final = (
+    "tests/test_docs_commands.py",  # the sandbox tour: tens of pulumi commands
+    "tests/engine/",  # each file deploys its own stack with the engine
+    "tests/integration/",  # pulumi up per worker, then live calls
+    "tests/devtools/",
+    "tests/guardrails/",
+)
+
+
+def _cost_rank(item: pytest.Item) -> int:
+    path = item.nodeid.split("::", 1)[0]
+    found = [n for n, prefix in enumerate(LONGEST_FIRST) if path.startswith(prefix)]
+    return found[0] if found else len(LONGEST_FIRST)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Order the collection longest kind first (stable: files stay whole and in order)."""
+    items.sort(key=_cost_rank)
