@@ -29,6 +29,11 @@ SPOOL_FIX: Final = (
     "set MINIO_SPOOL_DIR to a writable directory of this user's on a local disk (mode 0700), "
     "or MINIO_SPOOL_DIR=off"
 )
+# A spool another user owns (or a link another user made): never used as it is.
+FIX_FOREIGN_SPOOL: Final = (
+    f"run as the spool's owner (`docker exec -u <user> ...`), or chown it to this user, or "
+    f"{SPOOL_FIX}"
+)
 # The permission bits of a spool: its owner's alone.
 PRIVATE_MODE: Final = 0o700
 
@@ -99,8 +104,7 @@ def _trusted_mode(directory: Path) -> int:
             # Another user could then plant, swap or read recordings: never used.
             raise SpoolDirectoryError(
                 f"spool {directory} {what} uid {owner}, not this user (uid {me}): "
-                f"another user could steer what it holds. Fix: run as the spool's owner "
-                f"(`docker exec -u <user> ...`), or chown it to this user, or {SPOOL_FIX}"
+                f"another user could steer what it holds. Fix: {FIX_FOREIGN_SPOOL}"
             )
     _refuse_steerable(directory, Path(os.path.realpath(directory)).parent, me)
     return stat.S_IMODE(info.st_mode)
