@@ -29,9 +29,10 @@ from voice_recordings.diagnostics import (
 )
 from voice_recordings.errors import ConfigError, StorageError
 from voice_recordings.permissions import PROBE_KEY, PROBE_KIND
+from voice_recordings.private_dirs import PRIVATE_MODE
 from voice_recordings.settings import Env, StorageSettings
 from voice_recordings.spool import Spool
-from voice_recordings.spool_directory import PRIVATE_MODE, SpoolDirectoryError, spool_readiness
+from voice_recordings.spool_directory import SpoolDirectoryError, spool_readiness
 from voice_recordings.uploader import MinioUploader
 
 PROBE_BODY: Final = b"voice-recordings check probe: safe to delete\n"

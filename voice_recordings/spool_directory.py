@@ -14,13 +14,14 @@ OpenSSH applies to ``~/.ssh``).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
+
+from voice_recordings.private_dirs import PRIVATE_MODE, make_private_dirs
 
 log = logging.getLogger("voice_recordings.spool")
 
@@ -34,8 +35,6 @@ FIX_FOREIGN_SPOOL: Final = (
     f"run as the spool's owner (`docker exec -u <user> ...`), or chown it to this user, or "
     f"{SPOOL_FIX}"
 )
-# The permission bits of a spool: its owner's alone.
-PRIVATE_MODE: Final = 0o700
 
 
 class SpoolDirectoryError(PermissionError):
@@ -57,7 +56,7 @@ def ensure_private_directory(directory: Path) -> None:
     or raise SpoolDirectoryError with the fix. Loose permission bits on a directory of ours are
     repaired (0700, with a warning)."""
     try:
-        _make_private_dirs(directory)
+        make_private_dirs(directory)
     except OSError as exc:
         raise _unusable(directory, "cannot be created or read", exc) from None
     mode = _trusted_mode(directory)
@@ -142,20 +141,6 @@ def _nearest_existing(directory: Path) -> Path:
     while not os.path.lexists(path) and path != path.parent:
         path = path.parent
     return path
-
-
-def _make_private_dirs(directory: Path) -> None:
-    """Create ``directory`` and every missing parent with mode 0700 (``mkdir(parents=True)``
-    gives parents the umask's mode: 0777 under ``umask 000``)."""
-    missing = []
-    path = directory
-    while not os.path.lexists(path) and path != path.parent:
-        missing.append(path)
-        path = path.parent
-    for path in reversed(missing):
-        with contextlib.suppress(FileExistsError):  # made meanwhile by another process
-            os.mkdir(path, PRIVATE_MODE)
-            os.chmod(path, PRIVATE_MODE)  # exactly 0700, whatever the umask took away
 
 
 def _unusable(directory: Path, what: str, exc: OSError) -> SpoolDirectoryError:
