@@ -29,9 +29,10 @@ from voice_recordings.diagnostics import (
 )
 from voice_recordings.errors import ConfigError, StorageError
 from voice_recordings.permissions import PROBE_KEY, PROBE_KIND
+from voice_recordings.private_dirs import PRIVATE_MODE
 from voice_recordings.settings import Env, StorageSettings
 from voice_recordings.spool import Spool
-from voice_recordings.spool_directory import PRIVATE_MODE, SpoolDirectoryError, spool_readiness
+from voice_recordings.spool_directory import SpoolDirectoryError, spool_readiness
 from voice_recordings.uploader import MinioUploader
 
 PROBE_BODY: Final = b"voice-recordings check probe: safe to delete\n"
@@ -46,6 +47,10 @@ FIX_CAN_DELETE: Final = (
     "policies/voice-ai-uploader.json; restore it with `pulumi up -s <stack>` (and `mc admin "
     "policy info omniplay voice-ai-policy` to see what it has now)"
 )
+# The probe was stored with its checksum echoed, yet a GET returns other bytes.
+FIX_READ_BACK: Final = "check the server"
+# A template: ``{spool}`` is the spool directory, so the line is a command to paste.
+FIX_OPEN_SPOOL: Final = f"chmod {PRIVATE_MODE:o} {{spool}}"
 
 Status = Literal["OK", "WARN", "FAIL", "SKIP"]
 STATUSES: Final[tuple[Status, ...]] = ("OK", "WARN", "FAIL", "SKIP")
@@ -242,7 +247,7 @@ def _check_get(context: CheckContext) -> CheckResult:
         return CheckResult("get", "FAIL", str(diagnose(exc)))
     if body == PROBE_BODY:
         return CheckResult("get", "OK", "read back, bytes identical (s3:GetObject)")
-    return CheckResult("get", "FAIL", "read back different bytes. Fix: check the server")
+    return CheckResult("get", "FAIL", f"read back different bytes. Fix: {FIX_READ_BACK}")
 
 
 def _check_delete_denied(context: CheckContext) -> CheckResult:
@@ -305,7 +310,8 @@ def _check_spool(context: CheckContext) -> CheckResult:
             "WARN",
             f"{spool.directory} is open to others (mode {ready.open_mode:o}); replay and the "
             f"next spooled recording make it {PRIVATE_MODE:o}"
-            f"{'; ' + waits if waiting else ''}. Fix: chmod {PRIVATE_MODE:o} {spool.directory}",
+            f"{'; ' + waits if waiting else ''}. "
+            f"Fix: {FIX_OPEN_SPOOL.format(spool=spool.directory)}",
         )
     if waiting:
         return CheckResult("spool", "WARN", waits)

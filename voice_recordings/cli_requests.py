@@ -28,6 +28,7 @@ from voice_recordings.erasure import ErasureReport, ErasureRequest, StoredVersio
 from voice_recordings.erasure_report import ReportJournal, default_report_name, now_text
 from voice_recordings.errors import InvalidInputError
 from voice_recordings.export import export_call
+from voice_recordings.export_manifest import MANIFEST
 from voice_recordings.json_documents import erase_fields, export_fields
 from voice_recordings.keys import validate_company_id, validate_token
 from voice_recordings.settings import StorageSettings
@@ -157,6 +158,12 @@ def command_export(args: argparse.Namespace, settings: StorageSettings, output: 
         print(f"FAIL export: {diagnose(exc)}", file=out)
         output.record(error=diagnosed(diagnose(exc)))
         return EXIT_FAILED
+    except KeyboardInterrupt:
+        return output.interrupted(
+            f"interrupted: export stopped; {Path(args.to) / MANIFEST} (if any file was written) "
+            f"lists exactly the files there, status interrupted; export again into a new "
+            f"directory"
+        )
     finally:
         uploader.close()
     output.record(**export_fields(company, call, args.day, exported))

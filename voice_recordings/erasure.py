@@ -185,6 +185,13 @@ def find_versions(client: S3Client, bucket: str, request: ErasureRequest) -> lis
     return list(_versions(client, bucket, request))
 
 
+# A marker `erase` did not write: only the steward may settle it, replay decides nothing on it.
+FIX_FOREIGN_MARKER: Final = (
+    "the data-protection steward runs the erasure again (it rewrites the marker) or removes the "
+    "marker, then replay again"
+)
+
+
 class ForeignMarkerError(VoiceRecordingsError):
     """An object at an erasure marker's key that ``voice-recordings erase`` did not write."""
 
@@ -335,8 +342,7 @@ def erased_marker_time(client: S3Client, bucket: str, marker_key: str) -> dt.dat
         raise ForeignMarkerError(
             f"the erasure marker {marker_key} was not written by `voice-recordings erase` (no "
             f"erased_at with a time zone); the spooled recordings it may concern are kept. Fix: "
-            f"the data-protection steward runs the erasure again (it rewrites the marker) or "
-            f"removes the marker, then replay again"
+            f"{FIX_FOREIGN_MARKER}"
         )
     return when
 

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
-import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -30,6 +29,16 @@ from botocore.exceptions import ClientError
 
 from voice_recordings.diagnostics import ACCESS_DENIED_CODES, MISSING_OBJECT_CODES, diagnose
 from voice_recordings.errors import InvalidInputError
+from voice_recordings.export_manifest import (
+    MANIFEST,
+    STATUS_COMPLETE,
+    STATUS_FAILED,
+    STATUS_IN_PROGRESS,
+    STATUS_INCOMPLETE,
+    STATUS_INTERRUPTED,
+    ManifestWriter,
+    write_new,
+)
 from voice_recordings.keys import (
     KINDS,
     company_prefix,
@@ -38,16 +47,12 @@ from voice_recordings.keys import (
     validate_company_id,
     validate_token,
 )
+from voice_recordings.private_dirs import make_private_dirs
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-MANIFEST: Final = "manifest.json"
 CHUNK: Final = 1024 * 1024
-# Personal data: only the person exporting may read what is written.
-FILE_MODE: Final = 0o600
-DIRECTORY_MODE: Final = 0o700
-_CREATE_FLAGS: Final = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _DIRECTORY_FLAGS: Final = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 NEEDS_DAY: Final = (
     "these keys may not list the bucket (OmniPlay's reader may only read objects): give the "
@@ -102,14 +107,11 @@ class _Wanted:
 
 
 def open_target(directory: Path) -> int:
-    """Open ``directory`` (made 0700 if missing) without following a link; its descriptor."""
+    """Open ``directory`` without following a link; its descriptor. It and each missing parent
+    are made 0700 whatever the umask; a directory that existed keeps its mode."""
     try:
-        directory.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
+        make_private_dirs(directory)
         return os.open(directory, _DIRECTORY_FLAGS)
-    except FileExistsError:
-        raise InvalidInputError(
-            f"--to {directory}: a file is there, not a directory; name a new or empty directory"
-        ) from None
     except OSError as exc:
         if exc.errno in (errno.ELOOP, errno.ENOTDIR):
             raise InvalidInputError(
@@ -119,25 +121,6 @@ def open_target(directory: Path) -> int:
         raise InvalidInputError(
             f"--to {directory}: cannot be opened ({exc.strerror}); name a directory you may write"
         ) from None
-
-
-def _write_new(dir_fd: int, name: str, chunks: Iterable[bytes]) -> tuple[str, int]:
-    """Create ``name`` fresh in the directory (never an existing file, never through a link)
-    and write ``chunks``; the SHA-256 and size of exactly the bytes written."""
-    fd = os.open(name, _CREATE_FLAGS, FILE_MODE, dir_fd=dir_fd)
-    digest, size = hashlib.sha256(), 0
-    try:
-        with os.fdopen(fd, "wb") as sink:
-            for chunk in chunks:
-                digest.update(chunk)
-                sink.write(chunk)
-                size += len(chunk)
-            sink.flush()
-            os.fsync(sink.fileno())
-    except BaseException:
-        os.unlink(name, dir_fd=dir_fd)  # ours, half written: no manifest names it
-        raise
-    return digest.hexdigest(), size
 
 
 def _json_bytes(document: object) -> list[bytes]:
@@ -235,10 +218,42 @@ def _missing_reason(client: S3Client, bucket: str, key: str, exc: ClientError) -
     return "nothing is stored under this key"
 
 
-def _export_one(
-    client: S3Client, bucket: str, dir_fd: int, wanted: _Wanted, result: Export, used: set[str]
-) -> dict[str, Any] | None:
-    """Write one version and its JSON; its manifest entry, or None (recorded in ``result``)."""
+@dataclass
+class _Run:
+    """One export under way: where it writes, what it wrote, and its manifest."""
+
+    client: S3Client
+    bucket: str
+    dir_fd: int
+    result: Export
+    manifest: ManifestWriter
+    used: set[str] = field(default_factory=set)
+    entries: list[dict[str, Any]] = field(default_factory=list)
+
+    def record(self, status: str, writing: str | None = None) -> None:
+        """Rewrite the manifest: ``status``, the files written so far, what was not exported.
+        A manifest already in the target is never replaced: reported, and none is kept."""
+        if self.result.manifest is None and self.manifest.written:
+            return  # another export's manifest was there
+        not_exported = [
+            {"key": n.key, "version_id": n.version_id, "reason": n.reason}
+            for n in self.result.not_exported
+        ]
+        try:
+            self.manifest.write(status, self.entries, not_exported, writing)
+        except FileExistsError:
+            self.manifest.written = True
+            self.result.not_exported.append(
+                NotExported(MANIFEST, None, f"{MANIFEST} was already in the directory", True)
+            )
+            return
+        self.result.manifest = self.result.directory / MANIFEST
+
+
+def _export_one(run: _Run, wanted: _Wanted) -> None:
+    """Write one version and its JSON, named in the manifest before and listed after; what
+    was not written is recorded in ``run.result``."""
+    client, bucket, dir_fd, result = run.client, run.bucket, run.dir_fd, run.result
     tags = _tags(client, bucket, wanted)
     extra: dict[str, Any] = {"VersionId": wanted.version_id} if wanted.version_id else {}
     try:
@@ -251,14 +266,22 @@ def _export_one(
             # report says which one did not; a connection or an impostor raises on.
             reason, problem = f"the server refused it: {diagnose(exc)}", True
         result.not_exported.append(NotExported(wanted.key, wanted.version_id, reason, problem))
-        return None
+        return
     version_id = answer.get("VersionId") or wanted.version_id
-    name = _file_name(wanted.key, version_id, used)
+    name = _file_name(wanted.key, version_id, run.used)
+    run.record(STATUS_IN_PROGRESS, writing=name)
+    written: list[str] = []
     try:
-        sha256, size = _write_new(dir_fd, name, _chunks(answer))
+        sha256, size = write_new(dir_fd, name, _chunks(answer))
+        written.append(name)
         about = _about(wanted, answer, name, sha256, size, tags, version_id)
-        _write_new(dir_fd, f"{name}.json", _json_bytes(about))
-    except FileExistsError:
+        write_new(dir_fd, f"{name}.json", _json_bytes(about))
+    except BaseException as exc:
+        # Half an object is none: its file goes too, so the manifest matches what is there.
+        for ours in written:
+            os.unlink(ours, dir_fd=dir_fd)
+        if not isinstance(exc, FileExistsError):
+            raise
         result.not_exported.append(
             NotExported(
                 wanted.key,
@@ -268,15 +291,12 @@ def _export_one(
                 True,
             )
         )
-        return None
+        return
     result.files.append(ExportedFile(wanted.key, version_id, result.directory / name, sha256, size))
-    return {
-        "file": name,
-        "key": wanted.key,
-        "version_id": version_id,
-        "sha256": sha256,
-        "size": size,
-    }
+    run.entries.append(
+        {"file": name, "key": wanted.key, "version_id": version_id, "sha256": sha256, "size": size}
+    )
+    run.record(STATUS_IN_PROGRESS)
 
 
 def _about(
@@ -340,30 +360,17 @@ def _export_into(
         result.not_exported.extend(skipped)
     else:
         wanted = _by_day(company, call, day)
-    used: set[str] = set()
-    entries = [
-        entry
-        for item in wanted
-        if (entry := _export_one(client, bucket, dir_fd, item, result, used)) is not None
-    ]
-    if not result.files:
-        return result
-    document = {
-        "company_id": company,
-        "call_uuid": call,
-        "bucket": bucket,
-        "files": entries,
-        "not_exported": [
-            {"key": n.key, "version_id": n.version_id, "reason": n.reason}
-            for n in result.not_exported
-        ],
-    }
+    header = {"company_id": company, "call_uuid": call, "bucket": bucket}
+    run = _Run(client, bucket, dir_fd, result, ManifestWriter(dir_fd, header))
     try:
-        _write_new(dir_fd, MANIFEST, _json_bytes(document))
-    except FileExistsError:
-        result.not_exported.append(
-            NotExported(MANIFEST, None, f"{MANIFEST} was already in the directory", True)
-        )
-        return result
-    result.manifest = directory / MANIFEST
+        for item in wanted:
+            _export_one(run, item)
+    except BaseException as exc:
+        # Cut off (Ctrl-C, an error): the manifest says so and lists exactly what is there.
+        if run.manifest.written:
+            stopped = STATUS_INTERRUPTED if isinstance(exc, KeyboardInterrupt) else STATUS_FAILED
+            run.record(stopped)
+        raise
+    if run.manifest.written:
+        run.record(STATUS_COMPLETE if result.complete else STATUS_INCOMPLETE)
     return result

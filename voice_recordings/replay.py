@@ -59,6 +59,10 @@ class VerificationError(VoiceRecordingsError):
     """The server's copy after a replay does not match the spooled bytes (entry kept)."""
 
 
+# A spooled copy older than the server's object: a person decides, replay never hides newer data.
+FIX_SUPERSEDED: Final = "keep the entry's body as a file if it matters, then delete the entry"
+
+
 class SupersededError(VoiceRecordingsError):
     """The server holds a newer object at the entry's key: the entry must not become current
     over it (it would hide the newer bytes, and the lifecycle would expire them). Kept."""
@@ -273,8 +277,7 @@ def _refuse_to_hide(current: dict[str, Any] | None, entry: SpoolEntry) -> None:
         raise SupersededError(
             f"the server holds a newer {entry.key} (made {format_timestamp(theirs)}; this spooled "
             f"copy was made {format_timestamp(made)}): replaying it would hide the newer one. "
-            f"Kept in the spool. Fix: keep the entry's body as a file if it matters, then "
-            f"delete the entry"
+            f"Kept in the spool. Fix: {FIX_SUPERSEDED}"
         )
 
 

@@ -72,6 +72,12 @@ class CorruptEntryError(VoiceRecordingsError):
     """A spool entry whose JSON is unreadable or whose body does not match its size/sha256."""
 
 
+# An entry another user left (or one this user cannot open): never trusted, never removed.
+FIX_FOREIGN_ENTRY: Final = (
+    "replay as its owner, or chown -R it to this user if its content is known good"
+)
+
+
 class ForeignEntryError(CorruptEntryError):
     """A spool entry (or a file in it) that another user owns: never read, never removed."""
 
@@ -407,8 +413,7 @@ def _refuse_foreign(name: str, info: os.stat_result) -> None:
     if info.st_uid != os.geteuid():
         raise ForeignEntryError(
             f"{name} is owned by uid {info.st_uid}, not this user (uid {os.geteuid()}): not "
-            f"trusted, kept. Fix: replay as its owner, or chown -R it to this user if its "
-            f"content is known good"
+            f"trusted, kept. Fix: {FIX_FOREIGN_ENTRY}"
         )
 
 
@@ -416,7 +421,7 @@ def _unreadable(entry_dir: Path, exc: OSError) -> CorruptEntryError:
     if exc.errno in (errno.EACCES, errno.EPERM):
         return ForeignEntryError(
             f"{entry_dir.name} cannot be opened by this user ({exc.strerror}): written by "
-            f"another user? Kept. Fix: replay as its owner, or chown -R it to this user"
+            f"another user? Kept. Fix: {FIX_FOREIGN_ENTRY}"
         )
     return CorruptEntryError(f"{entry_dir.name} unreadable ({exc.strerror or exc})")
 

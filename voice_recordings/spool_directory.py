@@ -14,13 +14,14 @@ OpenSSH applies to ``~/.ssh``).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
+
+from voice_recordings.private_dirs import PRIVATE_MODE, make_private_dirs
 
 log = logging.getLogger("voice_recordings.spool")
 
@@ -29,8 +30,11 @@ SPOOL_FIX: Final = (
     "set MINIO_SPOOL_DIR to a writable directory of this user's on a local disk (mode 0700), "
     "or MINIO_SPOOL_DIR=off"
 )
-# The permission bits of a spool: its owner's alone.
-PRIVATE_MODE: Final = 0o700
+# A spool another user owns (or a link another user made): never used as it is.
+FIX_FOREIGN_SPOOL: Final = (
+    f"run as the spool's owner (`docker exec -u <user> ...`), or chown it to this user, or "
+    f"{SPOOL_FIX}"
+)
 
 
 class SpoolDirectoryError(PermissionError):
@@ -52,7 +56,7 @@ def ensure_private_directory(directory: Path) -> None:
     or raise SpoolDirectoryError with the fix. Loose permission bits on a directory of ours are
     repaired (0700, with a warning)."""
     try:
-        _make_private_dirs(directory)
+        make_private_dirs(directory)
     except OSError as exc:
         raise _unusable(directory, "cannot be created or read", exc) from None
     mode = _trusted_mode(directory)
@@ -99,8 +103,7 @@ def _trusted_mode(directory: Path) -> int:
             # Another user could then plant, swap or read recordings: never used.
             raise SpoolDirectoryError(
                 f"spool {directory} {what} uid {owner}, not this user (uid {me}): "
-                f"another user could steer what it holds. Fix: run as the spool's owner "
-                f"(`docker exec -u <user> ...`), or chown it to this user, or {SPOOL_FIX}"
+                f"another user could steer what it holds. Fix: {FIX_FOREIGN_SPOOL}"
             )
     _refuse_steerable(directory, Path(os.path.realpath(directory)).parent, me)
     return stat.S_IMODE(info.st_mode)
@@ -138,20 +141,6 @@ def _nearest_existing(directory: Path) -> Path:
     while not os.path.lexists(path) and path != path.parent:
         path = path.parent
     return path
-
-
-def _make_private_dirs(directory: Path) -> None:
-    """Create ``directory`` and every missing parent with mode 0700 (``mkdir(parents=True)``
-    gives parents the umask's mode: 0777 under ``umask 000``)."""
-    missing = []
-    path = directory
-    while not os.path.lexists(path) and path != path.parent:
-        missing.append(path)
-        path = path.parent
-    for path in reversed(missing):
-        with contextlib.suppress(FileExistsError):  # made meanwhile by another process
-            os.mkdir(path, PRIVATE_MODE)
-            os.chmod(path, PRIVATE_MODE)  # exactly 0700, whatever the umask took away
 
 
 def _unusable(directory: Path, what: str, exc: OSError) -> SpoolDirectoryError:
