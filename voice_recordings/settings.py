@@ -16,9 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal, TypeVar
 
-from botocore.exceptions import InvalidRegionError
-from botocore.utils import validate_region_name
-
 from voice_recordings.bucket_names import RULE as BUCKET_RULE
 from voice_recordings.bucket_names import bucket_name_problem
 from voice_recordings.errors import ConfigError
@@ -156,6 +153,11 @@ def validate_region(name: str, raw: str) -> str:
     client applies when it is built: a host label of letters, digits and '-'); else a
     ConfigError naming ``name``. botocore's pattern ends in ``$``, which lets a trailing newline
     through, and accepts the empty string: both refused here."""
+    # Imported here: botocore.utils costs 50 ms to import, and what reads only the settings
+    # (the Pulumi program on every pulumi run, the guardrails) never builds a client.
+    from botocore.exceptions import InvalidRegionError
+    from botocore.utils import validate_region_name
+
     try:
         validate_region_name(raw)
         valid = bool(raw) and "\n" not in raw
