@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Final
 
+from voice_recordings import turns
 from voice_recordings.errors import VoiceRecordingsError
 from voice_recordings.keys import Kind, kind_spec, parse_key
 from voice_recordings.metadata import METADATA_FIELDS, parse_object_metadata
@@ -189,7 +190,7 @@ class SpoolWriter:
             bucket=bucket,
         )
         self._body.flush()
-        os.fsync(self._body.fileno())
+        _fsync(self._body.fileno())
         self._body.close()
         self._body = None
         _write_atomically(self.tmp_dir / ENTRY_FILE, entry.to_json().encode())
@@ -338,14 +339,20 @@ def _write_atomically(path: Path, data: bytes) -> None:
     with open(tmp, "xb") as out:
         out.write(data)
         out.flush()
-        os.fsync(out.fileno())
+        _fsync(out.fileno())
     os.replace(tmp, path)
+
+
+def _fsync(fd: int) -> None:
+    # The disk's wait, not Python's: a handoff's turn is someone else's meanwhile (turns.py).
+    with turns.waiting():
+        os.fsync(fd)
 
 
 def _fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
-        os.fsync(fd)
+        _fsync(fd)
     finally:
         os.close(fd)
 
