@@ -202,26 +202,30 @@ def _this_thread() -> Deadline | None:
 
 
 class _WaitingResponse(http.client.HTTPResponse):
-    """An answer whose reads give the handoff's turn away: the body may come slowly, or never."""
+    """An answer whose body reads give the handoff's turn away: it may come slowly, or never.
+    An empty body (a PUT's answer) has nothing to wait for."""
+
+    def _waiting(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext() if self.length == 0 else turns.waiting()
 
     def read(self, amt: int | None = None) -> bytes:
-        with turns.waiting():
+        with self._waiting():
             return super().read(amt)
 
     def readinto(self, b: Any) -> int:
-        with turns.waiting():
+        with self._waiting():
             return super().readinto(b)
 
     def read1(self, n: int = -1) -> bytes:
-        with turns.waiting():
+        with self._waiting():
             return super().read1(n)
 
     def readline(self, limit: int | None = -1) -> bytes:
-        with turns.waiting():
+        with self._waiting():
             return super().readline(-1 if limit is None else limit)
 
     def peek(self, n: int = -1) -> bytes:
-        with turns.waiting():
+        with self._waiting():
             return super().peek(n)
 
 
@@ -257,12 +261,21 @@ class _DeadlineMixin:
 
     def request(self, *args: Any, **kwargs: Any) -> Any:
         self._bind()
-        with turns.waiting():
+        # From sending the request to the answer's headers the thread waits on the network (for
+        # the server to read, for "100 Continue", for the answer): one wait, the turn taken back
+        # when getresponse returns, or now if the request fails.
+        turns.pause()
+        try:
             return super().request(*args, **kwargs)  # type: ignore[misc]
+        except BaseException:
+            turns.resume()
+            raise
 
     def getresponse(self, *args: Any, **kwargs: Any) -> Any:
-        with turns.waiting():
+        try:
             return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            turns.resume()
 
 
 class _HTTPConnection(_DeadlineMixin, AWSHTTPConnection):  # type: ignore[misc]

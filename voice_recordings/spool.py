@@ -189,11 +189,19 @@ class SpoolWriter:
             reason=reason,
             bucket=bucket,
         )
+        document = entry.to_json().encode()
+        # The disk's waits (four fsyncs) in one stretch: a handoff's turn is someone else's
+        # meanwhile, and the thread comes back for it once, not four times (turns.py).
+        with turns.waiting():
+            return self._make_durable(document)
+
+    def _make_durable(self, document: bytes) -> Path:
+        assert self._body is not None
         self._body.flush()
-        _fsync(self._body.fileno())
+        os.fsync(self._body.fileno())
         self._body.close()
         self._body = None
-        _write_atomically(self.tmp_dir / ENTRY_FILE, entry.to_json().encode())
+        _write_atomically(self.tmp_dir / ENTRY_FILE, document)
         _fsync_dir(self.tmp_dir)
         final = self.spool.directory / self.name
         os.replace(self.tmp_dir, final)
@@ -339,20 +347,14 @@ def _write_atomically(path: Path, data: bytes) -> None:
     with open(tmp, "xb") as out:
         out.write(data)
         out.flush()
-        _fsync(out.fileno())
+        os.fsync(out.fileno())
     os.replace(tmp, path)
-
-
-def _fsync(fd: int) -> None:
-    # The disk's wait, not Python's: a handoff's turn is someone else's meanwhile (turns.py).
-    with turns.waiting():
-        os.fsync(fd)
 
 
 def _fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
-        _fsync(fd)
+        os.fsync(fd)
     finally:
         os.close(fd)
 
