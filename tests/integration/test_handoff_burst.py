@@ -6,7 +6,9 @@ never answers, trickles an answer, refuses every request as busy so that botocor
 retries, or is not there at all); the application's default executor is never used; the event
 loop keeps serving (its lag stays under 25 ms). Before, handoffs queued in the loop's default
 executor and each deadline began only when a thread picked it up; then, with a pool of their own,
-32 handoff threads running Python at once kept the loop from the GIL for 40-210 ms.
+the loop lagged 40-210 ms: a full collection of the test process's heap (100-140 ms, which the
+lag test now keeps out of its way) and 32 handoff threads running Python at once (10-50 ms on
+their own, ticks late by 4-8 ms on average against an absent server).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import dataclasses
 import datetime as dt
 import gc
 import io
+import logging
 import socket
+import statistics
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -49,7 +53,21 @@ PROMISED_SLACK: Final = 0.5
 # seconds (30 calls: 10.8 s; 200 calls: minutes), so this still tells the two apart. On a quiet
 # machine the slowest measured 1.28 s.
 LOADED_MACHINE: Final = 1.5
+TICK: Final = 0.005
 MAX_LOOP_LAG: Final = 0.025
+# A loaded machine's scheduler now and then takes the CPU from the loop's thread, or from the
+# one thread holding the GIL, whatever the handoffs do: with the whole suite running beside
+# the test (-n 2, its engines and plugins), bursts of ~250 ticks had up to 3 ticks late by
+# 34-110 ms, most often one, while the rest stayed under 15 ms. That many are allowed, none
+# a stall of half a second. (A quiet machine: none, the latest 3-10 ms.)
+MACHINE_STALLS: Final = 3
+MAX_STALL: Final = 0.5
+# The loop's pace: how late a tick comes on average. Measured on the 2-core machine, 200
+# handoffs against an absent server (the burst that runs the most Python): 0.9-1.7 ms with
+# one handoff thread running Python at a time (up to 2.6 with two other CPU-bound processes
+# beside the test), 4.4-8 ms with the old behaviour (32 at once), whose worst tick on a quiet
+# machine often stayed under 25 ms all the same.
+MAX_MEAN_LATENESS: Final = 0.003
 
 Server = Literal["black-hole", "trickle", "busy", "absent"]
 BodyKind = Literal["bytes", "stream"]
@@ -89,18 +107,19 @@ def _body(kind: BodyKind) -> Body:
 
 async def _burst(
     uploader: MinioUploader, body: BodyKind = "bytes"
-) -> tuple[list[float], list[bool], float]:
+) -> tuple[list[float], list[bool], list[float]]:
+    """Each handoff's time from its call and whether it was spooled, and how late each of the
+    loop's 5 ms ticks came while the burst ran."""
     loop = asyncio.get_running_loop()
     loop.set_default_executor(RefusingExecutor(max_workers=2))
-    lag = 0.0
+    late: list[float] = []
     stop = asyncio.Event()
 
     async def ticker() -> None:
-        nonlocal lag
         while not stop.is_set():
             before = time.monotonic()
-            await asyncio.sleep(0.005)
-            lag = max(lag, time.monotonic() - before - 0.005)
+            await asyncio.sleep(TICK)
+            late.append(time.monotonic() - before - TICK)
 
     async def handoff(number: int) -> tuple[float, bool]:
         called = time.monotonic()
@@ -112,7 +131,7 @@ async def _burst(
     outcomes = await asyncio.gather(*(handoff(n) for n in range(HANDOFFS)))
     stop.set()
     await tick
-    return [t for t, _ in outcomes], [s for _, s in outcomes], lag
+    return [t for t, _ in outcomes], [s for _, s in outcomes], late
 
 
 def _uploader(settings: StorageSettings, endpoint: str) -> MinioUploader:
@@ -120,6 +139,26 @@ def _uploader(settings: StorageSettings, endpoint: str) -> MinioUploader:
         dataclasses.replace(settings, endpoint=endpoint, use_ssl=False),
         metrics=upload_metrics(CollectorRegistry()),
     )
+
+
+@contextlib.contextmanager
+def service_logging() -> Iterator[io.StringIO]:
+    """Logging as a service configures it: INFO and up, each record formatted with its time, to
+    a stream (here in memory). A handoff that spools logs a line; formatting it is the
+    handoff's Python too, and it is what made the old behaviour's lag plain (one 25 ms apart
+    from the collector's pauses)."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        yield stream
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
 
 
 @contextlib.contextmanager
@@ -173,9 +212,16 @@ def test_the_event_loop_keeps_serving_during_a_burst(
     settings = embedded_s3.settings(
         bucket=bucket, spool_dir=tmp_path / "spool", upload_deadline=DEADLINE
     )
-    with serving(server) as (endpoint, _), heap_out_of_the_collectors_way():
+    with (
+        serving(server) as (endpoint, _),
+        service_logging() as log,
+        heap_out_of_the_collectors_way(),
+    ):
         uploader = _uploader(settings, endpoint)
-        _, spooled, lag = asyncio.run(_burst(uploader, body))
+        _, spooled, late = asyncio.run(_burst(uploader, body))
         uploader.close()
     assert all(spooled)
-    assert lag < MAX_LOOP_LAG, lag
+    assert log.getvalue().count(" WARNING voice_recordings: ") == HANDOFFS  # one line each
+    over = [tick for tick in late if tick >= MAX_LOOP_LAG]
+    assert len(over) <= MACHINE_STALLS and max(late) < MAX_STALL, sorted(late)[-5:]
+    assert statistics.mean(late) < MAX_MEAN_LATENESS, statistics.mean(late)
