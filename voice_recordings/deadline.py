@@ -39,9 +39,9 @@ from botocore.awsrequest import (
     AWSHTTPSConnectionPool,
 )
 
-from voice_recordings import turns
 from voice_recordings.diagnostics import FIX_UNREACHABLE
 from voice_recordings.errors import StorageError
+from voice_recordings.turns import pause, resume, waiting
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -206,7 +206,7 @@ class _WaitingResponse(http.client.HTTPResponse):
     An empty body (a PUT's answer) has nothing to wait for."""
 
     def _waiting(self) -> contextlib.AbstractContextManager[None]:
-        return contextlib.nullcontext() if self.length == 0 else turns.waiting()
+        return contextlib.nullcontext() if self.length == 0 else waiting()
 
     def read(self, amt: int | None = None) -> bytes:
         with self._waiting():
@@ -231,7 +231,8 @@ class _WaitingResponse(http.client.HTTPResponse):
 
 class _DeadlineMixin:
     """Connects within the deadline, and registers for the deadline's wake-up while it sends;
-    connecting, sending and waiting for the answer are waits (:func:`turns.waiting`)."""
+    connecting, and sending until the answer's headers, are waits: a handoff's turn is someone
+    else's meanwhile (:mod:`voice_recordings.turns`)."""
 
     sock: socket.socket | None
     timeout: Any
@@ -251,7 +252,7 @@ class _DeadlineMixin:
         deadline = self._bind()
         if deadline is not None and isinstance(self.timeout, int | float):
             self.timeout = max(0.001, min(float(self.timeout), deadline.remaining()))
-        with turns.waiting():
+        with waiting():
             super().connect()  # type: ignore[misc]
         if deadline is not None and deadline.expired:
             # The deadline passed while connecting, before there was a socket to shut down
@@ -264,18 +265,18 @@ class _DeadlineMixin:
         # From sending the request to the answer's headers the thread waits on the network (for
         # the server to read, for "100 Continue", for the answer): one wait, the turn taken back
         # when getresponse returns, or now if the request fails.
-        turns.pause()
+        pause()
         try:
             return super().request(*args, **kwargs)  # type: ignore[misc]
         except BaseException:
-            turns.resume()
+            resume()
             raise
 
     def getresponse(self, *args: Any, **kwargs: Any) -> Any:
         try:
             return super().getresponse(*args, **kwargs)  # type: ignore[misc]
         finally:
-            turns.resume()
+            resume()
 
 
 class _HTTPConnection(_DeadlineMixin, AWSHTTPConnection):  # type: ignore[misc]

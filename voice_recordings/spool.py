@@ -43,11 +43,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Final
 
-from voice_recordings import turns
 from voice_recordings.errors import VoiceRecordingsError
 from voice_recordings.keys import Kind, kind_spec, parse_key
 from voice_recordings.metadata import METADATA_FIELDS, parse_object_metadata
 from voice_recordings.spool_directory import ensure_private_directory
+from voice_recordings.turns import waiting
 
 log = logging.getLogger("voice_recordings.spool")
 
@@ -192,7 +192,7 @@ class SpoolWriter:
         document = entry.to_json().encode()
         # The disk's waits (four fsyncs) in one stretch: a handoff's turn is someone else's
         # meanwhile, and the thread comes back for it once, not four times (turns.py).
-        with turns.waiting():
+        with waiting():
             return self._make_durable(document)
 
     def _make_durable(self, document: bytes) -> Path:
