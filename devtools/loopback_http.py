@@ -1,5 +1,5 @@
 """An HTTP server on 127.0.0.1 that serves from a daemon thread while a ``with`` block runs: the
-one shape of the stand-in servers (the impostors, the sink, a test's refusing server)."""
+one shape of the stand-in servers (the impostors, the sink, the busy server)."""
 
 from __future__ import annotations
 

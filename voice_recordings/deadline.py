@@ -15,13 +15,15 @@ only (replay, probes and presigning keep the client's ordinary timeouts):
   deadline has passed or the longest backoff of standard mode would end after it.
 
 The hooks need a connection class of ours, set on the client's pool manager (botocore offers no
-public way to reach the sockets); :func:`install` does it once per client.
+public way to reach the sockets); :func:`install` does it once per client. The same class gives a
+handoff thread's turn away while it waits on the network (:mod:`voice_recordings.turns`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import heapq
+import http.client
 import itertools
 import socket
 import threading
@@ -39,6 +41,7 @@ from botocore.awsrequest import (
 
 from voice_recordings.diagnostics import FIX_UNREACHABLE
 from voice_recordings.errors import StorageError
+from voice_recordings.turns import pause, resume, waiting
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -198,12 +201,43 @@ def _this_thread() -> Deadline | None:
     return deadline
 
 
+class _WaitingResponse(http.client.HTTPResponse):
+    """An answer whose body reads give the handoff's turn away: it may come slowly, or never.
+    An empty body (a PUT's answer) has nothing to wait for."""
+
+    def _waiting(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext() if self.length == 0 else waiting()
+
+    def read(self, amt: int | None = None) -> bytes:
+        with self._waiting():
+            return super().read(amt)
+
+    def readinto(self, b: Any) -> int:
+        with self._waiting():
+            return super().readinto(b)
+
+    def read1(self, n: int = -1) -> bytes:
+        with self._waiting():
+            return super().read1(n)
+
+    def readline(self, limit: int | None = -1) -> bytes:
+        with self._waiting():
+            return super().readline(-1 if limit is None else limit)
+
+    def peek(self, n: int = -1) -> bytes:
+        with self._waiting():
+            return super().peek(n)
+
+
 class _DeadlineMixin:
-    """Connects within the deadline, and registers for the deadline's wake-up while it sends."""
+    """Connects within the deadline, and registers for the deadline's wake-up while it sends;
+    connecting, and sending until the answer's headers, are waits: a handoff's turn is someone
+    else's meanwhile (:mod:`voice_recordings.turns`)."""
 
     sock: socket.socket | None
     timeout: Any
     _deadline: Deadline | None = None
+    response_class = _WaitingResponse
 
     def _bind(self) -> Deadline | None:
         previous, deadline = self._deadline, _this_thread()
@@ -218,7 +252,8 @@ class _DeadlineMixin:
         deadline = self._bind()
         if deadline is not None and isinstance(self.timeout, int | float):
             self.timeout = max(0.001, min(float(self.timeout), deadline.remaining()))
-        super().connect()  # type: ignore[misc]
+        with waiting():
+            super().connect()  # type: ignore[misc]
         if deadline is not None and deadline.expired:
             # The deadline passed while connecting, before there was a socket to shut down
             # (a listener whose backlog is full answers late): nothing may be sent on it.
@@ -227,7 +262,21 @@ class _DeadlineMixin:
 
     def request(self, *args: Any, **kwargs: Any) -> Any:
         self._bind()
-        return super().request(*args, **kwargs)  # type: ignore[misc]
+        # From sending the request to the answer's headers the thread waits on the network (for
+        # the server to read, for "100 Continue", for the answer): one wait, the turn taken back
+        # when getresponse returns, or now if the request fails.
+        pause()
+        try:
+            return super().request(*args, **kwargs)  # type: ignore[misc]
+        except BaseException:
+            resume()
+            raise
+
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            resume()
 
 
 class _HTTPConnection(_DeadlineMixin, AWSHTTPConnection):  # type: ignore[misc]

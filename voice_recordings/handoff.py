@@ -28,6 +28,7 @@ from concurrent.futures import Future
 from typing import Any, Final, TypeVar
 
 from voice_recordings.client import MAX_POOL_CONNECTIONS
+from voice_recordings.turns import Turns
 
 T = TypeVar("T")
 
@@ -45,6 +46,7 @@ class HandoffPool:
         self._lock = threading.Lock()
         self._work: queue.SimpleQueue[_Work] = queue.SimpleQueue()
         self._workers: list[threading.Thread] = []
+        self._turns = Turns()
         self._pid = 0
         _POOLS.add(self)
 
@@ -70,7 +72,7 @@ class HandoffPool:
             if not future.set_running_or_notify_cancel():
                 continue
             try:
-                future.set_result(work())
+                future.set_result(self._turns.run(work))
             except BaseException as exc:  # handed to the awaiting coroutine, as an executor does
                 future.set_exception(exc)
         self._work.put(None)  # pass the stop on to the next thread

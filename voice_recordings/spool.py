@@ -47,6 +47,7 @@ from voice_recordings.errors import VoiceRecordingsError
 from voice_recordings.keys import Kind, kind_spec, parse_key
 from voice_recordings.metadata import METADATA_FIELDS, parse_object_metadata
 from voice_recordings.spool_directory import ensure_private_directory
+from voice_recordings.turns import waiting
 
 log = logging.getLogger("voice_recordings.spool")
 
@@ -194,11 +195,19 @@ class SpoolWriter:
             reason=reason,
             bucket=bucket,
         )
+        document = entry.to_json().encode()
+        # The disk's waits (four fsyncs) in one stretch: a handoff's turn is someone else's
+        # meanwhile, and the thread comes back for it once, not four times (turns.py).
+        with waiting():
+            return self._make_durable(document)
+
+    def _make_durable(self, document: bytes) -> Path:
+        assert self._body is not None
         self._body.flush()
         os.fsync(self._body.fileno())
         self._body.close()
         self._body = None
-        _write_atomically(self.tmp_dir / ENTRY_FILE, entry.to_json().encode())
+        _write_atomically(self.tmp_dir / ENTRY_FILE, document)
         _fsync_dir(self.tmp_dir)
         final = self.spool.directory / self.name
         os.replace(self.tmp_dir, final)

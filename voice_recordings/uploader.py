@@ -56,6 +56,8 @@ from voice_recordings.transfer import (
     track_multipart_uploads,
     transfer_config,
 )
+from voice_recordings.turns import install as install_turns
+from voice_recordings.turns import waiting
 from voice_recordings.urls import presign_endpoint, presigned_get_url, public_url
 
 if TYPE_CHECKING:
@@ -125,6 +127,7 @@ class MinioUploader:
         self._transfer_config = transfer_config()
         self._deadlines = install_deadlines(self.client)
         self._started = track_multipart_uploads(self.client)
+        install_turns(self.client)
         self._handoffs = shared_pool()
         install_answer_checks(self.client)
 
@@ -392,9 +395,10 @@ class MinioUploader:
                 return whole.length, version_id
             check_body(body)
             counter = ByteCounter(progress)
-            put_multipart(
-                self.client, bucket, key, body, spec, metadata, self._transfer_config, counter
-            )
+            with waiting():  # s3transfer's threads do the work; this one waits for them
+                put_multipart(
+                    self.client, bucket, key, body, spec, metadata, self._transfer_config, counter
+                )
             return counter.total, None
         except (StorageError, InvalidInputError):
             raise

@@ -13,8 +13,6 @@ import io
 import os
 import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +20,8 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 import voice_recordings.bodies
+from devtools.busy_server import BusyServer
 from devtools.embedded_s3 import EmbeddedS3
-from devtools.loopback_http import LoopbackHTTPServer
 from devtools.stalling_servers import Behaviour, StallingServer
 from tests.support import GeneratedStream, run_python
 from voice_recordings.errors import StorageError
@@ -134,45 +132,17 @@ def test_an_upload_within_the_deadline_is_untouched_and_no_timer_outlives_it(
     assert threading.active_count() <= before + 1  # at most a pool thread, never a timer each
 
 
-class _Refusing(BaseHTTPRequestHandler):
-    """Answers every request 503 SlowDown (retryable) and counts them."""
-
-    requests = 0
-    protocol_version = "HTTP/1.1"  # so it answers "100 Continue" (botocore would wait 1 s)
-
-    def do_PUT(self) -> None:
-        type(self).requests += 1
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        body = b"<Error><Code>SlowDown</Code><Message>busy</Message></Error>"
-        self.send_response(503)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def refusing() -> Iterator[tuple[str, type[_Refusing]]]:
-    handler = type("Handler", (_Refusing,), {"requests": 0})
-    with LoopbackHTTPServer(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as server:
-        yield server.endpoint, handler
-
-
 @pytest.mark.parametrize("attempts", [1, 3])
-def test_max_attempts_counts_requests_not_retries(
-    attempts: int, live: StorageSettings, refusing: tuple[str, type[_Refusing]]
-) -> None:
-    endpoint, handler = refusing
-    settings = dataclasses.replace(
-        live, endpoint=endpoint, use_ssl=False, max_attempts=attempts, upload_deadline=20.0
-    )
-    result = uploader_for(settings).upload_audio(
-        b"audio", call_uuid=f"attempts-{attempts}", company_id=5, when=WHEN
-    )
-    assert result.spooled
-    assert handler.requests == attempts
+def test_max_attempts_counts_requests_not_retries(attempts: int, live: StorageSettings) -> None:
+    with BusyServer() as busy:
+        settings = dataclasses.replace(
+            live, endpoint=busy.endpoint, use_ssl=False, max_attempts=attempts, upload_deadline=20.0
+        )
+        result = uploader_for(settings).upload_audio(
+            b"audio", call_uuid=f"attempts-{attempts}", company_id=5, when=WHEN
+        )
+        assert result.spooled
+        assert busy.requests == attempts
 
 
 def test_a_full_spool_disk_never_fails_a_good_upload(
