@@ -229,11 +229,12 @@ def redact_url(text: str) -> str:
     return f"{scheme}{sep}{rest}"
 
 
-# A host name: dot-separated labels of letters, digits, '-' (and '_', which Docker service names
-# use), each at most 63 characters; an IPv4 address is one too.
+# A host name as botocore's is_valid_endpoint_url takes it (the client refuses any other when it
+# is built): dot-separated labels of letters, digits and '-', each at most 63 characters, no '_';
+# an IPv4 address is one too.
 _HOST_RE: Final = re.compile(
-    r"(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
-    r"(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?"
+    r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?"
 )
 
 
@@ -267,6 +268,12 @@ def parse_host_port(name: str, netloc: str, raw: str) -> str:
             )
         host, colon, port = netloc.partition(":")
         port_text = port if colon else None
+        if "_" in host:
+            raise ConfigError(
+                f"{name} has '_' in its host name, got {shown}: the S3 client (botocore) takes "
+                f"only letters, digits, '-' and '.' there; use a name without '_' (e.g. a Docker "
+                f"network alias) or the IP address"
+            )
         if not _HOST_RE.fullmatch(host):
             raise ConfigError(
                 f"{name} must be host[:port] with a host name or IP address, got {shown}"
