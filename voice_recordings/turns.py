@@ -9,7 +9,8 @@ A handoff runs little Python (about 1 ms: the key and metadata, botocore's reque
 signature, a spool entry's bookkeeping, the URL) and spends most of its time waiting, on the
 network or the disk, with the GIL released. So a handoff thread runs Python only while it holds
 a *turn* (:data:`HANDOFF_TURNS` of them) and gives it up while it waits (connecting, sending,
-waiting for and reading an answer, fsync, a retry's backoff, a multipart upload's own threads):
+waiting for and reading an answer, creating, writing and fsyncing a spool entry, a retry's
+backoff, a multipart upload's own threads):
 the waits of every handoff still overlap, while the loop competes for the GIL with one thread,
 not 32. A thread waiting for a turn waits on a lock, which holds no GIL. The count is the
 process's, not the interpreter's (``sys.setswitchinterval`` is the application's to set).
