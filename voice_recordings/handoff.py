@@ -11,8 +11,10 @@ deadline in the queue is spooled at once.
 
 The event loop's thread only queues work: the pool's threads are started by a thread of their
 own (starting 32 threads from the loop, as ``ThreadPoolExecutor`` does on ``submit``, stalled it
-for tens of milliseconds). At interpreter exit the handoffs in progress finish (each within its
-deadline) before the process ends, as ``ThreadPoolExecutor``'s threads would.
+for tens of milliseconds). The pool's threads run Python one at a time, each giving its turn
+up while it waits (:mod:`voice_recordings.turns`): 32 threads running Python at once kept the
+loop from the GIL for tens of milliseconds. At interpreter exit the handoffs in progress finish
+(each within its deadline) before the process ends, as ``ThreadPoolExecutor``'s threads would.
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ class HandoffPool:
             if self._pid == os.getpid():
                 return
             self._pid, self._workers = os.getpid(), []
+            # A fork's child may have copied a turn, or the turns' lock, held by a thread it
+            # does not have: fresh turns.
+            self._turns = Turns()
         threading.Thread(target=self._spawn, name="voice-recordings-handoff-start").start()
 
     def _spawn(self) -> None:

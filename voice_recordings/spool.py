@@ -57,6 +57,8 @@ FORMAT_VERSION: Final = 1
 TMP_PREFIX: Final = ".tmp-"
 TRASH_PREFIX: Final = ".trash-"
 COPY_CHUNK: Final = 1024 * 1024
+# A body chunk from this size up is written and hashed as a wait (SpoolWriter.write).
+LARGE_WRITE: Final = 64 * 1024
 # entry.json is a few hundred bytes; a bigger one is not ours.
 MAX_ENTRY_JSON: Final = 64 * 1024
 _SHA256_HEX: Final = re.compile(r"[0-9a-f]{64}")
@@ -155,11 +157,15 @@ class SpoolWriter:
         self.spool = spool
         self.size = 0
         self._sha = hashlib.sha256()
-        spool.ensure_directory()
         self.name = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:12]}"
         self.tmp_dir = spool.directory / f"{TMP_PREFIX}{self.name}"
-        self.tmp_dir.mkdir(mode=0o700)
-        self._body: IO[bytes] | None = open(self.tmp_dir / BODY_FILE, "xb")  # noqa: SIM115
+        # The disk's waits in one stretch (the directory's checks, a new directory and file,
+        # slow while other entries are being fsynced): a handoff's turn is someone else's
+        # meanwhile (turns.py).
+        with waiting():
+            spool.ensure_directory()
+            self.tmp_dir.mkdir(mode=0o700)
+            self._body: IO[bytes] | None = open(self.tmp_dir / BODY_FILE, "xb")  # noqa: SIM115
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         """Append ``data`` to the body."""
@@ -167,14 +173,18 @@ class SpoolWriter:
             raise ValueError("spool entry already committed or aborted")
         if isinstance(data, memoryview):  # its len() counts items, which may be wider than bytes
             data = data.cast("B") if data.c_contiguous else data.tobytes()
-        self._body.write(data)
-        self._sha.update(data)
+        # Writing and hashing a large chunk is the disk's and hashlib's work, the GIL released:
+        # a wait (turns.py). A small one is over sooner than a turn changes hands.
+        with waiting() if len(data) >= LARGE_WRITE else contextlib.nullcontext():
+            self._body.write(data)
+            self._sha.update(data)
         self.size += len(data)
 
     def copy_from(self, source: IO[bytes]) -> None:
         """Append everything left in ``source``, a chunk at a time (never the whole in memory)."""
-        while chunk := source.read(COPY_CHUNK):
-            self.write(chunk)
+        with waiting():  # reading a file and writing the entry: the disk's work
+            while chunk := source.read(COPY_CHUNK):
+                self.write(chunk)
 
     def commit(
         self, key: str, kind: Kind, metadata: dict[str, str], reason: str, bucket: str

@@ -3,12 +3,14 @@
 Why: CPython passes the GIL between the threads that want it, a switch interval (5 ms) at a time
 when its holder keeps running, and to whichever waiter wakes first, not in order. With 32
 handoff threads preparing requests, or spooling after their deadline, all at once, the
-application's event loop waited 40-210 ms for the GIL between two of its own steps (issue 26).
+application's event loop came back from its own steps tens of milliseconds late (7-30 ms on a
+quiet 2-core machine, 22-52 ms beside one other busy process; issue 26).
 A handoff runs little Python (about 1 ms: the key and metadata, botocore's request and
 signature, a spool entry's bookkeeping, the URL) and spends most of its time waiting, on the
 network or the disk, with the GIL released. So a handoff thread runs Python only while it holds
 a *turn* (:data:`HANDOFF_TURNS` of them) and gives it up while it waits (connecting, sending,
-waiting for and reading an answer, fsync, a retry's backoff, a multipart upload's own threads):
+waiting for and reading an answer, creating, writing and fsyncing a spool entry, a retry's
+backoff, a multipart upload's own threads):
 the waits of every handoff still overlap, while the loop competes for the GIL with one thread,
 not 32. A thread waiting for a turn waits on a lock, which holds no GIL. The count is the
 process's, not the interpreter's (``sys.setswitchinterval`` is the application's to set).
@@ -38,8 +40,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-# One: the loop then competes with a single handoff thread for the GIL (measured: loop lag
-# 4-12 ms during a 200-handoff burst; two turns, 8-47 ms; issue 26, docs/developing.md).
+# One: the loop then competes with a single handoff thread for the GIL (measured during a
+# 200-handoff burst: its latest tick 3-14 ms late; with two turns 8-47 ms, once 181; issue 26,
+# docs/developing.md).
 HANDOFF_TURNS: Final = 1
 # How long waiters trust that turns are moving: a turn that has not changed hands for this long
 # is held by a thread blocked somewhere unforeseen, and waiters go ahead without one. Well above
@@ -73,7 +76,10 @@ class Turns:
         with self._lock:
             if self._free:
                 self._free -= 1
+                self._moved = time.monotonic()
                 return True
+            if time.monotonic() - self._moved >= self.patience:
+                return False  # a holder is blocked: no use queuing behind it again
             ticket = threading.Lock()
             ticket.acquire()
             self._waiters.append(ticket)
