@@ -49,6 +49,8 @@ if TYPE_CHECKING:
 # botocore standard mode: the delay before retry n+1 is random, below min(2**(n-1), 20) seconds.
 _MAX_BACKOFF: Final = 20.0
 _INSTALLED: Final = "_voice_recordings_deadlines"
+# The one watchdog thread every deadline of the process shares (named, so it shows in a dump).
+WATCHDOG_THREAD_NAME: Final = "voice-recordings-deadlines"
 
 
 class UploadDeadlineExceeded(StorageError):
@@ -168,7 +170,7 @@ class _Watchdog:
             heapq.heappush(self._heap, (deadline.at, next(self._order), deadline))
             if self._thread is None or not self._thread.is_alive():  # first use, or a fork
                 self._thread = threading.Thread(
-                    target=self._run, name="voice-recordings-deadlines", daemon=True
+                    target=self._run, name=WATCHDOG_THREAD_NAME, daemon=True
                 )
                 self._thread.start()
             elif self._heap[0][2] is deadline:

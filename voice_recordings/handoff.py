@@ -36,6 +36,8 @@ T = TypeVar("T")
 
 # One thread per connection the client keeps: more threads would only wait for a connection.
 HANDOFF_THREADS: Final = MAX_POOL_CONNECTIONS
+# Every thread of the pool is named from this (and its starter too), so it shows in a dump.
+THREAD_NAME: Final = "voice-recordings-handoff"
 
 _Work = tuple[Callable[[], Any], "Future[Any]"] | None
 
@@ -61,12 +63,12 @@ class HandoffPool:
             # A fork's child may have copied a turn, or the turns' lock, held by a thread it
             # does not have: fresh turns.
             self._turns = Turns()
-        threading.Thread(target=self._spawn, name="voice-recordings-handoff-start").start()
+        threading.Thread(target=self._spawn, name=f"{THREAD_NAME}-start").start()
 
     def _spawn(self) -> None:
         for number in range(self.threads):
             worker = threading.Thread(
-                target=self._serve, name=f"voice-recordings-handoff-{number}", daemon=True
+                target=self._serve, name=f"{THREAD_NAME}-{number}", daemon=True
             )
             worker.start()
             self._workers.append(worker)
