@@ -26,10 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from devtools import provider_plugin, providers
+from devtools import provider_plugin
 from devtools.clients import ServedEndpoint
 from devtools.engine import REPOSITORY
 from devtools.handmade import stack_config_for
+from devtools.providers import plugins as stand_in_plugins
 from devtools.providers import random_provider
 from infra.config import full_key
 from infra.program import ADMIN_PASSWORD_ENV, ADMIN_USER_ENV
@@ -94,7 +95,7 @@ class EngineWorkspace:
         # Pulumi.yaml's `virtualenv: .venv`: the interpreter running us (the clone's .venv).
         make_project(self.project, source=source, keep_secure=False)
         provider_plugin.install(self.home / "plugins" / f"resource-minio-v{MINIO_PLUGIN_VERSION}")
-        providers.install(
+        stand_in_plugins.install(
             self.home / "plugins" / f"resource-random-v{random_provider.VERSION}",
             only=random_provider.NAME,
         )

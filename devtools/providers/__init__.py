@@ -5,40 +5,9 @@ stand-in any more: :mod:`devtools.provider_plugin` builds it from the real bridg
 4.21.4 bridges terraform-provider-random's plugin-framework implementation through the bridge's
 ``pkg/pf`` (its ``provider/resources.go``: ``pf.ShimProvider``); a framework provider of our own
 under ``pkg/pf`` is the way to run the real bridge there too (docs/developing.md says why it is
-not done yet). :func:`install` writes the executable the engine looks for on its PATH
-(``pulumi-resource-<name>``); it runs ``python -m devtools.providers <name>`` with this
-interpreter from the repository root.
+not done yet). :func:`devtools.providers.plugins.install` writes the executable the engine looks
+for; it runs ``python -m devtools.providers <name>`` (``__main__``).
+
+This file imports nothing: the plugin process's ``__main__`` must run before Pulumi's SDK is
+imported (:mod:`devtools.providers.sdk_protos`).
 """
-
-from __future__ import annotations
-
-import shlex
-import sys
-from pathlib import Path
-from typing import Final
-
-from devtools.providers import random_provider
-from devtools.providers.server import Plugin
-
-PLUGINS: Final[dict[str, Plugin]] = {
-    random_provider.NAME: random_provider.PLUGIN,
-}
-REPOSITORY: Final = Path(__file__).resolve().parents[2]
-
-
-def install(directory: Path, only: str | None = None) -> Path:
-    """Write ``pulumi-resource-<name>`` for every stand-in plugin (or the one named ``only``)
-    into ``directory``; return it. A plugin cache entry (``$PULUMI_HOME/plugins/resource-<name>-
-    v<version>``) holds one; a directory first on the engine's PATH may hold both."""
-    directory.mkdir(parents=True, exist_ok=True)
-    for name in [only] if only else PLUGINS:
-        executable = directory / f"pulumi-resource-{name}"
-        executable.write_text(
-            "#!/bin/sh\n"
-            f"# The stand-in {name} provider of {REPOSITORY} (devtools/providers).\n"
-            f"cd {shlex.quote(str(REPOSITORY))} && exec {shlex.quote(sys.executable)} "
-            f'-m devtools.providers {name} "$@"\n',
-            encoding="utf-8",
-        )
-        executable.chmod(0o755)
-    return directory

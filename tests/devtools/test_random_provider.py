@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 import bcrypt
+import pulumi
 
 from devtools.providers.properties import (
     SECRET_SIGNATURE,
@@ -15,6 +17,8 @@ from devtools.providers.properties import (
     to_struct,
 )
 from devtools.providers.random_provider import BCRYPT_COST, RandomPassword
+from devtools.providers.sdk_protos import register_bare_parents
+from tests.support import run_python
 
 
 def test_random_password_as_terraform_provider_random() -> None:
@@ -38,3 +42,24 @@ def test_secrets_stay_marked_on_the_wire() -> None:
     assert wire[SIGNATURE_KEY] == SECRET_SIGNATURE
     plain, secret = from_struct(struct)
     assert plain == {"name": "u", "secret": "s3cr3t"} and secret == {"secret"}
+
+
+def test_the_plugin_process_loads_the_protocol_without_the_sdk() -> None:
+    """The stand-in starts on every preview and update: its process imports Pulumi's generated
+    protocol modules and none of the SDK's own code (which costs 0.3 CPU-seconds a start)."""
+    script = """
+        import sys
+        from devtools.providers.sdk_protos import register_bare_parents
+        register_bare_parents()
+        from devtools.providers.plugins import PLUGINS
+        from devtools.providers.server import serve
+        sdk = sorted(m for m in sys.modules if m.startswith("pulumi") and "_pb2" not in m)
+        print(sdk, sys.modules["pulumi.runtime.proto.provider_pb2"].DESCRIPTOR.name)
+    """
+    printed = run_python(script).strip()
+    assert printed == "['pulumi', 'pulumi.runtime', 'pulumi.runtime.proto'] pulumi/provider.proto"
+
+
+def test_a_process_with_the_sdk_keeps_it() -> None:
+    register_bare_parents()
+    assert sys.modules["pulumi"] is pulumi and hasattr(pulumi, "Output")

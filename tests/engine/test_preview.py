@@ -3,6 +3,8 @@ engine registers what the render shows, and a bad stack config fails with one li
 
 from __future__ import annotations
 
+import platform
+
 import pytest
 
 from devtools.embedded_s3 import EmbeddedS3
@@ -31,6 +33,10 @@ def test_the_engine_that_runs_is_the_pinned_one(stacks: EngineWorkspace) -> None
     assert stacks.run("version").stdout.strip() == pinned_version()
     about = stacks.run("about", "-s", "dev", "--json", check=False)
     assert pinned_version().lstrip("v") in about.stdout
+    # The language host's About: the project's interpreter and its version.
+    runtime = about.json()["runtime"]
+    assert runtime["executable"] == str(stacks.project / ".venv" / "bin" / "python")
+    assert runtime["version"] == platform.python_version()
 
 
 @pytest.mark.parametrize("stack", STACKS)

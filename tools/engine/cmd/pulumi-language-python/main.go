@@ -144,9 +144,16 @@ func (h *languageHost) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirp
 
 // pluginManifests lists every installed distribution's pulumi-plugin.json: how a Pulumi
 // provider SDK (pulumi_minio, pulumi_random) names the plugin it needs.
+//
+// A distribution whose RECORD does not name the file is passed over before its RECORD is parsed
+// into paths: parsing every RECORD of a full virtualenv was most of this scan's 0.2 s, paid on
+// every preview and update.
 const pluginManifests = `import importlib.metadata as md, json
 found = []
 for dist in md.distributions():
+    record = dist.read_text("RECORD")
+    if record is not None and "pulumi-plugin.json" not in record:
+        continue
     for path in dist.files or ():
         if path.name == "pulumi-plugin.json":
             found.append({"package": dist.metadata["Name"], "version": dist.version,
@@ -305,18 +312,34 @@ func (h *languageHost) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, 
 	return &emptypb.Empty{}, nil
 }
 
+// aboutPython prints the interpreter's path and version, one per line.
+const aboutPython = `import platform, sys
+print(sys.executable)
+print(platform.python_version())`
+
+// About answers with the program's interpreter and its version. The engine asks on every
+// preview and update; the toolchain's own About starts three interpreters for it (one of them
+// `pip --version`, whose answer this host does not report), so one interpreter answers both.
 func (h *languageHost) About(ctx context.Context, req *pulumirpc.AboutRequest) (*pulumirpc.AboutResponse, error) {
 	tc, err := toolchainFor(req.GetInfo())
 	if err != nil {
 		return nil, err
 	}
-	info, err := tc.About(ctx)
+	cmd, err := tc.Command(ctx, "-c", aboutPython)
 	if err != nil {
 		return nil, err
 	}
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("asking the program's Python for its path and version: %w", err)
+	}
+	executable, pythonVersion, found := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	if !found {
+		return nil, fmt.Errorf("unexpected answer from the program's Python: %q", out)
+	}
 	return &pulumirpc.AboutResponse{
-		Executable: info.PythonExecutable,
-		Version:    info.PythonVersion.String(),
+		Executable: executable,
+		Version:    pythonVersion,
 		Metadata:   map[string]string{"toolchain": "pip", "languageHost": "voice-recordings stand-in"},
 	}, nil
 }
