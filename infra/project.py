@@ -68,7 +68,8 @@ def _document(path: Path) -> dict[str, Any]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-def _is_secure(value: object) -> bool:
+def is_secure(value: object) -> bool:
+    """A ``secure:`` value of a stack file (encrypted; only its backend can decrypt it)."""
     return isinstance(value, dict) and set(value) == {"secure"}
 
 
@@ -81,7 +82,7 @@ def seeded_stack(
     config = source.get("config") or {}
     document: dict[str, Any] = {
         "config": {
-            key: value for key, value in config.items() if keep_secure or not _is_secure(value)
+            key: value for key, value in config.items() if keep_secure or not is_secure(value)
         }
     }
     document.update({key: kept[key] for key in SECRETS_SETTINGS if key in kept})

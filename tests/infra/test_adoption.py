@@ -17,7 +17,8 @@ from infra.adoption import (
     split_attachment_id,
 )
 from infra.config import full_key
-from infra.render import ProgramRun, render_stack
+from infra.mocked_run import ProgramRun
+from infra.render import render_stack
 from policies.guardrails.model import MANDATORY
 from policies.guardrails.offline import check_render
 from tests.support import PUBLIC_OPT_IN, STACKS, program_run

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from infra import render
+from infra import stack_file
 from infra.config import SERVICE_TOKEN_KEY, StackConfigError, full_key, parse_stack_config
 from infra.lifecycle_rules import DELETE_MARKER_RULE_ID
+from infra.mocked_run import ProgramRun, run_program
 from infra.policies import (
     OBSERVER_POLICY,
     PUBLIC_RECORDINGS_POLICY,
@@ -41,8 +42,8 @@ from infra.provider_contract import (
     SERVICE_ACCOUNT_TYPE,
     env_variables,
 )
-from infra.render import ProgramRun, load_stack_config, run_program
 from infra.render_format import SECRET_MARKER as SECRET
+from infra.stack_file import load_stack_config
 from infra.storage import COMPONENT_TYPE
 from tests.support import PUBLIC_OPT_IN, only
 from voice_recordings import KINDS, Env, StorageSettings
@@ -368,10 +369,10 @@ def test_adopting_keeps_the_current_token_instead_of_generating_one(
 
 
 def _stack_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: str) -> None:
-    text = render.stack_file("prod").read_text(encoding="utf-8") + extra
+    text = stack_file.stack_file("prod").read_text(encoding="utf-8") + extra
     (tmp_path / "Pulumi.prod.yaml").write_text(text, encoding="utf-8")
     monkeypatch.setattr(
-        render, "stack_file", lambda stack, project=None: tmp_path / f"Pulumi.{stack}.yaml"
+        stack_file, "stack_file", lambda stack, project=None: tmp_path / f"Pulumi.{stack}.yaml"
     )
 
 
