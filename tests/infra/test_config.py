@@ -21,7 +21,7 @@ from infra.config import (
     full_key,
     parse_stack_config,
 )
-from infra.provider_contract import LIFECYCLE_MAX_RULES
+from infra.provider_values import LIFECYCLE_MAX_RULES
 from infra.stack_file import load_stack_config
 from tests.docs import OPERATING, read
 from tests.support import MINIMAL_STACK_CONFIG

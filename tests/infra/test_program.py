@@ -33,15 +33,9 @@ from infra.program import (
     refuse_stray_provider_environment,
     require_admin_credentials,
 )
-from infra.provider_contract import (
-    ATTACHMENT_TYPE,
-    CONTRACTS,
-    DELETE_MARKER,
-    IAM_POLICY_TYPE,
-    IAM_USER_TYPE,
-    SERVICE_ACCOUNT_TYPE,
-    env_variables,
-)
+from infra.provider_contract import CONTRACTS, env_variables
+from infra.provider_values import DELETE_MARKER
+from infra.render_format import ATTACHMENT, IAM_POLICY, IAM_USER, SERVICE_ACCOUNT
 from infra.render_format import SECRET_MARKER as SECRET
 from infra.stack_file import load_stack_config
 from infra.storage import COMPONENT_TYPE
@@ -50,7 +44,7 @@ from voice_recordings import KINDS, Env, StorageSettings
 
 COMPONENT = "recording-storage"
 BUCKET = "recordings-bucket"
-IDENTITY_TYPES = (IAM_USER_TYPE, IAM_POLICY_TYPE, ATTACHMENT_TYPE, SERVICE_ACCOUNT_TYPE)
+IDENTITY_TYPES = (IAM_USER, IAM_POLICY, ATTACHMENT, SERVICE_ACCOUNT)
 
 
 def _config(run: ProgramRun):  # type: ignore[no-untyped-def]
@@ -226,7 +220,7 @@ def test_the_service_account_targets_the_uploader_after_its_policy(run: ProgramR
     assert "observer-policy-attachment" in observer.dependencies
     # Read reports the parent's policy and never the secret: ignored, so a second up is a no-op.
     for each in (account, reader, observer):
-        assert each.ignore_changes == sorted(CONTRACTS[SERVICE_ACCOUNT_TYPE].not_read_back)
+        assert each.ignore_changes == sorted(CONTRACTS[SERVICE_ACCOUNT].not_read_back)
 
 
 def test_no_anonymous_access_by_default(run: ProgramRun) -> None:
