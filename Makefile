@@ -84,7 +84,7 @@ lint: $(STAMP)
 	test -z "$$(gofmt -l tools/engine tools/provider)" || { gofmt -l tools/engine tools/provider; exit 1; }
 
 typecheck: $(STAMP)
-	$(BIN)/mypy voice_recordings devtools infra policies benchmarks tests
+	$(BIN)/mypy voice_recordings devtools infra policies benchmarks tests __main__.py
 
 test: lint typecheck engine provider monitoring-tools
 	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder

@@ -143,10 +143,11 @@ def test_a_bad_config_exits_non_zero_with_one_line_naming_the_key() -> None:
 
 
 def test_pulumi_main_imports_from_infra_and_validates_before_any_resource() -> None:
-    # What the language host does with `main: infra/`: run infra/__main__.py with cwd infra/.
+    # What the language host does with Pulumi's default main: run the project directory's
+    # __main__.py with that directory as the working directory.
     result = subprocess.run(
         [sys.executable, "__main__.py"],
-        cwd=REPOSITORY / "infra",
+        cwd=REPOSITORY,
         env={
             "PULUMI_CONFIG": json.dumps(
                 {"voice-recordings:endpoint": "h", "voice-recordings:bucketz": "x"}
@@ -168,7 +169,9 @@ def test_pulumi_main_imports_from_infra_and_validates_before_any_resource() -> N
 def test_the_project_file() -> None:
     project = yaml.safe_load((REPOSITORY / "Pulumi.yaml").read_text())
     assert project["name"] == "voice-recordings"
-    assert project["main"] == "infra/"
+    # No main: Pulumi's default, the project directory's __main__.py.
+    assert "main" not in project
+    assert (REPOSITORY / "__main__.py").is_file()
     assert project["runtime"] == {"name": "python", "options": {"virtualenv": ".venv"}}
 
 
