@@ -88,7 +88,7 @@ lint: $(STAMP)
 # whose source's hash differs from the cached one.
 MYPY_CACHE := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/voice-recordings/mypy
 typecheck: $(STAMP)
-	$(BIN)/mypy --cache-dir $(MYPY_CACHE) voice_recordings devtools infra policies benchmarks tests
+	$(BIN)/mypy --cache-dir $(MYPY_CACHE) voice_recordings devtools infra policies benchmarks tests __main__.py
 
 test: lint typecheck engine provider monitoring-tools
 	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder

@@ -3,8 +3,9 @@
 The project is a project directory of its own (:func:`infra.project.make_project`):
 ``Pulumi.yaml`` copied, the stack files' config copied without what a person's ``stack init``
 may have left in the clone's (a passphrase salt or secrets provider of another backend, values
-encrypted with it), and ``infra/`` and the virtualenv linked, so the language host runs
-``infra/__main__.py`` exactly as ``pulumi up`` in the clone would, and ``pulumi stack init``
+encrypted with it), and the program (``__main__.py``, ``infra/``, ``voice_recordings/``) and
+the virtualenv linked, so the language host runs ``__main__.py`` exactly as ``pulumi up`` in the
+clone would, and ``pulumi stack init``
 and ``pulumi config set`` write there, never into the clone. Around it: a local file
 backend, passphrase-encrypted secrets with a generated passphrase, a ``PULUMI_HOME`` whose
 plugin cache holds, at the versions the SDKs ask for, the ``minio`` plugin built from the real

@@ -42,19 +42,13 @@ from typing import Final
 from infra import render_format
 from infra.config import StackConfig, full_key
 
-BUCKET: Final = render_format.BUCKET
-IAM_USER: Final = render_format.IAM_USER
-IAM_POLICY: Final = render_format.IAM_POLICY
-ATTACHMENT: Final = render_format.ATTACHMENT
-SERVICE_ACCOUNT: Final = render_format.SERVICE_ACCOUNT
-
 # Inputs the program must not change on an imported resource (Pulumi wire names), and only
 # those: the user's secret is the password someone chose (never read back: the program's value
 # would be an update overwriting it). Nothing else is needed for a clean import (see above): the
 # service account's policy is ignored on every account (infra/provider_contract.py), its
 # updateSecret is unset (no difference), its secret_key no input.
 IMPORTED_IGNORE_CHANGES: Final[dict[str, tuple[str, ...]]] = {
-    IAM_USER: ("secret",),
+    render_format.IAM_USER: ("secret",),
 }
 
 # The example console access key the committed adopting render (prod-adopt.json) is made with;

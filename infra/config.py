@@ -17,7 +17,7 @@ from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
 
 from infra.lifecycle_rules import LifecycleRule, lifecycle_rules
-from infra.provider_contract import LIFECYCLE_MAX_RULES
+from infra.provider_values import LIFECYCLE_MAX_RULES
 from infra.render_format import CONFIG_NAMESPACE, SECRET_MARKER
 from voice_recordings import DEFAULT_BUCKET, DEFAULT_REGION, KINDS, TRANSCRIPT, VOICE, Kind
 from voice_recordings.errors import ConfigError, InvalidInputError

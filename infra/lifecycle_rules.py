@@ -40,7 +40,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from infra.provider_contract import DELETE_MARKER
+from infra.provider_values import DELETE_MARKER
 from voice_recordings.keys import COMPANY_KEY_HEAD, KINDS, Kind, company_prefix
 from voice_recordings.permissions import PROBE_KIND, PROBE_PREFIX
 

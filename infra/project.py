@@ -21,8 +21,10 @@ outside the clone, where Pulumi's writes stay:
   can never decrypt it (``keep_secure=False``: a throwaway backend of its own). Made again over
   an existing directory, the config becomes the clone's again and the directory's own secrets
   settings stay;
-- links to the clone's ``infra/`` (the program as it is now), ``policies/`` (the guardrail
-  pack), ``.github/`` (the pipeline's script) and the virtualenv (``virtualenv: .venv``).
+- links to the clone's ``__main__.py`` (what the language host runs: Pulumi.yaml sets no
+  ``main``), ``infra/`` and ``voice_recordings/`` (the program as it is now, imported from the
+  project directory as from the clone), ``policies/`` (the guardrail pack), ``.github/`` (the
+  pipeline's script) and the virtualenv (``virtualenv: .venv``).
 
 :func:`find_project` is the other half: the tools that read a stack's config (``python -m
 infra.takeover``) read the stack file of the project in the current directory, as ``pulumi``
@@ -45,7 +47,7 @@ REPOSITORY: Final = Path(__file__).resolve().parents[1]
 PROJECT_FILE: Final = "Pulumi.yaml"
 # What `pulumi stack init` and the secrets managers write into a stack file, per backend.
 SECRETS_SETTINGS: Final = ("encryptionsalt", "encryptedkey", "secretsprovider")
-LINKED: Final = ("infra", "policies", ".github")
+LINKED: Final = ("__main__.py", "infra", "voice_recordings", "policies", ".github")
 VIRTUALENV: Final = ".venv"  # Pulumi.yaml's runtime option `virtualenv`
 
 
@@ -68,7 +70,8 @@ def _document(path: Path) -> dict[str, Any]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-def _is_secure(value: object) -> bool:
+def is_secure(value: object) -> bool:
+    """A ``secure:`` value of a stack file (encrypted; only its backend can decrypt it)."""
     return isinstance(value, dict) and set(value) == {"secure"}
 
 
@@ -81,7 +84,7 @@ def seeded_stack(
     config = source.get("config") or {}
     document: dict[str, Any] = {
         "config": {
-            key: value for key, value in config.items() if keep_secure or not _is_secure(value)
+            key: value for key, value in config.items() if keep_secure or not is_secure(value)
         }
     }
     document.update({key: kept[key] for key in SECRETS_SETTINGS if key in kept})

@@ -15,7 +15,7 @@ import pulumi_minio as minio
 import pulumi_random as random
 
 from infra import render_format
-from infra.adoption import IAM_USER, IMPORTED_IGNORE_CHANGES, SERVICE_ACCOUNT, Imports
+from infra.adoption import IMPORTED_IGNORE_CHANGES, Imports
 from infra.config import StackConfig
 from infra.policies import (
     OBSERVER_POLICY,
@@ -25,7 +25,9 @@ from infra.policies import (
     UPLOADER_POLICY,
     policy_json,
 )
-from infra.provider_contract import SERVICE_ACCOUNT_TYPE, ignored_changes
+from infra.provider_contract import ignored_changes
+from infra.render_format import IAM_USER, SERVICE_ACCOUNT
+from infra.render_format import SERVICE_ACCOUNT as SERVICE_ACCOUNT_TYPE
 
 COMPONENT_TYPE: Final = render_format.COMPONENT
 

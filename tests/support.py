@@ -23,7 +23,9 @@ import requests
 
 from devtools.embedded_s3 import Credentials, plain_client
 from infra.config import full_key
-from infra.render import ProgramRun, ResourceRecord, render_stack, run_program
+from infra.mocked_run import ProgramRun, run_program
+from infra.mocks import ResourceRecord
+from infra.render import render_stack
 from voice_recordings import MinioUploader, StorageSettings
 from voice_recordings.settings import Env, normalize_endpoint, parse_bool
 

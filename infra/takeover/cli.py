@@ -6,7 +6,7 @@
 Both read the live server through the S3 API as the provider's admin (``MINIO_USER`` /
 ``MINIO_PASSWORD``, the same variables the provider reads), at the stack's ``endpoint``, and
 compare it with the stack's desired state: the offline render of the program
-(:func:`infra.render.run_program`, under Pulumi's mocks; no engine, plugin or CLI is needed).
+(:func:`infra.mocked_run.run_program`, under Pulumi's mocks; no engine, plugin or CLI is needed).
 The stack's config is the one ``pulumi`` would read here: the stack file of the project in the
 current directory (:func:`infra.project.find_project`; a project directory of its own, or the
 clone), so a survey sees the endpoint and CA the stack is deployed with.
@@ -39,8 +39,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Final, TextIO
 
 from infra.config import StackConfigError, full_key, parse_stack_config
-from infra.project import find_project
-from infra.render import REPO_ROOT, load_stack_config
+from infra.project import REPOSITORY, find_project
+from infra.stack_file import load_stack_config
 from infra.takeover.desired import DEFAULT_ALIAS, describe_grants, desired_state, grant_pairs
 from infra.takeover.findings import SEVERITIES, Survey
 from infra.takeover.server import (
@@ -206,7 +206,7 @@ def cli(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None)
     progress = _Progress(sys.stderr)
     try:
         overrides = dict(args.config)
-        project = find_project() or REPO_ROOT
+        project = find_project() or REPOSITORY
         if args.command == "survey":
             desired = desired_state(args.stack, overrides, project)
             s3 = admin_client(desired.config, env)

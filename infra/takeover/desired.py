@@ -13,7 +13,9 @@ from typing import Any, Final
 
 from infra import render_format
 from infra.config import StackConfig, full_key, parse_stack_config
-from infra.render import REPO_ROOT, load_stack_config, run_program
+from infra.mocked_run import run_program
+from infra.project import REPOSITORY
+from infra.stack_file import load_stack_config
 
 DEFAULT_ALIAS: Final = "omniplay"  # the specification's `mc alias set omniplay ...`
 
@@ -48,7 +50,7 @@ class Desired:
 
 
 def desired_state(
-    stack: str, overrides: Mapping[str, str] | None = None, project: Path = REPO_ROOT
+    stack: str, overrides: Mapping[str, str] | None = None, project: Path = REPOSITORY
 ) -> Desired:
     """The stack's desired state: its config (the stack file of ``project``) validated, and the
     program rendered offline."""

@@ -30,7 +30,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from infra.provider_contract import DELETE_MARKER
+from infra.provider_values import DELETE_MARKER
 from voice_recordings.keys import COMPANY_KEY_HEAD, KINDS, kind_spec
 from voice_recordings.permissions import PROBE_KEY, PROBE_KIND
 

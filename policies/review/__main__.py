@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from infra.config import StackConfigError
-from infra.render import known_stacks, parse_override
+from infra.render import parse_override
+from infra.stack_file import known_stacks
 from policies.review.report import review
 from policies.review.sides import BaseError, current_renders, renders_at, renders_in, resolve_base
 

@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from infra.render import RENDERED_DIR, REPO_ROOT, committed_renders, render_stack
+from infra.project import REPOSITORY
+from infra.render import RENDERED_DIR, committed_renders, render_stack
 
 Render = dict[str, Any]
 # The branch a pull request merges into, as a clone names it (CI passes the merge's parent).
@@ -22,7 +23,7 @@ class BaseError(Exception):
 
 def _git(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=False, timeout=60
+        ["git", *args], cwd=REPOSITORY, capture_output=True, text=True, check=False, timeout=60
     )
 
 
@@ -37,7 +38,7 @@ def resolve_base(base: str | None) -> str:
 
 def renders_at(base: str) -> dict[str, Render]:
     """Every render committed at ``base``, by name (``prod`` for policies/rendered/prod.json)."""
-    folder = RENDERED_DIR.relative_to(REPO_ROOT).as_posix()
+    folder = RENDERED_DIR.relative_to(REPOSITORY).as_posix()
     listing = _git("ls-tree", "--name-only", f"{base}:{folder}")
     if listing.returncode != 0:
         return {}  # no renders at all then: everything is new

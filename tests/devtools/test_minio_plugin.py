@@ -15,6 +15,7 @@ import pytest
 from devtools.embedded_s3 import EmbeddedS3
 from devtools.providers.properties import SECRET_SIGNATURE, SIGNATURE_KEY
 from infra import provider_contract as contract
+from infra import render_format
 from tests.devtools.minio_plugin import MinioPlugin
 
 POLICY: dict[str, Any] = {
@@ -51,20 +52,20 @@ def _name(prefix: str) -> str:
 def test_check_fills_no_falsy_default_and_marks_every_object_it_converts(
     plugin: MinioPlugin,
 ) -> None:
-    bucket = plugin.check(contract.BUCKET_TYPE, {"bucket": "voice-recordings"})
+    bucket = plugin.check(render_format.BUCKET, {"bucket": "voice-recordings"})
     assert bucket.failures == []
     assert bucket.inputs == {"bucket": "voice-recordings", "acl": "private", "__defaults": ["acl"]}
     assert {k: v for k, v in bucket.inputs.items() if k != "__defaults"} == {
         "bucket": "voice-recordings",
-        **contract.check_defaults(contract.BUCKET_TYPE),
+        **contract.check_defaults(render_format.BUCKET),
     }
     versioning = plugin.check(
-        contract.VERSIONING_TYPE,
+        render_format.VERSIONING,
         {"bucket": "b", "versioningConfiguration": {"status": "Enabled"}},
     )
     assert versioning.inputs["versioningConfiguration"] == {"__defaults": [], "status": "Enabled"}
     rules = [{"id": "r", "expiration": "30d", "tags": {"kind": "voice"}}]
-    lifecycle = plugin.check(contract.LIFECYCLE_TYPE, {"bucket": "b", "rules": rules})
+    lifecycle = plugin.check(render_format.LIFECYCLE, {"bucket": "b", "rules": rules})
     assert [rule["__defaults"] for rule in lifecycle.inputs["rules"]] == [[]]
 
 
@@ -72,12 +73,12 @@ def test_check_fills_no_falsy_default_and_marks_every_object_it_converts(
     ("type_token", "inputs", "field"),
     [
         # status is computed-only: the program cannot set it.
-        (contract.LIFECYCLE_TYPE, {"bucket": "b", "rules": [{"id": "r", "status": "Enabled"}]}, ""),
-        (contract.LIFECYCLE_TYPE, {"bucket": "b", "rules": [{"id": "r", "expiration": "5x"}]}, ""),
-        (contract.IAM_POLICY_TYPE, {"name": "p"}, "policy"),
-        (contract.IAM_POLICY_TYPE, {"name": "p", "policy": "[]"}, "policy"),
-        (contract.IAM_USER_TYPE, {"name": "no spaces"}, "name"),
-        (contract.BUCKET_TYPE, {"bucket": "b" * 64}, "bucket"),
+        (render_format.LIFECYCLE, {"bucket": "b", "rules": [{"id": "r", "status": "Enabled"}]}, ""),
+        (render_format.LIFECYCLE, {"bucket": "b", "rules": [{"id": "r", "expiration": "5x"}]}, ""),
+        (render_format.IAM_POLICY, {"name": "p"}, "policy"),
+        (render_format.IAM_POLICY, {"name": "p", "policy": "[]"}, "policy"),
+        (render_format.IAM_USER, {"name": "no spaces"}, "name"),
+        (render_format.BUCKET, {"bucket": "b" * 64}, "bucket"),
     ],
 )
 def test_check_refuses_what_the_provider_refuses(
@@ -90,23 +91,23 @@ def test_check_refuses_what_the_provider_refuses(
 
 def test_what_the_provider_refuses_only_at_apply_passes_check(plugin: MinioPlugin) -> None:
     # No validator on acl (resource_minio_s3_bucket.go): an unknown acl fails at Create.
-    assert plugin.check(contract.BUCKET_TYPE, {"bucket": "b", "acl": "world"}).failures == []
+    assert plugin.check(render_format.BUCKET, {"bucket": "b", "acl": "world"}).failures == []
 
 
 def test_a_named_user_or_policy_is_replaced_delete_before_create(plugin: MinioPlugin) -> None:
     # SetAutonaming (pulumi-minio resources.go): `name` is the autonamed field, so a replace of
     # a resource whose name the program sets deletes the old one first (the names would clash).
-    old = plugin.check(contract.IAM_USER_TYPE, {"name": "u", "secret": "s1"}).inputs
-    renamed = plugin.check(contract.IAM_USER_TYPE, {"name": "v", "secret": "s1"}, old).inputs
-    diff = plugin.diff(contract.IAM_USER_TYPE, "u", {**old, "status": "enabled"}, renamed)
+    old = plugin.check(render_format.IAM_USER, {"name": "u", "secret": "s1"}).inputs
+    renamed = plugin.check(render_format.IAM_USER, {"name": "v", "secret": "s1"}, old).inputs
+    diff = plugin.diff(render_format.IAM_USER, "u", {**old, "status": "enabled"}, renamed)
     assert list(diff.replaces) == ["name"]
     assert diff.deleteBeforeReplace
-    rotated = plugin.check(contract.IAM_USER_TYPE, {"name": "u", "secret": "s2"}, old).inputs
-    diff = plugin.diff(contract.IAM_USER_TYPE, "u", {**old, "status": "enabled"}, rotated)
+    rotated = plugin.check(render_format.IAM_USER, {"name": "u", "secret": "s2"}, old).inputs
+    diff = plugin.diff(render_format.IAM_USER, "u", {**old, "status": "enabled"}, rotated)
     assert list(diff.replaces) == [] and "secret" in diff.diffs
     account = {"targetUser": "a", "accessKey": "K", "status": "on"}
-    moved = plugin.check(contract.SERVICE_ACCOUNT_TYPE, {"targetUser": "b"}, account).inputs
-    diff = plugin.diff(contract.SERVICE_ACCOUNT_TYPE, "K", account, moved)
+    moved = plugin.check(render_format.SERVICE_ACCOUNT, {"targetUser": "b"}, account).inputs
+    diff = plugin.diff(render_format.SERVICE_ACCOUNT, "K", account, moved)
     assert list(diff.replaces) == ["targetUser"] and not diff.deleteBeforeReplace
 
 
@@ -118,8 +119,8 @@ def test_equivalent_policy_documents_do_not_differ(plugin: MinioPlugin) -> None:
         ],
         "Version": "2012-10-17",
     }
-    news = plugin.check(contract.IAM_POLICY_TYPE, {"name": "p", "policy": json.dumps(reordered)})
-    diff = plugin.diff(contract.IAM_POLICY_TYPE, "p", {"name": "p", "policy": stored}, news.inputs)
+    news = plugin.check(render_format.IAM_POLICY, {"name": "p", "policy": json.dumps(reordered)})
+    diff = plugin.diff(render_format.IAM_POLICY, "p", {"name": "p", "policy": stored}, news.inputs)
     assert list(diff.diffs) == []
 
 
@@ -128,22 +129,22 @@ def test_create_on_an_existing_bucket_fails_and_on_an_existing_user_overwrites(
 ) -> None:
     bucket = _name("exists")
     embedded_s3.s3().create_bucket(Bucket=bucket)
-    inputs = plugin.check(contract.BUCKET_TYPE, {"bucket": bucket}).inputs
+    inputs = plugin.check(render_format.BUCKET, {"bucket": bucket}).inputs
     with pytest.raises(Exception, match="bucket already exists"):
-        plugin.create(contract.BUCKET_TYPE, inputs)
+        plugin.create(render_format.BUCKET, inputs)
     user = _name("user")
     embedded_s3.iam().create_user(UserName=user)
     embedded_s3.set_user_secret(user, "first-secret-of-user")
-    inputs = plugin.check(contract.IAM_USER_TYPE, {"name": user, "secret": "second-secret"}).inputs
-    plugin.create(contract.IAM_USER_TYPE, inputs)
+    inputs = plugin.check(render_format.IAM_USER, {"name": user, "secret": "second-secret"}).inputs
+    plugin.create(render_format.IAM_USER, inputs)
     assert embedded_s3.user_secret(user) == "second-secret"
 
 
 def test_read_says_gone_only_where_the_provider_does(plugin: MinioPlugin) -> None:
     missing = _name("missing")
-    for type_token in (contract.BUCKET_TYPE, contract.IAM_USER_TYPE, contract.LIFECYCLE_TYPE):
+    for type_token in (render_format.BUCKET, render_format.IAM_USER, render_format.LIFECYCLE):
         assert plugin.read(type_token, missing)[0] == "", type_token
-    for type_token in (contract.IAM_POLICY_TYPE, contract.SERVICE_ACCOUNT_TYPE):
+    for type_token in (render_format.IAM_POLICY, render_format.SERVICE_ACCOUNT):
         with pytest.raises(Exception, match="FATAL"):
             plugin.read(type_token, missing)
 
@@ -152,21 +153,21 @@ def test_secrets_are_marked_and_a_service_account_reads_its_status_from_the_serv
     plugin: MinioPlugin, embedded_s3: EmbeddedS3
 ) -> None:
     user = _name("owner")
-    inputs = plugin.check(contract.IAM_USER_TYPE, {"name": user}).inputs
-    _, outputs, wire = plugin.create(contract.IAM_USER_TYPE, inputs)
+    inputs = plugin.check(render_format.IAM_USER, {"name": user}).inputs
+    _, outputs, wire = plugin.create(render_format.IAM_USER, inputs)
     assert wire.fields["secret"].struct_value[SIGNATURE_KEY] == SECRET_SIGNATURE
     assert len(outputs["secret"]) >= 40  # generateSecretAccessKey when none is given
-    inputs = plugin.check(contract.SERVICE_ACCOUNT_TYPE, {"targetUser": user}).inputs
-    key, outputs, wire = plugin.create(contract.SERVICE_ACCOUNT_TYPE, inputs)
+    inputs = plugin.check(render_format.SERVICE_ACCOUNT, {"targetUser": user}).inputs
+    key, outputs, wire = plugin.create(render_format.SERVICE_ACCOUNT, inputs)
     assert wire.fields["secretKey"].struct_value[SIGNATURE_KEY] == SECRET_SIGNATURE
     assert (outputs["status"], outputs["disableUser"]) == ("on", False)
     iam = embedded_s3.iam()
     iam.update_access_key(UserName=user, AccessKeyId=key, Status="Inactive")  # disabled by hand
-    _, state = plugin.read(contract.SERVICE_ACCOUNT_TYPE, key, outputs)
+    _, state = plugin.read(render_format.SERVICE_ACCOUNT, key, outputs)
     assert (state["status"], state["disableUser"]) == ("off", True)
-    plugin.delete(contract.SERVICE_ACCOUNT_TYPE, key, state)
+    plugin.delete(render_format.SERVICE_ACCOUNT, key, state)
     # Delete of an account already gone succeeds: it is not in its user's list any more.
-    plugin.delete(contract.SERVICE_ACCOUNT_TYPE, key, state)
+    plugin.delete(render_format.SERVICE_ACCOUNT, key, state)
 
 
 def test_the_admin_statements_of_a_policy_read_back_whole(plugin: MinioPlugin) -> None:
@@ -178,9 +179,9 @@ def test_the_admin_statements_of_a_policy_read_back_whole(plugin: MinioPlugin) -
             {"Effect": "Allow", "Action": ["admin:ListUsers"], "Resource": ["arn:aws:s3:::*"]},
         ],
     }
-    inputs = plugin.check(contract.IAM_POLICY_TYPE, {"name": name, "policy": json.dumps(document)})
-    plugin.create(contract.IAM_POLICY_TYPE, inputs.inputs)
-    _, state = plugin.read(contract.IAM_POLICY_TYPE, name, {"name": name})
+    inputs = plugin.check(render_format.IAM_POLICY, {"name": name, "policy": json.dumps(document)})
+    plugin.create(render_format.IAM_POLICY, inputs.inputs)
+    _, state = plugin.read(render_format.IAM_POLICY, name, {"name": name})
     actions = [a for s in json.loads(state["policy"])["Statement"] for a in s["Action"]]
     assert actions == ["s3:GetObject", "admin:ListUsers"]
 
@@ -191,7 +192,7 @@ def test_import_of_a_locked_bucket_reads_its_object_lock(
     bucket = _name("locked")
     embedded_s3.s3().create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
     # An import is a Read with no state (resourceMinioS3BucketImportState reads object lock).
-    id_, state = plugin.read(contract.BUCKET_TYPE, bucket)
+    id_, state = plugin.read(render_format.BUCKET, bucket)
     assert id_ == bucket
     assert state["objectLocking"] is True
 
@@ -206,7 +207,7 @@ def test_configure_takes_what_the_program_leaves_unset_from_minio_variables(
         plugin.configure(config)
         bucket = _name("env")
         plugin.create(
-            contract.BUCKET_TYPE, plugin.check(contract.BUCKET_TYPE, {"bucket": bucket}).inputs
+            render_format.BUCKET, plugin.check(render_format.BUCKET, {"bucket": bucket}).inputs
         )
         assert bucket in [b["Name"] for b in embedded_s3.s3().list_buckets()["Buckets"]]
     finally:
@@ -231,9 +232,9 @@ def test_a_bucket_policy_removed_behind_the_stack_reads_as_empty_drift(
             ],
         }
     )
-    inputs = plugin.check(contract.BUCKET_POLICY_TYPE, {"bucket": bucket, "policy": policy})
-    id_, state, _ = plugin.create(contract.BUCKET_POLICY_TYPE, inputs.inputs)
+    inputs = plugin.check(render_format.BUCKET_POLICY, {"bucket": bucket, "policy": policy})
+    id_, state, _ = plugin.create(render_format.BUCKET_POLICY, inputs.inputs)
     embedded_s3.s3().delete_bucket_policy(Bucket=bucket)
     # minio-go's GetBucketPolicy answers NoSuchBucketPolicy with "" and no error, and
     # minioReadBucketPolicy keeps "": the resource stays, its policy differs (not "gone").
-    assert plugin.read(contract.BUCKET_POLICY_TYPE, id_, state) == (id_, {**state, "policy": ""})
+    assert plugin.read(render_format.BUCKET_POLICY, id_, state) == (id_, {**state, "policy": ""})

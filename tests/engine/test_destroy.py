@@ -20,7 +20,7 @@ from devtools.engine_workspace import (
     embedded_stack_config,
 )
 from infra.config import USER_KEYS, full_key, parse_stack_config
-from infra.render import load_stack_config
+from infra.stack_file import load_stack_config
 from voice_recordings import MinioUploader
 
 STACK = "dev"

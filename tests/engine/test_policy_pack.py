@@ -141,8 +141,8 @@ def engine(
     variant = EngineWorkspace(engine_dir, root / "variant", env=admin_env(endpoint))
     project_file = variant.project / "Pulumi.yaml"
     text = project_file.read_text(encoding="utf-8")
-    assert "main: infra/" in text
-    project_file.write_text(text.replace("main: infra/", f"main: {VARIANT_DIR}/"))
+    assert "main:" not in text  # the default: the project directory's __main__.py
+    project_file.write_text(f"{text}main: {VARIANT_DIR}/\n")
     (variant.project / VARIANT_DIR).mkdir()
     (variant.project / VARIANT_DIR / "__main__.py").write_text(
         VARIANT_PROGRAM.format(repository=str(REPOSITORY))

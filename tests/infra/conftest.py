@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from infra.render import ProgramRun
+from infra.mocked_run import ProgramRun
 from tests.support import STACKS, program_run
 
 

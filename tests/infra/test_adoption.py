@@ -7,17 +7,14 @@ import pytest
 
 from infra.adoption import (
     ADOPT_OVERRIDES,
-    ATTACHMENT,
-    BUCKET,
     EXAMPLE_CONSOLE_ACCESS_KEY,
-    IAM_POLICY,
-    IAM_USER,
     IMPORTED_IGNORE_CHANGES,
-    SERVICE_ACCOUNT,
     split_attachment_id,
 )
 from infra.config import full_key
-from infra.render import ProgramRun, render_stack
+from infra.mocked_run import ProgramRun
+from infra.render import render_stack
+from infra.render_format import ATTACHMENT, BUCKET, IAM_POLICY, IAM_USER, SERVICE_ACCOUNT
 from policies.guardrails.model import MANDATORY
 from policies.guardrails.offline import check_render
 from tests.support import PUBLIC_OPT_IN, STACKS, program_run

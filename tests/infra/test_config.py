@@ -21,8 +21,8 @@ from infra.config import (
     full_key,
     parse_stack_config,
 )
-from infra.provider_contract import LIFECYCLE_MAX_RULES
-from infra.render import load_stack_config
+from infra.provider_values import LIFECYCLE_MAX_RULES
+from infra.stack_file import load_stack_config
 from tests.docs import OPERATING, read
 from tests.support import MINIMAL_STACK_CONFIG
 from voice_recordings import DEFAULT_BUCKET, DEFAULT_REGION
@@ -347,6 +347,6 @@ def test_a_stack_file_may_give_company_retention_as_an_object(tmp_path: Path) ->
         '    "42":\n'
         "      voice: 1825\n"
     )
-    with mock.patch("infra.render.stack_file", return_value=stack):
+    with mock.patch("infra.stack_file.stack_file", return_value=stack):
         raw = load_stack_config("t")
     assert parse_stack_config(raw).own_retention()[42]["voice"] == 1825

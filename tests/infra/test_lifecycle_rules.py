@@ -19,7 +19,7 @@ from infra.lifecycle_rules import (
     default_prefixes,
     lifecycle_rules,
 )
-from infra.provider_contract import LIFECYCLE_MAX_RULES, RULE_ID_MAX
+from infra.provider_values import LIFECYCLE_MAX_RULES, RULE_ID_MAX
 from policies.guardrails.lifecycle import Rule as GuardrailRule
 from policies.guardrails.lifecycle import probe_effect
 from voice_recordings.keys import KINDS, Kind, kind_spec, object_key

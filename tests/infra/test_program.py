@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from infra import render
+from infra import stack_file
 from infra.config import SERVICE_TOKEN_KEY, StackConfigError, full_key, parse_stack_config
 from infra.lifecycle_rules import DELETE_MARKER_RULE_ID
+from infra.mocked_run import ProgramRun, run_program
 from infra.policies import (
     OBSERVER_POLICY,
     PUBLIC_RECORDINGS_POLICY,
@@ -32,24 +33,18 @@ from infra.program import (
     refuse_stray_provider_environment,
     require_admin_credentials,
 )
-from infra.provider_contract import (
-    ATTACHMENT_TYPE,
-    CONTRACTS,
-    DELETE_MARKER,
-    IAM_POLICY_TYPE,
-    IAM_USER_TYPE,
-    SERVICE_ACCOUNT_TYPE,
-    env_variables,
-)
-from infra.render import ProgramRun, load_stack_config, run_program
+from infra.provider_contract import CONTRACTS, env_variables
+from infra.provider_values import DELETE_MARKER
+from infra.render_format import ATTACHMENT, IAM_POLICY, IAM_USER, SERVICE_ACCOUNT
 from infra.render_format import SECRET_MARKER as SECRET
+from infra.stack_file import load_stack_config
 from infra.storage import COMPONENT_TYPE
 from tests.support import PUBLIC_OPT_IN, only
 from voice_recordings import KINDS, Env, StorageSettings
 
 COMPONENT = "recording-storage"
 BUCKET = "recordings-bucket"
-IDENTITY_TYPES = (IAM_USER_TYPE, IAM_POLICY_TYPE, ATTACHMENT_TYPE, SERVICE_ACCOUNT_TYPE)
+IDENTITY_TYPES = (IAM_USER, IAM_POLICY, ATTACHMENT, SERVICE_ACCOUNT)
 
 
 def _config(run: ProgramRun):  # type: ignore[no-untyped-def]
@@ -225,7 +220,7 @@ def test_the_service_account_targets_the_uploader_after_its_policy(run: ProgramR
     assert "observer-policy-attachment" in observer.dependencies
     # Read reports the parent's policy and never the secret: ignored, so a second up is a no-op.
     for each in (account, reader, observer):
-        assert each.ignore_changes == sorted(CONTRACTS[SERVICE_ACCOUNT_TYPE].not_read_back)
+        assert each.ignore_changes == sorted(CONTRACTS[SERVICE_ACCOUNT].not_read_back)
 
 
 def test_no_anonymous_access_by_default(run: ProgramRun) -> None:
@@ -368,10 +363,10 @@ def test_adopting_keeps_the_current_token_instead_of_generating_one(
 
 
 def _stack_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: str) -> None:
-    text = render.stack_file("prod").read_text(encoding="utf-8") + extra
+    text = stack_file.stack_file("prod").read_text(encoding="utf-8") + extra
     (tmp_path / "Pulumi.prod.yaml").write_text(text, encoding="utf-8")
     monkeypatch.setattr(
-        render, "stack_file", lambda stack, project=None: tmp_path / f"Pulumi.{stack}.yaml"
+        stack_file, "stack_file", lambda stack, project=None: tmp_path / f"Pulumi.{stack}.yaml"
     )
 
 

@@ -58,6 +58,7 @@ def clone(tmp_path: Path) -> Path:
         document.update({"encryptionsalt": SALT, "secretsprovider": "passphrase"})
         (source / stack_file_name(stack)).write_text(yaml.safe_dump(document), encoding="utf-8")
     (source / "infra").mkdir()
+    (source / "__main__.py").write_text("", encoding="utf-8")
     return source
 
 
@@ -72,6 +73,7 @@ def test_a_project_directory_takes_the_config_and_none_of_the_clones_secrets_set
         assert set(made) == {"config"}
         assert made["config"] == {**committed, full_key("voiceAiServiceToken"): TOKEN}
     assert (project / "infra").resolve() == (clone / "infra").resolve()
+    assert (project / "__main__.py").resolve() == (clone / "__main__.py").resolve()
     assert (project / ".venv").resolve() == (tmp_path / "venv").resolve()
     (project / "calls").mkdir()
     assert find_project(project / "calls") == project

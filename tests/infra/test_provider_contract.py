@@ -15,17 +15,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from devtools.engine import REPOSITORY
-from infra.provider_contract import (
-    CONTRACTS,
-    DELETE_MARKER,
-    LIFECYCLE_TYPE,
-    PROVIDER_TYPE,
-    VERSIONING_TYPE,
-    check_render,
-    env_variables,
-    force_new_inputs,
-    resource_problems,
-)
+from infra.contract_check import check_render, resource_problems
+from infra.provider_contract import CONTRACTS, env_variables, force_new_inputs
+from infra.provider_values import DELETE_MARKER
+from infra.render_format import LIFECYCLE, PROVIDER, VERSIONING
 from tests import docs
 from tests.support import PUBLIC_OPT_IN, program_run
 
@@ -79,7 +72,7 @@ def test_what_the_provider_cannot_read_back_is_ignored(variant: str) -> None:
 
 
 def _lifecycle(document: dict[str, Any]) -> dict[str, Any]:
-    found = [r for r in document["resources"] if r["type"] == LIFECYCLE_TYPE]
+    found = [r for r in document["resources"] if r["type"] == LIFECYCLE]
     assert len(found) == 1
     return dict(found[0])
 
@@ -141,7 +134,7 @@ def _camel_to_snake(name: str) -> str:
 
 
 _SDK_CLASSES: Final = {
-    PROVIDER_TYPE: minio.Provider,
+    PROVIDER: minio.Provider,
     **{
         token: getattr(minio, token.rsplit(":", 1)[-1])
         for token in CONTRACTS
@@ -165,9 +158,9 @@ def test_the_contract_uses_the_sdks_names(token: str) -> None:
 
 
 _SDK_BLOCKS: Final = {
-    (LIFECYCLE_TYPE, "rules"): minio.IlmPolicyRuleArgs,
+    (LIFECYCLE, "rules"): minio.IlmPolicyRuleArgs,
     (
-        VERSIONING_TYPE,
+        VERSIONING,
         "versioningConfiguration",
     ): minio.S3BucketVersioningVersioningConfigurationArgs,
 }
@@ -226,7 +219,7 @@ def test_minio_refusals_of_a_lifecycle_are_caught() -> None:
 
 
 def _problems(rules: list[dict[str, Any]]) -> list[str]:
-    return resource_problems(LIFECYCLE_TYPE, "lifecycle", {"bucket": "b", "rules": rules})
+    return resource_problems(LIFECYCLE, "lifecycle", {"bucket": "b", "rules": rules})
 
 
 def _rule_problems(rule: dict[str, Any]) -> list[str]:
@@ -265,7 +258,7 @@ def _schema_modes(spec: Mapping[str, Any], inputs: str, required: str) -> dict[s
     return modes
 
 
-@pytest.mark.parametrize("token", sorted(t for t in CONTRACTS if t != PROVIDER_TYPE))
+@pytest.mark.parametrize("token", sorted(t for t in CONTRACTS if t != PROVIDER))
 def test_the_contract_agrees_with_the_plugins_schema(token: str) -> None:
     """Each attribute the contract states is the mode and secrecy the bridged plugin's schema
     (tfgen's, of our Terraform provider) gives it: one truth for the guardrails and the plugin."""
@@ -309,7 +302,7 @@ def _go_force_new(tf_name: str) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("token", sorted(t for t in CONTRACTS if t != PROVIDER_TYPE))
+@pytest.mark.parametrize("token", sorted(t for t in CONTRACTS if t != PROVIDER))
 def test_force_new_inputs_are_the_providers(token: str) -> None:
     """What replaces a resource (the review's "replaced", policies/review) is what the provider
     marks ForceNew."""

@@ -16,14 +16,14 @@ import pulumi_minio as minio
 import pytest
 import yaml
 
+from infra.mocked_run import run_program
 from infra.program import EXIT_AFTER_USER_MESSAGE
+from infra.project import REPOSITORY
 from infra.render import (
-    REPO_ROOT,
     VARIANTS,
     cli,
     render_stack,
     render_text,
-    run_program,
     snapshot_path,
 )
 from tests.support import PUBLIC_OPT_IN, STACKS
@@ -33,7 +33,7 @@ from tests.support import PUBLIC_OPT_IN, STACKS
 def test_the_committed_snapshot_is_up_to_date(stack: str) -> None:
     committed = snapshot_path(stack).read_text(encoding="utf-8")
     assert render_text(stack) == committed, (
-        f"{snapshot_path(stack).relative_to(REPO_ROOT)} is stale: the program, a policy file or "
+        f"{snapshot_path(stack).relative_to(REPOSITORY)} is stale: the program, a policy file or "
         f"Pulumi.{stack}.yaml changed. Run make render and commit the result."
     )
 
@@ -43,7 +43,7 @@ def test_the_committed_variant_snapshot_is_up_to_date(variant: str) -> None:
     stack, overrides = VARIANTS[variant]
     committed = snapshot_path(variant).read_text(encoding="utf-8")
     assert render_text(stack, overrides) == committed, (
-        f"{snapshot_path(variant).relative_to(REPO_ROOT)} is stale: run make render and commit it"
+        f"{snapshot_path(variant).relative_to(REPOSITORY)} is stale: run make render and commit it"
     )
 
 
@@ -129,7 +129,7 @@ def test_a_bad_config_exits_non_zero_with_one_line_naming_the_key() -> None:
             "--config",
             "voice-recordings:recordingRetentionDays=-3",
         ],
-        cwd=REPO_ROOT,
+        cwd=REPOSITORY,
         capture_output=True,
         text=True,
         check=False,
@@ -143,10 +143,11 @@ def test_a_bad_config_exits_non_zero_with_one_line_naming_the_key() -> None:
 
 
 def test_pulumi_main_imports_from_infra_and_validates_before_any_resource() -> None:
-    # What the language host does with `main: infra/`: run infra/__main__.py with cwd infra/.
+    # What the language host does with Pulumi's default main: run the project directory's
+    # __main__.py with that directory as the working directory.
     result = subprocess.run(
         [sys.executable, "__main__.py"],
-        cwd=REPO_ROOT / "infra",
+        cwd=REPOSITORY,
         env={
             "PULUMI_CONFIG": json.dumps(
                 {"voice-recordings:endpoint": "h", "voice-recordings:bucketz": "x"}
@@ -166,15 +167,17 @@ def test_pulumi_main_imports_from_infra_and_validates_before_any_resource() -> N
 
 
 def test_the_project_file() -> None:
-    project = yaml.safe_load((REPO_ROOT / "Pulumi.yaml").read_text())
+    project = yaml.safe_load((REPOSITORY / "Pulumi.yaml").read_text())
     assert project["name"] == "voice-recordings"
-    assert project["main"] == "infra/"
+    # No main: Pulumi's default, the project directory's __main__.py.
+    assert "main" not in project
+    assert (REPOSITORY / "__main__.py").is_file()
     assert project["runtime"] == {"name": "python", "options": {"virtualenv": ".venv"}}
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_stack_files_hold_no_secret(stack: str) -> None:
-    config = yaml.safe_load((REPO_ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    config = yaml.safe_load((REPOSITORY / f"Pulumi.{stack}.yaml").read_text())["config"]
     for key, value in config.items():
         lowered = key.lower()
         if any(word in lowered for word in ("password", "secret", "accesskey", "user")):
@@ -182,7 +185,7 @@ def test_stack_files_hold_no_secret(stack: str) -> None:
 
 
 def test_the_runtime_package_never_imports_infra_or_pulumi() -> None:
-    for path in (REPO_ROOT / "voice_recordings").glob("*.py"):
+    for path in (REPOSITORY / "voice_recordings").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             names: list[str] = []
             if isinstance(node, ast.Import):
@@ -196,7 +199,7 @@ def test_the_runtime_package_never_imports_infra_or_pulumi() -> None:
 def test_the_cli_prints_the_snapshot_and_nothing_on_stderr() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "infra.render", "--stack", "dev"],
-        cwd=REPO_ROOT,
+        cwd=REPOSITORY,
         capture_output=True,
         text=True,
         check=False,

@@ -10,7 +10,8 @@ from typing import Any, Final
 import pytest
 
 from infra import render_format
-from infra.render import RENDERED_DIR, REPO_ROOT
+from infra.project import REPOSITORY
+from infra.render import RENDERED_DIR
 from infra.render_format import (
     CONFIG_NAMESPACE,
     FORMAT_VERSION,
@@ -24,21 +25,16 @@ from infra.render_format import (
 )
 from tests.support import program_run
 
-PAGE: Final = REPO_ROOT / "docs" / "render-format.md"
+PAGE: Final = REPOSITORY / "docs" / "render-format.md"
 # The modules that read or write the contract's facts and must take them from render_format.
-CONTRACT_READERS: Final = (
-    "infra/render.py",
-    "infra/config.py",
-    "infra/adoption.py",
-    "infra/storage.py",
-    "infra/policies.py",
-    "infra/provider_contract.py",
-    "infra/program.py",
-    *sorted(
-        str(p.relative_to(REPO_ROOT))
-        for folder in ("policies", "infra/takeover", "devtools")
-        for p in (REPO_ROOT / folder).rglob("*.py")
-    ),
+# Every module of infra/, policies/ and devtools/ but the contract's own.
+CONTRACT_READERS: Final = tuple(
+    sorted(
+        str(p.relative_to(REPOSITORY))
+        for folder in ("infra", "policies", "devtools")
+        for p in (REPOSITORY / folder).rglob("*.py")
+        if p.resolve() != Path(render_format.__file__).resolve()
+    )
 )
 
 
@@ -114,7 +110,7 @@ def test_optional_fields_appear_exactly_when_set() -> None:
 def test_readers_take_the_contract_from_its_module(module: str) -> None:
     repeated = {
         value
-        for value in _code_strings(REPO_ROOT / module)
+        for value in _code_strings(REPOSITORY / module)
         if value in TYPE_TOKENS or value == SECRET_MARKER
     }
     assert not repeated, f"{module} spells {sorted(repeated)}: import them from infra.render_format"

@@ -14,13 +14,13 @@ from typing import Any, Final
 
 import pytest
 
-from infra.provider_contract import LIFECYCLE_TYPE, VERSIONING_TYPE
+from infra.render_format import LIFECYCLE, VERSIONING
 from tests.support import STACKS, program_run
 
 # (logical name, parent) the deployed stacks hold. Change only together with an alias to these.
 DEPLOYED: Final[Mapping[str, tuple[str, str]]] = {
-    VERSIONING_TYPE: ("recordings-versioning", "recording-storage"),
-    LIFECYCLE_TYPE: ("recordings-lifecycle", "recording-storage"),
+    VERSIONING: ("recordings-versioning", "recording-storage"),
+    LIFECYCLE: ("recordings-lifecycle", "recording-storage"),
 }
 
 

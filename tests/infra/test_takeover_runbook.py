@@ -10,9 +10,10 @@ import shlex
 
 import pytest
 
-from infra.adoption import ADOPT_OVERRIDES, SERVICE_ACCOUNT
+from infra.adoption import ADOPT_OVERRIDES
 from infra.config import KNOWN_KEYS, full_key, parse_stack_config
-from infra.render import load_stack_config
+from infra.render_format import SERVICE_ACCOUNT
+from infra.stack_file import load_stack_config
 from infra.takeover import build_parser, identity_commands
 from tests.docs import OPERATING, bash_commands, section
 from tests.support import program_run

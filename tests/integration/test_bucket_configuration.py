@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from infra.provider_contract import DELETE_MARKER
+from infra.provider_values import DELETE_MARKER
 from infra.render_format import LIFECYCLE
 from tests.support import Target
 
