@@ -9,12 +9,15 @@ engine stores it in plain text: :func:`to_struct` marks every property named in 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import Any
+from typing import Any, Final
 
 from google.protobuf import json_format, struct_pb2  # type: ignore[import-untyped]
-from pulumi.runtime.rpc import UNKNOWN  # a value only `pulumi up` will know
-from pulumi.runtime.rpc import _special_secret_sig as SECRET_SIGNATURE
-from pulumi.runtime.rpc import _special_sig_key as SIGNATURE_KEY
+
+# Spelt here, not imported from pulumi.runtime.rpc: importing that loads the whole SDK, which the
+# plugin process does not (devtools.providers.sdk_protos). A test holds them equal to the SDK's.
+SIGNATURE_KEY: Final = "4dabf18193072939515e22adb298388d"
+SECRET_SIGNATURE: Final = "1b47061264138c4ac30d75fd1eb44270"
+UNKNOWN: Final = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # a value only `pulumi up` will know
 
 __all__ = [
     "SECRET_SIGNATURE",

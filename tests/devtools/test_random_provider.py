@@ -9,10 +9,12 @@ from typing import Any
 
 import bcrypt
 import pulumi
+import pulumi.runtime.rpc
 
 from devtools.providers.properties import (
     SECRET_SIGNATURE,
     SIGNATURE_KEY,
+    UNKNOWN,
     from_struct,
     to_struct,
 )
@@ -63,3 +65,11 @@ def test_the_plugin_process_loads_the_protocol_without_the_sdk() -> None:
 def test_a_process_with_the_sdk_keeps_it() -> None:
     register_bare_parents()
     assert sys.modules["pulumi"] is pulumi and hasattr(pulumi, "Output")
+
+
+def test_the_plugins_wire_markers_are_the_sdks() -> None:
+    assert (
+        pulumi.runtime.rpc._special_sig_key,
+        pulumi.runtime.rpc._special_secret_sig,
+        pulumi.runtime.rpc.UNKNOWN,
+    ) == (SIGNATURE_KEY, SECRET_SIGNATURE, UNKNOWN)
