@@ -17,7 +17,7 @@ from voice_recordings.errors import ConfigError
 from voice_recordings.keys import KINDS, TRANSCRIPT, VOICE, recording_key
 from voice_recordings.metadata import object_metadata
 from voice_recordings.settings import Env, StorageSettings
-from voice_recordings.spool import (
+from voice_recordings.spool.spool import (
     BODY_FILE,
     COPY_CHUNK,
     ENTRY_FILE,

@@ -22,14 +22,14 @@ from voice_recordings.errors import StorageError
 from voice_recordings.keys import VOICE, recording_key
 from voice_recordings.metadata import object_metadata
 from voice_recordings.settings import Env
-from voice_recordings.spool import (
+from voice_recordings.spool.spool import (
     BODY_FILE,
     ENTRY_FILE,
     ORPHAN_AGE,
     TMP_PREFIX,
     Spool,
 )
-from voice_recordings.spool_directory import SpoolDirectoryError
+from voice_recordings.spool.spool_directory import SpoolDirectoryError
 
 WHEN = dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC)
 KEY = recording_key(5, "abc-123", WHEN)

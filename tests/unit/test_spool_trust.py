@@ -36,8 +36,8 @@ from voice_recordings.errors import StorageError
 from voice_recordings.keys import VOICE, recording_key
 from voice_recordings.metadata import object_metadata
 from voice_recordings.settings import Env
-from voice_recordings.spool import TRASH_PREFIX, Spool
-from voice_recordings.spool_directory import SpoolDirectoryError
+from voice_recordings.spool.spool import TRASH_PREFIX, Spool
+from voice_recordings.spool.spool_directory import SpoolDirectoryError
 
 OTHER_UID: Final = 65534  # nobody
 WHEN = dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC)
@@ -214,8 +214,8 @@ def test_a_spool_that_cannot_remove_a_verified_entry_reports_it_and_goes_on(
     spool = Spool(tmp_path / "spool")
     entries = [add(spool, call=f"call-{n}") for n in range(3)]
     uploader = offline_uploader(spool.directory)
-    monkeypatch.setattr("voice_recordings.replay.store_entry", lambda *_: True)  # all stored
-    monkeypatch.setattr("voice_recordings.replay.erasure_of", lambda *_: None)  # none erased
+    monkeypatch.setattr("voice_recordings.spool.replay.store_entry", lambda *_: True)  # all stored
+    monkeypatch.setattr("voice_recordings.spool.replay.erasure_of", lambda *_: None)  # none erased
 
     def read_only(*_: object) -> None:
         raise OSError(errno.EROFS, "Read-only file system")

@@ -1,5 +1,5 @@
 """The durable local spool's on-disk format: where a recording waits when the server cannot
-take it. Replaying it is :mod:`voice_recordings.replay`.
+take it. Replaying it is :mod:`voice_recordings.spool.replay`.
 
 Layout (``MINIO_SPOOL_DIR``, mode 0700)::
 
@@ -46,7 +46,7 @@ from typing import IO, Final
 from voice_recordings.errors import VoiceRecordingsError
 from voice_recordings.keys import Kind, kind_spec, parse_key
 from voice_recordings.metadata import METADATA_FIELDS, parse_object_metadata
-from voice_recordings.spool_directory import ensure_private_directory
+from voice_recordings.spool.spool_directory import ensure_private_directory
 from voice_recordings.turns import waiting
 
 log = logging.getLogger("voice_recordings.spool")
@@ -268,7 +268,7 @@ class Spool:
         trust it only if it is a directory this user owns (a link counts only if this user
         made it): anything else is a SpoolDirectoryError with the fix. Loose permission bits
         on a directory of ours are repaired (0700, with a warning).
-        :mod:`voice_recordings.spool_directory` holds the rules."""
+        :mod:`voice_recordings.spool.spool_directory` holds the rules."""
         ensure_private_directory(self.directory)
 
     def entries(self) -> list[Path]:

@@ -10,16 +10,16 @@ import stat
 import sys
 from typing import IO
 
-from voice_recordings.cli_output import (
+from voice_recordings.cli.output import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_SPOOLED,
     EXIT_USAGE,
     Output,
 )
+from voice_recordings.cli.progress import ProgressPrinter
 from voice_recordings.errors import InvalidInputError, StorageError
 from voice_recordings.keys import TRANSCRIPT, VOICE
-from voice_recordings.progress import ProgressPrinter
 from voice_recordings.settings import StorageSettings
 from voice_recordings.uploader import MinioUploader
 

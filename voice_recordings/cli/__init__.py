@@ -12,7 +12,7 @@ Settings come from the MINIO_* environment, as in the service. Exit codes: 0 suc
 or an operation failed (the output says which, with the fix); 2 usage or configuration error;
 3 (``upload`` only) the server could not take the file and it was spooled for ``replay``;
 130 interrupted (Ctrl-C): one line says what stands. ``--json`` prints one JSON document on
-stdout instead of the lines, which go to stderr (:mod:`voice_recordings.cli_output`); the exit
+stdout instead of the lines, which go to stderr (:mod:`voice_recordings.cli.output`); the exit
 codes are the same.
 """
 
@@ -26,8 +26,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Final
 
-from voice_recordings.checks import run_checks
-from voice_recordings.cli_output import (
+from voice_recordings.cli.checks import run_checks
+from voice_recordings.cli.erase import (
+    command_erase,
+    command_export,
+    erase_arguments,
+    export_arguments,
+)
+from voice_recordings.cli.json_documents import check_fields, replay_fields
+from voice_recordings.cli.metrics_textfile import textfile_metrics, write_textfile
+from voice_recordings.cli.output import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -37,24 +45,16 @@ from voice_recordings.cli_output import (
     diagnosed,
     problem,
 )
-from voice_recordings.cli_requests import (
-    command_erase,
-    command_export,
-    erase_arguments,
-    export_arguments,
-)
-from voice_recordings.cli_upload import command_upload, upload_arguments
+
+# ProgressPrinter is upload's (voice_recordings.cli.progress); named here as it always was.
+from voice_recordings.cli.progress import ProgressPrinter as ProgressPrinter
+from voice_recordings.cli.upload import command_upload, upload_arguments
 from voice_recordings.errors import ConfigError, InvalidInputError
-from voice_recordings.json_documents import check_fields, replay_fields
 from voice_recordings.keys import parse_key
 from voice_recordings.metrics import UploadMetrics
-from voice_recordings.metrics_textfile import textfile_metrics, write_textfile
 
 # PROBE_KEY is re-exported: older takeover tools and tests import it from here.
 from voice_recordings.permissions import PROBE_KEY as PROBE_KEY
-
-# ProgressPrinter is upload's (voice_recordings.progress); named here as it always was.
-from voice_recordings.progress import ProgressPrinter as ProgressPrinter
 from voice_recordings.settings import Env, StorageSettings
 from voice_recordings.uploader import MinioUploader
 from voice_recordings.urls import stored_object_problem
@@ -74,7 +74,7 @@ __all__ = [
 ]
 
 
-# -- check (its steps: voice_recordings.checks) -------------------------------------------------
+# -- check (its steps: voice_recordings.cli.checks) ----------------------------------------
 
 
 def command_check(_: argparse.Namespace, settings: StorageSettings, output: Output) -> int:

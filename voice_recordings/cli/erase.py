@@ -1,8 +1,9 @@
 """``voice-recordings erase`` and ``export``: data-subject requests, run by a person as the
-steward (:mod:`voice_recordings.erasure`, :mod:`voice_recordings.export`).
+steward (:mod:`voice_recordings.subject_requests.erasure`,
+:mod:`voice_recordings.subject_requests.export`).
 
 Each prints one line per version it dealt with; with ``--json`` the same report is the document
-on stdout (:mod:`voice_recordings.json_documents`), the lines go to stderr.
+on stdout (:mod:`voice_recordings.cli.json_documents`), the lines go to stderr.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import IO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from voice_recordings.cli_output import (
+from voice_recordings.cli.json_documents import erase_fields, export_fields
+from voice_recordings.cli.output import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
@@ -24,14 +26,22 @@ from voice_recordings.cli_output import (
     problem,
 )
 from voice_recordings.diagnostics import diagnose
-from voice_recordings.erasure import ErasureReport, ErasureRequest, StoredVersion, erase
-from voice_recordings.erasure_report import ReportJournal, default_report_name, now_text
 from voice_recordings.errors import InvalidInputError
-from voice_recordings.export import export_call
-from voice_recordings.export_manifest import MANIFEST
-from voice_recordings.json_documents import erase_fields, export_fields
 from voice_recordings.keys import validate_company_id, validate_token
 from voice_recordings.settings import StorageSettings
+from voice_recordings.subject_requests.erasure import (
+    ErasureReport,
+    ErasureRequest,
+    StoredVersion,
+    erase,
+)
+from voice_recordings.subject_requests.erasure_report import (
+    ReportJournal,
+    default_report_name,
+    now_text,
+)
+from voice_recordings.subject_requests.export import export_call
+from voice_recordings.subject_requests.export_manifest import MANIFEST
 from voice_recordings.uploader import MinioUploader
 
 
@@ -39,7 +49,7 @@ def command_erase(args: argparse.Namespace, settings: StorageSettings, output: O
     """Erase a call (or a whole company): a dry run unless ``--yes``; 0 only when nothing of it
     remains (or, in a dry run, when it listed). With ``--yes`` the report is opened first (a
     path that cannot be written is refused before anything is deleted) and journalled as the
-    erasure goes (:mod:`voice_recordings.erasure_report`)."""
+    erasure goes (:mod:`voice_recordings.subject_requests.erasure_report`)."""
     out = output.text
     try:
         request = ErasureRequest(args.company, args.call)
