@@ -35,8 +35,9 @@ from voice_recordings.settings import DEFAULT_BUCKET, DEFAULT_REGION, Env, Stora
 
 if TYPE_CHECKING:
     from voice_recordings.metrics import UploadMetrics, upload_metrics
+    from voice_recordings.spool.entry import CorruptEntryError
     from voice_recordings.spool.replay import ReplayReport, replay_spool
-    from voice_recordings.spool.spool import CorruptEntryError, Spool
+    from voice_recordings.spool.spool import Spool
     from voice_recordings.uploader import MinioUploader, UploadResult, get_minio_uploader
 
 # name -> the module that defines it, imported on first use (PEP 562).
@@ -45,7 +46,7 @@ _ON_FIRST_USE = {
     "upload_metrics": "voice_recordings.metrics",
     "ReplayReport": "voice_recordings.spool.replay",
     "replay_spool": "voice_recordings.spool.replay",
-    "CorruptEntryError": "voice_recordings.spool.spool",
+    "CorruptEntryError": "voice_recordings.spool.entry",
     "Spool": "voice_recordings.spool.spool",
     "MinioUploader": "voice_recordings.uploader",
     "UploadResult": "voice_recordings.uploader",

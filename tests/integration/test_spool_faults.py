@@ -33,7 +33,8 @@ from voice_recordings.errors import StorageError
 from voice_recordings.keys import KINDS, recording_key
 from voice_recordings.metrics import SPOOL_ITEMS, upload_metrics
 from voice_recordings.settings import StorageSettings
-from voice_recordings.spool.spool import BODY_FILE, Spool
+from voice_recordings.spool.entry import BODY_FILE
+from voice_recordings.spool.spool import Spool
 from voice_recordings.uploader import MinioUploader
 
 pytestmark = pytest.mark.integration

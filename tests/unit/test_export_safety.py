@@ -23,7 +23,7 @@ from botocore.exceptions import EndpointConnectionError
 
 from devtools.embedded_s3 import EmbeddedS3
 from voice_recordings import MinioUploader, cli
-from voice_recordings.cli import erase as export_command
+from voice_recordings.cli import export as export_command
 from voice_recordings.private_dirs import PRIVATE_MODE
 from voice_recordings.settings import Env
 from voice_recordings.subject_requests.export import export_call

@@ -59,8 +59,9 @@ from voice_recordings.keys import erasure_marker_key, recording_key
 from voice_recordings.metadata import object_metadata
 from voice_recordings.permissions import PROBE_KEY
 from voice_recordings.settings import Env
+from voice_recordings.spool.entry_files import FIX_FOREIGN_ENTRY
 from voice_recordings.spool.replay import FIX_SUPERSEDED
-from voice_recordings.spool.spool import FIX_FOREIGN_ENTRY, Spool
+from voice_recordings.spool.spool import Spool
 from voice_recordings.spool.spool_directory import FIX_FOREIGN_SPOOL, SPOOL_FIX
 from voice_recordings.subject_requests.erasure import FIX_FOREIGN_MARKER
 from voice_recordings.urls import FIX_MISSING_OBJECT, stored_object_problem

@@ -25,8 +25,8 @@ from voice_recordings.metrics import (
     upload_metrics,
 )
 from voice_recordings.settings import Env
+from voice_recordings.spool.entry import BODY_FILE
 from voice_recordings.spool.replay import ReplayReport
-from voice_recordings.spool.spool import BODY_FILE
 from voice_recordings.spool.spool_directory import SpoolDirectoryError
 from voice_recordings.uploader import MinioUploader
 

@@ -1,4 +1,4 @@
-"""The fields of each command's ``--json`` document (its envelope: :mod:`.cli_output`).
+"""The fields of each command's ``--json`` document (its envelope: :mod:`.output`).
 
 Each is built from what the command's own code reports (the check results, the replay report,
 the erasure report a data-protection officer files, the export), never from its printed lines,

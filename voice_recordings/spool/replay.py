@@ -35,16 +35,9 @@ from voice_recordings.diagnostics import Diagnosis, diagnose
 from voice_recordings.errors import VoiceRecordingsError
 from voice_recordings.keys import ERASURES_PREFIX, kind_spec
 from voice_recordings.metadata import format_timestamp, parse_object_metadata
-from voice_recordings.spool.spool import (
-    BODY_FILE,
-    ENTRY_FILE,
-    CorruptEntryError,
-    ForeignEntryError,
-    Spool,
-    SpoolEntry,
-    open_entry_file,
-    open_in_entry,
-)
+from voice_recordings.spool.entry import BODY_FILE, ENTRY_FILE, CorruptEntryError, SpoolEntry
+from voice_recordings.spool.entry_files import ForeignEntryError, open_entry_file, open_in_entry
+from voice_recordings.spool.spool import Spool
 from voice_recordings.subject_requests.erasure import LANDING_WINDOW, ForeignMarkerError, erased_at
 from voice_recordings.transfer import put_multipart, put_single, transfer_config
 

@@ -1,5 +1,7 @@
-"""The durable local spool's on-disk format: where a recording waits when the server cannot
-take it. Replaying it is :mod:`voice_recordings.spool.replay`.
+"""The durable local spool: where a recording waits when the server cannot take it, on disk.
+Replaying it is :mod:`voice_recordings.spool.replay`; an entry's format is
+:mod:`voice_recordings.spool.entry`, and every file access goes through
+:mod:`voice_recordings.spool.entry_files`.
 
 Layout (``MINIO_SPOOL_DIR``, mode 0700)::
 
@@ -24,130 +26,52 @@ lock dies with it), reads it checked against its sha256 (:meth:`Spool.read`), an
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import datetime as dt
-import errno
 import fcntl
 import hashlib
-import json
 import logging
 import os
-import re
 import shutil
 import stat
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Final
 
-from voice_recordings.errors import VoiceRecordingsError
-from voice_recordings.keys import Kind, kind_spec, parse_key
-from voice_recordings.metadata import METADATA_FIELDS, parse_object_metadata
+from voice_recordings.keys import Kind, kind_spec
+from voice_recordings.spool.entry import (
+    BODY_FILE,
+    ENTRY_FILE,
+    ENTRY_NAME,
+    MAX_ENTRY_JSON,
+    TMP_PREFIX,
+    TRASH_PREFIX,
+    CorruptEntryError,
+    SpoolEntry,
+)
+from voice_recordings.spool.entry_files import (
+    fsync_dir,
+    list_names,
+    newest_mtime,
+    open_entry_file,
+    open_in_entry,
+    remove_tree,
+    same_file,
+    write_atomically,
+)
 from voice_recordings.spool.spool_directory import ensure_private_directory
 from voice_recordings.turns import waiting
 
 log = logging.getLogger("voice_recordings.spool")
 
-ENTRY_FILE: Final = "entry.json"
-BODY_FILE: Final = "body"
-FORMAT_VERSION: Final = 1
-TMP_PREFIX: Final = ".tmp-"
-TRASH_PREFIX: Final = ".trash-"
 COPY_CHUNK: Final = 1024 * 1024
 # A body chunk from this size up is written and hashed as a wait (SpoolWriter.write).
 LARGE_WRITE: Final = 64 * 1024
-# entry.json is a few hundred bytes; a bigger one is not ours.
-MAX_ENTRY_JSON: Final = 64 * 1024
-_SHA256_HEX: Final = re.compile(r"[0-9a-f]{64}")
-# The names SpoolWriter gives entries; nothing else in the directory is one.
-ENTRY_NAME: Final = re.compile(r"[0-9]{8}T[0-9]{12}Z-[0-9a-f]{12}")
 # A .tmp- directory this old is left by a crash: no upload runs that long (MINIO_UPLOAD_DEADLINE
 # is at most an hour, and the tee of a stream ends with its upload).
 ORPHAN_AGE: Final = 24 * 3600.0
-# Open a spool file without following a link, and without blocking on a FIFO.
-_OPEN_FLAGS: Final = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
-
-
-class CorruptEntryError(VoiceRecordingsError):
-    """A spool entry whose JSON is unreadable or whose body does not match its size/sha256."""
-
-
-# An entry another user left (or one this user cannot open): never trusted, never removed.
-FIX_FOREIGN_ENTRY: Final = (
-    "replay as its owner, or chown -R it to this user if its content is known good"
-)
-
-
-class ForeignEntryError(CorruptEntryError):
-    """A spool entry (or a file in it) that another user owns: never read, never removed."""
-
-
-@dataclass(frozen=True)
-class SpoolEntry:
-    """What ``entry.json`` records about one spooled object."""
-
-    key: str
-    kind: Kind
-    content_type: str
-    metadata: dict[str, str]
-    tags: dict[str, str]
-    size: int
-    sha256: str
-    spooled_at: str
-    reason: str
-    bucket: str
-
-    @property
-    def checksum_b64(self) -> str:
-        """The sha256 as S3 writes it (base64 of the digest)."""
-        return base64.b64encode(bytes.fromhex(self.sha256)).decode()
-
-    def to_json(self) -> str:
-        """The ``entry.json`` text."""
-        return json.dumps({"format": FORMAT_VERSION, **self.__dict__}, indent=2, sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> SpoolEntry:
-        """Parse and validate ``entry.json``; anything off raises CorruptEntryError."""
-        try:
-            raw = json.loads(text)
-            if raw.pop("format") != FORMAT_VERSION:
-                raise ValueError("unknown format version")
-            entry = cls(**raw)
-            parsed = parse_key(entry.key)
-            if (
-                parsed.kind != entry.kind
-                or kind_spec(entry.kind).content_type != entry.content_type
-            ):
-                raise ValueError("kind or content type does not match the key")
-            unknown = set(entry.metadata) - set(METADATA_FIELDS)
-            if unknown:  # the uploader writes object_metadata's fields and nothing else
-                raise ValueError(
-                    f"metadata has fields the uploader never writes: {sorted(unknown)}"
-                )
-            meta = parse_object_metadata(entry.metadata)
-            if (meta.company_id, meta.call_uuid) != (parsed.company_id, parsed.call_uuid):
-                # Uploaded to the key, it would file one company's (or call's) recording
-                # under another's prefix.
-                raise ValueError(
-                    f"the key says company {parsed.company_id}, call {parsed.call_uuid!r}; the "
-                    f"metadata says company {meta.company_id}, call {meta.call_uuid!r}"
-                )
-            for name in ("spooled_at", "reason", "bucket"):
-                if not isinstance(getattr(entry, name), str):
-                    raise ValueError(f"{name} must be a string")
-            if entry.tags != kind_spec(entry.kind).tag:
-                raise ValueError(f"tags must be {kind_spec(entry.kind).tag}")
-            if not isinstance(entry.size, int) or entry.size < 0:
-                raise ValueError("size must be a whole number of bytes")
-            if not isinstance(entry.sha256, str) or not _SHA256_HEX.fullmatch(entry.sha256):
-                raise ValueError("sha256 must be 64 lowercase hex digits")
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise CorruptEntryError(f"{ENTRY_FILE} is invalid: {exc}") from None
-        return entry
 
 
 class SpoolWriter:
@@ -217,11 +141,11 @@ class SpoolWriter:
         os.fsync(self._body.fileno())
         self._body.close()
         self._body = None
-        _write_atomically(self.tmp_dir / ENTRY_FILE, document)
-        _fsync_dir(self.tmp_dir)
+        write_atomically(self.tmp_dir / ENTRY_FILE, document)
+        fsync_dir(self.tmp_dir)
         final = self.spool.directory / self.name
         os.replace(self.tmp_dir, final)
-        _fsync_dir(self.spool.directory)
+        fsync_dir(self.spool.directory)
         return final
 
     def abort(self) -> None:
@@ -242,27 +166,6 @@ class Spool:
         """Start a new entry."""
         return SpoolWriter(self)
 
-    def add(
-        self,
-        key: str,
-        kind: Kind,
-        metadata: dict[str, str],
-        body: bytes | bytearray | memoryview | IO[bytes],
-        reason: str,
-        bucket: str,
-    ) -> Path:
-        """Spool ``body`` (bytes, or a file object read from its current position) in one go."""
-        writer = self.writer()
-        try:
-            if isinstance(body, bytes | bytearray | memoryview):
-                writer.write(body)
-            else:
-                writer.copy_from(body)
-            return writer.commit(key, kind, metadata, reason, bucket)
-        except BaseException:
-            writer.abort()
-            raise
-
     def ensure_directory(self) -> None:
         """Create the directory and its missing parents, each 0700 whatever the umask; then
         trust it only if it is a directory this user owns (a link counts only if this user
@@ -275,7 +178,7 @@ class Spool:
         """Entry directories, oldest first: only real directories named like an entry (a
         stray file, ``lost+found`` or a link is not one)."""
         found = []
-        for name in sorted(_listdir(self.directory)):
+        for name in sorted(list_names(self.directory)):
             if not ENTRY_NAME.fullmatch(name):
                 continue
             try:
@@ -306,7 +209,7 @@ class Spool:
             except BlockingIOError:
                 held = False
             else:
-                held = _same_file(fd, entry_dir / ENTRY_FILE)
+                held = same_file(fd, entry_dir / ENTRY_FILE)
             yield held
         finally:
             os.close(fd)  # releases the lock
@@ -340,7 +243,7 @@ class Spool:
         """Delete an entry: first renamed aside (atomic), then its files."""
         trash = self.directory / f"{TRASH_PREFIX}{entry_dir.name}"
         os.replace(entry_dir, trash)
-        _fsync_dir(self.directory)
+        fsync_dir(self.directory)
         shutil.rmtree(trash, ignore_errors=True)
 
     def sweep_trash(self, orphan_age: float = ORPHAN_AGE) -> None:
@@ -348,128 +251,10 @@ class Spool:
         remove ``.tmp-`` entries a crashed writer left, once older than ``orphan_age`` seconds
         (newer ones may still be being written). Links are removed, never followed."""
         now = time.time()
-        for name in _listdir(self.directory):
+        for name in list_names(self.directory):
             path = self.directory / name
             if name.startswith(TRASH_PREFIX):
-                _remove(path)
-            elif name.startswith(TMP_PREFIX) and now - _newest_mtime(path) > orphan_age:
+                remove_tree(path)
+            elif name.startswith(TMP_PREFIX) and now - newest_mtime(path) > orphan_age:
                 log.warning("removing %s: an entry left half-written by a crash", path)
-                _remove(path)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory."""
-    tmp = path.with_name(f"{path.name}.tmp")
-    with open(tmp, "xb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _same_file(fd: int, path: Path) -> bool:
-    try:
-        return os.stat(path).st_ino == os.fstat(fd).st_ino
-    except FileNotFoundError:
-        return False
-
-
-def _listdir(directory: Path) -> list[str]:
-    try:
-        return os.listdir(directory)
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-
-
-def open_in_entry(entry_dir: Path, name: str) -> int:
-    """A descriptor for ``entry_dir/name``, opened without following a link at either level;
-    CorruptEntryError unless both are what the spool writes (a directory, a regular file),
-    ForeignEntryError if another user owns either. FileNotFoundError when the entry is gone
-    (replayed meanwhile)."""
-    try:
-        dir_fd = os.open(entry_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-    except FileNotFoundError:
-        raise
-    except NotADirectoryError:
-        raise CorruptEntryError(f"{entry_dir.name} is not a directory (a link?)") from None
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise CorruptEntryError(f"{entry_dir.name} is a symbolic link") from None
-        raise _unreadable(entry_dir, exc) from None
-    try:
-        _refuse_foreign(entry_dir.name, os.fstat(dir_fd))
-        try:
-            fd = os.open(name, _OPEN_FLAGS, dir_fd=dir_fd)
-        except FileNotFoundError:
-            raise
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise CorruptEntryError(f"{name} is a symbolic link: not read") from None
-            raise _unreadable(entry_dir, exc) from None
-    finally:
-        os.close(dir_fd)
-    info = os.fstat(fd)
-    try:
-        if not stat.S_ISREG(info.st_mode):
-            raise CorruptEntryError(f"{name} is not a regular file: not read")
-        _refuse_foreign(f"{entry_dir.name}/{name}", info)
-    except CorruptEntryError:
-        os.close(fd)
-        raise
-    os.set_blocking(fd, True)
-    return fd
-
-
-def _refuse_foreign(name: str, info: os.stat_result) -> None:
-    if info.st_uid != os.geteuid():
-        raise ForeignEntryError(
-            f"{name} is owned by uid {info.st_uid}, not this user (uid {os.geteuid()}): not "
-            f"trusted, kept. Fix: {FIX_FOREIGN_ENTRY}"
-        )
-
-
-def _unreadable(entry_dir: Path, exc: OSError) -> CorruptEntryError:
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return ForeignEntryError(
-            f"{entry_dir.name} cannot be opened by this user ({exc.strerror}): written by "
-            f"another user? Kept. Fix: {FIX_FOREIGN_ENTRY}"
-        )
-    return CorruptEntryError(f"{entry_dir.name} unreadable ({exc.strerror or exc})")
-
-
-def open_entry_file(entry_dir: Path, name: str) -> IO[bytes]:
-    """``entry_dir/name`` opened for reading, only if it is a regular file reached without a
-    symbolic link (else CorruptEntryError): replay never reads /dev/zero or a file elsewhere."""
-    return os.fdopen(open_in_entry(entry_dir, name), "rb")
-
-
-def _newest_mtime(path: Path) -> float:
-    """The latest modification time of ``path`` or a file directly in it (lstat: no links)."""
-    try:
-        newest = os.lstat(path).st_mtime
-        if stat.S_ISDIR(os.lstat(path).st_mode):
-            for name in os.listdir(path):
-                with contextlib.suppress(FileNotFoundError):
-                    newest = max(newest, os.lstat(path / name).st_mtime)
-    except FileNotFoundError:
-        return time.time()
-    return newest
-
-
-def _remove(path: Path) -> None:
-    """Remove a directory tree, or a link or file in its place (never following a link)."""
-    try:
-        if stat.S_ISDIR(os.lstat(path).st_mode):
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            os.unlink(path)
-    except FileNotFoundError:
-        pass
+                remove_tree(path)
