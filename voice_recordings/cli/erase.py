@@ -16,14 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from voice_recordings.cli.command import Command
 from voice_recordings.cli.json_documents import erase_fields
-from voice_recordings.cli.output import (
-    EXIT_FAILED,
-    EXIT_OK,
-    EXIT_USAGE,
-    Output,
-    diagnosed,
-    problem,
-)
+from voice_recordings.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Output, diagnosed, problem
 from voice_recordings.diagnostics import diagnose
 from voice_recordings.errors import InvalidInputError
 from voice_recordings.settings import StorageSettings

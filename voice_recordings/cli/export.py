@@ -18,14 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from voice_recordings.cli.command import Command
 from voice_recordings.cli.json_documents import export_fields
-from voice_recordings.cli.output import (
-    EXIT_FAILED,
-    EXIT_OK,
-    EXIT_USAGE,
-    Output,
-    diagnosed,
-    problem,
-)
+from voice_recordings.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Output, diagnosed, problem
 from voice_recordings.diagnostics import diagnose
 from voice_recordings.errors import InvalidInputError
 from voice_recordings.keys import validate_company_id, validate_token
