@@ -16,7 +16,7 @@ import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import IO, TYPE_CHECKING, Any, Final
 
 import pytest
 import requests
@@ -26,8 +26,9 @@ from infra.config import full_key
 from infra.mocked_run import ProgramRun, run_program
 from infra.mocks import ResourceRecord
 from infra.render import render_stack
-from voice_recordings import MinioUploader, StorageSettings
+from voice_recordings import VOICE, Kind, MinioUploader, StorageSettings
 from voice_recordings.settings import Env, normalize_endpoint, parse_bool
+from voice_recordings.spool.spool import Spool
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
@@ -420,3 +421,28 @@ def offline_uploader(spool_dir: Path | None) -> MinioUploader:
             spool_dir=spool_dir,
         )
     )
+
+
+def spool_entry(
+    spool: Spool,
+    key: str,
+    metadata: dict[str, str],
+    body: bytes | bytearray | memoryview | IO[bytes],
+    *,
+    kind: Kind = VOICE,
+    reason: str = "unreachable",
+    bucket: str = "voice-recordings",
+) -> Path:
+    """A committed spool entry, written as the uploader writes one after a failed upload
+    (voice_recordings.bodies: :meth:`Spool.writer`, the body written or copied, then
+    :meth:`~voice_recordings.spool.spool.SpoolWriter.commit`); its directory."""
+    writer = spool.writer()
+    try:
+        if isinstance(body, bytes | bytearray | memoryview):
+            writer.write(body)
+        else:
+            writer.copy_from(body)
+        return writer.commit(key, kind, metadata, reason, bucket)
+    except BaseException:
+        writer.abort()
+        raise

@@ -35,18 +35,19 @@ from voice_recordings.settings import DEFAULT_BUCKET, DEFAULT_REGION, Env, Stora
 
 if TYPE_CHECKING:
     from voice_recordings.metrics import UploadMetrics, upload_metrics
-    from voice_recordings.replay import ReplayReport, replay_spool
-    from voice_recordings.spool import CorruptEntryError, Spool
+    from voice_recordings.spool.entry import CorruptEntryError
+    from voice_recordings.spool.replay import ReplayReport, replay_spool
+    from voice_recordings.spool.spool import Spool
     from voice_recordings.uploader import MinioUploader, UploadResult, get_minio_uploader
 
 # name -> the module that defines it, imported on first use (PEP 562).
 _ON_FIRST_USE = {
     "UploadMetrics": "voice_recordings.metrics",
     "upload_metrics": "voice_recordings.metrics",
-    "ReplayReport": "voice_recordings.replay",
-    "replay_spool": "voice_recordings.replay",
-    "CorruptEntryError": "voice_recordings.spool",
-    "Spool": "voice_recordings.spool",
+    "ReplayReport": "voice_recordings.spool.replay",
+    "replay_spool": "voice_recordings.spool.replay",
+    "CorruptEntryError": "voice_recordings.spool.entry",
+    "Spool": "voice_recordings.spool.spool",
     "MinioUploader": "voice_recordings.uploader",
     "UploadResult": "voice_recordings.uploader",
     "get_minio_uploader": "voice_recordings.uploader",

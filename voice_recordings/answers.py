@@ -44,8 +44,8 @@ REQUIRED_FIELDS: Final[dict[str, tuple[str, ...]]] = {
     # always gives an object's ETag.
     "ListObjectsV2": ("Name",),
     "HeadObject": ("ETag",),
-    # An erasure marker replay reads (voice_recordings.erasure): a catch-all's 200 must not
-    # read as "erased", or it would drop every spooled recording.
+    # An erasure marker replay reads (voice_recordings.subject_requests.erasure): a catch-all's
+    # 200 must not read as "erased", or it would drop every spooled recording.
     "GetObject": ("ETag",),
     # What erase lists and export reads: S3 names the bucket of every listing, and gives a
     # tag set (maybe empty) for every object.

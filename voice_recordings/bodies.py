@@ -24,7 +24,7 @@ from typing import IO, Protocol
 from voice_recordings.checksums import UPLOAD_CHECKSUM
 from voice_recordings.errors import InvalidInputError
 from voice_recordings.keys import TRANSCRIPT, Kind
-from voice_recordings.spool import Spool, SpoolWriter
+from voice_recordings.spool.spool import Spool, SpoolWriter
 from voice_recordings.transfer import SINGLE_PUT_LIMIT
 
 Body = bytes | bytearray | memoryview | IO[bytes]

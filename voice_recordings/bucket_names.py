@@ -43,8 +43,3 @@ def bucket_name_problem(name: str) -> str | None:
         if name.endswith(suffix):
             return f"must not end with {suffix!r} (reserved by S3)"
     return None
-
-
-def is_bucket_name(name: str) -> bool:
-    """True for a valid S3 bucket name (see the module docstring for the rules)."""
-    return bucket_name_problem(name) is None

@@ -11,7 +11,7 @@ of 2^-32, at a third of SHA-256's cost (0.19 against 0.52 ms per MiB here; the s
 much again to verify it). It is the AWS SDKs' default integrity check (botocore's
 ``DEFAULT_CHECKSUM_ALGORITHM``). What it cannot be is a proof of identity: two bodies with the
 same CRC32 are easy to make. So replay, which may *skip* an upload when the server already holds
-an object, keeps SHA-256 (the spool's own digest, :mod:`voice_recordings.replay`).
+an object, keeps SHA-256 (the spool's own digest, :mod:`voice_recordings.spool.replay`).
 
 Facts this relies on, read in the sources:
 
@@ -121,6 +121,6 @@ SHA256: Final = ChecksumAlgorithm(
 # The one choice for the upload path (single PUTs and multipart parts): see the module docstring.
 UPLOAD_CHECKSUM: Final = CRC32
 # Replay sends the spool's own SHA-256 (entry.json), so the server then holds a digest that can
-# prove, on a later run, that the object is already there (voice_recordings.replay).
+# prove, on a later run, that the object is already there (voice_recordings.spool.replay).
 REPLAY_CHECKSUM: Final = SHA256
 BY_HEADER: Final[dict[str, ChecksumAlgorithm]] = {a.header: a for a in (CRC32, SHA256)}

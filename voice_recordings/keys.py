@@ -217,8 +217,9 @@ def parse_key(key: str) -> ParsedKey:
     return ParsedKey(company_id=company, kind=kind, date=day, call_uuid=match["call"])
 
 
-# Erasure markers (voice_recordings.erasure): outside every company's prefix, so no recording
-# key can be one and the lifecycle (which expires only tagged objects) never removes them.
+# Erasure markers (voice_recordings.subject_requests.erasure): outside every company's prefix,
+# so no recording key can be one and the lifecycle (which expires only tagged objects) never
+# removes them.
 ERASURES_PREFIX: Final = "erasures/"
 
 

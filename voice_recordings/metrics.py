@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Final, Literal
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, Summary
 
 if TYPE_CHECKING:
-    from voice_recordings.replay import ReplayReport
+    from voice_recordings.spool.replay import ReplayReport
 
 UploadStatus = Literal["success", "error", "spooled"]
 STATUSES: Final[tuple[UploadStatus, ...]] = ("success", "error", "spooled")

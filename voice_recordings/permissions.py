@@ -44,8 +44,9 @@ ANONYMOUS_ACTIONS: Final[tuple[str, ...]] = ("s3:GetObject",)
 # The data-protection steward (`voice-recordings erase` and `export`, run by a person for a
 # data-subject request or a company leaving): it lists every version of a call's objects, reads
 # them and their tags, and deletes versions and delete markers. It is the only identity that may
-# delete. It writes one kind of object only: the erasure marker (voice_recordings.erasure) that
-# keeps a later replay from restoring what was erased.
+# delete. It writes one kind of object only: the erasure marker
+# (voice_recordings.subject_requests.erasure) that keeps a later replay from restoring what was
+# erased.
 STEWARD_BUCKET_ACTIONS: Final[tuple[str, ...]] = ("s3:ListBucket", "s3:ListBucketVersions")
 STEWARD_OBJECT_ACTIONS: Final[tuple[str, ...]] = (
     "s3:DeleteObject",

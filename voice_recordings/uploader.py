@@ -46,9 +46,9 @@ from voice_recordings.handoff import shared_pool
 from voice_recordings.keys import TRANSCRIPT, VOICE, Kind, kind_spec, object_key
 from voice_recordings.metadata import object_metadata
 from voice_recordings.metrics import UploadMetrics, UploadStatus, upload_metrics
-from voice_recordings.replay import ReplayReport, replay_spool
 from voice_recordings.settings import StorageSettings
-from voice_recordings.spool import Spool
+from voice_recordings.spool.replay import ReplayReport, replay_spool
+from voice_recordings.spool.spool import Spool
 from voice_recordings.transfer import (
     abort_in_background,
     put_multipart,

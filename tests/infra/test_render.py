@@ -185,7 +185,7 @@ def test_stack_files_hold_no_secret(stack: str) -> None:
 
 
 def test_the_runtime_package_never_imports_infra_or_pulumi() -> None:
-    for path in (REPOSITORY / "voice_recordings").glob("*.py"):
+    for path in (REPOSITORY / "voice_recordings").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             names: list[str] = []
             if isinstance(node, ast.Import):

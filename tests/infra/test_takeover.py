@@ -13,8 +13,8 @@ from infra.config import StackConfigError, full_key, parse_stack_config
 from infra.takeover import anonymous_grants, expected_kind
 from tests.support import MINIMAL_STACK_CONFIG
 from voice_recordings import KINDS, InvalidInputError, parse_key
-from voice_recordings.cli import PROBE_KEY
 from voice_recordings.keys import TOKEN_PATTERN, object_key
+from voice_recordings.permissions import PROBE_KEY
 
 ENDPOINT = MINIMAL_STACK_CONFIG
 

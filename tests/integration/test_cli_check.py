@@ -15,7 +15,8 @@ import pytest
 
 from devtools.embedded_s3 import Credentials
 from tests.support import Target, disk_tree
-from voice_recordings import MinioUploader, checks, cli
+from voice_recordings import MinioUploader, cli
+from voice_recordings.cli import checks
 from voice_recordings.diagnostics import FIX_CREDENTIALS, FIX_UNREACHABLE
 from voice_recordings.settings import Env
 from voice_recordings.urls import FIX_MISSING_OBJECT

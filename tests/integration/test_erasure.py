@@ -29,13 +29,13 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-import voice_recordings.erasure
-import voice_recordings.replay
+import voice_recordings.spool.replay
+import voice_recordings.subject_requests.erasure
 from tests.support import ROOT, Target, deployed_target, minio_target, real_minio_configured
 from voice_recordings import MinioUploader, StorageSettings, cli
-from voice_recordings.erasure_report import read_report
 from voice_recordings.keys import erasure_marker_key, object_key
 from voice_recordings.settings import Env
+from voice_recordings.subject_requests.erasure_report import read_report
 
 pytestmark = pytest.mark.integration
 WHEN = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
@@ -56,8 +56,8 @@ WINDOW = 0.5
 
 @pytest.fixture(autouse=True)
 def short_window(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(voice_recordings.erasure, "LANDING_WINDOW", WINDOW)
-    monkeypatch.setattr(voice_recordings.replay, "LANDING_WINDOW", WINDOW)
+    monkeypatch.setattr(voice_recordings.subject_requests.erasure, "LANDING_WINDOW", WINDOW)
+    monkeypatch.setattr(voice_recordings.spool.replay, "LANDING_WINDOW", WINDOW)
 
 
 def _run(argv: list[str], env: dict[str, str]) -> tuple[int, str]:
@@ -340,7 +340,7 @@ def test_what_lands_during_the_erasure_is_removed_and_reported(
 ) -> None:
     company, call = 9111, "late-landing"
     _store(target, company, call)
-    monkeypatch.setattr(voice_recordings.erasure, "LANDING_WINDOW", 2.0)
+    monkeypatch.setattr(voice_recordings.subject_requests.erasure, "LANDING_WINDOW", 2.0)
     uploader = MinioUploader(target.settings(target.uploader))
     marker = erasure_marker_key(company, None)
     admin = target.s3(target.admin)

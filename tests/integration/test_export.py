@@ -20,7 +20,7 @@ import pytest
 
 from tests.support import Target, deployed_target, minio_target, real_minio_configured
 from voice_recordings import MinioUploader, cli
-from voice_recordings.export import NEEDS_DAY
+from voice_recordings.subject_requests.export import NEEDS_DAY
 
 pytestmark = pytest.mark.integration
 DAY_ONE = dt.datetime(2026, 3, 4, 23, 59, tzinfo=dt.UTC)

@@ -33,7 +33,8 @@ from voice_recordings.errors import StorageError
 from voice_recordings.keys import KINDS, recording_key
 from voice_recordings.metrics import SPOOL_ITEMS, upload_metrics
 from voice_recordings.settings import StorageSettings
-from voice_recordings.spool import BODY_FILE, Spool
+from voice_recordings.spool.entry import BODY_FILE
+from voice_recordings.spool.spool import Spool
 from voice_recordings.uploader import MinioUploader
 
 pytestmark = pytest.mark.integration
@@ -388,7 +389,7 @@ import dataclasses, datetime as dt, hashlib, json, sys
 from pathlib import Path
 from devtools.embedded_s3 import EmbeddedS3
 from voice_recordings.uploader import MinioUploader
-from voice_recordings.spool import Spool
+from voice_recordings.spool.spool import Spool
 
 spool_dir = Path(sys.argv[1])
 when = dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC)

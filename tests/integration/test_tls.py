@@ -22,8 +22,9 @@ import requests
 
 from devtools.embedded_s3 import EmbeddedS3
 from tests.support import GeneratedStream
-from voice_recordings import MinioUploader, StorageSettings, checks, cli, get_minio_uploader
+from voice_recordings import MinioUploader, StorageSettings, cli, get_minio_uploader
 from voice_recordings.checksums import UPLOAD_CHECKSUM
+from voice_recordings.cli import checks
 from voice_recordings.diagnostics import (
     FIX_SSL,
     FIX_SSL_EXPIRED,

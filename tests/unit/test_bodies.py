@@ -23,7 +23,8 @@ from voice_recordings.bodies import (
 from voice_recordings.checksums import UPLOAD_CHECKSUM
 from voice_recordings.keys import VOICE, recording_key
 from voice_recordings.metadata import object_metadata
-from voice_recordings.spool import BODY_FILE, Spool
+from voice_recordings.spool.entry import BODY_FILE
+from voice_recordings.spool.spool import Spool
 
 WHEN = dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC)
 

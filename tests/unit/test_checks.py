@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from tests.support import ROOT, disk_tree, run_command
-from voice_recordings import checks, cli
-from voice_recordings.checks import STEPS, CheckContext, CheckResult, Status, Step
+from voice_recordings import cli
+from voice_recordings.cli import checks
+from voice_recordings.cli.checks import STEPS, CheckContext, CheckResult, Status, Step
 from voice_recordings.settings import Env, StorageSettings
 from voice_recordings.uploader import MinioUploader
 

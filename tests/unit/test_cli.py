@@ -22,7 +22,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tests.support import ROOT
-from voice_recordings import MinioUploader, checks, cli
+from voice_recordings import MinioUploader, cli
+from voice_recordings.cli import checks
+from voice_recordings.cli.progress import ProgressPrinter
 from voice_recordings.diagnostics import FIX_SSL
 from voice_recordings.settings import MISSING_KEYS_MESSAGE, Env, StorageSettings
 
@@ -115,7 +117,7 @@ def test_replay_with_the_spool_off_says_so() -> None:
 
 def test_progress_lines_when_not_a_terminal() -> None:
     stream = io.StringIO()
-    progress = cli.ProgressPrinter("uploading call.mp3", 4 * 1024 * 1024, stream)
+    progress = ProgressPrinter("uploading call.mp3", 4 * 1024 * 1024, stream)
     progress(1024 * 1024)
     progress(3 * 1024 * 1024)
     progress.finish()

@@ -17,19 +17,19 @@ import pytest
 
 from tests.docs import RUNTIME, section, table_rows
 from voice_recordings import MinioUploader, ReplayReport, StorageSettings, cli
-from voice_recordings.checks import STATUSES, STEPS, CheckResult
-from voice_recordings.cli_output import JSON_FORMAT, Output, diagnosed
-from voice_recordings.diagnostics import FIX_UNREACHABLE, Diagnosis
-from voice_recordings.erasure import ErasureReport, ErasureRequest, StoredVersion
-from voice_recordings.export import Export, ExportedFile, NotExported
-from voice_recordings.json_documents import (
+from voice_recordings.cli.checks import STATUSES, STEPS, CheckResult
+from voice_recordings.cli.json_documents import (
     check_fields,
     erase_fields,
     export_fields,
     replay_fields,
 )
+from voice_recordings.cli.output import JSON_FORMAT, Output, diagnosed
+from voice_recordings.diagnostics import FIX_UNREACHABLE, Diagnosis
 from voice_recordings.metrics import REPLAY_OUTCOMES
 from voice_recordings.settings import MISSING_KEYS_MESSAGE, Env
+from voice_recordings.subject_requests.erasure import ErasureReport, ErasureRequest, StoredVersion
+from voice_recordings.subject_requests.export import Export, ExportedFile, NotExported
 
 ENV = {
     Env.ENDPOINT: "127.0.0.1:9",  # nothing listens

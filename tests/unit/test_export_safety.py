@@ -22,17 +22,18 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 
 from devtools.embedded_s3 import EmbeddedS3
-from voice_recordings import MinioUploader, cli, cli_requests
-from voice_recordings.export import export_call
-from voice_recordings.export_manifest import (
+from voice_recordings import MinioUploader, cli
+from voice_recordings.cli import export as export_command
+from voice_recordings.private_dirs import PRIVATE_MODE
+from voice_recordings.settings import Env
+from voice_recordings.subject_requests.export import export_call
+from voice_recordings.subject_requests.export_manifest import (
     FILE_MODE,
     MANIFEST,
     STATUS_COMPLETE,
     STATUS_FAILED,
     STATUS_INTERRUPTED,
 )
-from voice_recordings.private_dirs import PRIVATE_MODE
-from voice_recordings.settings import Env
 
 COMPANY: Final = 5
 CALL: Final = "export-safety"
@@ -166,7 +167,7 @@ def test_ctrl_c_in_export_is_one_line_and_exit_130(
                 "before-call.s3.GetObject", _CutOff(2, KeyboardInterrupt())
             )
 
-    monkeypatch.setattr(cli_requests, "MinioUploader", Interrupted)
+    monkeypatch.setattr(export_command, "MinioUploader", Interrupted)
     to = tmp_path / "out"
     code, _ = _export_cli(embedded_s3, bucket, to)
     err = capsys.readouterr().err

@@ -32,9 +32,15 @@ from devtools.embedded_s3 import EmbeddedS3
 from devtools.stalling_servers import StallingServer
 from tests.support import ROOT, offline_uploader
 from tests.unit.test_spool_trust import OTHER_UID, add, chown_tree, replay_cli, shared_dir
-from voice_recordings import MinioUploader, checks, cli, diagnostics
+from voice_recordings import MinioUploader, cli, diagnostics
 from voice_recordings.answers import NotS3Answer
-from voice_recordings.checks import FIX_CAN_DELETE, FIX_OPEN_SPOOL, FIX_PUBLIC_URL, FIX_READ_BACK
+from voice_recordings.cli import checks
+from voice_recordings.cli.checks import (
+    FIX_CAN_DELETE,
+    FIX_OPEN_SPOOL,
+    FIX_PUBLIC_URL,
+    FIX_READ_BACK,
+)
 from voice_recordings.diagnostics import (
     FIX_ACCESS_DENIED,
     FIX_CREDENTIALS,
@@ -49,14 +55,15 @@ from voice_recordings.diagnostics import (
     diagnose,
     diagnose_connection,
 )
-from voice_recordings.erasure import FIX_FOREIGN_MARKER
 from voice_recordings.keys import erasure_marker_key, recording_key
 from voice_recordings.metadata import object_metadata
 from voice_recordings.permissions import PROBE_KEY
-from voice_recordings.replay import FIX_SUPERSEDED
 from voice_recordings.settings import Env
-from voice_recordings.spool import FIX_FOREIGN_ENTRY, Spool
-from voice_recordings.spool_directory import FIX_FOREIGN_SPOOL, SPOOL_FIX
+from voice_recordings.spool.entry_files import FIX_FOREIGN_ENTRY
+from voice_recordings.spool.replay import FIX_SUPERSEDED
+from voice_recordings.spool.spool import Spool
+from voice_recordings.spool.spool_directory import FIX_FOREIGN_SPOOL, SPOOL_FIX
+from voice_recordings.subject_requests.erasure import FIX_FOREIGN_MARKER
 from voice_recordings.urls import FIX_MISSING_OBJECT, stored_object_problem
 
 PACKAGE: Final = ROOT / "voice_recordings"
@@ -268,14 +275,23 @@ def test_each_cause_prints_its_own_fix(
     assert line.endswith(f"Fix: {fix.format(spool=scene.spool)}"), line
 
 
+def _package_modules() -> list[tuple[Path, str]]:
+    """Each source file of the package, its subpackages' too, and its module's dotted name."""
+    found = []
+    for source in sorted(PACKAGE.rglob("*.py")):
+        parts = source.relative_to(ROOT).with_suffix("").parts
+        found.append((source, ".".join(parts[:-1] if parts[-1] == "__init__" else parts)))
+    return found
+
+
 def _fix_definitions() -> dict[str, str]:
     """Every named fix in the package (``FIX_*`` or ``*_FIX``), as ``module.NAME``: its text."""
     found = {}
-    for source in sorted(PACKAGE.glob("*.py")):
-        module = importlib.import_module(f"voice_recordings.{source.stem}")
+    for _, dotted in _package_modules():
+        module = importlib.import_module(dotted)
         for name, value in vars(module).items():
             if FIX_NAME.fullmatch(name) and isinstance(value, str):
-                found[f"{source.stem}.{name}"] = value
+                found[f"{dotted}.{name}"] = value
     return found
 
 
@@ -286,7 +302,7 @@ def test_the_table_covers_every_fix_the_package_names() -> None:
 
 
 # Strings with "Fix: " that print no fix of their own: the pattern that finds a message's fix
-# (cli_output), its docstring, and the uploader's log line of a Diagnosis's fix.
+# (cli.output), its docstring, and the uploader's log line of a Diagnosis's fix.
 NOT_PRINTED: Final = frozenset(
     {
         r"(?<=[.?!])\s+Fix: ",
@@ -338,11 +354,11 @@ def _inline_fixes(tree: ast.AST, module: object) -> list[str]:
 
 def test_every_fix_line_in_the_package_comes_from_a_tabled_name() -> None:
     bad = {}
-    for source in sorted(PACKAGE.glob("*.py")):
-        module = importlib.import_module(f"voice_recordings.{source.stem}")
+    for source, dotted in _package_modules():
+        module = importlib.import_module(dotted)
         found = _inline_fixes(ast.parse(source.read_text()), module)
         if found:
-            bad[source.name] = found
+            bad[str(source.relative_to(ROOT))] = found
     assert not bad, f"name each fix beside the code that prints it, and add it to TABLE: {bad}"
 
 

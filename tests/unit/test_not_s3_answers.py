@@ -27,7 +27,7 @@ from voice_recordings import MinioUploader, StorageSettings, cli
 from voice_recordings.cli import EXIT_SPOOLED
 from voice_recordings.diagnostics import FIX_NOT_S3
 from voice_recordings.settings import Env
-from voice_recordings.spool import Spool
+from voice_recordings.spool.spool import Spool
 from voice_recordings.transfer import MULTIPART_CHUNK
 
 BIG = MULTIPART_CHUNK + 1024 * 1024

@@ -11,8 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from voice_recordings.cli import ProgressPrinter
-from voice_recordings.progress import UNITS, progress_text, size_text
+from voice_recordings.cli.progress import UNITS, ProgressPrinter, progress_text, size_text
 
 KIB, MIB, GIB = (dict(UNITS)[name] for name in ("KiB", "MiB", "GiB"))
 _FIGURE = re.compile(r"([0-9.]+) (bytes?|KiB|MiB|GiB)")

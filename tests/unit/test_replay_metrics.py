@@ -24,10 +24,10 @@ from voice_recordings.metrics import (
     UPLOAD_DEADLINE,
     upload_metrics,
 )
-from voice_recordings.replay import ReplayReport
 from voice_recordings.settings import Env
-from voice_recordings.spool import BODY_FILE
-from voice_recordings.spool_directory import SpoolDirectoryError
+from voice_recordings.spool.entry import BODY_FILE
+from voice_recordings.spool.replay import ReplayReport
+from voice_recordings.spool.spool_directory import SpoolDirectoryError
 from voice_recordings.uploader import MinioUploader
 
 WHEN = dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC)

@@ -12,21 +12,20 @@ from typing import Any
 
 import pytest
 
-from tests.support import GeneratedStream
+from tests.support import GeneratedStream, spool_entry
 from voice_recordings.errors import ConfigError
 from voice_recordings.keys import KINDS, TRANSCRIPT, VOICE, recording_key
 from voice_recordings.metadata import object_metadata
 from voice_recordings.settings import Env, StorageSettings
-from voice_recordings.spool import (
+from voice_recordings.spool.entry import (
     BODY_FILE,
-    COPY_CHUNK,
     ENTRY_FILE,
     TMP_PREFIX,
     TRASH_PREFIX,
     CorruptEntryError,
-    Spool,
     SpoolEntry,
 )
+from voice_recordings.spool.spool import COPY_CHUNK, Spool
 
 WHEN = dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC)
 KEY = recording_key(5, "abc-123", WHEN)
@@ -34,7 +33,7 @@ META = object_metadata("abc-123", 5, "dom-1", "sec-1", WHEN)
 
 
 def add(spool: Spool, body: Any = b"audio bytes", key: str = KEY) -> Path:
-    return spool.add(key, VOICE, META, body, reason="unreachable", bucket="voice-recordings")
+    return spool_entry(spool, key, META, body)
 
 
 def test_entry_holds_body_and_json_with_checksum_and_no_settings(tmp_path: Path) -> None:

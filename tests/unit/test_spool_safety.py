@@ -16,20 +16,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.support import GeneratedStream, offline_uploader
+from tests.support import GeneratedStream, offline_uploader, spool_entry
 from voice_recordings import cli
 from voice_recordings.errors import StorageError
-from voice_recordings.keys import VOICE, recording_key
+from voice_recordings.keys import recording_key
 from voice_recordings.metadata import object_metadata
 from voice_recordings.settings import Env
-from voice_recordings.spool import (
-    BODY_FILE,
-    ENTRY_FILE,
-    ORPHAN_AGE,
-    TMP_PREFIX,
-    Spool,
-)
-from voice_recordings.spool_directory import SpoolDirectoryError
+from voice_recordings.spool.entry import BODY_FILE, ENTRY_FILE, TMP_PREFIX
+from voice_recordings.spool.spool import ORPHAN_AGE, Spool
+from voice_recordings.spool.spool_directory import SpoolDirectoryError
 
 WHEN = dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC)
 KEY = recording_key(5, "abc-123", WHEN)
@@ -37,7 +32,7 @@ META = object_metadata("abc-123", 5, uploaded_at=WHEN)
 
 
 def add(spool: Spool, body: bytes = b"audio") -> Path:
-    return spool.add(KEY, VOICE, META, body, reason="unreachable", bucket="voice-recordings")
+    return spool_entry(spool, KEY, META, body)
 
 
 def foreign_things(directory: Path, outside: Path) -> None:
@@ -184,7 +179,7 @@ def test_memoryviews_of_any_item_size_spool_their_bytes(fmt: str, items: int) ->
         size = {"B": 1, "H": 2, "I": 4, "Q": 8}[fmt]
         raw = bytearray(os.urandom(items * size))
         view = memoryview(raw).cast(fmt)  # type: ignore[call-overload]
-        entry_dir = spool.add(KEY, VOICE, META, view, reason="x", bucket="voice-recordings")
+        entry_dir = spool_entry(spool, KEY, META, view, reason="x")
         entry = spool.read(entry_dir)  # valid: size and sha256 match the body
         assert entry.size == len(raw) == view.nbytes
         assert (entry_dir / BODY_FILE).read_bytes() == bytes(raw)

@@ -30,14 +30,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from devtools.embedded_s3 import EmbeddedS3
-from tests.support import ROOT, offline_uploader
+from tests.support import ROOT, offline_uploader, spool_entry
 from voice_recordings import MinioUploader, cli
 from voice_recordings.errors import StorageError
-from voice_recordings.keys import VOICE, recording_key
+from voice_recordings.keys import recording_key
 from voice_recordings.metadata import object_metadata
 from voice_recordings.settings import Env
-from voice_recordings.spool import TRASH_PREFIX, Spool
-from voice_recordings.spool_directory import SpoolDirectoryError
+from voice_recordings.spool.entry import TRASH_PREFIX
+from voice_recordings.spool.spool import Spool
+from voice_recordings.spool.spool_directory import SpoolDirectoryError
 
 OTHER_UID: Final = 65534  # nobody
 WHEN = dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC)
@@ -53,7 +54,7 @@ OFFLINE_ENV: Final = {
 def add(spool: Spool, company: int = 5, call: str = "abc-123") -> Path:
     meta = object_metadata(call, company, uploaded_at=WHEN)
     key = recording_key(company, call, WHEN)
-    return spool.add(key, VOICE, meta, b"audio", reason="unreachable", bucket="voice-recordings")
+    return spool_entry(spool, key, meta, b"audio")
 
 
 def chown_tree(path: Path, uid: int) -> None:
@@ -214,8 +215,8 @@ def test_a_spool_that_cannot_remove_a_verified_entry_reports_it_and_goes_on(
     spool = Spool(tmp_path / "spool")
     entries = [add(spool, call=f"call-{n}") for n in range(3)]
     uploader = offline_uploader(spool.directory)
-    monkeypatch.setattr("voice_recordings.replay.store_entry", lambda *_: True)  # all stored
-    monkeypatch.setattr("voice_recordings.replay.erasure_of", lambda *_: None)  # none erased
+    monkeypatch.setattr("voice_recordings.spool.replay.store_entry", lambda *_: True)  # all stored
+    monkeypatch.setattr("voice_recordings.spool.replay.erasure_of", lambda *_: None)  # none erased
 
     def read_only(*_: object) -> None:
         raise OSError(errno.EROFS, "Read-only file system")
@@ -243,7 +244,7 @@ def test_an_entry_whose_key_and_metadata_disagree_is_never_uploaded(
         spool = Spool(Path(top) / "spool")
         meta = object_metadata(meta_call, meta_company, uploaded_at=WHEN)
         key = recording_key(key_company, key_call, WHEN)
-        entry = spool.add(key, VOICE, meta, io.BytesIO(b"x"), reason="r", bucket="b")
+        entry = spool_entry(spool, key, meta, io.BytesIO(b"x"), reason="r", bucket="b")
         report = offline_uploader(spool.directory).replay_spool()
         if (key_company, key_call) == (meta_company, meta_call):
             # Consistent: it is sent (the offline server stops the run).
@@ -286,6 +287,6 @@ def test_an_entry_with_metadata_the_uploader_never_writes_is_never_uploaded(
 ) -> None:
     spool = Spool(tmp_path / "spool")
     meta = {**object_metadata("c", 5, uploaded_at=WHEN), **extra}
-    entry = spool.add(recording_key(5, "c", WHEN), VOICE, meta, b"x", reason="r", bucket="b")
+    entry = spool_entry(spool, recording_key(5, "c", WHEN), meta, b"x", reason="r", bucket="b")
     report = offline_uploader(spool.directory).replay_spool()
     assert [name for name, _ in report.corrupt] == [entry.name] and report.stopped is None

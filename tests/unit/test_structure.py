@@ -20,7 +20,8 @@ PACKAGES = ("voice_recordings", "infra", "devtools", "policies")
 
 
 def module_name(path: Path) -> str:
-    """``voice_recordings/spool.py`` -> ``voice_recordings.spool`` (an __init__: its package)."""
+    """``voice_recordings/spool/spool.py`` -> ``voice_recordings.spool.spool`` (an __init__:
+    its package)."""
     parts = path.relative_to(ROOT).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
@@ -67,9 +68,9 @@ def test_the_circle_finder_finds_a_circle_and_its_absence() -> None:
 def test_the_graph_sees_every_kind_of_import() -> None:
     graph = import_graph("voice_recordings")
     # replay needs the spool's format, the uploader needs replay: never the other way round.
-    assert "voice_recordings.spool" in graph["voice_recordings.replay"]
-    assert "voice_recordings.replay" in graph["voice_recordings.uploader"]
-    assert "voice_recordings.uploader" not in graph["voice_recordings.spool"]
+    assert "voice_recordings.spool.spool" in graph["voice_recordings.spool.replay"]
+    assert "voice_recordings.spool.replay" in graph["voice_recordings.uploader"]
+    assert "voice_recordings.uploader" not in graph["voice_recordings.spool.spool"]
     # a function-local import counts (the uploader makes its client lazily)
     assert "voice_recordings.client" in graph["voice_recordings.uploader"]
 

@@ -29,16 +29,6 @@ from botocore.exceptions import ClientError
 
 from voice_recordings.diagnostics import ACCESS_DENIED_CODES, MISSING_OBJECT_CODES, diagnose
 from voice_recordings.errors import InvalidInputError
-from voice_recordings.export_manifest import (
-    MANIFEST,
-    STATUS_COMPLETE,
-    STATUS_FAILED,
-    STATUS_IN_PROGRESS,
-    STATUS_INCOMPLETE,
-    STATUS_INTERRUPTED,
-    ManifestWriter,
-    write_new,
-)
 from voice_recordings.keys import (
     KINDS,
     company_prefix,
@@ -48,6 +38,16 @@ from voice_recordings.keys import (
     validate_token,
 )
 from voice_recordings.private_dirs import make_private_dirs
+from voice_recordings.subject_requests.export_manifest import (
+    MANIFEST,
+    STATUS_COMPLETE,
+    STATUS_FAILED,
+    STATUS_IN_PROGRESS,
+    STATUS_INCOMPLETE,
+    STATUS_INTERRUPTED,
+    ManifestWriter,
+    write_new,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

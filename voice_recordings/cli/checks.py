@@ -31,8 +31,8 @@ from voice_recordings.errors import ConfigError, StorageError
 from voice_recordings.permissions import PROBE_KEY, PROBE_KIND
 from voice_recordings.private_dirs import PRIVATE_MODE
 from voice_recordings.settings import Env, StorageSettings
-from voice_recordings.spool import Spool
-from voice_recordings.spool_directory import SpoolDirectoryError, spool_readiness
+from voice_recordings.spool.spool import Spool
+from voice_recordings.spool.spool_directory import SpoolDirectoryError, spool_readiness
 from voice_recordings.uploader import MinioUploader
 
 PROBE_BODY: Final = b"voice-recordings check probe: safe to delete\n"

@@ -23,7 +23,8 @@ from voice_recordings.metadata import format_timestamp
 
 
 class ErasureRequest(Protocol):
-    """What the report needs of :class:`voice_recordings.erasure.ErasureRequest`."""
+    """What the report needs of an erasure's request
+    (:class:`voice_recordings.subject_requests.erasure.ErasureRequest`)."""
 
     @property
     def company_id(self) -> int: ...

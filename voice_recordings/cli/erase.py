@@ -1,37 +1,36 @@
-"""``voice-recordings erase`` and ``export``: data-subject requests, run by a person as the
-steward (:mod:`voice_recordings.erasure`, :mod:`voice_recordings.export`).
+"""``voice-recordings erase``: a data-subject request (or a company leaving), run by a person as
+the steward (:mod:`voice_recordings.subject_requests.erasure`): a dry run unless ``--yes``.
 
-Each prints one line per version it dealt with; with ``--json`` the same report is the document
-on stdout (:mod:`voice_recordings.json_documents`), the lines go to stderr.
+It prints one line per version it dealt with; with ``--json`` the same report is the document
+on stdout (:mod:`voice_recordings.cli.json_documents`), the lines go to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from pathlib import Path
-from typing import IO
+from typing import IO, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from voice_recordings.cli_output import (
-    EXIT_FAILED,
-    EXIT_OK,
-    EXIT_USAGE,
-    Output,
-    diagnosed,
-    problem,
-)
+from voice_recordings.cli.command import Command
+from voice_recordings.cli.json_documents import erase_fields
+from voice_recordings.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Output, diagnosed, problem
 from voice_recordings.diagnostics import diagnose
-from voice_recordings.erasure import ErasureReport, ErasureRequest, StoredVersion, erase
-from voice_recordings.erasure_report import ReportJournal, default_report_name, now_text
 from voice_recordings.errors import InvalidInputError
-from voice_recordings.export import export_call
-from voice_recordings.export_manifest import MANIFEST
-from voice_recordings.json_documents import erase_fields, export_fields
-from voice_recordings.keys import validate_company_id, validate_token
 from voice_recordings.settings import StorageSettings
+from voice_recordings.subject_requests.erasure import (
+    ErasureReport,
+    ErasureRequest,
+    StoredVersion,
+    erase,
+)
+from voice_recordings.subject_requests.erasure_report import (
+    ReportJournal,
+    default_report_name,
+    now_text,
+)
 from voice_recordings.uploader import MinioUploader
 
 
@@ -39,7 +38,7 @@ def command_erase(args: argparse.Namespace, settings: StorageSettings, output: O
     """Erase a call (or a whole company): a dry run unless ``--yes``; 0 only when nothing of it
     remains (or, in a dry run, when it listed). With ``--yes`` the report is opened first (a
     path that cannot be written is refused before anything is deleted) and journalled as the
-    erasure goes (:mod:`voice_recordings.erasure_report`)."""
+    erasure goes (:mod:`voice_recordings.subject_requests.erasure_report`)."""
     out = output.text
     try:
         request = ErasureRequest(args.company, args.call)
@@ -135,66 +134,10 @@ def erase_arguments(erase_parser: argparse.ArgumentParser) -> None:
     )
 
 
-def command_export(args: argparse.Namespace, settings: StorageSettings, output: Output) -> int:
-    """Export every stored version of a call's recording and transcript, with their metadata,
-    into ``--to``; 0 only when something was exported and nothing was left out by a problem."""
-    out = output.text
-    uploader = MinioUploader(settings)
-    try:
-        company, call = validate_company_id(args.company), validate_token("call_uuid", args.call)
-        exported = export_call(
-            uploader.client,
-            settings.bucket,
-            company_id=company,
-            call_uuid=call,
-            directory=Path(args.to),
-            day=args.day,
-        )
-    except InvalidInputError as exc:
-        print(str(exc), file=sys.stderr)
-        output.record(error=problem("usage", str(exc)))
-        return EXIT_USAGE
-    except (ClientError, BotoCoreError) as exc:
-        print(f"FAIL export: {diagnose(exc)}", file=out)
-        output.record(error=diagnosed(diagnose(exc)))
-        return EXIT_FAILED
-    except KeyboardInterrupt:
-        return output.interrupted(
-            f"interrupted: export stopped; {Path(args.to) / MANIFEST} (if any file was written) "
-            f"lists exactly the files there, status interrupted; export again into a new "
-            f"directory"
-        )
-    finally:
-        uploader.close()
-    output.record(**export_fields(company, call, args.day, exported))
-    for item in exported.files:
-        print(
-            f"exported {item.key} version {item.version_id} -> {item.path} (sha256 {item.sha256})",
-            file=out,
-        )
-    for left in exported.not_exported:
-        print(f"NOT EXPORTED {left.key} version {left.version_id}: {left.reason}", file=out)
-    if not exported.files:
-        print(f"nothing exported for call {args.call} of company {args.company}", file=out)
-        return EXIT_FAILED
-    print(f"manifest: {exported.manifest}", file=out)
-    return EXIT_OK if exported.complete else EXIT_FAILED
-
-
-def _day(raw: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {raw!r}") from None
-
-
-def export_arguments(export_parser: argparse.ArgumentParser) -> None:
-    """``export``'s arguments."""
-    export_parser.add_argument("--company", required=True, help="company id (a positive integer)")
-    export_parser.add_argument("--call", required=True, help="call uuid")
-    export_parser.add_argument("--to", required=True, help="the directory to write into")
-    export_parser.add_argument(
-        "--day",
-        type=_day,
-        help="the call's UTC date, YYYY-MM-DD (needed with keys that cannot list: the reader's)",
-    )
+ERASE: Final = Command(
+    "erase",
+    "erase every version of a call (or a company): a dry run unless --yes",
+    command_erase,
+    erase_arguments,
+    json=True,
+)

@@ -8,18 +8,19 @@ import datetime as dt
 import os
 import stat
 import sys
-from typing import IO
+from typing import IO, Final
 
-from voice_recordings.cli_output import (
+from voice_recordings.cli.command import Command
+from voice_recordings.cli.output import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_SPOOLED,
     EXIT_USAGE,
     Output,
 )
+from voice_recordings.cli.progress import ProgressPrinter
 from voice_recordings.errors import InvalidInputError, StorageError
 from voice_recordings.keys import TRANSCRIPT, VOICE
-from voice_recordings.progress import ProgressPrinter
 from voice_recordings.settings import StorageSettings
 from voice_recordings.uploader import MinioUploader
 
@@ -133,3 +134,8 @@ def upload_arguments(upload: argparse.ArgumentParser) -> None:
     upload.add_argument("--domain", help="domain uuid (metadata)")
     upload.add_argument("--secretary", help="secretary uuid (metadata)")
     upload.add_argument("--date", type=_date, help="call date-time, ISO 8601 (default: now)")
+
+
+UPLOAD: Final = Command(
+    "upload", "upload FILE (- for stdin) and print its URL", command_upload, upload_arguments
+)

@@ -17,7 +17,7 @@ An erasure is final: a replay that checked for the marker just before it was wri
 within :data:`LANDING_WINDOW` of its check or not at all (replay bounds it), so :func:`erase`
 waits until the window after its marker has passed, lists again, removes what landed meanwhile
 and reports it (``landed_after``), and only then makes its final check. What was removed is
-journalled as it goes (:mod:`voice_recordings.erasure_report`).
+journalled as it goes (:mod:`voice_recordings.subject_requests.erasure_report`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any, Final
 from botocore.exceptions import ClientError
 
 from voice_recordings.diagnostics import MISSING_OBJECT_CODES
-from voice_recordings.erasure_report import ReportJournal, journal_request, now_text
 from voice_recordings.errors import InvalidInputError, VoiceRecordingsError
 from voice_recordings.keys import (
     company_prefix,
@@ -42,6 +41,11 @@ from voice_recordings.keys import (
     validate_token,
 )
 from voice_recordings.metadata import format_timestamp
+from voice_recordings.subject_requests.erasure_report import (
+    ReportJournal,
+    journal_request,
+    now_text,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

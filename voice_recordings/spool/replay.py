@@ -1,6 +1,6 @@
 """Replay: upload what the spool holds, and remove each entry only once the server holds it.
 
-Given a client, a bucket and a :class:`~voice_recordings.spool.Spool` (the uploader's
+Given a client, a bucket and a :class:`~voice_recordings.spool.spool.Spool` (the uploader's
 :meth:`~voice_recordings.uploader.MinioUploader.replay_spool` passes its own); each entry is
 claimed with a lock, checked against its sha256, uploaded with its checksum, verified on the
 server, then removed.
@@ -32,20 +32,13 @@ from voice_recordings.checksums import REPLAY_CHECKSUM
 from voice_recordings.deadline import UploadDeadlineExceeded
 from voice_recordings.deadline import install as install_deadlines
 from voice_recordings.diagnostics import Diagnosis, diagnose
-from voice_recordings.erasure import LANDING_WINDOW, ForeignMarkerError, erased_at
 from voice_recordings.errors import VoiceRecordingsError
 from voice_recordings.keys import ERASURES_PREFIX, kind_spec
 from voice_recordings.metadata import format_timestamp, parse_object_metadata
-from voice_recordings.spool import (
-    BODY_FILE,
-    ENTRY_FILE,
-    CorruptEntryError,
-    ForeignEntryError,
-    Spool,
-    SpoolEntry,
-    open_entry_file,
-    open_in_entry,
-)
+from voice_recordings.spool.entry import BODY_FILE, ENTRY_FILE, CorruptEntryError, SpoolEntry
+from voice_recordings.spool.entry_files import ForeignEntryError, open_entry_file, open_in_entry
+from voice_recordings.spool.spool import Spool
+from voice_recordings.subject_requests.erasure import LANDING_WINDOW, ForeignMarkerError, erased_at
 from voice_recordings.transfer import put_multipart, put_single, transfer_config
 
 if TYPE_CHECKING:
@@ -139,7 +132,7 @@ def replay_spool(
                 present = False
                 if erasure is None:
                     # An erasure decided just after that check must find this upload landed
-                    # within its window, or never (voice_recordings.erasure.LANDING_WINDOW).
+                    # within its window, or never (the erasure's LANDING_WINDOW).
                     with deadlines.bound(bucket, entry.key, LANDING_WINDOW, since=checked):
                         present = store_entry(client, bucket, entry, entry_dir)
             except CorruptEntryError as exc:  # changed since it was read
@@ -212,7 +205,7 @@ def _report_bad(
 
 def erasure_of(client: S3Client, bucket: str, entry: SpoolEntry) -> str | None:
     """Why ``entry`` must not be uploaded, or None: its call (or company) was erased after the
-    recording was made (the erasure marker of voice_recordings.erasure)."""
+    recording was made (the erasure marker of voice_recordings.subject_requests.erasure)."""
     when = erased_at(client, bucket, entry.key)
     made = parse_object_metadata(entry.metadata).uploaded_at
     if when is None or made > when:

@@ -10,7 +10,7 @@ output", describes its shape):
 
 ``ok`` is ``exit_code == 0``; ``error`` is null, or the problem that ended the command as
 ``{"category", "message", "fix"}`` (the fix line apart, null when the message itself says what
-to do). The fields between them are the command's own (:mod:`voice_recordings.json_documents`).
+to do). The fields between them are the command's own (:mod:`voice_recordings.cli.json_documents`).
 ``format`` changes only when a field changes meaning or goes away; new fields may be added.
 """
 

@@ -1,4 +1,4 @@
-"""The fields of each command's ``--json`` document (its envelope: :mod:`.cli_output`).
+"""The fields of each command's ``--json`` document (its envelope: :mod:`.output`).
 
 Each is built from what the command's own code reports (the check results, the replay report,
 the erasure report a data-protection officer files, the export), never from its printed lines,
@@ -13,13 +13,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from voice_recordings.checks import STATUSES, CheckResult
-from voice_recordings.cli_output import split_fix
-from voice_recordings.erasure import ErasureReport
-from voice_recordings.export import Export
+from voice_recordings.cli.checks import STATUSES, CheckResult
+from voice_recordings.cli.output import split_fix
 from voice_recordings.metrics import REPLAY_OUTCOMES, replay_result
-from voice_recordings.replay import ReplayReport
 from voice_recordings.settings import StorageSettings
+from voice_recordings.spool.replay import ReplayReport
+from voice_recordings.subject_requests.erasure import ErasureReport
+from voice_recordings.subject_requests.export import Export
 
 # Replay's outcomes whose items name a spool entry's directory, not a key: a corrupt or another
 # user's entry is not trusted to say which key it holds.
