@@ -25,6 +25,7 @@ lifecycle must never expire.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -219,19 +220,49 @@ def effect(
     them class by class)."""
     every = stored_objects([*(rule.prefix for rule in rules), *prefixes], companies)
     effects = {stored.name: Effect(stored) for stored in every}
-    for stored in every:
-        result = effects[stored.name]
-        for rule in rules:
+    candidates = _PrefixIndex(every)
+    for rule in rules:  # rule by rule: each object's lists stay in the rules' order
+        days, date, noncurrent = rule.expiry_days, rule.expiry_date, rule.noncurrent_days
+        for stored in candidates.near(rule.prefix):
             coverage = rule.coverage(stored)
             if coverage == "none":
                 continue
-            if rule.expiry_days is not None:
-                result.expiries.append((rule.id, rule.expiry_days, coverage))
-            if rule.expiry_date is not None:
-                result.dated.append((rule.id, rule.expiry_date))
-            if rule.noncurrent_days is not None:
-                result.noncurrent.append((rule.id, rule.noncurrent_days, coverage))
+            result = effects[stored.name]
+            if days is not None:
+                result.expiries.append((rule.id, days, coverage))
+            if date is not None:
+                result.dated.append((rule.id, date))
+            if noncurrent is not None:
+                result.noncurrent.append((rule.id, noncurrent, coverage))
     return effects
+
+
+class _PrefixIndex:
+    """The stored objects a rule's prefix can match at all (:meth:`Rule.coverage` is "none" for
+    every other one): a lifecycle with a rule per company has thousands of company classes, and
+    trying every rule on every class was most of the guardrails' time."""
+
+    def __init__(self, stored: Sequence[StoredObject]) -> None:
+        self._anywhere = [s for s in stored if s.prefix is None]
+        self._by_prefix: dict[str, list[StoredObject]] = {}
+        for item in stored:
+            if item.prefix is not None:
+                self._by_prefix.setdefault(item.prefix, []).append(item)
+        self._sorted = sorted(self._by_prefix)
+
+    def near(self, prefix: str) -> list[StoredObject]:
+        """Those whose keys start with ``prefix``, or whose prefix starts ``prefix``, or whose
+        keys are anywhere."""
+        if not prefix:
+            return [*self._anywhere, *(s for p in self._sorted for s in self._by_prefix[p])]
+        found = list(self._anywhere)
+        for end in range(1, len(prefix)):  # shorter prefixes that start this one
+            found += self._by_prefix.get(prefix[:end], ())
+        at = bisect.bisect_left(self._sorted, prefix)
+        while at < len(self._sorted) and self._sorted[at].startswith(prefix):
+            found += self._by_prefix[self._sorted[at]]
+            at += 1
+        return found
 
 
 def probe_effect(rules: Sequence[Rule]) -> Effect:

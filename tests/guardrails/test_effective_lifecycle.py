@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from infra.config import COMPANY_RETENTION_KEY, RETENTION_KEYS, full_key
+from policies.guardrails.lifecycle import Effect, Rule, effect, stored_objects
 from policies.guardrails.offline import RENDER_DIR, check_render
 from tests.guardrails.renders import Render, find, load_committed
 from voice_recordings.keys import KINDS, kind_spec, object_key
@@ -128,6 +129,47 @@ def guard(tmp_path: Path, render: Render) -> subprocess.CompletedProcess[str]:
         timeout=60,
         check=False,
     )
+
+
+# Filters deeper than a company class's prefix too (``company_5/voice/2026/``): such a rule
+# matches some of the class's objects.
+DEEP_RULE = st.fixed_dictionaries(
+    {"id": st.sampled_from(["a", "b", "c"]), "expiration": st.sampled_from(["", "20d"])},
+    optional={
+        "filter": st.sampled_from(
+            ["", "company_1", "company_5/", "company_5/voice/2026/", "company_12/transcript/x"]
+        ),
+        "tags": st.just({"kind": "voice"}),
+        "noncurrentVersionExpirationDays": st.just(1),
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rules=st.lists(st.one_of(RULE, DEEP_RULE), max_size=6),
+    companies=st.lists(st.sampled_from(["1", "5", "12", "130", "7"]), max_size=3),
+)
+def test_property_each_rule_is_tried_on_every_object_it_can_match(
+    rules: list[dict[str, Any]], companies: list[str]
+) -> None:
+    """``effect`` tries a rule only on the objects its prefix can reach: the result is that of
+    trying every rule on every object, in the rules' order."""
+    parsed = [Rule.from_input(raw) for raw in rules]
+    found = effect(parsed, companies)
+    for stored in stored_objects([rule.prefix for rule in parsed], companies):
+        expected = Effect(stored)
+        for rule in parsed:
+            coverage = rule.coverage(stored)
+            if coverage == "none":
+                continue
+            if rule.expiry_days is not None:
+                expected.expiries.append((rule.id, rule.expiry_days, coverage))
+            if rule.expiry_date is not None:
+                expected.dated.append((rule.id, rule.expiry_date))
+            if rule.noncurrent_days is not None:
+                expected.noncurrent.append((rule.id, rule.noncurrent_days, coverage))
+        assert found[stored.name] == expected
 
 
 def test_the_named_examples_fail_make_guard(tmp_path: Path) -> None:
