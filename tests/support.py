@@ -25,7 +25,8 @@ from devtools.embedded_s3 import Credentials, plain_client
 from infra.config import full_key
 from infra.render import ProgramRun, ResourceRecord, render_stack, run_program
 from voice_recordings import MinioUploader, StorageSettings
-from voice_recordings.settings import Env, normalize_endpoint, parse_bool
+from voice_recordings.endpoints import normalize_endpoint
+from voice_recordings.settings import Env, parse_bool
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
