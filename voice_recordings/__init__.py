@@ -37,7 +37,8 @@ if TYPE_CHECKING:
     from voice_recordings.metrics import UploadMetrics, upload_metrics
     from voice_recordings.replay import ReplayReport, replay_spool
     from voice_recordings.spool import CorruptEntryError, Spool
-    from voice_recordings.uploader import MinioUploader, UploadResult, get_minio_uploader
+    from voice_recordings.upload_call import UploadResult
+    from voice_recordings.uploader import MinioUploader, get_minio_uploader
 
 # name -> the module that defines it, imported on first use (PEP 562).
 _ON_FIRST_USE = {
@@ -48,7 +49,7 @@ _ON_FIRST_USE = {
     "CorruptEntryError": "voice_recordings.spool",
     "Spool": "voice_recordings.spool",
     "MinioUploader": "voice_recordings.uploader",
-    "UploadResult": "voice_recordings.uploader",
+    "UploadResult": "voice_recordings.upload_call",
     "get_minio_uploader": "voice_recordings.uploader",
 }
 
