@@ -319,7 +319,7 @@ SETTINGS: Final[tuple[Setting, ...]] = (
 SETTING_NAMES: Final[frozenset[str]] = frozenset(setting.name for setting in SETTINGS)
 
 
-def _reading(name: str, parse: Callable[[], Any]) -> Any:
+def _as_config_error(name: str, parse: Callable[[], Any]) -> Any:
     """``parse()``, any failure but a ConfigError turned into one naming ``name`` (whatever a
     library raises on a strange value, the service must hear which setting is wrong)."""
     try:
@@ -391,7 +391,7 @@ class StorageSettings:
             )
         for setting in SETTINGS:
             raw = reading.given.get(setting.name)
-            value = _reading(
+            value = _as_config_error(
                 setting.name, functools.partial(setting.parse, setting.name, raw, reading)
             )
             if value is not _UNSET:
