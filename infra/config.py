@@ -20,16 +20,15 @@ from infra.lifecycle_rules import LifecycleRule, lifecycle_rules
 from infra.provider_values import LIFECYCLE_MAX_RULES
 from infra.render_format import CONFIG_NAMESPACE, SECRET_MARKER
 from voice_recordings import DEFAULT_BUCKET, DEFAULT_REGION, KINDS, TRANSCRIPT, VOICE, Kind
-from voice_recordings.errors import ConfigError, InvalidInputError
-from voice_recordings.keys import validate_company_id
-from voice_recordings.settings import (
+from voice_recordings.endpoints import (
     normalize_endpoint,
     redact_url,
-    validate_bucket,
     validate_http_url,
     validate_public_url,
-    validate_region,
 )
+from voice_recordings.errors import ConfigError, InvalidInputError
+from voice_recordings.keys import validate_company_id
+from voice_recordings.settings import validate_bucket, validate_region
 
 NAMESPACE: Final = CONFIG_NAMESPACE
 # Config keys whose value is a secret: the stack file must hold them encrypted

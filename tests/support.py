@@ -27,7 +27,8 @@ from infra.mocked_run import ProgramRun, run_program
 from infra.mocks import ResourceRecord
 from infra.render import render_stack
 from voice_recordings import VOICE, Kind, MinioUploader, StorageSettings
-from voice_recordings.settings import Env, normalize_endpoint, parse_bool
+from voice_recordings.endpoints import normalize_endpoint
+from voice_recordings.settings import Env, parse_bool
 from voice_recordings.spool.spool import Spool
 
 if TYPE_CHECKING:

@@ -33,6 +33,7 @@ from tests.docs import (
 )
 from tests.support import MINIMAL_STACK_CONFIG, OUTPUT_OF_VAR, ROOT
 from voice_recordings import ConfigError, Env, StorageSettings, upload_metrics
+from voice_recordings.settings import SETTINGS
 
 DOCUMENTS: Final = (README, RUNTIME, OPERATING, DEVELOPING, TRY_IT_LOCALLY)
 # Written on another branch of the same change (issue 13, the render contract); the lead empties
@@ -94,8 +95,8 @@ def _settings_rows() -> dict[str, str]:
 
 
 def _env_names() -> dict[str, str]:
-    """Variable -> the settings field it sets (``Env.USE_SSL`` -> ``use_ssl``)."""
-    return {value: attr.lower() for attr, value in vars(Env).items() if attr.isupper()}
+    """Variable -> the settings field it sets, as the table of settings declares it."""
+    return {setting.name: setting.field for setting in SETTINGS}
 
 
 def test_the_settings_table_names_every_variable_and_no_other() -> None:

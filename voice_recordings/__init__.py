@@ -38,7 +38,8 @@ if TYPE_CHECKING:
     from voice_recordings.spool.entry import CorruptEntryError
     from voice_recordings.spool.replay import ReplayReport, replay_spool
     from voice_recordings.spool.spool import Spool
-    from voice_recordings.uploader import MinioUploader, UploadResult, get_minio_uploader
+    from voice_recordings.upload_call import UploadResult
+    from voice_recordings.uploader import MinioUploader, get_minio_uploader
 
 # name -> the module that defines it, imported on first use (PEP 562).
 _ON_FIRST_USE = {
@@ -49,7 +50,7 @@ _ON_FIRST_USE = {
     "CorruptEntryError": "voice_recordings.spool.entry",
     "Spool": "voice_recordings.spool.spool",
     "MinioUploader": "voice_recordings.uploader",
-    "UploadResult": "voice_recordings.uploader",
+    "UploadResult": "voice_recordings.upload_call",
     "get_minio_uploader": "voice_recordings.uploader",
 }
 

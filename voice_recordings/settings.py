@@ -1,24 +1,29 @@
 """Storage settings, read once from the environment into one typed, validated object.
 
 Names follow the specification (``MINIO_ENDPOINT`` ... ``MINIO_PUBLIC_URL``); the rest are ours
-and all have defaults. A malformed value raises :class:`ConfigError` naming the variable and rule.
+and all have defaults. Each variable is declared once, in :data:`SETTINGS` (its name, the field it
+sets, how it is read, what it means), and only the dataclass holds defaults. A malformed value
+raises :class:`ConfigError` naming the variable and rule (the endpoint and URL rules:
+:mod:`voice_recordings.endpoints`).
 """
 
 from __future__ import annotations
 
-import difflib
-import ipaddress
+import functools
 import os
 import re
 import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Literal, TypeVar
+from typing import Any, Final, Literal
 
 from voice_recordings.bucket_names import RULE as BUCKET_RULE
 from voice_recordings.bucket_names import bucket_name_problem
+from voice_recordings.endpoints import normalize_endpoint, parse_host_port, validate_public_url
 from voice_recordings.errors import ConfigError
+from voice_recordings.misspellings import meant_name
+from voice_recordings.setting_names import Env as Env
 
 DEFAULT_BUCKET: Final = "voice-recordings"
 DEFAULT_REGION: Final = "us-east-1"
@@ -35,76 +40,12 @@ MAX_UPLOAD_DEADLINE: Final = 3600.0
 UrlMode = Literal["presigned", "public"]
 
 
-class Env:
-    """The environment variable names, in one place (the infra's ``voice_ai_env`` uses them too)."""
-
-    ENDPOINT: Final = "MINIO_ENDPOINT"
-    ACCESS_KEY: Final = "MINIO_ACCESS_KEY"
-    SECRET_KEY: Final = "MINIO_SECRET_KEY"
-    BUCKET: Final = "MINIO_BUCKET"
-    USE_SSL: Final = "MINIO_USE_SSL"
-    REGION: Final = "MINIO_REGION"
-    PUBLIC_URL: Final = "MINIO_PUBLIC_URL"
-    URL_MODE: Final = "MINIO_URL_MODE"
-    PRESIGN_EXPIRES: Final = "MINIO_PRESIGN_EXPIRES"
-    CA_BUNDLE: Final = "MINIO_CA_BUNDLE"
-    CONNECT_TIMEOUT: Final = "MINIO_CONNECT_TIMEOUT"
-    READ_TIMEOUT: Final = "MINIO_READ_TIMEOUT"
-    MAX_ATTEMPTS: Final = "MINIO_MAX_ATTEMPTS"
-    SPOOL_DIR: Final = "MINIO_SPOOL_DIR"
-    UPLOAD_DEADLINE: Final = "MINIO_UPLOAD_DEADLINE"
-
-
-# Every MINIO_* name the runtime reads.
-SETTING_NAMES: Final[frozenset[str]] = frozenset(
-    value for name, value in vars(Env).items() if name.isupper() and isinstance(value, str)
-)
-# How close a stray MINIO_* name must be to a setting to be taken for a misspelling of it
-# (difflib's ratio: MINIO_SECERT_KEY to MINIO_SECRET_KEY is 0.94; the provider's own MINIO_USER
-# to MINIO_USE_SSL, 0.77, is not one).
-_MISSPELLING_CUTOFF: Final = 0.85
-_PREFIX: Final = "MINIO_"
-
-
-def one_edit_apart(a: str, b: str) -> bool:
-    """Whether one edit turns ``a`` into ``b``: a character inserted, deleted or replaced, or
-    two neighbours swapped (``REGOIN``)."""
-    if a == b or abs(len(a) - len(b)) > 1:
-        return False
-    head = next(
-        (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
-    )
-    a_tail, b_tail = a[head:], b[head:]
-    if len(a) == len(b):
-        swapped = len(a_tail) > 1 and a_tail[:2] == b_tail[1::-1] and a_tail[2:] == b_tail[2:]
-        return swapped or a_tail[1:] == b_tail[1:]
-    return a_tail[1:] == b_tail if len(a) > len(b) else a_tail == b_tail[1:]
-
-
-def meant_setting(name: str) -> str | None:
-    """The setting ``name`` misspells, or None: the same name in another case (``minio_bucket``),
-    any name one edit from a setting (``MINIOBUCKET``, ``MINIO_BUKCET``: the prefix's typos
-    too), or a ``MINIO_*`` name close to one by difflib's ratio (``MINIO_SECERT_KEYS``)."""
-    if name in SETTING_NAMES:
-        return None
-    upper = name.upper()
-    if upper in SETTING_NAMES:
-        return upper
-    near = [known for known in SETTING_NAMES if one_edit_apart(upper, known)]
-    if near:
-        return near[0]
-    if upper.startswith(_PREFIX):
-        close = difflib.get_close_matches(upper, SETTING_NAMES, n=1, cutoff=_MISSPELLING_CUTOFF)
-        return close[0] if close else None
-    return None
-
-
 def refuse_misspelt_settings(env: Mapping[str, str]) -> None:
     """ConfigError for a variable that is no setting but misspells one that is not set
-    (``MINIO_SECERT_KEY``, ``minio_bucket``, ``MINIOENDPOINT``: :func:`meant_setting`): a
-    misspelt setting would otherwise be ignored in silence."""
+    (``MINIO_SECERT_KEY``, ``minio_bucket``, ``MINIOENDPOINT``:
+    :func:`~voice_recordings.misspellings.meant_name`)."""
     for name in sorted(env):
-        meant = meant_setting(name)
+        meant = meant_name(name, SETTING_NAMES, "MINIO_")
         if meant is not None and meant not in env:
             case = " (names are case-sensitive)" if name.upper() == meant else ""
             raise ConfigError(
@@ -214,167 +155,6 @@ def validate_ca_bundle(name: str, raw: str) -> str:
     return raw
 
 
-def redact_url(text: str) -> str:
-    """``text`` (a URL or ``host[:port]``) fit for an error message or a log line: user-info
-    becomes ``***@``, a query or fragment ``?...``. Everything up to the last ``@`` after the
-    scheme counts as user-info, so a secret holding ``/``, ``?`` or ``#`` is hidden too."""
-    scheme, sep, rest = text.partition("://")
-    if not sep or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme):
-        scheme, sep, rest = "", "", text
-    if "@" in rest:
-        rest = "***@" + rest.rpartition("@")[2]
-    for mark in ("?", "#"):
-        if mark in rest:
-            rest = rest.split(mark, 1)[0] + "?..."
-    return f"{scheme}{sep}{rest}"
-
-
-# A host name as botocore's is_valid_endpoint_url takes it (the client refuses any other when it
-# is built): dot-separated labels of letters, digits and '-', each at most 63 characters, no '_';
-# an IPv4 address is one too.
-_HOST_RE: Final = re.compile(
-    r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?"
-)
-
-
-def parse_host_port(name: str, netloc: str, raw: str) -> str:
-    """Validate ``host[:port]`` (the host a name, an IPv4 address or a bracketed IPv6 literal,
-    the port 1-65535 when given); return it. ConfigError names ``name`` and what is wrong,
-    showing the value only through :func:`redact_url`."""
-    shown = repr(redact_url(raw.strip()))
-    if "@" in netloc:
-        raise ConfigError(
-            f"{name} must not carry credentials (user:secret@), got {shown}: put them in "
-            f"{Env.ACCESS_KEY} and {Env.SECRET_KEY}"
-        )
-    port_text: str | None
-    if netloc.startswith("["):
-        literal, bracket, after = netloc[1:].partition("]")
-        try:
-            ipaddress.IPv6Address(literal)
-        except ValueError:
-            bracket = ""
-        if not bracket or (after and not after.startswith(":")):
-            raise ConfigError(
-                f"{name} has a malformed IPv6 address, got {shown}: write it as [2001:db8::1] "
-                f"or [2001:db8::1]:9000"
-            )
-        port_text = after[1:] if after else None
-    else:
-        if netloc.count(":") > 1:
-            raise ConfigError(
-                f"{name} has an IPv6 address without brackets, got {shown}: write [{netloc}]"
-            )
-        host, colon, port = netloc.partition(":")
-        port_text = port if colon else None
-        if "_" in host:
-            raise ConfigError(
-                f"{name} has '_' in its host name, got {shown}: the S3 client (botocore) takes "
-                f"only letters, digits, '-' and '.' there; use a name without '_' (e.g. a Docker "
-                f"network alias) or the IP address"
-            )
-        if not _HOST_RE.fullmatch(host):
-            raise ConfigError(
-                f"{name} must be host[:port] with a host name or IP address, got {shown}"
-            )
-    if port_text is not None and not (
-        port_text.isascii() and port_text.isdigit() and 1 <= int(port_text) <= 65535
-    ):
-        raise ConfigError(
-            f"{name} has an invalid port, got {shown}: a port is 1 to 65535 (or leave out "
-            f"':' for the scheme's default)"
-        )
-    return netloc
-
-
-def _refuse_query(name: str, raw: str) -> None:
-    if "?" in raw or "#" in raw:
-        raise ConfigError(
-            f"{name} must not have a query or fragment ('?', '#'), got {redact_url(raw)!r}"
-        )
-
-
-def normalize_endpoint(
-    raw: str, use_ssl: bool | None, name: str = Env.ENDPOINT
-) -> tuple[str, bool | None]:
-    """Accept ``host[:port]`` or ``http(s)://host[:port][/]``; return the host and the scheme's SSL.
-
-    A scheme is accepted and folded into the SSL setting (refused if it contradicts MINIO_USE_SSL);
-    a path, query, fragment or credentials are refused (the bucket goes in MINIO_BUCKET), and so
-    are a malformed host, IPv6 literal or port. Errors never show credentials.
-    """
-    text = raw.strip()
-    if not text:
-        raise ConfigError(
-            f"{name} not configured: set it to host[:port], e.g. storage.netplay.net.br"
-        )
-    if any(c.isspace() or not c.isprintable() for c in text):
-        raise ConfigError(f"{name} must be host[:port] without spaces, got {redact_url(text)!r}")
-    scheme_ssl: bool | None = None
-    scheme, sep, rest = text.partition("://")
-    if sep:
-        if scheme.lower() not in ("http", "https"):
-            raise ConfigError(f"{name} scheme must be http or https, got {redact_url(text)!r}")
-        scheme_ssl = scheme.lower() == "https"
-        text = rest
-    netloc, _, path = text.partition("/")
-    if "@" in text:  # user-info, whatever it holds ('/', '?', '#'): refused, never echoed
-        netloc = text
-    else:
-        _refuse_query(name, raw.strip())
-        if path:
-            raise ConfigError(
-                f"{name} must be host[:port] without a path, got "
-                f"{redact_url(raw.strip())!r}: put the bucket in {Env.BUCKET}"
-            )
-    host = parse_host_port(name, netloc, raw)
-    if scheme_ssl is not None and use_ssl is not None and use_ssl != scheme_ssl:
-        raise ConfigError(
-            f"{name} says {scheme.lower()}:// but {Env.USE_SSL} is "
-            f"{str(use_ssl).lower()}: drop the scheme or make them agree"
-        )
-    return host, scheme_ssl
-
-
-def validate_http_url(name: str, raw: str, *, allow_path: bool = True) -> str:
-    """``http(s)://host[:port][/path]``: the host and port by :func:`parse_host_port`, no
-    credentials, query or fragment (a path only if ``allow_path``); returned without a
-    trailing ``/``. Errors name ``name`` and never show credentials."""
-    text = raw.strip()
-    shown = repr(redact_url(text))
-    scheme, sep, rest = text.partition("://")
-    if not sep or scheme.lower() not in ("http", "https") or not rest:
-        raise ConfigError(
-            f"{name} must be an http(s) URL such as https://storage.netplay.net.br, got {shown}"
-        )
-    if any(c.isspace() or not c.isprintable() for c in text):
-        raise ConfigError(f"{name} must not contain spaces, got {shown}")
-    netloc, _, path = rest.partition("/")
-    if "@" in rest:  # user-info, whatever it holds: refused, never echoed
-        netloc = rest
-    else:
-        _refuse_query(name, text)
-    parse_host_port(name, netloc, text)
-    path = path.rstrip("/")
-    if path and not allow_path:
-        raise ConfigError(f"{name} must not have a path (/{path}), got {shown}")
-    return f"{scheme.lower()}://{netloc}" + (f"/{path}" if path else "")
-
-
-def validate_public_url(raw: str, url_mode: str = "presigned", name: str = Env.PUBLIC_URL) -> str:
-    """``MINIO_PUBLIC_URL``: :func:`validate_http_url`, with a path only when ``url_mode`` is
-    ``public`` (a presigned URL is signed for a host of its own)."""
-    url = validate_http_url(name, raw)
-    path = url.split("://", 1)[1].partition("/")[2]
-    if path and url_mode != "public":
-        raise ConfigError(
-            f"{name} has a path (/{path}); presigned URLs need a host of their own: "
-            f"drop the path or set {Env.URL_MODE}=public"
-        )
-    return url
-
-
 SPOOL_OFF: Final = frozenset({"off", "none", "disabled", "false"})
 
 
@@ -424,10 +204,122 @@ def parse_spool_dir(raw: str | None, env: Mapping[str, str]) -> Path | None:
     return path
 
 
-_T = TypeVar("_T")
+def parse_url_mode(name: str, raw: str) -> UrlMode:
+    """``presigned`` or ``public``, in any case; else a ConfigError (showing the value lowered)."""
+    mode = raw.lower()
+    if mode not in ("presigned", "public"):
+        raise ConfigError(f"{name} must be presigned or public, got {mode!r}")
+    return "public" if mode == "public" else "presigned"
 
 
-def _reading(name: str, parse: Callable[[], _T]) -> _T:
+class _Reading:
+    """One :meth:`StorageSettings.from_env`: the variables given (stripped; empty is unset) and
+    the fields read so far, for the settings read together with an earlier one."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.given = {s.name: v.strip() for s in SETTINGS if (v := env.get(s.name, "")).strip()}
+        self.fields: dict[str, Any] = {}
+
+
+# How a setting is read: (its name, its text or None when unset, the reading) -> the field's
+# value, or _UNSET to leave the dataclass's default; a ConfigError naming the setting if wrong.
+_Parse = Callable[[str, "str | None", _Reading], Any]
+_UNSET: Final = object()
+
+
+def _text(rule: Callable[[str, str], Any]) -> _Parse:
+    """The parser of a setting whose text alone decides its value (``rule(name, text)``)."""
+    return lambda name, raw, _: _UNSET if raw is None else rule(name, raw)
+
+
+@dataclass(frozen=True)
+class Range:
+    """A number setting's parser: ASCII digits (:func:`parse_number`) from ``low`` to ``high``,
+    a whole number when ``whole``."""
+
+    low: float
+    high: float
+    whole: bool = False
+
+    def __call__(self, name: str, raw: str | None, _: _Reading) -> float | object:
+        """The number, or _UNSET."""
+        if raw is None:
+            return _UNSET
+        value = parse_number(name, raw, low=self.low, high=self.high, integer=self.whole)
+        return int(value) if self.whole else value
+
+
+def _endpoint(name: str, raw: str | None, reading: _Reading) -> str:
+    # Required (unset: "not configured"); a scheme given here decides MINIO_USE_SSL left unset.
+    host, scheme_ssl = normalize_endpoint(raw or "", reading.fields.get("use_ssl"), name)
+    if scheme_ssl is not None:
+        reading.fields.setdefault("use_ssl", scheme_ssl)
+    return host
+
+
+def _public_url(name: str, raw: str | None, reading: _Reading) -> str | object:
+    # A path only with MINIO_URL_MODE=public, read before it.
+    mode = reading.fields.get("url_mode", StorageSettings.url_mode)
+    return _UNSET if raw is None else validate_public_url(raw, mode, name)
+
+
+def _spool_dir(name: str, raw: str | None, reading: _Reading) -> Path | None:
+    # Unset: the per-user default, which depends on the environment (HOME, XDG_STATE_HOME).
+    return parse_spool_dir(raw, reading.env)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One ``MINIO_*`` variable: the :class:`StorageSettings` field it sets, its parser (for a
+    number, the :class:`Range` it must be in) and, in one line, what it means."""
+
+    name: str
+    field: str
+    parse: _Parse
+    description: str
+
+
+# Every variable the runtime reads, in the order they are read: a setting read together with
+# another comes after it (MINIO_ENDPOINT after MINIO_USE_SSL, MINIO_PUBLIC_URL after
+# MINIO_URL_MODE), and the first wrong one is the one reported.
+SETTINGS: Final[tuple[Setting, ...]] = (
+    Setting(Env.ACCESS_KEY, "access_key", _text(validate_access_key),
+            "the Voice AI service account's access key (required)"),
+    Setting(Env.SECRET_KEY, "secret_key", _text(validate_secret_key),
+            "the service account's secret key (required; never shown)"),
+    Setting(Env.USE_SSL, "use_ssl", _text(parse_bool),
+            "https (true) or http (false): true/false/1/0/yes/no, any case"),
+    Setting(Env.ENDPOINT, "endpoint", _endpoint,
+            "host[:port] of the S3 API (required); a scheme is folded into MINIO_USE_SSL"),
+    Setting(Env.URL_MODE, "url_mode", _text(parse_url_mode),
+            "the URLs handed out: presigned (the bucket is private) or public"),
+    Setting(Env.CA_BUNDLE, "ca_bundle", _text(validate_ca_bundle),
+            "PEM file of the CA that signed the server's certificate (unset: the system's)"),
+    Setting(Env.SPOOL_DIR, "spool_dir", _spool_dir,
+            "where recordings wait while the server is unavailable (an absolute path, or off)"),
+    Setting(Env.BUCKET, "bucket", _text(validate_bucket),
+            "the bucket, an S3 bucket name"),
+    Setting(Env.REGION, "region", _text(validate_region),
+            "the signing region, by botocore's rule"),
+    Setting(Env.PUBLIC_URL, "public_url", _public_url,
+            "base of the URLs handed out (unset: the endpoint's; a path only when public)"),
+    Setting(Env.PRESIGN_EXPIRES, "presign_expires", Range(1, MAX_PRESIGN_SECONDS, whole=True),
+            "presigned URL lifetime in seconds (7 days at most, the S3 limit)"),
+    Setting(Env.CONNECT_TIMEOUT, "connect_timeout", Range(0.1, 300),
+            "seconds a connection may take"),
+    Setting(Env.READ_TIMEOUT, "read_timeout", Range(0.1, 3600),
+            "seconds an answer may take"),
+    Setting(Env.MAX_ATTEMPTS, "max_attempts", Range(1, 20, whole=True),
+            "requests per operation, the first included"),
+    Setting(Env.UPLOAD_DEADLINE, "upload_deadline", Range(1, MAX_UPLOAD_DEADLINE),
+            "seconds an upload may take, all attempts included, before it is spooled"),
+)  # fmt: skip
+# Every MINIO_* name the runtime reads.
+SETTING_NAMES: Final[frozenset[str]] = frozenset(setting.name for setting in SETTINGS)
+
+
+def _as_config_error(name: str, parse: Callable[[], Any]) -> Any:
     """``parse()``, any failure but a ConfigError turned into one naming ``name`` (whatever a
     library raises on a strange value, the service must hear which setting is wrong)."""
     try:
@@ -487,69 +379,21 @@ class StorageSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> StorageSettings:
-        """Read the MINIO_* variables (``os.environ`` by default); raise ConfigError if invalid."""
+        """Read the MINIO_* variables (``os.environ`` by default) as :data:`SETTINGS` declares
+        them; raise ConfigError if one is invalid."""
         source = os.environ if env is None else env
         refuse_misspelt_settings(source)
-
-        def get(name: str) -> str | None:
-            value = source.get(name)
-            return None if value is None or value.strip() == "" else value.strip()
-
-        access_key, secret_key = get(Env.ACCESS_KEY), get(Env.SECRET_KEY)
-        if not access_key or not secret_key:
+        reading = _Reading(source)
+        if Env.ACCESS_KEY not in reading.given or Env.SECRET_KEY not in reading.given:
             raise ConfigError(
                 f"{MISSING_KEYS_MESSAGE}: set both in the service's environment (.env or "
                 f"docker-compose), then restart it"
             )
-        validate_access_key(Env.ACCESS_KEY, access_key)
-        validate_secret_key(Env.SECRET_KEY, secret_key)
-        raw_ssl = get(Env.USE_SSL)
-        use_ssl = parse_bool(Env.USE_SSL, raw_ssl) if raw_ssl is not None else None
-        endpoint, scheme_ssl = _reading(
-            Env.ENDPOINT, lambda: normalize_endpoint(get(Env.ENDPOINT) or "", use_ssl)
-        )
-        if use_ssl is None:
-            use_ssl = True if scheme_ssl is None else scheme_ssl
-
-        url_mode = (get(Env.URL_MODE) or "presigned").lower()
-        if url_mode not in ("presigned", "public"):
-            raise ConfigError(f"{Env.URL_MODE} must be presigned or public, got {url_mode!r}")
-
-        def number(name: str, default: float, low: float, high: float, integer: bool) -> float:
-            raw = get(name)
-            return (
-                default
-                if raw is None
-                else parse_number(name, raw, low=low, high=high, integer=integer)
+        for setting in SETTINGS:
+            raw = reading.given.get(setting.name)
+            value = _as_config_error(
+                setting.name, functools.partial(setting.parse, setting.name, raw, reading)
             )
-
-        ca_bundle = get(Env.CA_BUNDLE)
-        if ca_bundle is not None:
-            _reading(Env.CA_BUNDLE, lambda: validate_ca_bundle(Env.CA_BUNDLE, ca_bundle))
-        spool_dir = _reading(Env.SPOOL_DIR, lambda: parse_spool_dir(get(Env.SPOOL_DIR), source))
-        public_url = get(Env.PUBLIC_URL)
-        return cls(
-            endpoint=endpoint,
-            access_key=access_key,
-            secret_key=secret_key,
-            bucket=validate_bucket(Env.BUCKET, get(Env.BUCKET) or DEFAULT_BUCKET),
-            use_ssl=use_ssl,
-            region=validate_region(Env.REGION, get(Env.REGION) or DEFAULT_REGION),
-            public_url=(
-                _reading(Env.PUBLIC_URL, lambda: validate_public_url(public_url, url_mode))
-                if public_url
-                else ""
-            ),
-            url_mode="public" if url_mode == "public" else "presigned",
-            presign_expires=int(
-                number(Env.PRESIGN_EXPIRES, MAX_PRESIGN_SECONDS, 1, MAX_PRESIGN_SECONDS, True)
-            ),
-            ca_bundle=ca_bundle,
-            connect_timeout=number(Env.CONNECT_TIMEOUT, 5.0, 0.1, 300, False),
-            read_timeout=number(Env.READ_TIMEOUT, 60.0, 0.1, 3600, False),
-            max_attempts=int(number(Env.MAX_ATTEMPTS, 3, 1, 20, True)),
-            upload_deadline=number(
-                Env.UPLOAD_DEADLINE, DEFAULT_UPLOAD_DEADLINE, 1, MAX_UPLOAD_DEADLINE, False
-            ),
-            spool_dir=spool_dir,
-        )
+            if value is not _UNSET:
+                reading.fields[setting.field] = value
+        return cls(**reading.fields)

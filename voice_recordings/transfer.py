@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Final, Protocol, cast
 from urllib.parse import urlencode
 
@@ -116,6 +117,39 @@ def put_multipart(
         Callback=callback,
         Config=config,
     )
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where one upload's object goes, with what it carries: a body source
+    (:mod:`voice_recordings.bodies`) sends itself there in one PUT or in parts."""
+
+    client: S3Client
+    bucket: str
+    key: str
+    spec: KindSpec
+    metadata: dict[str, str]
+    config: TransferConfig
+
+    def put(self, body: bytes | SeekableBody, checksum_b64: str | None) -> str | None:
+        """:func:`put_single` of ``body``; returns the version id."""
+        return put_single(
+            self.client, self.bucket, self.key, body, self.spec, self.metadata, checksum_b64
+        )
+
+    def put_in_parts(self, body: Any, callback: Callable[[int], None]) -> None:
+        """:func:`put_multipart` of ``body`` (a file object), ``callback`` told each part's
+        bytes."""
+        put_multipart(
+            self.client,
+            self.bucket,
+            self.key,
+            body,
+            self.spec,
+            self.metadata,
+            self.config,
+            callback,
+        )
 
 
 class StartedUploads:

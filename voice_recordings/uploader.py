@@ -9,10 +9,11 @@ local spool (:mod:`voice_recordings.spool`) and the upload still returns the URL
 will have, with ``spooled=True``; :meth:`MinioUploader.replay_spool` or ``voice-recordings
 replay`` uploads it later (:mod:`voice_recordings.replay`).
 
-The upload path, top-down: :meth:`MinioUploader.upload_audio` / ``upload_transcript`` ->
-:meth:`MinioUploader.upload` (validate, pick the body's source from :mod:`voice_recordings.bodies`)
--> :meth:`MinioUploader._put_in_time` (the deadline) -> :meth:`MinioUploader.put` (one PUT or
-multipart, :mod:`voice_recordings.transfer`) -> on failure :meth:`MinioUploader._spool`.
+The upload path, top-down: :meth:`MinioUploader.upload_audio` / ``upload_transcript`` (their
+keywords: :mod:`voice_recordings.upload_call`) -> :meth:`MinioUploader.upload` (validate, pick the
+body's source from :mod:`voice_recordings.bodies`) -> :meth:`MinioUploader._put_in_time` (the
+deadline) -> :meth:`MinioUploader._send` (the source sends itself, in one PUT or multipart:
+:mod:`voice_recordings.transfer`) -> on failure :meth:`MinioUploader._spool`.
 """
 
 from __future__ import annotations
@@ -23,21 +24,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Unpack
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from voice_recordings.answers import install as install_answer_checks
-from voice_recordings.bodies import (
-    Body,
-    BodySource,
-    ByteCounter,
-    Progress,
-    body_source,
-    check_body,
-    normalise_body,
-    single_put_body,
-)
+from voice_recordings.bodies import Body, BodySource, Progress, body_source, normalise_body
 from voice_recordings.deadline import UploadDeadlineExceeded
 from voice_recordings.deadline import install as install_deadlines
 from voice_recordings.diagnostics import Diagnosis, diagnose
@@ -50,14 +42,13 @@ from voice_recordings.settings import StorageSettings
 from voice_recordings.spool.replay import ReplayReport, replay_spool
 from voice_recordings.spool.spool import Spool
 from voice_recordings.transfer import (
+    Destination,
     abort_in_background,
-    put_multipart,
-    put_single,
     track_multipart_uploads,
     transfer_config,
 )
 from voice_recordings.turns import install as install_turns
-from voice_recordings.turns import waiting
+from voice_recordings.upload_call import UploadOptions, UploadResult, takes_upload_options
 from voice_recordings.urls import presign_endpoint, presigned_get_url, public_url
 
 if TYPE_CHECKING:
@@ -66,40 +57,6 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 log = logging.getLogger("voice_recordings")
-
-
-class UploadResult(str):
-    """The URL the object is reachable at (it *is* that string), plus what happened.
-
-    ``key`` is where it went, ``spooled`` is True when the server was unavailable and the
-    object waits in the local spool (the URL is still right: keys are deterministic).
-    """
-
-    key: str
-    kind: Kind
-    size: int
-    spooled: bool
-    version_id: str | None
-
-    def __new__(
-        cls,
-        url: str,
-        *,
-        key: str,
-        kind: Kind,
-        size: int,
-        spooled: bool = False,
-        version_id: str | None = None,
-    ) -> UploadResult:
-        result = super().__new__(cls, url)
-        result.key, result.kind, result.size = key, kind, size
-        result.spooled, result.version_id = spooled, version_id
-        return result
-
-    @property
-    def url(self) -> str:
-        """The URL as a plain ``str``."""
-        return str.__str__(self)
 
 
 class MinioUploader:
@@ -150,136 +107,68 @@ class MinioUploader:
 
     # -- uploads ----------------------------------------------------------------------------
 
-    def upload_audio(
-        self,
-        audio_data: Body,
-        *,
-        call_uuid: str,
-        company_id: int | str,
-        domain_uuid: str | None = None,
-        secretary_uuid: str | None = None,
-        when: dt.datetime | None = None,
-        progress: Progress | None = None,
-    ) -> UploadResult:
-        """Store a call's audio (MP3) and return its URL. The ids are keyword-only: two
-        positional strings (``call_uuid``, ``domain_uuid``) are too easy to swap."""
-        return self.upload(
-            VOICE,
-            audio_data,
-            call_uuid=call_uuid,
-            company_id=company_id,
-            domain_uuid=domain_uuid,
-            secretary_uuid=secretary_uuid,
-            when=when,
-            progress=progress,
-        )
+    @takes_upload_options
+    def upload_audio(self, audio_data: Body, **options: Unpack[UploadOptions]) -> UploadResult:
+        """Store a call's audio (MP3) and return its URL (the ids are keywords:
+        :class:`~voice_recordings.upload_call.UploadOptions`)."""
+        return self.upload(VOICE, audio_data, **options)
 
+    @takes_upload_options
     def upload_transcript(
-        self,
-        transcript: str | Body,
-        *,
-        call_uuid: str,
-        company_id: int | str,
-        domain_uuid: str | None = None,
-        secretary_uuid: str | None = None,
-        when: dt.datetime | None = None,
-        progress: Progress | None = None,
+        self, transcript: str | Body, **options: Unpack[UploadOptions]
     ) -> UploadResult:
         """Store a call's transcript (text, UTF-8) and return its URL (ids keyword-only)."""
-        return self.upload(
-            TRANSCRIPT,
-            transcript,
-            call_uuid=call_uuid,
-            company_id=company_id,
-            domain_uuid=domain_uuid,
-            secretary_uuid=secretary_uuid,
-            when=when,
-            progress=progress,
-        )
+        return self.upload(TRANSCRIPT, transcript, **options)
 
+    @takes_upload_options
     async def upload_audio_async(
-        self,
-        audio_data: Body,
-        *,
-        call_uuid: str,
-        company_id: int | str,
-        domain_uuid: str | None = None,
-        secretary_uuid: str | None = None,
-        when: dt.datetime | None = None,
-        progress: Progress | None = None,
+        self, audio_data: Body, **options: Unpack[UploadOptions]
     ) -> UploadResult:
         """:meth:`upload_audio` in one of the uploader's own threads (never the loop's default
         executor), so the event loop keeps running; ``MINIO_UPLOAD_DEADLINE`` counts from this
         call, however many handoffs are in flight (:mod:`voice_recordings.handoff`)."""
-        upload = functools.partial(
-            self.upload,
-            VOICE,
-            audio_data,
-            call_uuid=call_uuid,
-            company_id=company_id,
-            domain_uuid=domain_uuid,
-            secretary_uuid=secretary_uuid,
-            when=when,
-            progress=progress,
-            since=time.monotonic(),
-        )
-        return await self._handoffs.run(upload)
+        return await self._handoff(VOICE, audio_data, options)
 
+    @takes_upload_options
     async def upload_transcript_async(
-        self,
-        transcript: str | Body,
-        *,
-        call_uuid: str,
-        company_id: int | str,
-        domain_uuid: str | None = None,
-        secretary_uuid: str | None = None,
-        when: dt.datetime | None = None,
-        progress: Progress | None = None,
+        self, transcript: str | Body, **options: Unpack[UploadOptions]
     ) -> UploadResult:
         """:meth:`upload_transcript` in one of the uploader's own threads (never the loop's default
         executor), so the event loop keeps running; ``MINIO_UPLOAD_DEADLINE`` counts from this
         call, however many handoffs are in flight (:mod:`voice_recordings.handoff`)."""
-        upload = functools.partial(
-            self.upload,
-            TRANSCRIPT,
-            transcript,
-            call_uuid=call_uuid,
-            company_id=company_id,
-            domain_uuid=domain_uuid,
-            secretary_uuid=secretary_uuid,
-            when=when,
-            progress=progress,
-            since=time.monotonic(),
-        )
+        return await self._handoff(TRANSCRIPT, transcript, options)
+
+    async def _handoff(self, kind: Kind, body: Body | str, options: UploadOptions) -> UploadResult:
+        upload = functools.partial(self.upload, kind, body, since=time.monotonic(), **options)
         return await self._handoffs.run(upload)
 
+    @takes_upload_options
     def upload(
         self,
         kind: Kind,
         body: Body | str,
         *,
-        call_uuid: str,
-        company_id: int | str,
-        domain_uuid: str | None = None,
-        secretary_uuid: str | None = None,
-        when: dt.datetime | None = None,
-        progress: Progress | None = None,
         since: float | None = None,
+        **options: Unpack[UploadOptions],
     ) -> UploadResult:
         """Validate everything first (nothing malformed reaches the server), then store within
         ``MINIO_UPLOAD_DEADLINE`` of ``since`` (a ``time.monotonic()`` reading, default now);
         if the server cannot take it by then, spool it (see the module docstring). A transcript
         may be given as ``str`` (sent as UTF-8)."""
         now = dt.datetime.now(dt.UTC)
-        key = object_key(kind, company_id, call_uuid, when or now)
-        metadata = object_metadata(call_uuid, company_id, domain_uuid, secretary_uuid, now)
+        call_uuid, company_id = options["call_uuid"], options["company_id"]
+        key = object_key(kind, company_id, call_uuid, options.get("when") or now)
+        metadata = object_metadata(
+            call_uuid, company_id, options.get("domain_uuid"), options.get("secretary_uuid"), now
+        )
         data = normalise_body(kind, body)
         started = time.monotonic() if since is None else since
         status: UploadStatus = "error"
         size: int | None = None
         source = body_source(data, self.spool)
+        to = self._destination(kind, key, metadata)
         try:
-            outcome = self._put_in_time(kind, key, source.body, metadata, progress, started)
+            outcome = self._put_in_time(to, source, options.get("progress"), started)
             if isinstance(outcome, StorageError):
                 if self.spool is None:
                     raise outcome
@@ -297,21 +186,15 @@ class MinioUploader:
             self.metrics.observe(status, size, time.monotonic() - started)
 
     def _put_in_time(
-        self,
-        kind: Kind,
-        key: str,
-        body: Body,
-        metadata: dict[str, str],
-        progress: Progress | None,
-        since: float,
+        self, to: Destination, source: BodySource, progress: Progress | None, since: float
     ) -> tuple[int, str | None] | StorageError:
-        """:meth:`put` within ``MINIO_UPLOAD_DEADLINE`` of ``since``: (size, version id), or the
-        failure (an UploadDeadlineExceeded once the deadline has cut the upload short). A
+        """:meth:`_send` within ``MINIO_UPLOAD_DEADLINE`` of ``since``: (size, version id), or
+        the failure (an UploadDeadlineExceeded once the deadline has cut the upload short). A
         multipart upload started by a put that failed is aborted afterwards, in a thread of its
         own: the deadline refuses the abort while it holds, and the caller must not wait."""
-        bucket = self.settings.bucket
+        bucket, key = to.bucket, to.key
         try:
-            outcome = self._put_bound(kind, key, body, metadata, progress, since)
+            outcome = self._put_bound(to, source, progress, since)
         except BaseException:
             abort_in_background(self.client, bucket, key, self._started.take(bucket, key))
             raise
@@ -321,21 +204,16 @@ class MinioUploader:
         return outcome
 
     def _put_bound(
-        self,
-        kind: Kind,
-        key: str,
-        body: Body,
-        metadata: dict[str, str],
-        progress: Progress | None,
-        since: float,
+        self, to: Destination, source: BodySource, progress: Progress | None, since: float
     ) -> tuple[int, str | None] | StorageError:
+        key = to.key
         with self._deadlines.bound(
-            self.settings.bucket, key, self.settings.upload_deadline, since
+            to.bucket, key, self.settings.upload_deadline, since
         ) as deadline:
             if deadline.remaining() <= 0:  # it waited its whole deadline for a thread
                 return UploadDeadlineExceeded(f"{deadline.message()} (no request sent)", key=key)
             try:
-                sent = self.put(kind, key, body, metadata, progress)
+                sent = self._send(to, source, progress)
             except UploadDeadlineExceeded as exc:
                 exc.key = exc.key or key  # raised deep in the transport, which knows no key
                 return exc
@@ -374,32 +252,23 @@ class MinioUploader:
         progress: Progress | None = None,
     ) -> tuple[int, str | None]:
         """Send one object; return (bytes sent, version id). Raises StorageError with the fix."""
-        spec = kind_spec(kind)
-        bucket = self.settings.bucket
+        source = body_source(body, None)
         try:
-            if isinstance(body, bytes | bytearray | memoryview):
-                data = bytes(body)
-                # The checksum is computed on the request's way out (answers.py's before-call
-                # hook), exactly where boto3 doing the same work computes it; hashing first
-                # thing in the call measured about a tenth slower at 10 MB in the benchmark.
-                version_id = put_single(self.client, bucket, key, data, spec, metadata, None)
-                if progress:
-                    progress(len(data))
-                return len(data), version_id
-            whole = single_put_body(body)
-            if whole is not None:
-                checksum = whole.checksum_b64()
-                version_id = put_single(self.client, bucket, key, whole, spec, metadata, checksum)
-                if progress:
-                    progress(whole.length)
-                return whole.length, version_id
-            check_body(body)
-            counter = ByteCounter(progress)
-            with waiting():  # s3transfer's threads do the work; this one waits for them
-                put_multipart(
-                    self.client, bucket, key, body, spec, metadata, self._transfer_config, counter
-                )
-            return counter.total, None
+            return self._send(self._destination(kind, key, metadata), source, progress)
+        finally:
+            source.close()
+
+    def _destination(self, kind: Kind, key: str, metadata: dict[str, str]) -> Destination:
+        spec, config = kind_spec(kind), self._transfer_config
+        return Destination(self.client, self.settings.bucket, key, spec, metadata, config)
+
+    def _send(
+        self, to: Destination, source: BodySource, progress: Progress | None
+    ) -> tuple[int, str | None]:
+        """``source`` sent as it decides (:meth:`BodySource.send`); StorageError with the fix."""
+        key = to.key
+        try:
+            return source.send(to, progress)
         except (StorageError, InvalidInputError):
             raise
         except Exception as exc:

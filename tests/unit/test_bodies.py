@@ -64,7 +64,7 @@ def test_a_failed_upload_spools_the_whole_body_whatever_was_read(
             given_body.seek(len(skipped))  # the upload starts where the caller's file is
         else:
             given_body = io.BufferedReader(Pipe(data))
-        source = body_source(given_body, spool)  # type: ignore[arg-type]
+        source = body_source(given_body, spool)
         expected_type = {"bytes": BytesSource, "seekable": SeekableSource, "stream": StreamSource}
         assert type(source) is expected_type[shape]
         # the transfer reads some of it, in chunks, then fails
@@ -90,7 +90,7 @@ def test_a_successful_upload_leaves_nothing_in_the_spool(tmp_path: Path, shape: 
     spool = Spool(tmp_path / "spool")
     data = os.urandom(5000)
     body = {"bytes": data, "seekable": io.BytesIO(data), "stream": io.BufferedReader(Pipe(data))}
-    source = body_source(body[shape], spool)  # type: ignore[arg-type]
+    source = body_source(body[shape], spool)
     if hasattr(source.body, "read"):
         assert source.body.read() == data  # the transfer reads it all, and succeeds
     source.close()

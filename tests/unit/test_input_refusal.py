@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from infra.config import StackConfigError, full_key, parse_stack_config
 from tests.support import offline_uploader, run_command
 from voice_recordings import cli
+from voice_recordings.endpoints import redact_url
 from voice_recordings.errors import ConfigError, InvalidInputError
 from voice_recordings.keys import (
     MAX_YEAR,
@@ -29,7 +30,7 @@ from voice_recordings.keys import (
     recording_key,
 )
 from voice_recordings.metadata import META_CALL_UUID, META_COMPANY_ID, object_metadata
-from voice_recordings.settings import DEFAULT_UPLOAD_DEADLINE, Env, StorageSettings, redact_url
+from voice_recordings.settings import DEFAULT_UPLOAD_DEADLINE, Env, StorageSettings
 
 SECRET = "s3cr3t-Value/with?odd#chars"
 BASE = {Env.ACCESS_KEY: "AKIAEXAMPLE", Env.SECRET_KEY: "unit-test-secret-not-real"}

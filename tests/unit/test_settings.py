@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import string
 from pathlib import Path
 from typing import Final
@@ -11,7 +12,12 @@ import pytest
 from devtools.tls import ThrowawayCA
 from infra.provider_contract import env_variables
 from voice_recordings import DEFAULT_BUCKET, DEFAULT_REGION, ConfigError, Env, StorageSettings
-from voice_recordings.settings import MAX_PRESIGN_SECONDS, MISSING_KEYS_MESSAGE, SETTING_NAMES
+from voice_recordings.settings import (
+    MAX_PRESIGN_SECONDS,
+    MISSING_KEYS_MESSAGE,
+    SETTING_NAMES,
+    SETTINGS,
+)
 
 SECRET = "s3cr3t-value-never-printed"
 BASE = {
@@ -232,3 +238,13 @@ def test_the_providers_variables_and_a_set_setting_are_no_misspelling() -> None:
     assert settings(**provider).endpoint == BASE[Env.ENDPOINT]
     # A near name beside the setting it is near: the setting is read, the other left alone.
     assert settings(MINIO_BUCKET="voice-recordings", MINIO_BUCKETS="x").bucket == DEFAULT_BUCKET
+
+
+def test_the_table_declares_every_variable_and_every_field_once() -> None:
+    names = [setting.name for setting in SETTINGS]
+    fields = [setting.field for setting in SETTINGS]
+    env_names = [value for attr, value in vars(Env).items() if attr.isupper()]
+    assert sorted(names) == sorted(env_names) and len(set(names)) == len(names)
+    assert sorted(fields) == sorted(f.name for f in dataclasses.fields(StorageSettings))
+    assert all(setting.description and "\n" not in setting.description for setting in SETTINGS)
+    assert frozenset(names) == SETTING_NAMES
