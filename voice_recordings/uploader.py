@@ -7,7 +7,7 @@ A recording is never lost to a storage outage: when the server stays unreachable
 (after botocore's retries, configured in :mod:`voice_recordings.client`), the bytes go to the
 local spool (:mod:`voice_recordings.spool`) and the upload still returns the URL the recording
 will have, with ``spooled=True``; :meth:`MinioUploader.replay_spool` or ``voice-recordings
-replay`` uploads it later (:mod:`voice_recordings.replay`).
+replay`` uploads it later (:mod:`voice_recordings.spool.replay`).
 
 The upload path, top-down: :meth:`MinioUploader.upload_audio` / ``upload_transcript`` (their
 keywords: :mod:`voice_recordings.upload_call`) -> :meth:`MinioUploader.upload` (validate, pick the
@@ -336,7 +336,7 @@ class MinioUploader:
 
     def replay_spool(self, progress: Callable[[str], None] | None = None) -> ReplayReport:
         """Upload what the spool holds to this uploader's server and bucket (see
-        :func:`voice_recordings.replay.replay_spool`), recording the run in this uploader's
+        :func:`voice_recordings.spool.replay.replay_spool`), recording the run in this uploader's
         metrics; ConfigError when the spool is off."""
         if self.spool is None:
             raise ConfigError("the spool is disabled (MINIO_SPOOL_DIR=off): nothing to replay")
