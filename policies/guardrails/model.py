@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Final, Literal, NamedTuple, TypeVar
 
-from infra.config import COMPANY_RETENTION_KEY, RETENTION_KEYS, USER_KEYS, config_default
-from infra.render_format import config_key
+from infra.config import StackConfig, parse_rendered_config
+from infra.identities import ROLES, IdentityNames, Role, always_first
+from infra.render_format import SERVICE_ACCOUNT
+from voice_recordings.keys import KINDS
 from voice_recordings.settings import DEFAULT_BUCKET
 
 Level = Literal["mandatory", "advisory"]
@@ -95,89 +97,69 @@ def require_known(value: Any, label: str, path: str, *, deep: bool = True) -> No
             require_known(item, label, f"{path}[{index}]")
 
 
-def _flag(config: Mapping[str, Any], key: str, default: bool = False) -> bool:
-    value = config.get(config_key(key), default)
-    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
-
-
-def _days(config: Mapping[str, Any], key: str) -> int | None:
-    return _as_days(config.get(config_key(key)))
-
-
-def _as_days(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else None
-
-
-def _text(config: Mapping[str, Any], key: str) -> str | None:
-    value = config.get(config_key(key))
-    return value if isinstance(value, str) and value else None
-
-
-def _company_retention(config: Mapping[str, Any]) -> dict[str, dict[str, int]]:
-    value = config.get(config_key(COMPANY_RETENTION_KEY))
-    if not isinstance(value, Mapping):
-        return {}
-    return {
-        str(company): {str(k): d for k, v in days.items() if (d := _as_days(v)) is not None}
-        for company, days in value.items()
-        if isinstance(days, Mapping)
-    }
-
-
 @dataclass(frozen=True)
 class StackContext:
-    """What the rules need from the stack's config (the render's ``config`` object)."""
+    """What the rules need from the stack's config (:meth:`of` a validated ``StackConfig``)."""
 
     bucket: str = DEFAULT_BUCKET
     public_acknowledged: bool = False
     object_lock_acknowledged: bool = False
-    uploader_policy: str | None = None
-    uploader_user: str | None = None
-    reader_policy: str | None = None
-    reader_user: str | None = None
-    observer_policy: str | None = None
-    observer_user: str | None = None
-    steward_policy: str | None = None
-    steward_user: str | None = None
-    # Days each kind must live (the config's retention); a kind absent when the config says not.
+    # Each role's names (infra/identities.py), whether the stack makes it or not: they say whose
+    # document a policy is. Empty: no document is anyone's.
+    identities: Mapping[str, IdentityNames] = field(default_factory=dict)
+    # Days each kind must live (the config's retention).
     retention_days: Mapping[str, int] = field(default_factory=dict)
     # Companies with their own retention: id (digits) -> kind -> days (the config's, filled in).
     company_retention: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
-    # The users the config names (defaults included): the only ones the stack may hold.
+    # The users of the roles the stack makes (defaults included): the only ones it may hold.
     stack_users: frozenset[str] = frozenset()
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> StackContext:
-        """Read the context from full config keys (``voice-recordings:bucket`` ...)."""
+    def of(cls, config: StackConfig) -> StackContext:
+        """The context of a validated stack config."""
         return cls(
-            bucket=_text(config, "bucket") or DEFAULT_BUCKET,
-            public_acknowledged=_flag(config, "acknowledgePublicRecordings"),
-            object_lock_acknowledged=_flag(config, "acknowledgeObjectLock"),
-            uploader_policy=_text(config, "uploaderPolicy"),
-            uploader_user=_text(config, "uploaderUser"),
-            reader_policy=_text(config, "readerPolicy"),
-            reader_user=_text(config, "readerUser"),
-            observer_policy=_text(config, "observerPolicy"),
-            observer_user=_text(config, "observerUser"),
-            steward_policy=_text(config, "stewardPolicy"),
-            steward_user=_text(config, "stewardUser"),
-            retention_days={
-                kind: days
-                for kind, key in RETENTION_KEYS.items()
-                if (days := _days(config, key)) is not None
+            bucket=config.bucket,
+            public_acknowledged=config.acknowledge_public_recordings,
+            object_lock_acknowledged=config.acknowledge_object_lock,
+            identities=dict(config.identities),
+            retention_days={kind: config.retention_days(kind) for kind in KINDS},
+            company_retention={
+                str(company): {str(kind): d for kind, d in days.items()}
+                for company, days in config.own_retention().items()
             },
-            company_retention=_company_retention(config),
-            stack_users=frozenset(
-                _text(config, key) or str(config_default(key))
-                for key in USER_KEYS
-                if key != "readerUser"
-                or _flag(config, "omniplayReader", bool(config_default("omniplayReader")))
-            ),
+            stack_users=frozenset(config.identity(role).user for role in config.roles()),
         )
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> StackContext:
+        """The context of a render's ``config`` (full keys: ``voice-recordings:bucket`` ...)."""
+        return cls.of(parse_rendered_config(config))
+
+    def names(self, role: Role) -> IdentityNames | None:
+        """The names of ``role`` in this stack (None: the context does not know them)."""
+        return self.identities.get(role.name)
+
+    def owner(self, resource: Resource) -> Role | None:
+        """The role whose policy (by name) or service account (by its user) ``resource`` is."""
+        if not self.identities:
+            return None
+        account = resource.type == SERVICE_ACCOUNT
+        name = resource.known("targetUser" if account else "name")
+        for role in always_first(ROLES):
+            names = self.names(role)
+            if names is not None and name == (names.user if account else names.policy):
+                return role
+        return None
+
+
+def of_type(resources: Sequence[Resource], type_token: str) -> list[Resource]:
+    """The resources of one type."""
+    return [r for r in resources if r.type == type_token]
+
+
+def for_bucket(resources: Sequence[Resource], type_token: str, bucket: str) -> list[Resource]:
+    """The resources of one type that configure ``bucket``."""
+    return [r for r in of_type(resources, type_token) if r.known("bucket") == bucket]
 
 
 class Finding(NamedTuple):
@@ -287,6 +269,19 @@ class Catalogue:
     def __init__(self) -> None:
         self.resource_rules: list[ResourceRule] = []
         self.stack_rules: list[StackRule] = []
+
+    @classmethod
+    def joined(cls, *parts: Catalogue) -> Catalogue:
+        """One catalogue of every rule of ``parts``, in their order (a name twice is refused)."""
+        whole = cls()
+        for part in parts:
+            for rule in part.resource_rules:
+                whole._claim(rule.name)
+                whole.resource_rules.append(rule)
+            for stack_rule in part.stack_rules:
+                whole._claim(stack_rule.name)
+                whole.stack_rules.append(stack_rule)
+        return whole
 
     def _claim(self, name: str) -> None:
         if name in self.levels():

@@ -23,10 +23,9 @@ def test_every_check_of_the_catalogue_is_declared_as_a_rule() -> None:
     # A check_* function written without its declaration would silently never run.
     checks = {
         function
-        for name, function in inspect.getmembers(rules, inspect.isfunction)
-        if name.startswith("check_")
-        and name != "check_all"
-        and function.__module__ == rules.__name__
+        for subject in rules.SUBJECTS
+        for name, function in inspect.getmembers(subject, inspect.isfunction)
+        if name.startswith("check_") and function.__module__ == subject.__name__
     }
     declared: set[object] = {rule.check for rule in rules.RESOURCE_RULES}
     declared |= {rule.check for rule in rules.STACK_RULES}

@@ -1,0 +1,112 @@
+"""The identities the stack makes, declared once: one row per role.
+
+Each role is a MinIO user with one policy attached and one service account (the keys a client
+uses). From :data:`ROLES` follow the stack config's three name keys per role and their checks
+(``infra/config.py``), ``RecordingStorage``'s children (``infra/storage.py``), the program's key
+outputs (``infra/program.py``) and the guardrails' view of who is who
+(``policies/guardrails/identities.py``). A new identity is a new row (and its policy file).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from infra.policies import OBSERVER_POLICY, READER_POLICY, STEWARD_POLICY, UPLOADER_POLICY
+from voice_recordings.permissions import (
+    OBSERVER_ACTIONS,
+    READER_ACTIONS,
+    STEWARD_ACTIONS,
+    UPLOADER_ACTIONS,
+)
+
+# Each name of an identity: (the attribute of IdentityNames, the suffix of its config key), in
+# the order the config keys are listed.
+NAME_PARTS: Final = (
+    ("user", "User"),
+    ("service_account", "ServiceAccount"),
+    ("policy", "Policy"),
+)
+
+
+@dataclass(frozen=True)
+class IdentityNames:
+    """The names one identity has on the server (each a stack config key)."""
+
+    user: str
+    service_account: str
+    policy: str
+
+
+@dataclass(frozen=True)
+class Role:
+    """One identity the stack makes, and everything that follows from it."""
+
+    # The logical-name prefix of its resources (``uploader-user``) and of its config keys.
+    name: str
+    policy_file: str  # policies/<policy_file>.json
+    actions: tuple[str, ...]  # all it may do (voice_recordings.permissions)
+    defaults: IdentityNames
+    outputs: str  # the prefix of its key outputs: <outputs>_access_key, <outputs>_secret_key
+    # The boolean config key that must be true for the stack to make it ("": always made).
+    enabled_by: str = ""
+    # adoptExisting imports this identity (the one the specification's hand steps made).
+    adopted: bool = False
+
+    def key(self, suffix: str) -> str:
+        """Its config key for one name: ``uploader`` + ``User`` -> ``uploaderUser``."""
+        return f"{self.name}{suffix}"
+
+    @property
+    def access_key_output(self) -> str:
+        """The stack output of its service account's access key."""
+        return f"{self.outputs}_access_key"
+
+    @property
+    def secret_key_output(self) -> str:
+        """The stack output of its service account's secret key."""
+        return f"{self.outputs}_secret_key"
+
+
+UPLOADER: Final = Role(
+    "uploader",
+    UPLOADER_POLICY,
+    UPLOADER_ACTIONS,
+    IdentityNames("voice-ai-service", "voice-ai-realtime", "voice-ai-policy"),
+    outputs="voice_ai",
+    adopted=True,
+)
+READER: Final = Role(
+    "reader",
+    READER_POLICY,
+    READER_ACTIONS,
+    IdentityNames("omniplay-reader", "omniplay-reader-access", "omniplay-reader-policy"),
+    outputs="omniplay_reader",
+    enabled_by="omniplayReader",
+)
+# The read-only identity CI's preview and drift jobs use (policies/pulumi-observer.json).
+OBSERVER: Final = Role(
+    "observer",
+    OBSERVER_POLICY,
+    OBSERVER_ACTIONS,
+    IdentityNames("pulumi-observer", "pulumi-observer-access", "pulumi-observer-policy"),
+    outputs="observer",
+)
+# The data-protection steward: erases and exports recordings (policies/recordings-steward.json).
+STEWARD: Final = Role(
+    "steward",
+    STEWARD_POLICY,
+    STEWARD_ACTIONS,
+    IdentityNames("recordings-steward", "recordings-steward-access", "recordings-steward-policy"),
+    outputs="steward",
+)
+
+# In the order their config keys are listed and their resources are made.
+ROLES: Final = (UPLOADER, READER, OBSERVER, STEWARD)
+ROLE_BY_NAME: Final = {role.name: role for role in ROLES}
+
+
+def always_first(roles: tuple[Role, ...] | list[Role]) -> list[Role]:
+    """``roles`` with the ones the stack always makes first (the order the config's messages
+    name them in)."""
+    return sorted(roles, key=lambda role: bool(role.enabled_by))
