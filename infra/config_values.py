@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Callable
 from typing import Any, Final
 
 from voice_recordings import KINDS, Kind
@@ -117,39 +118,47 @@ def identity_name(name: str, raw: str) -> str:
     return raw
 
 
+def _optional(name: str, raw: str, fits: Callable[[str], object], rule: str) -> str:
+    """``raw`` stripped: empty, or a value ``fits`` accepts; else "<name> must be <rule>"."""
+    text = raw.strip()
+    if text and not fits(text):
+        raise StackConfigError(f"{name} must be {rule}, got {raw!r}")
+    return text
+
+
 def kms_key(name: str, raw: str) -> str:
     """The name of a key on the server's KMS, or empty (no server-side encryption)."""
-    text = raw.strip()
-    if text and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}", text):
-        raise StackConfigError(
-            f"{name} must be the name of a key on the server's KMS (letters, digits, '.', '_', "
-            f"'-'), or empty for no server-side encryption, got {raw!r}"
-        )
-    return text
+    return _optional(
+        name,
+        raw,
+        re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}").fullmatch,
+        "the name of a key on the server's KMS (letters, digits, '.', '_', '-'), or empty for "
+        "no server-side encryption",
+    )
 
 
 def access_key(name: str, raw: str) -> str:
     """The access key of the console's service account to adopt, or empty."""
     # A MinIO access key: 3 to 128 characters; the ones a console or `mc` generates are
     # uppercase letters and digits. Empty: no service account to adopt.
-    text = raw.strip()
-    if text and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{2,127}", text):
-        raise StackConfigError(
-            f"{name} must be the access key of the console's service account (3 to 128 letters, "
-            f"digits, '.', '_' or '-'; see `mc admin user svcacct ls`), or empty, got {raw!r}"
-        )
-    return text
+    return _optional(
+        name,
+        raw,
+        re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{2,127}").fullmatch,
+        "the access key of the console's service account (3 to 128 letters, digits, '.', '_' "
+        "or '-'; see `mc admin user svcacct ls`), or empty",
+    )
 
 
 def ca_bundle(name: str, raw: str) -> str:
     """The absolute path of a PEM file of CAs, or empty (the system's CAs)."""
-    text = raw.strip()
-    if text and (not text.startswith("/") or _has_space(text)):
-        raise StackConfigError(
-            f"{name} must be the absolute path of a PEM file (e.g. /etc/ssl/netplay-ca.pem) on "
-            f"the machine that runs pulumi, or empty for the system's CAs, got {raw!r}"
-        )
-    return text
+    return _optional(
+        name,
+        raw,
+        lambda text: text.startswith("/") and not _has_space(text),
+        "the absolute path of a PEM file (e.g. /etc/ssl/netplay-ca.pem) on the machine that "
+        "runs pulumi, or empty for the system's CAs",
+    )
 
 
 def service_token(name: str, raw: str) -> str:

@@ -3,8 +3,8 @@
 Each role is a MinIO user with one policy attached and one service account (the keys a client
 uses). From :data:`ROLES` follow the stack config's three name keys per role and their checks
 (``infra/config.py``), ``RecordingStorage``'s children (``infra/storage.py``), the program's key
-outputs (``infra/program.py``) and the guardrails' view of who is who
-(``policies/guardrails/identities.py``). A new identity is a new row (and its policy file).
+outputs (``infra/program.py``) and the guardrails' view of who is who (``StackContext`` in
+``policies/guardrails/model.py``). A new identity is a new row (and its policy file).
 """
 
 from __future__ import annotations
@@ -37,6 +37,11 @@ class IdentityNames:
     service_account: str
     policy: str
 
+    @classmethod
+    def of(cls, user: str) -> IdentityNames:
+        """The names of a user made by the stack: ``<user>-access`` and ``<user>-policy``."""
+        return cls(user, f"{user}-access", f"{user}-policy")
+
 
 @dataclass(frozen=True)
 class Role:
@@ -46,8 +51,8 @@ class Role:
     name: str
     policy_file: str  # policies/<policy_file>.json
     actions: tuple[str, ...]  # all it may do (voice_recordings.permissions)
-    defaults: IdentityNames
     outputs: str  # the prefix of its key outputs: <outputs>_access_key, <outputs>_secret_key
+    defaults: IdentityNames
     # The boolean config key that must be true for the stack to make it ("": always made).
     enabled_by: str = ""
     # adoptExisting imports this identity (the one the specification's hand steps made).
@@ -68,41 +73,22 @@ class Role:
         return f"{self.outputs}_secret_key"
 
 
-UPLOADER: Final = Role(
-    "uploader",
-    UPLOADER_POLICY,
-    UPLOADER_ACTIONS,
-    IdentityNames("voice-ai-service", "voice-ai-realtime", "voice-ai-policy"),
-    outputs="voice_ai",
-    adopted=True,
-)
-READER: Final = Role(
-    "reader",
-    READER_POLICY,
-    READER_ACTIONS,
-    IdentityNames("omniplay-reader", "omniplay-reader-access", "omniplay-reader-policy"),
-    outputs="omniplay_reader",
-    enabled_by="omniplayReader",
-)
-# The read-only identity CI's preview and drift jobs use (policies/pulumi-observer.json).
-OBSERVER: Final = Role(
-    "observer",
-    OBSERVER_POLICY,
-    OBSERVER_ACTIONS,
-    IdentityNames("pulumi-observer", "pulumi-observer-access", "pulumi-observer-policy"),
-    outputs="observer",
-)
-# The data-protection steward: erases and exports recordings (policies/recordings-steward.json).
-STEWARD: Final = Role(
-    "steward",
-    STEWARD_POLICY,
-    STEWARD_ACTIONS,
-    IdentityNames("recordings-steward", "recordings-steward-access", "recordings-steward-policy"),
-    outputs="steward",
-)
-
-# In the order their config keys are listed and their resources are made.
-ROLES: Final = (UPLOADER, READER, OBSERVER, STEWARD)
+# The roles, in the order their config keys are listed and their resources are made. Each row:
+# name, policy file, actions, its key outputs' prefix, its default names; then the flag that
+# makes it optional, or that adoptExisting imports it.
+ROLES: Final = (
+    Role("uploader", UPLOADER_POLICY, UPLOADER_ACTIONS, "voice_ai",
+         IdentityNames("voice-ai-service", "voice-ai-realtime", "voice-ai-policy"), adopted=True),
+    Role("reader", READER_POLICY, READER_ACTIONS, "omniplay_reader",
+         IdentityNames.of("omniplay-reader"), enabled_by="omniplayReader"),
+    # The read-only identity CI's preview and drift jobs use.
+    Role("observer", OBSERVER_POLICY, OBSERVER_ACTIONS, "observer",
+         IdentityNames.of("pulumi-observer")),
+    # The data-protection steward: erases and exports recordings.
+    Role("steward", STEWARD_POLICY, STEWARD_ACTIONS, "steward",
+         IdentityNames.of("recordings-steward")),
+)  # fmt: skip
+UPLOADER, READER, OBSERVER, STEWARD = ROLES
 ROLE_BY_NAME: Final = {role.name: role for role in ROLES}
 
 

@@ -2,10 +2,11 @@
 
 A rule is a plain function over the rules' view of the desired state (:class:`Resource`, or every
 resource of the stack, and the stack's :class:`StackContext`) that yields :class:`Finding` s. It is
-declared where it is defined, with :meth:`Catalogue.resource` or :meth:`Catalogue.stack`; the
-catalogue (``rules.py``) holds them all, and both runners (``pack.py`` inside ``pulumi preview``,
-``offline.py`` over the committed renders) run them through :func:`run_resource_rule` and
-:func:`run_stack_rule`. Nothing here imports pulumi or pulumi_policy.
+declared where it is defined, with :meth:`Catalogue.resource` or :meth:`Catalogue.stack`, in its
+subject's ``rules_*.py``; the catalogue (``rules.py``) lists them all, and both runners
+(``pack.py`` inside ``pulumi preview``, ``offline.py`` over the committed renders) run them
+through :func:`run_resource_rule` and :func:`run_stack_rule`. Nothing here imports pulumi or
+pulumi_policy.
 
 Inputs use Pulumi's wire names (``forceDestroy``, ``versioningConfiguration``). A secret value is
 the string ``"[secret]"`` (:data:`infra.render_format.SECRET_MARKER`); a value that
@@ -262,7 +263,7 @@ class Catalogue:
 
     Each check registers itself where it is defined::
 
-        @CATALOGUE.resource("bucket-acl-private", "The ACL is private.", MANDATORY, (BUCKET,))
+        @RULES.resource("bucket-acl-private", "The ACL is private.", MANDATORY, (BUCKET,))
         def check_bucket_acl_private(resource, ctx): ...
     """
 

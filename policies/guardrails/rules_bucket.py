@@ -9,31 +9,11 @@ from collections.abc import Iterator, Sequence
 from typing import Final
 
 from infra.provider_contract import CONTRACTS
-from infra.render_format import (
-    BUCKET,
-    BUCKET_POLICY,
-    ENCRYPTION,
-    LIFECYCLE,
-    VERSIONING,
-    config_key,
-)
-from policies.guardrails.documents import (
-    allows,
-    readable_document,
-)
-from policies.guardrails.model import (
-    ADVISORY,
-    MANDATORY,
-    Catalogue,
-    Finding,
-    Resource,
-    StackContext,
-    for_bucket,
-)
-from voice_recordings.permissions import (
-    ANONYMOUS_ACTIONS,
-    bucket_arn,
-)
+from infra.render_format import BUCKET, BUCKET_POLICY, ENCRYPTION, LIFECYCLE, VERSIONING, config_key
+from policies.guardrails import model
+from policies.guardrails.documents import allows, readable_document
+from policies.guardrails.model import ADVISORY, MANDATORY, Finding, Resource, StackContext
+from voice_recordings.permissions import ANONYMOUS_ACTIONS, bucket_arn
 
 ACK_PUBLIC_KEY: Final = config_key("acknowledgePublicRecordings")
 # Resources whose Delete damages the retained bucket: versioning suspended, lifecycle removed.
@@ -41,7 +21,7 @@ RETAINED_SETTINGS: Final = frozenset({VERSIONING, LIFECYCLE})
 
 
 # This subject's rules, in declaration order (policies/guardrails/rules.py lists them all).
-RULES: Final = Catalogue()
+RULES: Final = model.Catalogue()
 
 
 @RULES.resource(
@@ -205,7 +185,7 @@ def check_public_notice(resource: Resource, ctx: StackContext) -> Iterator[Findi
 )
 def check_versioning_enabled(resources: Sequence[Resource], ctx: StackContext) -> Iterator[Finding]:
     """The bucket keeps versions, so an overwrite or a delete can be undone."""
-    found = for_bucket(resources, VERSIONING, ctx.bucket)
+    found = model.for_bucket(resources, VERSIONING, ctx.bucket)
     if not found:
         yield Finding(
             f"no S3BucketVersioning for {ctx.bucket!r}.",
@@ -228,7 +208,7 @@ def check_versioning_enabled(resources: Sequence[Resource], ctx: StackContext) -
 )
 def check_encryption(resources: Sequence[Resource], ctx: StackContext) -> Iterator[Finding]:
     """Advisory: the bucket has server-side encryption configured."""
-    if not for_bucket(resources, ENCRYPTION, ctx.bucket):
+    if not model.for_bucket(resources, ENCRYPTION, ctx.bucket):
         yield Finding(
             f"no server-side encryption is configured for {ctx.bucket!r}.",
             "set voice-recordings:encryptionKeyId to a key of the MinIO server's KMS (KES).",

@@ -10,25 +10,14 @@ from collections.abc import Iterator
 from typing import Final
 
 from infra.identities import READER, STEWARD, Role
-from infra.render_format import (
-    BUCKET_POLICY,
-    IAM_GROUP_POLICY,
-    IAM_POLICY,
-    SERVICE_ACCOUNT,
-)
+from infra.render_format import BUCKET_POLICY, IAM_GROUP_POLICY, IAM_POLICY, SERVICE_ACCOUNT
 from policies.guardrails.documents import (
     PolicyDocumentError,
     allows,
     policy_document,
     readable_document,
 )
-from policies.guardrails.model import (
-    MANDATORY,
-    Catalogue,
-    Finding,
-    Resource,
-    StackContext,
-)
+from policies.guardrails.model import MANDATORY, Catalogue, Finding, Resource, StackContext
 from voice_recordings.keys import ERASURES_PREFIX
 from voice_recordings.permissions import (
     bucket_arn,

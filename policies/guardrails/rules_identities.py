@@ -10,31 +10,11 @@ from typing import Final
 
 from infra.config import NAMESPACE, USER_KEYS
 from infra.identities import OBSERVER, ROLES, UPLOADER
-from infra.render_format import (
-    ATTACHMENT,
-    BUCKET,
-    IAM_POLICY,
-    IAM_USER,
-    SERVICE_ACCOUNT,
-)
-from policies.guardrails.documents import (
-    allows,
-    policy_document,
-    readable_document,
-)
-from policies.guardrails.model import (
-    MANDATORY,
-    Catalogue,
-    Finding,
-    Resource,
-    StackContext,
-    of_type,
-)
+from infra.render_format import ATTACHMENT, BUCKET, IAM_POLICY, IAM_USER, SERVICE_ACCOUNT
+from policies.guardrails.documents import allows, policy_document, readable_document
+from policies.guardrails.model import MANDATORY, Catalogue, Finding, Resource, StackContext, of_type
 from policies.guardrails.rules_iam import IDENTITY_POLICY_TYPES
-from voice_recordings.permissions import (
-    is_read_action,
-    uploader_grants,
-)
+from voice_recordings.permissions import is_read_action, uploader_grants
 
 # Identity resources: user and policy Create silently overwrite what exists on the server.
 IDENTITY_TYPES: Final = frozenset({IAM_USER, IAM_POLICY, ATTACHMENT, SERVICE_ACCOUNT})

@@ -8,9 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final
 
-from infra.render_format import (
-    LIFECYCLE,
-)
+from infra.render_format import LIFECYCLE
+from policies.guardrails import model
 from policies.guardrails.lifecycle import (
     UNTAGGED,
     Effect,
@@ -20,20 +19,9 @@ from policies.guardrails.lifecycle import (
     probe_effect,
     why_unmatched,
 )
-from policies.guardrails.model import (
-    ADVISORY,
-    MANDATORY,
-    Catalogue,
-    Finding,
-    Resource,
-    StackContext,
-    for_bucket,
-)
+from policies.guardrails.model import ADVISORY, MANDATORY, Finding, Resource, StackContext
 from voice_recordings.keys import KIND_TAG_KEY, KINDS
-from voice_recordings.permissions import (
-    PROBE_KEY,
-    PROBE_PREFIX,
-)
+from voice_recordings.permissions import PROBE_KEY, PROBE_PREFIX
 
 # The retention docs/operating.md recommends, per kind (days): long enough to handle a complaint
 # about a call, short enough that personal data does not pile up for ever (5 years at most).
@@ -43,7 +31,7 @@ RECOMMENDED_RETENTION_DAYS: Final[Mapping[str, tuple[int, int]]] = {
 
 
 # This subject's rules, in declaration order (policies/guardrails/rules.py lists them all).
-RULES: Final = Catalogue()
+RULES: Final = model.Catalogue()
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -58,7 +46,7 @@ def _expiry_days(rule: Mapping[str, Any]) -> int | None:
 
 def _lifecycle_rules(resources: Sequence[Resource], ctx: StackContext) -> list[Mapping[str, Any]]:
     rules: list[Mapping[str, Any]] = []
-    for resource in for_bucket(resources, LIFECYCLE, ctx.bucket):
+    for resource in model.for_bucket(resources, LIFECYCLE, ctx.bucket):
         rules.extend(r for r in _as_list(resource.known("rules")) if isinstance(r, Mapping))
     # No rule carries a status: the provider refuses one (computed-only) and writes "Enabled"
     # itself (infra/provider_contract.py), so every rule of the render is an enabled rule; a
@@ -73,7 +61,7 @@ def _rules_for_kind(rules: list[Mapping[str, Any]], kind: str) -> list[Mapping[s
 def effective_rules(resources: Sequence[Resource], ctx: StackContext) -> list[Rule]:
     """The lifecycle MinIO applies to the bucket: the last IlmPolicy's rules (each one writes
     the whole configuration; lifecycle-one-policy reports a second one)."""
-    policies = for_bucket(resources, LIFECYCLE, ctx.bucket)
+    policies = model.for_bucket(resources, LIFECYCLE, ctx.bucket)
     if not policies:
         return []
     raw = _as_list(policies[-1].known("rules"))
@@ -242,7 +230,7 @@ def check_lifecycle_one_policy(
     resources: Sequence[Resource], ctx: StackContext
 ) -> Iterator[Finding]:
     """One lifecycle per bucket: a second IlmPolicy would replace the first's rules."""
-    policies = for_bucket(resources, LIFECYCLE, ctx.bucket)
+    policies = model.for_bucket(resources, LIFECYCLE, ctx.bucket)
     for extra in policies[1:]:
         yield Finding(
             f"a second IlmPolicy for {ctx.bucket!r} (besides {policies[0].label}): each one "
