@@ -15,6 +15,7 @@ the string ``"[secret]"`` (:data:`infra.render_format.SECRET_MARKER`); a value t
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -254,6 +255,14 @@ def unless_unknown(rule: str, run: Callable[[], list[Violation]]) -> list[Violat
         return [cant_run(rule, exc)]
 
 
+def description_of(check: Callable[..., object]) -> str:
+    """A rule's description: the first paragraph of its check's docstring, as one line."""
+    doc = inspect.getdoc(check)
+    if not doc:
+        raise ValueError(f"{check.__name__} has no docstring: its first line describes the rule")
+    return " ".join(doc.split("\n\n", 1)[0].split())
+
+
 _ResourceCheckT = TypeVar("_ResourceCheckT", bound=ResourceCheck)
 _StackCheckT = TypeVar("_StackCheckT", bound=StackCheck)
 
@@ -261,10 +270,14 @@ _StackCheckT = TypeVar("_StackCheckT", bound=StackCheck)
 class Catalogue:
     """The rules, in the order they are declared (the order the pack serves and runners report).
 
-    Each check registers itself where it is defined::
+    Each check registers itself where it is defined; the first paragraph of its docstring is the
+    rule's description (what the pack serves), the rest says how it judges::
 
-        @RULES.resource("bucket-acl-private", "The ACL is private.", MANDATORY, (BUCKET,))
-        def check_bucket_acl_private(resource, ctx): ...
+        @RULES.resource("bucket-acl-private", MANDATORY, (BUCKET,))
+        def check_bucket_acl_private(resource, ctx):
+            '''The bucket's ACL is private.
+
+            Public access goes only through the bucket policy.'''
     """
 
     def __init__(self) -> None:
@@ -289,26 +302,25 @@ class Catalogue:
             raise ValueError(f"two guardrails are named {name!r}: give the new one its own name")
 
     def resource(
-        self, name: str, description: str, level: Level, types: Iterable[str] | None
+        self, name: str, level: Level, types: Iterable[str] | None
     ) -> Callable[[_ResourceCheckT], _ResourceCheckT]:
         """Declare the decorated function as a rule over each resource of ``types`` (None: all)."""
 
         def register(check: _ResourceCheckT) -> _ResourceCheckT:
             self._claim(name)
             kinds = None if types is None else frozenset(types)
-            self.resource_rules.append(ResourceRule(name, description, level, kinds, check))
+            rule = ResourceRule(name, description_of(check), level, kinds, check)
+            self.resource_rules.append(rule)
             return check
 
         return register
 
-    def stack(
-        self, name: str, description: str, level: Level
-    ) -> Callable[[_StackCheckT], _StackCheckT]:
+    def stack(self, name: str, level: Level) -> Callable[[_StackCheckT], _StackCheckT]:
         """Declare the decorated function as a rule over the whole desired state."""
 
         def register(check: _StackCheckT) -> _StackCheckT:
             self._claim(name)
-            self.stack_rules.append(StackRule(name, description, level, check))
+            self.stack_rules.append(StackRule(name, description_of(check), level, check))
             return check
 
         return register

@@ -1,7 +1,8 @@
 """The rule catalogue: every guardrail, listed by subject.
 
 Each subject's rules live in a module of their own, each rule declared right beside its check
-with ``@RULES.resource(...)`` or ``@RULES.stack(...)`` (``model.py``):
+with ``@RULES.resource(...)`` or ``@RULES.stack(...)``, the first paragraph of the check's
+docstring its description (``model.py``):
 
 - ``rules_closed_world.py``: the closed world (every type and input known, its ``KNOWN_INPUTS``),
   credentials as secrets, the provider verifying TLS;

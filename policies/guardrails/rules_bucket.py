@@ -24,14 +24,11 @@ RETAINED_SETTINGS: Final = frozenset({VERSIONING, LIFECYCLE})
 RULES: Final = model.Catalogue()
 
 
-@RULES.resource(
-    "bucket-protected",
-    "The recordings bucket is protected, retained on delete and never force-destroyed.",
-    MANDATORY,
-    (BUCKET,),
-)
+@RULES.resource("bucket-protected", MANDATORY, (BUCKET,))
 def check_bucket_protected(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
-    """Recordings outlive the stack: protected, retained on delete, never force-destroyed."""
+    """The recordings bucket is protected, retained on delete and never force-destroyed.
+
+    Recordings outlive the stack: protected, retained on delete, never force-destroyed."""
     if not resource.protect:
         yield Finding(
             "protect is off, so `pulumi destroy` or a rename would delete the bucket.",
@@ -49,14 +46,11 @@ def check_bucket_protected(resource: Resource, ctx: StackContext) -> Iterator[Fi
         )
 
 
-@RULES.resource(
-    "bucket-acl-private",
-    "The bucket's ACL is private.",
-    MANDATORY,
-    (BUCKET,),
-)
+@RULES.resource("bucket-acl-private", MANDATORY, (BUCKET,))
 def check_bucket_acl_private(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
-    """The bucket's canned ACL is private; public access goes only through the bucket policy."""
+    """The bucket's ACL is private.
+
+    The bucket's canned ACL is private; public access goes only through the bucket policy."""
     acl = resource.known("acl", "private")
     if acl != "private":
         yield Finding(
@@ -66,14 +60,11 @@ def check_bucket_acl_private(resource: Resource, ctx: StackContext) -> Iterator[
         )
 
 
-@RULES.resource(
-    "bucket-object-lock-acknowledged",
-    "The bucket declares object lock only when the stack acknowledges it.",
-    MANDATORY,
-    (BUCKET,),
-)
+@RULES.resource("bucket-object-lock-acknowledged", MANDATORY, (BUCKET,))
 def check_bucket_object_lock(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
-    """Object lock only as the takeover's decision: a version under retention outlives the
+    """The bucket declares object lock only when the stack acknowledges it.
+
+    Object lock only as the takeover's decision: a version under retention outlives the
     lifecycle and every erasure, and a bucket can never drop it."""
     locking = resource.known("objectLocking", False)
     if locking is not False and not ctx.object_lock_acknowledged:
@@ -97,14 +88,11 @@ def _anonymous(principals: list[str] | None) -> bool:
     return principals is not None and "*" in principals
 
 
-@RULES.resource(
-    "no-anonymous-access",
-    "No anonymous access unless acknowledged; then s3:GetObject on recordings only.",
-    MANDATORY,
-    (BUCKET_POLICY,),
-)
+@RULES.resource("no-anonymous-access", MANDATORY, (BUCKET_POLICY,))
 def check_no_anonymous_access(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
-    """No anonymous access unless acknowledged; then anonymous s3:GetObject on recordings only."""
+    """No anonymous access unless acknowledged; then s3:GetObject on recordings only.
+
+    No anonymous access unless acknowledged; then anonymous s3:GetObject on recordings only."""
     allowing = allows(readable_document(resource))
     if not allowing:
         return
@@ -142,14 +130,11 @@ def check_no_anonymous_access(resource: Resource, ctx: StackContext) -> Iterator
             )
 
 
-@RULES.resource(
-    "settings-retained",
-    "Versioning and lifecycle are retained on delete.",
-    MANDATORY,
-    RETAINED_SETTINGS,
-)
+@RULES.resource("settings-retained", MANDATORY, RETAINED_SETTINGS)
 def check_settings_retained(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
-    """Versioning and lifecycle are retained on delete: their Delete strips the bucket of them."""
+    """Versioning and lifecycle are retained on delete.
+
+    Versioning and lifecycle are retained on delete: their Delete strips the bucket of them."""
     if resource.retain_on_delete is False:
         yield Finding(
             f"retainOnDelete is off, and its Delete {CONTRACTS[resource.type].delete_effect}: a "
@@ -160,14 +145,11 @@ def check_settings_retained(resource: Resource, ctx: StackContext) -> Iterator[F
         )
 
 
-@RULES.resource(
-    "public-recordings-notice",
-    "Anonymous playback of recordings is on (acknowledged).",
-    ADVISORY,
-    (BUCKET_POLICY,),
-)
+@RULES.resource("public-recordings-notice", ADVISORY, (BUCKET_POLICY,))
 def check_public_notice(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
-    """Advisory: anonymous access is on (acknowledged), so every recording URL is playable."""
+    """Anonymous playback of recordings is on (acknowledged).
+
+    Advisory: anonymous access is on (acknowledged), so every recording URL is playable."""
     if ctx.public_acknowledged and any(
         _anonymous(s.principals) for s in allows(readable_document(resource))
     ):
@@ -178,13 +160,11 @@ def check_public_notice(resource: Resource, ctx: StackContext) -> Iterator[Findi
         )
 
 
-@RULES.stack(
-    "versioning-enabled",
-    "The recordings bucket has versioning enabled.",
-    MANDATORY,
-)
+@RULES.stack("versioning-enabled", MANDATORY)
 def check_versioning_enabled(resources: Sequence[Resource], ctx: StackContext) -> Iterator[Finding]:
-    """The bucket keeps versions, so an overwrite or a delete can be undone."""
+    """The recordings bucket has versioning enabled.
+
+    The bucket keeps versions, so an overwrite or a delete can be undone."""
     found = model.for_bucket(resources, VERSIONING, ctx.bucket)
     if not found:
         yield Finding(
@@ -201,13 +181,11 @@ def check_versioning_enabled(resources: Sequence[Resource], ctx: StackContext) -
             )
 
 
-@RULES.stack(
-    "encryption-configured",
-    "The bucket has server-side encryption configured.",
-    ADVISORY,
-)
+@RULES.stack("encryption-configured", ADVISORY)
 def check_encryption(resources: Sequence[Resource], ctx: StackContext) -> Iterator[Finding]:
-    """Advisory: the bucket has server-side encryption configured."""
+    """The bucket has server-side encryption configured.
+
+    Advisory: the bucket has server-side encryption configured."""
     if not model.for_bucket(resources, ENCRYPTION, ctx.bucket):
         yield Finding(
             f"no server-side encryption is configured for {ctx.bucket!r}.",

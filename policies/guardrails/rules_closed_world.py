@@ -177,14 +177,11 @@ def _unknown_inputs(value: Any, spec: InputSpec, path: str, label: str) -> Itera
                 yield from _unknown_inputs(item[key], spec[key], f"{where}.{key}", label)
 
 
-@RULES.resource(
-    "known-resources-only",
-    "Every resource type and input is one a rule knows (closed world).",
-    MANDATORY,
-    None,
-)
+@RULES.resource("known-resources-only", MANDATORY, None)
 def check_known_resource(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
-    """Closed world: every type and input is one some rule knows (or one that cannot harm)."""
+    """Every resource type and input is one a rule knows (closed world).
+
+    Closed world: every type and input is one some rule knows (or one that cannot harm)."""
     known = KNOWN_INPUTS.get(resource.type)
     if known is None:
         yield Finding(
@@ -208,14 +205,11 @@ def check_known_resource(resource: Resource, ctx: StackContext) -> Iterator[Find
         )
 
 
-@RULES.resource(
-    "secrets-masked",
-    "Credential inputs are Pulumi secrets, never plaintext.",
-    MANDATORY,
-    None,
-)
+@RULES.resource("secrets-masked", MANDATORY, None)
 def check_secrets_masked(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
-    """A credential input (password, secret key, token) is a Pulumi secret, never plaintext."""
+    """Credential inputs are Pulumi secrets, never plaintext.
+
+    A credential input (password, secret key, token) is a Pulumi secret, never plaintext."""
     for key in sorted(resource.inputs):
         value = resource.inputs[key]
         if not _SECRET_INPUT_RE.search(key) or not isinstance(value, str):
@@ -229,14 +223,11 @@ def check_secrets_masked(resource: Resource, ctx: StackContext) -> Iterator[Find
             )
 
 
-@RULES.resource(
-    "provider-verifies-tls",
-    "The provider's minio_insecure is explicitly false.",
-    MANDATORY,
-    (PROVIDER,),
-)
+@RULES.resource("provider-verifies-tls", MANDATORY, (PROVIDER,))
 def check_provider_verifies_tls(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
-    """The provider's minio_insecure is explicitly false."""
+    """The provider's minio_insecure is explicitly false.
+
+    The provider's minio_insecure is explicitly false."""
     value = resource.known("minioInsecure")
     if value not in (False, "false"):
         state = (

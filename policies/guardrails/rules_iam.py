@@ -52,14 +52,11 @@ def _role(resource: Resource, ctx: StackContext) -> Role:
     return ctx.owner(resource) or READER
 
 
-@RULES.resource(
-    "policy-document-unambiguous",
-    "Policy documents read the same to MinIO (Go's case-insensitive JSON) as to a reviewer.",
-    MANDATORY,
-    POLICY_DOCUMENT_TYPES,
-)
+@RULES.resource("policy-document-unambiguous", MANDATORY, POLICY_DOCUMENT_TYPES)
 def check_document_unambiguous(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
-    """A policy document reads the same to MinIO as to a reviewer (see read_policy_document)."""
+    """Policy documents read the same to MinIO (Go's case-insensitive JSON) as to a reviewer.
+
+    A policy document reads the same to MinIO as to a reviewer (see read_policy_document)."""
     try:
         policy_document(resource)
     except PolicyDocumentError as exc:
@@ -70,14 +67,11 @@ def check_document_unambiguous(resource: Resource, ctx: StackContext) -> Iterato
         )
 
 
-@RULES.resource(
-    "iam-no-wildcards",
-    "Policy documents grant no wildcard action and no wildcard resource.",
-    MANDATORY,
-    POLICY_DOCUMENT_TYPES,
-)
+@RULES.resource("iam-no-wildcards", MANDATORY, POLICY_DOCUMENT_TYPES)
 def check_no_wildcards(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
-    """No wildcard action, no wildcard resource, no NotAction/NotResource in a grant."""
+    """Policy documents grant no wildcard action and no wildcard resource.
+
+    No wildcard action, no wildcard resource, no NotAction/NotResource in a grant."""
     for statement in allows(readable_document(resource)):
         wild = [a for a in statement.actions if "*" in a or "?" in a]
         if wild:
@@ -102,14 +96,11 @@ def check_no_wildcards(resource: Resource, ctx: StackContext) -> Iterator[Findin
             )
 
 
-@RULES.resource(
-    "iam-bucket-scope",
-    "Policy documents grant on the recordings bucket only.",
-    MANDATORY,
-    POLICY_DOCUMENT_TYPES,
-)
+@RULES.resource("iam-bucket-scope", MANDATORY, POLICY_DOCUMENT_TYPES)
 def check_bucket_scope(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
-    """Every resource a grant names is the recordings bucket or an object in it."""
+    """Policy documents grant on the recordings bucket only.
+
+    Every resource a grant names is the recordings bucket or an object in it."""
     for statement in allows(readable_document(resource)):
         outside = [r for r in statement.resources if not _in_bucket(r, ctx.bucket)]
         if outside:
@@ -119,14 +110,11 @@ def check_bucket_scope(resource: Resource, ctx: StackContext) -> Iterator[Findin
             )
 
 
-@RULES.resource(
-    "iam-least-privilege",
-    "Each identity gets its listed actions only (no admin; only the steward deletes).",
-    MANDATORY,
-    IDENTITY_POLICY_TYPES,
-)
+@RULES.resource("iam-least-privilege", MANDATORY, IDENTITY_POLICY_TYPES)
 def check_least_privilege(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
-    """Each identity gets its listed actions only: no administration, and no delete but the
+    """Each identity gets its listed actions only (no admin; only the steward deletes).
+
+    Each identity gets its listed actions only: no administration, and no delete but the
     steward's; the steward writes nothing but erasure markers."""
     role = _role(resource, ctx)
     for statement in allows(readable_document(resource)):
@@ -167,16 +155,13 @@ def _reaches_erasures(resource_arn: str, bucket: str) -> bool:
     )
 
 
-@RULES.resource(
-    "erasures-steward-only",
-    "Only the steward may write erasure markers (erasures/): no other identity decides one.",
-    MANDATORY,
-    # The documents the program decides: a service account's reads back as its parent's (an
-    # adopted console account's as the hand-made one's until the update), judged there.
-    (IAM_POLICY, IAM_GROUP_POLICY),
-)
+# The documents the program decides: a service account's reads back as its parent's (an
+# adopted console account's as the hand-made one's until the update), judged there.
+@RULES.resource("erasures-steward-only", MANDATORY, (IAM_POLICY, IAM_GROUP_POLICY))
 def check_erasures_steward_only(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
-    """No identity but the steward may write under ``erasures/``: a marker dated in the future
+    """Only the steward may write erasure markers (erasures/): no other identity decides one.
+
+    No identity but the steward may write under ``erasures/``: a marker dated in the future
     there would make every replay drop a company's spooled recordings."""
     role = _role(resource, ctx)
     if role is STEWARD:

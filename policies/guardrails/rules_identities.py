@@ -24,14 +24,11 @@ IDENTITY_TYPES: Final = frozenset({IAM_USER, IAM_POLICY, ATTACHMENT, SERVICE_ACC
 RULES: Final = Catalogue()
 
 
-@RULES.resource(
-    "iam-attachment-scope",
-    "Each user gets only this stack's policy for its role.",
-    MANDATORY,
-    (ATTACHMENT,),
-)
+@RULES.resource("iam-attachment-scope", MANDATORY, (ATTACHMENT,))
 def check_attachment_scope(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
-    """A user gets only this stack's policy for its role (no built-in readwrite/consoleAdmin)."""
+    """Each user gets only this stack's policy for its role.
+
+    A user gets only this stack's policy for its role (no built-in readwrite/consoleAdmin)."""
     policy, user = resource.known("policyName"), resource.known("userName")
     expected = {names.policy: names.user for role in ROLES if (names := ctx.names(role))}
     if policy not in expected:
@@ -46,14 +43,11 @@ def check_attachment_scope(resource: Resource, ctx: StackContext) -> Iterator[Fi
         )
 
 
-@RULES.resource(
-    "observer-read-only",
-    "The observer's policy (CI's preview and drift identity) has only read actions.",
-    MANDATORY,
-    IDENTITY_POLICY_TYPES,
-)
+@RULES.resource("observer-read-only", MANDATORY, IDENTITY_POLICY_TYPES)
 def check_observer_read_only(resource: Resource, ctx: StackContext) -> Iterator[Finding]:
-    """The observer (CI's preview and drift identity) only reads: no action that writes."""
+    """The observer's policy (CI's preview and drift identity) has only read actions.
+
+    The observer (CI's preview and drift identity) only reads: no action that writes."""
     if ctx.owner(resource) is not OBSERVER:
         return
     for statement in allows(policy_document(resource)):
@@ -72,15 +66,13 @@ def check_observer_read_only(resource: Resource, ctx: StackContext) -> Iterator[
                 )
 
 
-@RULES.stack(
-    "uploader-covers-runtime",
-    "The uploader's policy grants what the runtime package does.",
-    MANDATORY,
-)
+@RULES.stack("uploader-covers-runtime", MANDATORY)
 def check_uploader_covers_runtime(
     resources: Sequence[Resource], ctx: StackContext
 ) -> Iterator[Finding]:
-    """The uploader's policy grants every action the runtime package performs, on the bucket."""
+    """The uploader's policy grants what the runtime package does.
+
+    The uploader's policy grants every action the runtime package performs, on the bucket."""
     uploader = ctx.names(UPLOADER)
     policy = uploader.policy if uploader is not None else None
     mine = [r for r in of_type(resources, IAM_POLICY) if r.known("name") == policy]
@@ -106,15 +98,13 @@ def check_uploader_covers_runtime(
                 )
 
 
-@RULES.stack(
-    "service-account-of-stack-user",
-    "Every service account belongs to one of the stack's own users.",
-    MANDATORY,
-)
+@RULES.stack("service-account-of-stack-user", MANDATORY)
 def check_service_account_targets(
     resources: Sequence[Resource], ctx: StackContext
 ) -> Iterator[Finding]:
-    """A service account belongs to one of the stack's own users (never root or a foreign user):
+    """Every service account belongs to one of the stack's own users.
+
+    A service account belongs to one of the stack's own users (never root or a foreign user):
     a user the config names and the stack holds."""
     users = {r.known("name") for r in of_type(resources, IAM_USER)} & ctx.stack_users
     for account in of_type(resources, SERVICE_ACCOUNT):
@@ -130,15 +120,13 @@ def check_service_account_targets(
             )
 
 
-@RULES.stack(
-    "users-named-by-config",
-    "The stack creates or imports only the users its config names.",
-    MANDATORY,
-)
+@RULES.stack("users-named-by-config", MANDATORY)
 def check_users_named_by_config(
     resources: Sequence[Resource], ctx: StackContext
 ) -> Iterator[Finding]:
-    """Every IamUser is one the config names (each role's user, infra/identities.py): a user
+    """The stack creates or imports only the users its config names.
+
+    Every IamUser is one the config names (each role's user, infra/identities.py): a user
     named like one that already exists on the shared server (OmniPlay's) would have its
     password overwritten by the provider, and keys made for it carry whatever it can do."""
     for user in of_type(resources, IAM_USER):
@@ -154,15 +142,13 @@ def check_users_named_by_config(
             )
 
 
-@RULES.stack(
-    "identities-after-bucket",
-    "Every identity resource depends on the bucket.",
-    MANDATORY,
-)
+@RULES.stack("identities-after-bucket", MANDATORY)
 def check_identities_after_bucket(
     resources: Sequence[Resource], ctx: StackContext
 ) -> Iterator[Finding]:
-    """Every identity depends on the bucket, so a failed bucket create stops before them."""
+    """Every identity resource depends on the bucket.
+
+    Every identity depends on the bucket, so a failed bucket create stops before them."""
     buckets = {r.name for r in resources if r.type == BUCKET and r.known("bucket") == ctx.bucket}
     if not buckets:
         return  # no bucket to wait for: versioning-enabled and friends report the stack

@@ -99,13 +99,11 @@ def _effects(
     return rules, effect(rules, ctx.company_retention)
 
 
-@RULES.stack(
-    "lifecycle-per-kind",
-    "The lifecycle expires every recording and every transcript of every company at its retention.",
-    MANDATORY,
-)
+@RULES.stack("lifecycle-per-kind", MANDATORY)
 def check_lifecycle_per_kind(resources: Sequence[Resource], ctx: StackContext) -> Iterator[Finding]:
-    """The effective lifecycle expires every object of both kinds, of every company: a rule
+    """The lifecycle expires every recording and every transcript of every company at its retention.
+
+    The effective lifecycle expires every object of both kinds, of every company: a rule
     whose filter matches every object the uploader tags with the kind (MinIO matches only objects
     holding all of a rule's tags, so an extra tag or a prefix makes a rule expire some or none of
     them), and none lives past its retention (the stack's, or its company's own)."""
@@ -136,16 +134,14 @@ def check_lifecycle_per_kind(resources: Sequence[Resource], ctx: StackContext) -
             )
 
 
-@RULES.stack(
-    "lifecycle-no-early-expiry",
-    "No lifecycle rule expires a recording or transcript before its retention, or an untagged "
-    "object at all.",
-    MANDATORY,
-)
+@RULES.stack("lifecycle-no-early-expiry", MANDATORY)
 def check_lifecycle_no_early_expiry(
     resources: Sequence[Resource], ctx: StackContext
 ) -> Iterator[Finding]:
-    """The union of the rules, per kind of stored object and class of company: nothing expires
+    """No lifecycle rule expires a recording or transcript before its retention, or an untagged
+    object at all.
+
+    The union of the rules, per kind of stored object and class of company: nothing expires
     a kind sooner than its retention (the stack's, or the company's own: the earliest matching
     rule wins, so a default rule must not match a company with a longer retention), nothing
     expires on a fixed date, and untagged objects (old recordings not yet tagged, anything outside
@@ -196,15 +192,13 @@ def check_lifecycle_no_early_expiry(
         )
 
 
-@RULES.stack(
-    "lifecycle-probe-expires",
-    "A lifecycle rule expires `voice-recordings check`'s probe and its old versions.",
-    MANDATORY,
-)
+@RULES.stack("lifecycle-probe-expires", MANDATORY)
 def check_lifecycle_probe_expires(
     resources: Sequence[Resource], ctx: StackContext
 ) -> Iterator[Finding]:
-    """Every ``check`` overwrites its probe, leaving a noncurrent version: without a rule that
+    """A lifecycle rule expires `voice-recordings check`'s probe and its old versions.
+
+    Every ``check`` overwrites its probe, leaving a noncurrent version: without a rule that
     matches the probe (its key and its tag) and expires noncurrent versions, each health check
     adds a version kept for ever. Default rules narrowed to company prefixes (a company with its
     own retention) no longer match it."""
@@ -221,15 +215,13 @@ def check_lifecycle_probe_expires(
         )
 
 
-@RULES.stack(
-    "lifecycle-one-policy",
-    "The bucket has one IlmPolicy (each writes the whole lifecycle; the last applied wins).",
-    MANDATORY,
-)
+@RULES.stack("lifecycle-one-policy", MANDATORY)
 def check_lifecycle_one_policy(
     resources: Sequence[Resource], ctx: StackContext
 ) -> Iterator[Finding]:
-    """One lifecycle per bucket: a second IlmPolicy would replace the first's rules."""
+    """The bucket has one IlmPolicy (each writes the whole lifecycle; the last applied wins).
+
+    One lifecycle per bucket: a second IlmPolicy would replace the first's rules."""
     policies = model.for_bucket(resources, LIFECYCLE, ctx.bucket)
     for extra in policies[1:]:
         yield Finding(
@@ -240,13 +232,11 @@ def check_lifecycle_one_policy(
         )
 
 
-@RULES.stack(
-    "retention-in-range",
-    "Retention is within the recommended range (docs/operating.md); noncurrent versions expire.",
-    ADVISORY,
-)
+@RULES.stack("retention-in-range", ADVISORY)
 def check_retention_range(resources: Sequence[Resource], ctx: StackContext) -> Iterator[Finding]:
-    """Advisory: retention within the recommended range (docs/operating.md); noncurrent too."""
+    """Retention is within the recommended range (docs/operating.md); noncurrent versions expire.
+
+    Advisory: retention within the recommended range (docs/operating.md); noncurrent too."""
     rules = _lifecycle_rules(resources, ctx)
     found: dict[str, str] = {}  # problem -> fix, once each: a kind has a rule per company class
     for kind, (low, high) in RECOMMENDED_RETENTION_DAYS.items():
