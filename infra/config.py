@@ -278,6 +278,13 @@ def parse_stack_config(
                 f"encrypted: `pulumi config rm {key}` then `pulumi config set --secret {key}` "
                 f"(prompts for the value)"
             )
+    config = _typed_config(raw)
+    _check_consistency(config)
+    return config
+
+
+def _typed_config(raw: Mapping[str, str]) -> StackConfig:
+    """Each key's value by its rule, the required keys present, defaults for the others."""
     values: dict[str, Any] = {}
     names: dict[str, dict[str, str]] = {role.name: {} for role in ROLES}
     for key in sorted(raw):
@@ -308,16 +315,18 @@ def parse_stack_config(
     values[_IDENTITIES] = {
         role: replace(ROLE_BY_NAME[role].defaults, **given) for role, given in names.items()
     }
-    config = StackConfig(**values)
-    _check_consistency(config)
-    return config
+    return StackConfig(**values)
 
 
 def parse_rendered_config(rendered: Mapping[str, Any]) -> StackConfig:
-    """The :class:`StackConfig` a render's ``config`` (:meth:`StackConfig.to_json`) holds, read
-    back by :func:`parse_stack_config` (a masked secret is left out: only its presence shows)."""
+    """The :class:`StackConfig` a render's ``config`` (:meth:`StackConfig.to_json`) holds: each
+    value read by its key's rule, a masked secret left out (only its presence shows).
+
+    What the keys say together is not checked: a render edited by hand (an unacknowledged public
+    bucket policy, say) is judged as it is, by the guardrails that report what follows from it.
+    """
     masked = {full_key(key) for key in SECRET_KEYS}
-    return parse_stack_config(
+    return _typed_config(
         {
             key: value if isinstance(value, str) else json.dumps(value)
             for key, value in rendered.items()
