@@ -41,6 +41,7 @@ from typing import Final
 
 from infra import render_format
 from infra.config import StackConfig, full_key
+from infra.identities import UPLOADER
 
 # Inputs the program must not change on an imported resource (Pulumi wire names), and only
 # those: the user's secret is the password someone chose (never read back: the program's value
@@ -90,10 +91,11 @@ class Imports:
         """What ``config`` adopts: nothing unless ``adoptExisting``."""
         if not config.adopt_existing:
             return cls()
+        names = config.identity(UPLOADER)
         return cls(
             bucket=config.bucket,
-            user=config.uploader_user,
-            policy=config.uploader_policy,
-            attachment=attachment_id(config.uploader_user, config.uploader_policy),
+            user=names.user,
+            policy=names.policy,
+            attachment=attachment_id(names.user, names.policy),
             service_account=config.adopt_service_account,
         )

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
 
+from infra import config_values
+from infra.config_values import StackConfigError as StackConfigError
+from infra.identities import NAME_PARTS, ROLE_BY_NAME, ROLES, IdentityNames, Role, always_first
 from infra.lifecycle_rules import LifecycleRule, lifecycle_rules
 from infra.provider_values import LIFECYCLE_MAX_RULES
 from infra.render_format import CONFIG_NAMESPACE, SECRET_MARKER
@@ -26,8 +28,7 @@ from voice_recordings.endpoints import (
     validate_http_url,
     validate_public_url,
 )
-from voice_recordings.errors import ConfigError, InvalidInputError
-from voice_recordings.keys import validate_company_id
+from voice_recordings.errors import ConfigError
 from voice_recordings.settings import validate_bucket, validate_region
 
 NAMESPACE: Final = CONFIG_NAMESPACE
@@ -42,16 +43,15 @@ RETENTION_KEYS: Final[Mapping[Kind, str]] = {
     VOICE: "recordingRetentionDays",
     TRANSCRIPT: "transcriptRetentionDays",
 }
-# The config keys naming the users the stack creates or imports (the reader's only when
-# omniplayReader is true): no other user may appear in the stack.
-USER_KEYS: Final = ("uploaderUser", "readerUser", "observerUser", "stewardUser")
-MAX_RETENTION_DAYS: Final = 36500  # 100 years: anything longer is a typo, not a retention period.
+# The config keys of the identities' names (infra/identities.py): key -> (role, name part).
+IDENTITY_KEYS: Final[Mapping[str, tuple[str, str]]] = {
+    role.key(suffix): (role.name, part) for role in ROLES for part, suffix in NAME_PARTS
+}
+# The config keys naming the users the stack creates or imports (an optional role's only when
+# its flag is true): no other user may appear in the stack.
+USER_KEYS: Final = tuple(role.key("User") for role in ROLES)
 # Companies whose contract sets their own retention: {"42": {"voice": 1825, "transcript": 730}}.
 COMPANY_RETENTION_KEY: Final = "companyRetention"
-
-
-class StackConfigError(ValueError):
-    """A stack config value is missing, malformed or unknown (one line: full key, rule, value)."""
 
 
 def full_key(key: str) -> str:
@@ -77,20 +77,10 @@ class StackConfig:
     omniplay_reader: bool = True
     public_recordings: bool = False
     acknowledge_public_recordings: bool = False
-    uploader_user: str = "voice-ai-service"
-    uploader_service_account: str = "voice-ai-realtime"
-    uploader_policy: str = "voice-ai-policy"
-    reader_user: str = "omniplay-reader"
-    reader_service_account: str = "omniplay-reader-access"
-    reader_policy: str = "omniplay-reader-policy"
-    # The read-only identity CI's preview and drift jobs use (policies/pulumi-observer.json).
-    observer_user: str = "pulumi-observer"
-    observer_service_account: str = "pulumi-observer-access"
-    observer_policy: str = "pulumi-observer-policy"
-    # The data-protection steward: erases and exports recordings (policies/recordings-steward.json).
-    steward_user: str = "recordings-steward"
-    steward_service_account: str = "recordings-steward-access"
-    steward_policy: str = "recordings-steward-policy"
+    # Each role's user, service account and policy names, by role (infra/identities.py).
+    identities: Mapping[str, IdentityNames] = field(
+        default_factory=lambda: {role.name: role.defaults for role in ROLES}
+    )
     # Name of a KMS (MinIO KES) key: when set, the bucket encrypts every object with it (SSE-KMS).
     # Empty by default because MinIO refuses SSE-KMS without a KMS configured on the server.
     encryption_key_id: str = ""
@@ -129,6 +119,21 @@ class StackConfig:
         only where the bucket allows anonymous reads of recordings."""
         return "public" if self.anonymous_recordings else "presigned"
 
+    def identity(self, role: Role) -> IdentityNames:
+        """The names ``role`` has on the server."""
+        return self.identities[role.name]
+
+    def roles(self) -> list[Role]:
+        """The roles this stack makes (an optional one only when its flag is true)."""
+        return [role for role in ROLES if not role.enabled_by or self.value(role.enabled_by)]
+
+    def value(self, key: str) -> Any:
+        """The value of config key ``key`` (short name: ``uploaderUser``)."""
+        if key in IDENTITY_KEYS:
+            role, part = IDENTITY_KEYS[key]
+            return getattr(self.identities[role], part)
+        return getattr(self, _FIELDS[key][0])
+
     def retention_days(self, kind: Kind) -> int:
         """Days an object of ``kind`` lives before the lifecycle expires it."""
         by_kind: dict[Kind, int] = {
@@ -155,7 +160,7 @@ class StackConfig:
 
     def to_json(self) -> dict[str, Any]:
         """The validated config as plain JSON, keyed by full key names (for the render)."""
-        values = {full_key(key): getattr(self, attr) for key, (attr, _) in _FIELDS.items()}
+        values = {full_key(key): self.value(key) for key in _FIELDS}
         values[full_key(COMPANY_RETENTION_KEY)] = {
             str(company): dict(sorted(days.items()))
             for company, days in sorted(self.own_retention().items())
@@ -169,87 +174,8 @@ class StackConfig:
         return values
 
 
-# --- rules: each takes the full key name and the raw string, returns the typed value ----------
-
-
-def _has_space(text: str) -> bool:
-    # Values end up in the service's dotenv block: a newline there would smuggle in a variable.
-    return any(c.isspace() or not c.isprintable() for c in text)
-
-
-def _whole_days(name: str, raw: str) -> int:
-    text = raw.strip()
-    if not re.fullmatch(r"-?[0-9]+", text) or not 1 <= int(text) <= MAX_RETENTION_DAYS:
-        raise StackConfigError(
-            f"{name} must be a whole number of days >= 1 (at most {MAX_RETENTION_DAYS}), "
-            f"got {raw!r}"
-        )
-    return int(text)
-
-
-class _DuplicateKey(Exception):
-    """A JSON object names a key twice (json.loads would keep the last silently)."""
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in found:
-            raise _DuplicateKey(key)
-        found[key] = value
-    return found
-
-
-def _company_retention(name: str, raw: str) -> dict[int, dict[Kind, int]]:
-    example = '{"42": {"voice": 1825, "transcript": 730}}'
-    text = raw.strip()
-    if not text:
-        return {}
-    try:
-        value = json.loads(text, object_pairs_hook=_unique_keys)
-    except _DuplicateKey as exc:
-        raise StackConfigError(f"{name}.{exc} is given twice") from None
-    except ValueError:
-        value = None
-    if not isinstance(value, dict):
-        raise StackConfigError(
-            f"{name} must be an object of company id -> {{kind: days}}, e.g. {example} "
-            f"(`pulumi config set --path '{name}[\"42\"].voice' 1825`), got {raw!r}"
-        )
-    found: dict[int, dict[Kind, int]] = {}
-    for company_text, days in value.items():
-        at = f"{name}.{company_text}"
-        try:
-            company = validate_company_id(company_text)
-        except InvalidInputError as exc:
-            raise StackConfigError(f"{at}: {exc}") from None
-        if not isinstance(days, dict) or not days:
-            raise StackConfigError(
-                f"{at} must be an object of kind -> days with at least one of {sorted(KINDS)}, "
-                f'e.g. {{"voice": 1825}}, got {json.dumps(days)}'
-            )
-        own: dict[Kind, int] = {}
-        for kind_name, count in days.items():
-            kind = next((k for k in KINDS if k == kind_name), None)
-            if kind is None:
-                close = difflib.get_close_matches(str(kind_name), list(KINDS), n=1, cutoff=0.5)
-                hint = f": did you mean {close[0]!r}?" if close else ""
-                raise StackConfigError(
-                    f"{at}.{kind_name} is not a kind (one of {sorted(KINDS)}){hint}"
-                )
-            if isinstance(count, bool) or not isinstance(count, int | str):
-                count = json.dumps(count)  # 1825.0, true, null: refused below, as given
-            own[kind] = _whole_days(f"{at}.{kind}", str(count))
-        found[company] = own
-    return found
-
-
-def _boolean(name: str, raw: str) -> bool:
-    # Only what `pulumi config set` writes for a YAML bool: "yes"/"1" are typos here.
-    text = raw.strip().lower()
-    if text not in ("true", "false"):
-        raise StackConfigError(f"{name} must be true or false, got {raw!r}")
-    return text == "true"
+# --- the rules of what the stack hands the Voice AI, checked by the runtime's validators -----
+# (each takes the full key name and the raw string; the other rules: infra/config_values.py)
 
 
 _T = TypeVar("_T")
@@ -288,26 +214,6 @@ def _public_url(name: str, raw: str) -> str:
     return _runtime(lambda: validate_http_url(name, raw))
 
 
-def _identity(name: str, raw: str) -> str:
-    # MinIO accepts these characters in user, policy and service account names.
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9+=,.@_-]{2,63}", raw):
-        raise StackConfigError(
-            f"{name} must be 3 to 64 letters, digits or +=,.@_- starting with a letter or digit, "
-            f"got {raw!r}"
-        )
-    return raw
-
-
-def _kms_key(name: str, raw: str) -> str:
-    text = raw.strip()
-    if text and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}", text):
-        raise StackConfigError(
-            f"{name} must be the name of a key on the server's KMS (letters, digits, '.', '_', "
-            f"'-'), or empty for no server-side encryption, got {raw!r}"
-        )
-    return text
-
-
 def _service_url(name: str, raw: str) -> str:
     text = _runtime(lambda: validate_http_url(name, raw))
     host = urlsplit(text).hostname
@@ -320,74 +226,35 @@ def _service_url(name: str, raw: str) -> str:
     return text
 
 
-def _access_key(name: str, raw: str) -> str:
-    # A MinIO access key: 3 to 128 characters; the ones a console or `mc` generates are
-    # uppercase letters and digits. Empty: no service account to adopt.
-    text = raw.strip()
-    if text and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{2,127}", text):
-        raise StackConfigError(
-            f"{name} must be the access key of the console's service account (3 to 128 letters, "
-            f"digits, '.', '_' or '-'; see `mc admin user svcacct ls`), or empty, got {raw!r}"
-        )
-    return text
-
-
-def _ca_bundle(name: str, raw: str) -> str:
-    text = raw.strip()
-    if text and (not text.startswith("/") or _has_space(text)):
-        raise StackConfigError(
-            f"{name} must be the absolute path of a PEM file (e.g. /etc/ssl/netplay-ca.pem) on "
-            f"the machine that runs pulumi, or empty for the system's CAs, got {raw!r}"
-        )
-    return text
-
-
-def _service_token(name: str, raw: str) -> str:
-    # Never echo the value: this message reaches CI logs. It goes into dotenv lines, hence the
-    # character set (no space, quote, '#' or '$' that a dotenv parser would interpret).
-    if not re.fullmatch(r"[A-Za-z0-9._~+/=-]{16,512}", raw):
-        raise StackConfigError(
-            f"{name} must be 16 to 512 letters, digits or ._~+/=- (the current "
-            f"VOICE_AI_SERVICE_TOKEN; value not shown, {len(raw)} characters given)"
-        )
-    return raw
-
-
 _Rule = Callable[[str, str], Any]
+# The attribute of every identity name key: StackConfig.identities, by role (IDENTITY_KEYS).
+_IDENTITIES: Final = "identities"
 
 # config key -> (StackConfig attribute, rule). The one list of accepted keys.
 _FIELDS: Final[dict[str, tuple[str, _Rule]]] = {
     "endpoint": ("endpoint", _endpoint),
     "bucket": ("bucket", _bucket),
-    "ssl": ("ssl", _boolean),
+    "ssl": ("ssl", config_values.boolean),
     "region": ("region", _region),
     "publicUrl": ("public_url", _public_url),
-    RETENTION_KEYS[VOICE]: ("recording_retention_days", _whole_days),
-    RETENTION_KEYS[TRANSCRIPT]: ("transcript_retention_days", _whole_days),
-    "noncurrentVersionExpirationDays": ("noncurrent_version_expiration_days", _whole_days),
-    COMPANY_RETENTION_KEY: ("company_retention", _company_retention),
-    "omniplayReader": ("omniplay_reader", _boolean),
-    "publicRecordings": ("public_recordings", _boolean),
-    "acknowledgePublicRecordings": ("acknowledge_public_recordings", _boolean),
-    "uploaderUser": ("uploader_user", _identity),
-    "uploaderServiceAccount": ("uploader_service_account", _identity),
-    "uploaderPolicy": ("uploader_policy", _identity),
-    "readerUser": ("reader_user", _identity),
-    "readerServiceAccount": ("reader_service_account", _identity),
-    "readerPolicy": ("reader_policy", _identity),
-    "observerUser": ("observer_user", _identity),
-    "observerServiceAccount": ("observer_service_account", _identity),
-    "observerPolicy": ("observer_policy", _identity),
-    "stewardUser": ("steward_user", _identity),
-    "stewardServiceAccount": ("steward_service_account", _identity),
-    "stewardPolicy": ("steward_policy", _identity),
-    "encryptionKeyId": ("encryption_key_id", _kms_key),
+    RETENTION_KEYS[VOICE]: ("recording_retention_days", config_values.whole_days),
+    RETENTION_KEYS[TRANSCRIPT]: ("transcript_retention_days", config_values.whole_days),
+    "noncurrentVersionExpirationDays": (
+        "noncurrent_version_expiration_days",
+        config_values.whole_days,
+    ),
+    COMPANY_RETENTION_KEY: ("company_retention", config_values.company_retention),
+    "omniplayReader": ("omniplay_reader", config_values.boolean),
+    "publicRecordings": ("public_recordings", config_values.boolean),
+    "acknowledgePublicRecordings": ("acknowledge_public_recordings", config_values.boolean),
+    **dict.fromkeys(IDENTITY_KEYS, (_IDENTITIES, config_values.identity_name)),
+    "encryptionKeyId": ("encryption_key_id", config_values.kms_key),
     "omniplayApiUrl": ("omniplay_api_url", _service_url),
-    SERVICE_TOKEN_KEY: ("service_token", _service_token),
-    "adoptExisting": ("adopt_existing", _boolean),
-    "adoptServiceAccount": ("adopt_service_account", _access_key),
-    "acknowledgeObjectLock": ("acknowledge_object_lock", _boolean),
-    "caBundle": ("ca_bundle", _ca_bundle),
+    SERVICE_TOKEN_KEY: ("service_token", config_values.service_token),
+    "adoptExisting": ("adopt_existing", config_values.boolean),
+    "adoptServiceAccount": ("adopt_service_account", config_values.access_key),
+    "acknowledgeObjectLock": ("acknowledge_object_lock", config_values.boolean),
+    "caBundle": ("ca_bundle", config_values.ca_bundle),
 }
 KNOWN_KEYS: Final = tuple(full_key(key) for key in _FIELDS)
 
@@ -410,7 +277,15 @@ def parse_stack_config(
                 f"encrypted: `pulumi config rm {key}` then `pulumi config set --secret {key}` "
                 f"(prompts for the value)"
             )
+    config = _typed_config(raw)
+    _check_consistency(config)
+    return config
+
+
+def _typed_config(raw: Mapping[str, str]) -> StackConfig:
+    """Each key's value by its rule, the required keys present, defaults for the others."""
     values: dict[str, Any] = {}
+    names: dict[str, dict[str, str]] = {role.name: {} for role in ROLES}
     for key in sorted(raw):
         namespace, _, short = key.partition(":")
         if namespace != NAMESPACE:
@@ -422,7 +297,11 @@ def parse_stack_config(
             hint = f": did you mean {full_key(close[0])}?" if close else f"; known keys: {known}"
             raise StackConfigError(f"{key} is not a known config key{hint}")
         attr, rule = _FIELDS[short]
-        values[attr] = rule(key, raw[key])
+        if attr == _IDENTITIES:
+            role, part = IDENTITY_KEYS[short]
+            names[role][part] = rule(key, raw[key])
+        else:
+            values[attr] = rule(key, raw[key])
     if "endpoint" not in values:
         raise StackConfigError(
             f"{full_key('endpoint')} is required: host[:port] of the MinIO server, got nothing"
@@ -432,14 +311,27 @@ def parse_stack_config(
             f"{full_key('omniplayApiUrl')} is required: OmniPlay's API base URL "
             f"(OMNIPLAY_API_URL, e.g. https://omniplay.netplay.net.br), got nothing"
         )
-    config = StackConfig(**values)
-    _check_consistency(config)
-    return config
+    values[_IDENTITIES] = {
+        role: replace(ROLE_BY_NAME[role].defaults, **given) for role, given in names.items()
+    }
+    return StackConfig(**values)
 
 
-def config_default(key: str) -> Any:
-    """The default of config key ``key`` (``uploaderUser`` -> ``voice-ai-service``)."""
-    return StackConfig.__dataclass_fields__[_FIELDS[key][0]].default
+def parse_rendered_config(rendered: Mapping[str, Any]) -> StackConfig:
+    """The :class:`StackConfig` a render's ``config`` (:meth:`StackConfig.to_json`) holds: each
+    value read by its key's rule, a masked secret left out (only its presence shows).
+
+    What the keys say together is not checked: a render edited by hand (an unacknowledged public
+    bucket policy, say) is judged as it is, by the guardrails that report what follows from it.
+    """
+    masked = {full_key(key) for key in SECRET_KEYS}
+    return _typed_config(
+        {
+            key: value if isinstance(value, str) else json.dumps(value)
+            for key, value in rendered.items()
+            if not (key in masked and value == MASK)
+        }
+    )
 
 
 def _check_consistency(config: StackConfig) -> None:
@@ -450,12 +342,12 @@ def _check_consistency(config: StackConfig) -> None:
             f"got false"
         )
     # Each identity has a user and a policy of its own: a shared name would merge two identities.
-    roles = ["uploader", "observer", "steward"] + (["reader"] if config.omniplay_reader else [])
-    for kind in ("User", "Policy", "ServiceAccount"):
-        keys = [f"{role}{kind}" for role in roles]
+    roles = always_first(config.roles())
+    for suffix in ("User", "Policy", "ServiceAccount"):
+        keys = [role.key(suffix) for role in roles]
         for index, second in enumerate(keys):
             for first in keys[:index]:
-                a, b = getattr(config, _FIELDS[first][0]), getattr(config, _FIELDS[second][0])
+                a, b = config.value(first), config.value(second)
                 if a == b:
                     raise StackConfigError(
                         f"{full_key(second)} must differ from {full_key(first)}, got {b!r} for both"

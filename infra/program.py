@@ -14,6 +14,7 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from infra.config import NAMESPACE, StackConfig, StackConfigError, full_key, parse_stack_config
+from infra.identities import READER, STEWARD, UPLOADER
 from infra.provider_contract import env_variables
 from infra.storage import RecordingStorage, RecordingStorageArgs
 from voice_recordings import Env
@@ -215,6 +216,24 @@ def voice_ai_dotenv(
     return block if secret_key is not None else kept_keys_note(access_key) + block
 
 
+def export_keys(storage: RecordingStorage) -> None:
+    """Each identity's keys as secret outputs (``<outputs>_access_key``, ``..._secret_key``):
+    the Voice AI's, OmniPlay's reader's, CI's observer's (MINIO_OBSERVER_* repository secrets)
+    and the steward's."""
+    config = storage.config
+    for role in config.roles():
+        account = storage.identity(role).service_account
+        if role.adopted and config.adopt_service_account:
+            # The console's account, imported: its access key is the import id, its secret was
+            # never readable. No secret output: a blank one would break the service on
+            # copy-paste.
+            adopted = config.adopt_service_account
+            pulumi.export(role.access_key_output, pulumi.Output.secret(adopted))
+            continue
+        pulumi.export(role.access_key_output, pulumi.Output.secret(account.access_key))
+        pulumi.export(role.secret_key_output, pulumi.Output.secret(account.secret_key))
+
+
 def main(environ: Mapping[str, str] | None = None) -> RecordingStorage:
     """Validate the config (before any resource), build the storage, export the stack outputs.
 
@@ -227,8 +246,6 @@ def main(environ: Mapping[str, str] | None = None) -> RecordingStorage:
     refuse_stray_provider_environment(config)
     require_admin_credentials(environ)
     storage = RecordingStorage("recording-storage", RecordingStorageArgs(config=config))
-    uploader = storage.uploader.service_account
-    observer = storage.observer.service_account
     token = storage.service_token
     pulumi.export("bucket", storage.bucket.bucket)
     pulumi.export("endpoint", config.endpoint)
@@ -237,11 +254,10 @@ def main(environ: Mapping[str, str] | None = None) -> RecordingStorage:
     pulumi.export("public_url", config.public_url)
     pulumi.export("public_recordings", config.anonymous_recordings)
     pulumi.export("omniplay_api_url", config.omniplay_api_url)
+    export_keys(storage)
+    uploader = storage.identity(UPLOADER).service_account
     if config.adopt_service_account:
-        # The console's account, imported: its access key is the import id, its secret was never
-        # readable. No secret output: a blank one would break the service on copy-paste.
         adopted = config.adopt_service_account
-        pulumi.export("voice_ai_access_key", pulumi.Output.secret(adopted))
         pulumi.export(
             "voice_ai_env",
             pulumi.Output.secret(
@@ -249,8 +265,6 @@ def main(environ: Mapping[str, str] | None = None) -> RecordingStorage:
             ),
         )
     else:
-        pulumi.export("voice_ai_access_key", pulumi.Output.secret(uploader.access_key))
-        pulumi.export("voice_ai_secret_key", pulumi.Output.secret(uploader.secret_key))
         pulumi.export(
             "voice_ai_env",
             pulumi.Output.secret(
@@ -260,11 +274,9 @@ def main(environ: Mapping[str, str] | None = None) -> RecordingStorage:
             ),
         )
     reader_keys: list[pulumi.Output[str]] = []
-    if storage.reader is not None:
-        reader = storage.reader.service_account
+    if READER.name in storage.identities:
+        reader = storage.identity(READER).service_account
         reader_keys = [reader.access_key, reader.secret_key]
-        pulumi.export("omniplay_reader_access_key", pulumi.Output.secret(reader.access_key))
-        pulumi.export("omniplay_reader_secret_key", pulumi.Output.secret(reader.secret_key))
     pulumi.export(
         "omniplay_env",
         pulumi.Output.secret(
@@ -275,13 +287,8 @@ def main(environ: Mapping[str, str] | None = None) -> RecordingStorage:
             )
         ),
     )
-    # The read-only keys CI's preview and drift jobs use (MINIO_OBSERVER_* repository secrets).
-    pulumi.export("observer_access_key", pulumi.Output.secret(observer.access_key))
-    pulumi.export("observer_secret_key", pulumi.Output.secret(observer.secret_key))
     # The steward's block: for whoever answers a data-subject request (`voice-recordings erase`).
-    steward = storage.steward.service_account
-    pulumi.export("steward_access_key", pulumi.Output.secret(steward.access_key))
-    pulumi.export("steward_secret_key", pulumi.Output.secret(steward.secret_key))
+    steward = storage.identity(STEWARD).service_account
     pulumi.export(
         "steward_env",
         pulumi.Output.secret(

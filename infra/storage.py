@@ -17,17 +17,10 @@ import pulumi_random as random
 from infra import render_format
 from infra.adoption import IMPORTED_IGNORE_CHANGES, Imports
 from infra.config import StackConfig
-from infra.policies import (
-    OBSERVER_POLICY,
-    PUBLIC_RECORDINGS_POLICY,
-    READER_POLICY,
-    STEWARD_POLICY,
-    UPLOADER_POLICY,
-    policy_json,
-)
+from infra.identities import UPLOADER, Role
+from infra.policies import PUBLIC_RECORDINGS_POLICY, policy_json
 from infra.provider_contract import ignored_changes
 from infra.render_format import IAM_USER, SERVICE_ACCOUNT
-from infra.render_format import SERVICE_ACCOUNT as SERVICE_ACCOUNT_TYPE
 
 COMPONENT_TYPE: Final = render_format.COMPONENT
 
@@ -57,10 +50,8 @@ class RecordingStorage(pulumi.ComponentResource):
     config: StackConfig
     admin_provider: minio.Provider  # explicit: every MinIO child uses it, never a default provider
     bucket: minio.S3Bucket
-    uploader: Identity
-    reader: Identity | None
-    observer: Identity  # read-only: what `pulumi preview --refresh` reads, for CI
-    steward: Identity  # the only one that deletes: data-subject requests, a company leaving
+    # Role name -> its identity, for each role the stack makes (infra/identities.py).
+    identities: dict[str, Identity]
     service_token: pulumi.Output[str]  # VOICE_AI_SERVICE_TOKEN, shared by Voice AI and OmniPlay
 
     def __init__(
@@ -133,37 +124,10 @@ class RecordingStorage(pulumi.ComponentResource):
             # Delete removes the bucket's whole lifecycle: retained, like versioning.
             opts=self._child(depends_on=[self.bucket, versioning], retain_on_delete=True),
         )
-        self.uploader = self._identity(
-            "uploader",
-            user=config.uploader_user,
-            policy_name=config.uploader_policy,
-            policy_file=UPLOADER_POLICY,
-            service_account=config.uploader_service_account,
-            imports=imports,
-        )
-        self.reader = None
-        if config.omniplay_reader:
-            self.reader = self._identity(
-                "reader",
-                user=config.reader_user,
-                policy_name=config.reader_policy,
-                policy_file=READER_POLICY,
-                service_account=config.reader_service_account,
-            )
-        self.observer = self._identity(
-            "observer",
-            user=config.observer_user,
-            policy_name=config.observer_policy,
-            policy_file=OBSERVER_POLICY,
-            service_account=config.observer_service_account,
-        )
-        self.steward = self._identity(
-            "steward",
-            user=config.steward_user,
-            policy_name=config.steward_policy,
-            policy_file=STEWARD_POLICY,
-            service_account=config.steward_service_account,
-        )
+        self.identities = {
+            role.name: self._identity(role, imports if role.adopted else Imports())
+            for role in config.roles()
+        }
         self.service_token = self._service_token(config)
         if config.anonymous_recordings:
             minio.S3BucketPolicy(
@@ -175,10 +139,14 @@ class RecordingStorage(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "bucket": self.bucket.bucket,
-                "uploader_access_key": self.uploader.service_account.access_key,
-                "uploader_secret_key": self.uploader.service_account.secret_key,
+                "uploader_access_key": self.identity(UPLOADER).service_account.access_key,
+                "uploader_secret_key": self.identity(UPLOADER).service_account.secret_key,
             }
         )
+
+    def identity(self, role: Role) -> Identity:
+        """The identity of ``role`` (KeyError when the stack does not make it)."""
+        return self.identities[role.name]
 
     def _child(
         self,
@@ -238,31 +206,22 @@ class RecordingStorage(pulumi.ComponentResource):
             delete_before_replace=named,
         )
 
-    def _identity(
-        self,
-        role: str,
-        *,
-        user: str,
-        policy_name: str,
-        policy_file: str,
-        service_account: str,
-        imports: Imports | None = None,
-    ) -> Identity:
+    def _identity(self, role: Role, imports: Imports) -> Identity:
         """``mc admin user add`` + ``mc admin policy add/set`` + the console's service account.
 
         With ``imports`` set (adoptExisting), each one that exists is imported under the
         provider's id instead of created; what the provider cannot read back is ignored.
         """
-        imports = imports or Imports()
+        names = self.config.identity(role)
         password = random.RandomPassword(
-            f"{role}-user-secret",
+            f"{role.name}-user-secret",
             length=40,
             special=False,
             opts=pulumi.ResourceOptions(parent=self),
         )
         iam_user = minio.IamUser(
-            f"{role}-user",
-            name=user,
+            f"{role.name}-user",
+            name=names.user,
             secret=password.result,
             opts=self._identity_child(
                 password,
@@ -273,13 +232,13 @@ class RecordingStorage(pulumi.ComponentResource):
             ),
         )
         iam_policy = minio.IamPolicy(
-            f"{role}-policy",
-            name=policy_name,
-            policy=policy_json(policy_file, self.config.bucket),
+            f"{role.name}-policy",
+            name=names.policy,
+            policy=policy_json(role.policy_file, self.config.bucket),
             opts=self._identity_child(named=True, import_=imports.policy),
         )
         attachment = minio.IamUserPolicyAttachment(
-            f"{role}-policy-attachment",
+            f"{role.name}-policy-attachment",
             user_name=iam_user.name,
             policy_name=iam_policy.name,
             opts=self._identity_child(iam_user, iam_policy, import_=imports.attachment),
@@ -287,7 +246,7 @@ class RecordingStorage(pulumi.ComponentResource):
         # pulumi_minio 0.17.1's IamServiceAccount has no description argument, so the
         # specification's description (e.g. "voice-ai-realtime") is the logical name.
         account = minio.IamServiceAccount(
-            service_account,
+            names.service_account,
             target_user=iam_user.name,
             # Read reports the parent's policy as the account's and never returns the secret:
             # without this every `pulumi up` would plan an update (infra/provider_contract.py).
@@ -297,7 +256,7 @@ class RecordingStorage(pulumi.ComponentResource):
                 attachment,
                 ignore_changes=sorted(
                     {
-                        *ignored_changes(SERVICE_ACCOUNT_TYPE),
+                        *ignored_changes(SERVICE_ACCOUNT),
                         *(
                             IMPORTED_IGNORE_CHANGES.get(SERVICE_ACCOUNT, ())
                             if imports.service_account

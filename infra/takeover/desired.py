@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from infra import render_format
 from infra.config import StackConfig, full_key, parse_stack_config
+from infra.identities import READER, UPLOADER
 from infra.mocked_run import run_program
 from infra.project import REPOSITORY
 from infra.stack_file import load_stack_config
@@ -101,11 +102,12 @@ def describe_grants(pairs: set[tuple[str, str]]) -> str:
 
 def identity_commands(config: StackConfig, alias: str = DEFAULT_ALIAS) -> list[dict[str, str]]:
     """The ``mc admin`` commands that show the identities the stack will adopt or create."""
+    uploader, reader = config.identity(UPLOADER), config.identity(READER)
     commands = [
         {
-            "command": f"mc admin user info {alias} {config.uploader_user}",
+            "command": f"mc admin user info {alias} {uploader.user}",
             "expect": (
-                f"the user exists, enabled, with policy {config.uploader_policy}: adopted (its "
+                f"the user exists, enabled, with policy {uploader.policy}: adopted (its "
                 f"password is kept)"
                 if config.adopt_existing
                 else "no such user: `pulumi up` creates it (an existing user's password would be "
@@ -113,7 +115,7 @@ def identity_commands(config: StackConfig, alias: str = DEFAULT_ALIAS) -> list[d
             ),
         },
         {
-            "command": f"mc admin policy info {alias} {config.uploader_policy}",
+            "command": f"mc admin policy info {alias} {uploader.policy}",
             "expect": (
                 "the hand-made document: `pulumi up` replaces it with "
                 "policies/voice-ai-uploader.json (adds s3:PutObjectTagging, which tagged "
@@ -123,7 +125,7 @@ def identity_commands(config: StackConfig, alias: str = DEFAULT_ALIAS) -> list[d
             ),
         },
         {
-            "command": f"mc admin user svcacct ls {alias} {config.uploader_user}",
+            "command": f"mc admin user svcacct ls {alias} {uploader.user}",
             "expect": (
                 "the console's account (description voice-ai-realtime): its access key is "
                 f"{full_key('adoptServiceAccount')}"
@@ -134,18 +136,18 @@ def identity_commands(config: StackConfig, alias: str = DEFAULT_ALIAS) -> list[d
         commands.append(
             {
                 "command": (f"mc admin user svcacct info {alias} {config.adopt_service_account}"),
-                "expect": f"parent user {config.uploader_user}, status on: adopted as is",
+                "expect": f"parent user {uploader.user}, status on: adopted as is",
             }
         )
     if config.omniplay_reader:
         commands += [
             {
-                "command": f"mc admin user info {alias} {config.reader_user}",
+                "command": f"mc admin user info {alias} {reader.user}",
                 "expect": "no such user: `pulumi up` creates it (the provider would overwrite an "
                 "existing user's password)",
             },
             {
-                "command": f"mc admin policy info {alias} {config.reader_policy}",
+                "command": f"mc admin policy info {alias} {reader.policy}",
                 "expect": "no such policy: `pulumi up` creates it (the provider would overwrite "
                 "an existing one)",
             },

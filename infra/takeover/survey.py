@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from infra.config import full_key
+from infra.identities import UPLOADER
 from infra.takeover.desired import (
     DEFAULT_ALIAS,
     Desired,
@@ -98,6 +99,7 @@ def survey(
             )
         )
         if not config.adopt_service_account:
+            uploader = config.identity(UPLOADER).user
             add(
                 Finding(
                     "console-account",
@@ -105,7 +107,7 @@ def survey(
                     f"{adopt_sa_key} is not set: the console's service account (the keys the "
                     f"Voice AI runs with) stays outside the stack, working until someone "
                     f"deletes it, and `pulumi up` gives the Voice AI a new one",
-                    f"find it with `mc admin user svcacct ls {alias} {config.uploader_user}` and "
+                    f"find it with `mc admin user svcacct ls {alias} {uploader}` and "
                     f"set {adopt_sa_key} to its access key",
                 )
             )

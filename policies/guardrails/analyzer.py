@@ -202,7 +202,7 @@ def project_config(raw_config: Mapping[str, Any]) -> dict[str, str]:
 def stack_context(raw_config: Mapping[str, Any]) -> StackContext:
     """The rules' context from the stack config the engine hands every pack, validated by the
     program's own ``infra.config`` with its defaults."""
-    return StackContext.from_config(parse_stack_config(project_config(raw_config)).to_json())
+    return StackContext.of(parse_stack_config(project_config(raw_config)))
 
 
 def check_requests(requests: Requests, ctx: StackContext | None = None) -> list[Violation]:

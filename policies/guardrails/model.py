@@ -2,10 +2,11 @@
 
 A rule is a plain function over the rules' view of the desired state (:class:`Resource`, or every
 resource of the stack, and the stack's :class:`StackContext`) that yields :class:`Finding` s. It is
-declared where it is defined, with :meth:`Catalogue.resource` or :meth:`Catalogue.stack`; the
-catalogue (``rules.py``) holds them all, and both runners (``pack.py`` inside ``pulumi preview``,
-``offline.py`` over the committed renders) run them through :func:`run_resource_rule` and
-:func:`run_stack_rule`. Nothing here imports pulumi or pulumi_policy.
+declared where it is defined, with :meth:`Catalogue.resource` or :meth:`Catalogue.stack`, in its
+subject's ``rules_*.py``; the catalogue (``rules.py``) lists them all, and both runners
+(``pack.py`` inside ``pulumi preview``, ``offline.py`` over the committed renders) run them
+through :func:`run_resource_rule` and :func:`run_stack_rule`. Nothing here imports pulumi or
+pulumi_policy.
 
 Inputs use Pulumi's wire names (``forceDestroy``, ``versioningConfiguration``). A secret value is
 the string ``"[secret]"`` (:data:`infra.render_format.SECRET_MARKER`); a value that
@@ -14,13 +15,16 @@ the string ``"[secret]"`` (:data:`infra.render_format.SECRET_MARKER`); a value t
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Final, Literal, NamedTuple, TypeVar
 
-from infra.config import COMPANY_RETENTION_KEY, RETENTION_KEYS, USER_KEYS, config_default
-from infra.render_format import config_key
+from infra.config import StackConfig, parse_rendered_config
+from infra.identities import ROLES, IdentityNames, Role, always_first
+from infra.render_format import SERVICE_ACCOUNT
+from voice_recordings.keys import KINDS
 from voice_recordings.settings import DEFAULT_BUCKET
 
 Level = Literal["mandatory", "advisory"]
@@ -95,89 +99,69 @@ def require_known(value: Any, label: str, path: str, *, deep: bool = True) -> No
             require_known(item, label, f"{path}[{index}]")
 
 
-def _flag(config: Mapping[str, Any], key: str, default: bool = False) -> bool:
-    value = config.get(config_key(key), default)
-    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
-
-
-def _days(config: Mapping[str, Any], key: str) -> int | None:
-    return _as_days(config.get(config_key(key)))
-
-
-def _as_days(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else None
-
-
-def _text(config: Mapping[str, Any], key: str) -> str | None:
-    value = config.get(config_key(key))
-    return value if isinstance(value, str) and value else None
-
-
-def _company_retention(config: Mapping[str, Any]) -> dict[str, dict[str, int]]:
-    value = config.get(config_key(COMPANY_RETENTION_KEY))
-    if not isinstance(value, Mapping):
-        return {}
-    return {
-        str(company): {str(k): d for k, v in days.items() if (d := _as_days(v)) is not None}
-        for company, days in value.items()
-        if isinstance(days, Mapping)
-    }
-
-
 @dataclass(frozen=True)
 class StackContext:
-    """What the rules need from the stack's config (the render's ``config`` object)."""
+    """What the rules need from the stack's config (:meth:`of` a validated ``StackConfig``)."""
 
     bucket: str = DEFAULT_BUCKET
     public_acknowledged: bool = False
     object_lock_acknowledged: bool = False
-    uploader_policy: str | None = None
-    uploader_user: str | None = None
-    reader_policy: str | None = None
-    reader_user: str | None = None
-    observer_policy: str | None = None
-    observer_user: str | None = None
-    steward_policy: str | None = None
-    steward_user: str | None = None
-    # Days each kind must live (the config's retention); a kind absent when the config says not.
+    # Each role's names (infra/identities.py), whether the stack makes it or not: they say whose
+    # document a policy is. Empty: no document is anyone's.
+    identities: Mapping[str, IdentityNames] = field(default_factory=dict)
+    # Days each kind must live (the config's retention).
     retention_days: Mapping[str, int] = field(default_factory=dict)
     # Companies with their own retention: id (digits) -> kind -> days (the config's, filled in).
     company_retention: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
-    # The users the config names (defaults included): the only ones the stack may hold.
+    # The users of the roles the stack makes (defaults included): the only ones it may hold.
     stack_users: frozenset[str] = frozenset()
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> StackContext:
-        """Read the context from full config keys (``voice-recordings:bucket`` ...)."""
+    def of(cls, config: StackConfig) -> StackContext:
+        """The context of a validated stack config."""
         return cls(
-            bucket=_text(config, "bucket") or DEFAULT_BUCKET,
-            public_acknowledged=_flag(config, "acknowledgePublicRecordings"),
-            object_lock_acknowledged=_flag(config, "acknowledgeObjectLock"),
-            uploader_policy=_text(config, "uploaderPolicy"),
-            uploader_user=_text(config, "uploaderUser"),
-            reader_policy=_text(config, "readerPolicy"),
-            reader_user=_text(config, "readerUser"),
-            observer_policy=_text(config, "observerPolicy"),
-            observer_user=_text(config, "observerUser"),
-            steward_policy=_text(config, "stewardPolicy"),
-            steward_user=_text(config, "stewardUser"),
-            retention_days={
-                kind: days
-                for kind, key in RETENTION_KEYS.items()
-                if (days := _days(config, key)) is not None
+            bucket=config.bucket,
+            public_acknowledged=config.acknowledge_public_recordings,
+            object_lock_acknowledged=config.acknowledge_object_lock,
+            identities=dict(config.identities),
+            retention_days={kind: config.retention_days(kind) for kind in KINDS},
+            company_retention={
+                str(company): {str(kind): d for kind, d in days.items()}
+                for company, days in config.own_retention().items()
             },
-            company_retention=_company_retention(config),
-            stack_users=frozenset(
-                _text(config, key) or str(config_default(key))
-                for key in USER_KEYS
-                if key != "readerUser"
-                or _flag(config, "omniplayReader", bool(config_default("omniplayReader")))
-            ),
+            stack_users=frozenset(config.identity(role).user for role in config.roles()),
         )
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> StackContext:
+        """The context of a render's ``config`` (full keys: ``voice-recordings:bucket`` ...)."""
+        return cls.of(parse_rendered_config(config))
+
+    def names(self, role: Role) -> IdentityNames | None:
+        """The names of ``role`` in this stack (None: the context does not know them)."""
+        return self.identities.get(role.name)
+
+    def owner(self, resource: Resource) -> Role | None:
+        """The role whose policy (by name) or service account (by its user) ``resource`` is."""
+        if not self.identities:
+            return None
+        account = resource.type == SERVICE_ACCOUNT
+        name = resource.known("targetUser" if account else "name")
+        for role in always_first(ROLES):
+            names = self.names(role)
+            if names is not None and name == (names.user if account else names.policy):
+                return role
+        return None
+
+
+def of_type(resources: Sequence[Resource], type_token: str) -> list[Resource]:
+    """The resources of one type."""
+    return [r for r in resources if r.type == type_token]
+
+
+def for_bucket(resources: Sequence[Resource], type_token: str, bucket: str) -> list[Resource]:
+    """The resources of one type that configure ``bucket``."""
+    return [r for r in of_type(resources, type_token) if r.known("bucket") == bucket]
 
 
 class Finding(NamedTuple):
@@ -271,6 +255,14 @@ def unless_unknown(rule: str, run: Callable[[], list[Violation]]) -> list[Violat
         return [cant_run(rule, exc)]
 
 
+def description_of(check: Callable[..., object]) -> str:
+    """A rule's description: the first paragraph of its check's docstring, as one line."""
+    doc = inspect.getdoc(check)
+    if not doc:
+        raise ValueError(f"{check.__name__} has no docstring: its first line describes the rule")
+    return " ".join(doc.split("\n\n", 1)[0].split())
+
+
 _ResourceCheckT = TypeVar("_ResourceCheckT", bound=ResourceCheck)
 _StackCheckT = TypeVar("_StackCheckT", bound=StackCheck)
 
@@ -278,41 +270,57 @@ _StackCheckT = TypeVar("_StackCheckT", bound=StackCheck)
 class Catalogue:
     """The rules, in the order they are declared (the order the pack serves and runners report).
 
-    Each check registers itself where it is defined::
+    Each check registers itself where it is defined; the first paragraph of its docstring is the
+    rule's description (what the pack serves), the rest says how it judges::
 
-        @CATALOGUE.resource("bucket-acl-private", "The ACL is private.", MANDATORY, (BUCKET,))
-        def check_bucket_acl_private(resource, ctx): ...
+        @RULES.resource("bucket-acl-private", MANDATORY, (BUCKET,))
+        def check_bucket_acl_private(resource, ctx):
+            '''The bucket's ACL is private.
+
+            Public access goes only through the bucket policy.'''
     """
 
     def __init__(self) -> None:
         self.resource_rules: list[ResourceRule] = []
         self.stack_rules: list[StackRule] = []
 
+    @classmethod
+    def joined(cls, *parts: Catalogue) -> Catalogue:
+        """One catalogue of every rule of ``parts``, in their order (a name twice is refused)."""
+        whole = cls()
+        for part in parts:
+            for rule in part.resource_rules:
+                whole._claim(rule.name)
+                whole.resource_rules.append(rule)
+            for stack_rule in part.stack_rules:
+                whole._claim(stack_rule.name)
+                whole.stack_rules.append(stack_rule)
+        return whole
+
     def _claim(self, name: str) -> None:
         if name in self.levels():
             raise ValueError(f"two guardrails are named {name!r}: give the new one its own name")
 
     def resource(
-        self, name: str, description: str, level: Level, types: Iterable[str] | None
+        self, name: str, level: Level, types: Iterable[str] | None
     ) -> Callable[[_ResourceCheckT], _ResourceCheckT]:
         """Declare the decorated function as a rule over each resource of ``types`` (None: all)."""
 
         def register(check: _ResourceCheckT) -> _ResourceCheckT:
             self._claim(name)
             kinds = None if types is None else frozenset(types)
-            self.resource_rules.append(ResourceRule(name, description, level, kinds, check))
+            rule = ResourceRule(name, description_of(check), level, kinds, check)
+            self.resource_rules.append(rule)
             return check
 
         return register
 
-    def stack(
-        self, name: str, description: str, level: Level
-    ) -> Callable[[_StackCheckT], _StackCheckT]:
+    def stack(self, name: str, level: Level) -> Callable[[_StackCheckT], _StackCheckT]:
         """Declare the decorated function as a rule over the whole desired state."""
 
         def register(check: _StackCheckT) -> _StackCheckT:
             self._claim(name)
-            self.stack_rules.append(StackRule(name, description, level, check))
+            self.stack_rules.append(StackRule(name, description_of(check), level, check))
             return check
 
         return register

@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+from infra.config import StackConfigError
 from infra.render import stale_renders
 from policies.guardrails.analyzer import (
     RenderFormatError,
@@ -47,7 +48,10 @@ def check_render(render: Mapping[str, Any]) -> list[Violation]:
     try:
         if is_recording(render):
             return check_requests(Requests.from_json(render))
-        ctx = StackContext.from_config(render.get("config") or {})
+        try:
+            ctx = StackContext.from_config(render.get("config") or {})
+        except StackConfigError as exc:  # a value the program refuses: edited by hand
+            raise RenderError(f"its config is not one the program takes: {exc}") from None
         return check_requests(requests_of_render(render), ctx)
     except RenderFormatError as exc:
         raise RenderError(str(exc)) from None

@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from policies.guardrails.lifecycle import UNTAGGED, Coverage, Effect, StoredObject, effect
 from policies.guardrails.model import Resource, StackContext
-from policies.guardrails.rules import effective_rules
+from policies.guardrails.rules_lifecycle import effective_rules
 from voice_recordings.keys import KINDS
 
 NOT_THERE: Final = "—"  # no such render on that side

@@ -26,7 +26,7 @@ from policies.guardrails.analyzer import (
     project_config,
     requests_of_render,
 )
-from policies.guardrails.rules import KNOWN_INPUTS
+from policies.guardrails.rules_closed_world import KNOWN_INPUTS
 from tests.engine.policy_packs import mandatory, offline_verdict
 from tests.engine.violations import BY_ID, apply_to_render
 from tests.guardrails.bridge import BRIDGE_DEFAULTS, as_the_bridge_sends, unknown_paths

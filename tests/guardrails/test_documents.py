@@ -18,8 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from infra import render_format
-from policies.guardrails import documents, rules
+from policies.guardrails import documents
 from policies.guardrails.offline import check_render
+from policies.guardrails.rules_closed_world import KNOWN_INPUTS
 from tests.guardrails.renders import Render, load_committed, load_public, uploader_policy
 
 # Every way Go's folding lets a character of a field name be written.
@@ -159,7 +160,7 @@ def test_go_folding_reaches_ascii_only_from_ascii_and_its_four_exceptions(char: 
 _TOKEN = st.from_regex(r"[a-z]{1,12}:index/[a-z][A-Za-z]{0,20}:[A-Z][A-Za-z]{0,20}", fullmatch=True)
 
 
-@given(type_token=_TOKEN.filter(lambda t: t not in rules.KNOWN_INPUTS))
+@given(type_token=_TOKEN.filter(lambda t: t not in KNOWN_INPUTS))
 @_EXAMPLES
 def test_any_type_no_rule_knows_is_a_violation(type_token: str) -> None:
     render = copy.deepcopy(PROD)
@@ -176,7 +177,7 @@ def test_any_type_no_rule_knows_is_a_violation(type_token: str) -> None:
 def test_any_input_no_rule_knows_is_a_violation(data: st.DataObject) -> None:
     render = copy.deepcopy(PROD)
     resource = data.draw(st.sampled_from(render["resources"]))
-    known = rules.KNOWN_INPUTS[resource["type"]]
+    known = KNOWN_INPUTS[resource["type"]]
     key = data.draw(
         st.from_regex(r"[a-z][A-Za-z]{0,15}", fullmatch=True).filter(lambda k: k not in known)
     )
@@ -189,7 +190,7 @@ def test_any_input_no_rule_knows_is_a_violation(data: st.DataObject) -> None:
 def test_every_type_the_committed_renders_use_is_known() -> None:
     for stack in ("prod", "dev"):
         for resource in load_committed(stack)["resources"]:
-            assert resource["type"] in rules.KNOWN_INPUTS, resource["type"]
+            assert resource["type"] in KNOWN_INPUTS, resource["type"]
 
 
 def test_a_secret_document_is_refused_not_read_as_empty() -> None:

@@ -164,3 +164,16 @@ def test_a_render_no_stack_makes_fails(tmp_path: Path, capsys: pytest.CaptureFix
     (rendered / "staging.json").write_text((rendered / "dev.json").read_text())
     assert main(["--rendered", str(rendered)]) == 1
     assert "staging.json is no stack's or variant's render any more" in capsys.readouterr().err
+
+
+def test_a_render_is_judged_by_the_programs_config_rules(tmp_path: Path) -> None:
+    # Read by infra.config, one value at a time: an edited render that pairs public recordings
+    # with no acknowledgement is judged as it is, a value the program refuses is an error.
+    render = load_committed("dev")
+    render["config"][full_key("publicRecordings")] = True
+    render["config"][full_key("acknowledgePublicRecordings")] = False
+    assert guard(write(tmp_path, render)).returncode == 0
+    render["config"][full_key("bucket")] = "Not A Bucket"
+    result = guard(write(tmp_path, render))
+    assert result.returncode == 2
+    assert "voice-recordings:bucket must be" in result.stdout + result.stderr

@@ -12,6 +12,7 @@ from pulumi_policy import EnforcementLevel
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from infra import render_format
+from infra.identities import OBSERVER, READER, UPLOADER
 from policies.guardrails import model, pack, rules
 from tests.guardrails.packrun import ADMIN_PASSWORD, resource_args, serve_pack
 from tests.guardrails.renders import load_committed
@@ -139,8 +140,9 @@ def test_stack_config_reads_only_this_project_and_applies_defaults(
     ctx = pack.context_from_stack()
     assert ADMIN_PASSWORD not in repr(ctx)
     assert ctx.public_acknowledged
-    assert ctx.uploader_policy and ctx.reader_policy  # the program's defaults
-    assert ctx.observer_policy and ctx.observer_user
+    uploader, reader, observer = (ctx.names(role) for role in (UPLOADER, READER, OBSERVER))
+    assert uploader and uploader.policy and reader and reader.policy  # the program's defaults
+    assert observer and observer.policy and observer.user
 
 
 def test_pack_levels_map_to_enforcement_levels() -> None:

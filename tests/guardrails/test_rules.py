@@ -7,6 +7,7 @@ import pytest
 from infra.render import render_stack
 from policies.guardrails import model, rules
 from policies.guardrails.offline import check_render
+from policies.guardrails.rules_lifecycle import RECOMMENDED_RETENTION_DAYS
 from tests import docs
 from tests.guardrails.cases import CASES, PASSING_ADDITIONS, Case
 from tests.guardrails.packrun import pack_violations
@@ -107,5 +108,5 @@ def test_readme_lists_every_rule_at_its_level_and_the_recommended_range() -> Non
     section = docs.section(docs.OPERATING, "Reviewing a change")
     for name, level in rules.RULE_LEVELS.items():
         assert f"| `{name}` | {level} |" in section, name
-    for low, high in set(rules.RECOMMENDED_RETENTION_DAYS.values()):
+    for low, high in set(RECOMMENDED_RETENTION_DAYS.values()):
         assert f"{low} to {high} days" in section

@@ -21,6 +21,7 @@ from infra.config import (
     full_key,
     parse_stack_config,
 )
+from infra.identities import READER, UPLOADER
 from infra.provider_values import LIFECYCLE_MAX_RULES
 from infra.stack_file import load_stack_config
 from tests.docs import OPERATING, read
@@ -40,12 +41,16 @@ def test_defaults_are_the_secure_choices() -> None:
     assert config.public_recordings is False
     assert config.anonymous_recordings is False
     assert config.omniplay_reader is True
-    assert (config.uploader_user, config.uploader_service_account, config.uploader_policy) == (
+    assert (
+        config.identity(UPLOADER).user,
+        config.identity(UPLOADER).service_account,
+        config.identity(UPLOADER).policy,
+    ) == (
         "voice-ai-service",
         "voice-ai-realtime",
         "voice-ai-policy",
     )
-    assert config.reader_user == "omniplay-reader"
+    assert config.identity(READER).user == "omniplay-reader"
 
 
 def test_values_are_typed_and_keys_outside_the_namespace_are_ignored() -> None:
@@ -172,8 +177,7 @@ def test_uploader_and_reader_must_be_different_users() -> None:
 @pytest.mark.parametrize("kind", ["User", "Policy", "ServiceAccount"])
 @pytest.mark.parametrize("other", ["uploader", "reader"])
 def test_the_observer_shares_no_name_with_another_identity(kind: str, other: str) -> None:
-    suffix = {"User": "user", "Policy": "policy", "ServiceAccount": "service_account"}[kind]
-    taken = getattr(parse_stack_config(ENDPOINT), f"{other}_{suffix}")
+    taken = parse_stack_config(ENDPOINT).value(f"{other}{kind}")
     with pytest.raises(StackConfigError, match="must differ from"):
         parse_stack_config({**ENDPOINT, full_key(f"observer{kind}"): taken})
 

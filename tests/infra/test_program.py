@@ -10,6 +10,7 @@ import pytest
 
 from infra import stack_file
 from infra.config import SERVICE_TOKEN_KEY, StackConfigError, full_key, parse_stack_config
+from infra.identities import OBSERVER, READER, UPLOADER
 from infra.lifecycle_rules import DELETE_MARKER_RULE_ID
 from infra.mocked_run import ProgramRun, run_program
 from infra.policies import (
@@ -180,15 +181,15 @@ def test_each_policy_document_equals_its_file_with_the_stacks_bucket(run: Progra
     reader = only(run, "IamPolicy", "reader-policy").inputs
     observer = only(run, "IamPolicy", "observer-policy").inputs
     assert observer == {
-        "name": config.observer_policy,
+        "name": config.identity(OBSERVER).policy,
         "policy": load_policy(OBSERVER_POLICY, config.bucket),
     }
     assert uploader == {
-        "name": config.uploader_policy,
+        "name": config.identity(UPLOADER).policy,
         "policy": load_policy(UPLOADER_POLICY, config.bucket),
     }
     assert reader == {
-        "name": config.reader_policy,
+        "name": config.identity(READER).policy,
         "policy": load_policy(READER_POLICY, config.bucket),
     }
 
@@ -196,9 +197,9 @@ def test_each_policy_document_equals_its_file_with_the_stacks_bucket(run: Progra
 def test_users_get_a_generated_secret_and_their_policy(run: ProgramRun) -> None:
     config = _config(run)
     for role, user, policy in (
-        ("uploader", config.uploader_user, config.uploader_policy),
-        ("reader", config.reader_user, config.reader_policy),
-        ("observer", config.observer_user, config.observer_policy),
+        ("uploader", config.identity(UPLOADER).user, config.identity(UPLOADER).policy),
+        ("reader", config.identity(READER).user, config.identity(READER).policy),
+        ("observer", config.identity(OBSERVER).user, config.identity(OBSERVER).policy),
     ):
         iam_user = only(run, "IamUser", f"{role}-user")
         assert iam_user.inputs == {"name": user, "secret": SECRET}
@@ -210,13 +211,13 @@ def test_users_get_a_generated_secret_and_their_policy(run: ProgramRun) -> None:
 
 def test_the_service_account_targets_the_uploader_after_its_policy(run: ProgramRun) -> None:
     config = _config(run)
-    account = only(run, "IamServiceAccount", config.uploader_service_account)
-    assert account.inputs == {"targetUser": config.uploader_user}
+    account = only(run, "IamServiceAccount", config.identity(UPLOADER).service_account)
+    assert account.inputs == {"targetUser": config.identity(UPLOADER).user}
     assert "uploader-policy-attachment" in account.dependencies
-    reader = only(run, "IamServiceAccount", config.reader_service_account)
-    assert reader.inputs == {"targetUser": config.reader_user}
-    observer = only(run, "IamServiceAccount", config.observer_service_account)
-    assert observer.inputs == {"targetUser": config.observer_user}
+    reader = only(run, "IamServiceAccount", config.identity(READER).service_account)
+    assert reader.inputs == {"targetUser": config.identity(READER).user}
+    observer = only(run, "IamServiceAccount", config.identity(OBSERVER).service_account)
+    assert observer.inputs == {"targetUser": config.identity(OBSERVER).user}
     assert "observer-policy-attachment" in observer.dependencies
     # Read reports the parent's policy and never the secret: ignored, so a second up is a no-op.
     for each in (account, reader, observer):
