@@ -30,8 +30,8 @@ from botocore.exceptions import (
 
 from devtools.embedded_s3 import EmbeddedS3
 from devtools.stalling_servers import StallingServer
+from tests.spool_owners import OTHER_UID, add, chown_tree, replay_cli, shared_dir
 from tests.support import ROOT, offline_uploader
-from tests.unit.test_spool_trust import OTHER_UID, add, chown_tree, replay_cli, shared_dir
 from voice_recordings import MinioUploader, cli, diagnostics
 from voice_recordings.answers import NotS3Answer
 from voice_recordings.cli import checks
