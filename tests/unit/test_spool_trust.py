@@ -29,7 +29,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from devtools.embedded_s3 import EmbeddedS3
+from devtools.endpoint.embedded_s3 import EmbeddedS3
 from tests.support import ROOT, offline_uploader, spool_entry
 from voice_recordings import MinioUploader, cli
 from voice_recordings.errors import StorageError

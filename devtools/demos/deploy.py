@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING, Any
 import requests
 from botocore.exceptions import ClientError
 
-from devtools import engine, provider_plugin
-from devtools.embedded_s3 import Credentials, EmbeddedS3
-from devtools.engine_workspace import (
+from devtools.endpoint.embedded_s3 import Credentials, EmbeddedS3
+from devtools.engine import minio_plugin, pulumi_cli
+from devtools.engine.workspace import (
     MINIO_PLUGIN_VERSION,
     EngineWorkspace,
     admin_env,
@@ -131,8 +131,8 @@ def main() -> int:
     """Run the demo; exit status 0 when every check held."""
     when = dt.datetime.now(dt.UTC)
     check = Checks()
-    engine_dir = engine.build()  # `make demo` built it already: then this only finds it
-    plugin_dir = provider_plugin.build()
+    engine_dir = pulumi_cli.build()  # `make demo` built it already: then this only finds it
+    plugin_dir = minio_plugin.build()
     with EmbeddedS3(authentication=True) as endpoint, tempfile.TemporaryDirectory() as root:
         print(f"Embedded S3+IAM endpoint on {endpoint.endpoint_url} (authentication on)")
         certificate = endpoint.certificate
@@ -146,7 +146,7 @@ def main() -> int:
         print(
             f"Pulumi engine {version} (CLI, engine and Python language host built here, "
             f"{engine_dir}); provider: minio {MINIO_PLUGIN_VERSION}, pulumi-terraform-bridge "
-            f"{provider_plugin.required_version(provider_plugin.BRIDGE_MODULE)} over our Terraform "
+            f"{minio_plugin.required_version(minio_plugin.BRIDGE_MODULE)} over our Terraform "
             f"provider ({plugin_dir}; tools/provider), on the embedded endpoint.\n"
         )
         workspace.init_stack(STACK, embedded_stack_config(endpoint))
