@@ -24,13 +24,12 @@ import hashlib
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import requests
-from botocore.exceptions import ClientError
 
+from devtools.demos.checks import Checks, error_code, short_type
 from devtools.endpoint.embedded_s3 import Credentials, EmbeddedS3
 from devtools.engine import minio_plugin, pulumi_cli
 from devtools.engine.workspace import (
@@ -52,28 +51,6 @@ SAMPLE_AUDIO = b"ID3\x04\x00\x00\x00\x00\x00\x00" + bytes(range(256)) * 64
 SAMPLE_TRANSCRIPT = "Atendente virtual: Olá! Cliente: Quero falar com o suporte."
 
 
-class Checks:
-    """The demo's checks, in order; printed as they happen and summed up at the end."""
-
-    def __init__(self) -> None:
-        self.results: list[tuple[str, bool]] = []
-
-    def __call__(self, name: str, ok: bool) -> bool:
-        self.results.append((name, ok))
-        print(f"  [{'OK' if ok else 'FAILED'}] {name}")
-        return ok
-
-    @property
-    def all_ok(self) -> bool:
-        """True when there were checks and every one held."""
-        return bool(self.results) and all(ok for _, ok in self.results)
-
-
-def short_type(token: str) -> str:
-    """``minio:index/s3Bucket:S3Bucket`` -> ``S3Bucket``; ``pulumi:providers:minio`` kept."""
-    return token if token.startswith("pulumi:providers:") else token.rsplit(":", 1)[-1]
-
-
 def show(admin: S3Client, uploader: MinioUploader, key: str) -> None:
     """Print what the server holds for ``key`` (read as the admin: the uploader may not read
     tags back)."""
@@ -93,15 +70,6 @@ def show(admin: S3Client, uploader: MinioUploader, key: str) -> None:
     tag_text = ", ".join(f"{t['Key']}={t['Value']}" for t in tags)
     print(f"  tags          {tag_text}")
     print(f"  public URL    {uploader.public_url(key)}")
-
-
-def error_code(call: Callable[[], object]) -> str | None:
-    """The S3 error code ``call`` failed with, or None if it succeeded."""
-    try:
-        call()
-    except ClientError as exc:
-        return str(exc.response["Error"]["Code"])
-    return None
 
 
 def tls_refusal(url: str) -> str | None:

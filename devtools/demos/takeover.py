@@ -30,7 +30,7 @@ from pathlib import Path
 
 import requests
 
-from devtools.demos.deploy import Checks, error_code, short_type
+from devtools.demos.checks import Checks, error_code, short_type
 from devtools.endpoint.embedded_s3 import Credentials, EmbeddedS3
 from devtools.endpoint.handmade import build_handmade, stack_config_for
 from devtools.engine import pulumi_cli

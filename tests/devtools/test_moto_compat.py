@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from devtools.demos.deploy import error_code
+from devtools.demos.checks import error_code
 from devtools.endpoint.embedded_s3 import Credentials, EmbeddedS3
 from devtools.endpoint.moto_compat import ADMIN_STATEMENTS_TAG
 
