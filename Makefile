@@ -38,7 +38,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 # The Pulumi CLI, engine and Python language host, built from Go modules at the pin
 # (constraints.txt's pulumi==, tools/engine/go.mod) into a cache outside the clone; a no-op when
-# that build is there (devtools/engine.py). A build says what it is, how long the first one
+# that build is there (devtools/engine/pulumi_cli.py). A build says what it is, how long the first one
 # takes and how far it is, on stderr; its stdout (the build's directory) is not needed here, so
 # a cached no-op is silent.
 engine: $(STAMP)
@@ -46,15 +46,15 @@ engine: $(STAMP)
 
 # The minio plugin the engine runs here: pulumi-terraform-bridge v3.135.0 over our Terraform
 # provider (tools/provider), built into a cache outside the clone; a no-op when it is there
-# (devtools/provider_plugin.py). Like `engine`: progress on stderr, silent when cached.
+# (devtools/engine/minio_plugin.py). Like `engine`: progress on stderr, silent when cached.
 provider: $(STAMP)
-	@$(BIN)/python -m devtools.provider_plugin > /dev/null
+	@$(BIN)/python -m devtools.engine.minio_plugin > /dev/null
 
 # After a schema change in tools/provider/minio: the committed schema.json and
 # bridge-metadata.json as the bridge's tfgen makes them (a test holds them equal).
 provider-schema: $(STAMP)
-	$(BIN)/python -m devtools.provider_plugin --write-schema
-	$(BIN)/python -m devtools.provider_plugin
+	$(BIN)/python -m devtools.engine.minio_plugin --write-schema
+	$(BIN)/python -m devtools.engine.minio_plugin
 
 # promtool, for the alert rules' unit tests (tests/unit/test_monitoring.py, which fails without
 # it): Debian's prometheus package, installed only when promtool is not on PATH, so a no-op after
@@ -68,10 +68,10 @@ monitoring-tools:
 	@promtool --version | head -1
 
 demo: $(STAMP) engine provider
-	$(BIN)/python -m devtools.demo
+	$(BIN)/python -m devtools.demos.deploy
 
 takeover-demo: $(STAMP) engine provider
-	$(BIN)/python -m devtools.takeover_demo
+	$(BIN)/python -m devtools.demos.takeover
 
 # Until Ctrl-C: the docs' commands run as written in another shell (docs/try-it-locally.md).
 # Ctrl-C is how it ends (exit 130, one line): not an error of the recipe's.

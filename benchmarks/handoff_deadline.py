@@ -2,7 +2,7 @@
 
     python -m benchmarks.handoff_deadline            (``make bench-handoff``)
 
-Against two loopback servers (:mod:`devtools.stalling_servers`): a *black hole* that accepts
+Against two loopback servers (:mod:`devtools.fake_servers.stalling`): a *black hole* that accepts
 TCP and never answers, and a *trickle* that answers one byte a second forever. Each run calls
 ``upload_audio`` with the settings from the environment's defaults (``MINIO_UPLOAD_DEADLINE``,
 ``MINIO_MAX_ATTEMPTS``, ``MINIO_READ_TIMEOUT`` ...; set one to try another value) on a 1 MB
@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Final
 
-from devtools.stalling_servers import BEHAVIOURS, StallingServer
+from devtools.fake_servers.stalling import BEHAVIOURS, StallingServer
 from voice_recordings.settings import Env, StorageSettings
 from voice_recordings.uploader import MinioUploader
 

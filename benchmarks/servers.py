@@ -1,8 +1,9 @@
 """The servers the upload benchmark runs against, each in a process of its own, over TLS.
 
-The embedded endpoint (moto, :mod:`devtools.embedded_s3`) and the sink (:mod:`devtools.sink_s3`,
-which answers every upload at once as S3 would and keeps nothing) run in child processes with
-one malloc arena (:data:`SERVER_ENV`), so no memory figure of the benchmark includes a server's.
+The embedded endpoint (moto, :mod:`devtools.endpoint.embedded_s3`) and the sink
+(:mod:`devtools.fake_servers.sink`, which answers every upload at once as S3 would and keeps
+nothing) run in child processes with one malloc arena (:data:`SERVER_ENV`), so no memory figure
+of the benchmark includes a server's.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ SERVER_ENV: Final = {"MALLOC_ARENA_MAX": "1"}
 
 def serve() -> None:
     """Child: run the embedded endpoint, print its address and keys, stop when stdin closes."""
-    from devtools.embedded_s3 import EmbeddedS3
+    from devtools.endpoint.embedded_s3 import EmbeddedS3
 
     # TLS, connections kept open (the defaults), as against MinIO.
     with EmbeddedS3() as endpoint:
@@ -40,9 +41,9 @@ def serve() -> None:
 
 
 def serve_sink() -> None:
-    """Child: run the sink (:mod:`devtools.sink_s3`, TLS), print its environment, stop when
-    stdin closes."""
-    from devtools.sink_s3 import SinkS3
+    """Child: run the sink (:mod:`devtools.fake_servers.sink`, TLS), print its environment, stop
+    when stdin closes."""
+    from devtools.fake_servers.sink import SinkS3
 
     with SinkS3() as sink:
         print(json.dumps(sink.env(bucket=BUCKET)), flush=True)

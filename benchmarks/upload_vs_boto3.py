@@ -16,11 +16,11 @@ production, and its peak memory.
    call with its defaults (no checksum over HTTPS, no URL): target at most 1.10 times the faster
    of the two at 1 and 10 MB.
 2. The client's cost alone: the same four clients, the same way, against a sink
-   (:mod:`devtools.sink_s3`, in a process of its own, over TLS) that answers every upload at once
-   as S3 would (an ETag, the checksum echoed) and does nothing else. moto spends more on an upload
-   than any client, so the embedded endpoint's ratios understate what a client costs; the sink's
-   show it. Reported beside the endpoint's columns, without a target of their own: against the
-   sink, the presigned URL only the uploader and "boto3 same" make is a visible share of the
+   (:mod:`devtools.fake_servers.sink`, in a process of its own, over TLS) that answers every upload
+   at once as S3 would (an ETag, the checksum echoed) and does nothing else. moto spends more on an
+   upload than any client, so the embedded endpoint's ratios understate what a client costs; the
+   sink's show it. Reported beside the endpoint's columns, without a target of their own: against
+   the sink, the presigned URL only the uploader and "boto3 same" make is a visible share of the
    time, and minio-py computes no checksum at all.
 3. Memory: a fresh child process uploads a 200 MB file object generated on the fly (never one
    bytes object), and a file of the single-PUT limit (64 MiB, streamed in one PUT); the figure is

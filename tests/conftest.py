@@ -10,8 +10,8 @@ from typing import Final
 
 import pytest
 
-from devtools.embedded_s3 import EmbeddedS3
-from devtools.engine import locate, pinned_version
+from devtools.endpoint.embedded_s3 import EmbeddedS3
+from devtools.engine.pulumi_cli import locate, pinned_version
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 
 A *variant* is a stack file's stack with config overrides (``dev``, ``prod``, ``dev+public``:
 :data:`VARIANTS`). :class:`Deployments` deploys each one the first time a test asks for it:
-a child-process endpoint of its own (:class:`devtools.endpoint_process.EndpointProcess`, which
+a child-process endpoint of its own (:class:`devtools.endpoint.child_process.EndpointProcess`, which
 no other test resets), a throwaway engine workspace whose stack is the stack file's config
 pointed at that endpoint through the stack's own keys, ``pulumi up`` with the endpoint's admin
 as MINIO_USER/MINIO_PASSWORD, and ``pulumi stack output``. Later modules reuse it: the tests
@@ -20,9 +20,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Final
 
-from devtools.clients import ServedEndpoint
-from devtools.endpoint_process import EndpointProcess
-from devtools.engine_workspace import EngineWorkspace, admin_env, embedded_stack_config
+from devtools.endpoint.child_process import EndpointProcess
+from devtools.endpoint.clients import ServedEndpoint
+from devtools.engine.workspace import EngineWorkspace, admin_env, embedded_stack_config
 from infra.render import render_stack
 from tests.support import PUBLIC_OVERRIDES
 

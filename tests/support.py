@@ -21,7 +21,7 @@ from typing import IO, TYPE_CHECKING, Any, Final
 import pytest
 import requests
 
-from devtools.embedded_s3 import Credentials, plain_client
+from devtools.endpoint.embedded_s3 import Credentials, plain_client
 from infra.config import full_key
 from infra.mocked_run import ProgramRun, run_program
 from infra.mocks import ResourceRecord

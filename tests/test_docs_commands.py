@@ -38,7 +38,7 @@ from typing import IO, Final
 
 import pytest
 
-from devtools import provider_plugin
+from devtools.engine import minio_plugin
 from devtools.sandbox.run import EXIT_INTERRUPTED
 from devtools.sandbox.shell import ENV_FILE
 from tests.docs import (
@@ -226,7 +226,7 @@ def sandbox(
     clone_before: str, engine_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningSandbox]:
     """The module's sandbox (stopped at the end if a test did not stop it)."""
-    if provider_plugin.locate() is None:
+    if minio_plugin.locate() is None:
         pytest.fail("the minio plugin is not built: run `make provider` (make test does it first)")
     running = start_sandbox(tmp_path_factory.mktemp("sandbox") / "place")
     yield running

@@ -20,8 +20,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Final
 
-from devtools import engine, provider_plugin
-from devtools.engine_workspace import MINIO_PLUGIN_VERSION, PulumiFailed
+from devtools.engine import minio_plugin, pulumi_cli
+from devtools.engine.workspace import MINIO_PLUGIN_VERSION, PulumiFailed
 from devtools.sandbox import shell
 from devtools.sandbox.control import SOCKET, ControlServer, client_script
 from devtools.sandbox.place import Place, SandboxBusy, default_dir, write_private
@@ -87,11 +87,11 @@ class Sandbox:
     def banner(self) -> str:
         """What ``make sandbox`` prints once ready (no secret in it)."""
         dev, prod = self.storages[DEPLOYED], self.storages[READY]
-        bridge = provider_plugin.required_version(provider_plugin.BRIDGE_MODULE)
+        bridge = minio_plugin.required_version(minio_plugin.BRIDGE_MODULE)
         blocks = ", ".join(BLOCKS.values())
         return "\n".join(
             [
-                f"Sandbox ready in {self.root} (pulumi {engine.pinned_version()}; minio "
+                f"Sandbox ready in {self.root} (pulumi {pulumi_cli.pinned_version()}; minio "
                 f"{MINIO_PLUGIN_VERSION} over pulumi-terraform-bridge {bridge}):",
                 f"  {DEPLOYED:5} deployed on {dev.endpoint_url} (TLS, a throwaway CA)",
                 f"  {READY:5} made, not deployed, on {prod.endpoint_url} "
@@ -200,8 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sandbox = Sandbox(place.directory)
     try:
         print(f"Starting the sandbox in {place.directory} ...", flush=True)
-        engine_dir = engine.build()  # `make sandbox` built both: this only finds them
-        provider_plugin.build()
+        engine_dir = pulumi_cli.build()  # `make sandbox` built both: this only finds them
+        minio_plugin.build()
         sandbox.start(engine_dir)
         print(sandbox.banner(), flush=True)
         while True:
@@ -211,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         place.release()
         print("\nsandbox stopped: its servers are down and its directory removed", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (engine.EngineError, PulumiFailed, OSError, RuntimeError) as exc:
+    except (pulumi_cli.EngineError, PulumiFailed, OSError, RuntimeError) as exc:
         sandbox.close()
         place.release()
         print(f"make sandbox: could not start: {exc}", file=sys.stderr)

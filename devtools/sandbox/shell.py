@@ -21,8 +21,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
-from devtools.clients import Credentials
-from devtools.engine_workspace import EngineWorkspace
+from devtools.endpoint.clients import Credentials
+from devtools.engine.workspace import EngineWorkspace
 from infra.program import ADMIN_PASSWORD_ENV, ADMIN_USER_ENV
 from infra.project import REPOSITORY
 from voice_recordings.settings import Env

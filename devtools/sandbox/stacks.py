@@ -1,10 +1,10 @@
 """The sandbox's Pulumi project: ``dev`` deployed, ``prod`` ready, each on its own storage.
 
-An :class:`~devtools.engine_workspace.EngineWorkspace` at the sandbox's directory (a project
+An :class:`~devtools.engine.workspace.EngineWorkspace` at the sandbox's directory (a project
 directory of its own, :func:`infra.project.make_project`; a local backend, a generated
 passphrase, a ``PULUMI_HOME`` with the ``minio`` and ``random`` plugins installed), whose stacks
 are the stack files' config pointed at their storage through the stack's own keys
-(:func:`~devtools.engine_workspace.embedded_stack_config`), as every test stack is. ``dev`` is
+(:func:`~devtools.engine.workspace.embedded_stack_config`), as every test stack is. ``dev`` is
 deployed with ``pulumi up`` and selected, and its ``.env`` blocks written (0600) where
 :attr:`SandboxStacks.blocks` says; ``prod`` is made, not deployed: docs/operating.md's
 "Deploying" deploys it. :meth:`SandboxStacks.restart_prod` gives ``prod`` a new start on a
@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
-from devtools.engine_workspace import EngineWorkspace, admin_env, embedded_stack_config
+from devtools.engine.workspace import EngineWorkspace, admin_env, embedded_stack_config
 from devtools.sandbox.place import write_private
 from devtools.sandbox.storage import Storage
 from infra.project import REPOSITORY, seed_stack_file, stack_file_name

@@ -1,7 +1,7 @@
 """One stack's storage in the sandbox: an embedded endpoint at an address that stays.
 
-The endpoint runs in a child process (:class:`devtools.endpoint_process.EndpointProcess`: TLS,
-authentication on, the sandbox's one admin), behind a :class:`devtools.tcp_relay.TcpRelay`
+The endpoint runs in a child process (:class:`devtools.endpoint.child_process.EndpointProcess`: TLS,
+authentication on, the sandbox's one admin), behind a :class:`devtools.sandbox.tcp_relay.TcpRelay`
 whose address is the stack's ``endpoint``. So the storage can go down (:meth:`Storage.stop`:
 connections refused, as from a stopped MinIO) and come back (:meth:`Storage.start`) at the same
 address with everything it holds, and be replaced by a new server
@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from devtools.clients import Credentials, plain_client
-from devtools.endpoint_process import EndpointProcess
-from devtools.tcp_relay import HOST, TcpRelay
+from devtools.endpoint.child_process import EndpointProcess
+from devtools.endpoint.clients import Credentials, plain_client
+from devtools.sandbox.tcp_relay import HOST, TcpRelay
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
@@ -92,7 +92,7 @@ class Storage:
         """Whether its address accepts connections."""
         return self._relay is not None and self._relay.running
 
-    # What a stack is pointed at (devtools.clients.ServedEndpoint).
+    # What a stack is pointed at (devtools.endpoint.clients.ServedEndpoint).
 
     @property
     def endpoint(self) -> str:

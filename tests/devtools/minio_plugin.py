@@ -15,7 +15,7 @@ import grpc  # type: ignore[import-untyped]
 from google.protobuf import struct_pb2  # type: ignore[import-untyped]
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from devtools import provider_plugin
+from devtools.engine import minio_plugin
 from devtools.providers.properties import from_struct, to_struct
 
 PACKAGE = "minio"
@@ -38,12 +38,12 @@ class MinioPlugin:
     """``pulumi-resource-minio`` started as the engine starts it (it prints its port)."""
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
-        built = provider_plugin.locate()
+        built = minio_plugin.locate()
         if built is None:
             raise AssertionError("the minio plugin is not built: run `make provider`")
         inherited = {k: v for k, v in os.environ.items() if not k.startswith("MINIO_")}
         self.process = subprocess.Popen(
-            [str(built / provider_plugin.PLUGIN)],
+            [str(built / minio_plugin.PLUGIN)],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             env={**inherited, **(env or {})},

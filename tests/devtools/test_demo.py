@@ -1,8 +1,8 @@
-"""``make demo`` end to end: ``python -m devtools.demo`` runs ``pulumi up`` of the dev stack with
-the real engine on its own embedded endpoint, uploads, plays and checks least privilege as the
-identities the stack made, and exits 0 only when every check held. It runs in a child process,
-as ``make demo`` does: it starts its own endpoint, and moto keeps one state per process (the
-session's endpoint already holds this one's)."""
+"""``make demo`` end to end: ``python -m devtools.demos.deploy`` runs ``pulumi up`` of the dev
+stack with the real engine on its own embedded endpoint, uploads, plays and checks least
+privilege as the identities the stack made, and exits 0 only when every check held. It runs in a
+child process, as ``make demo`` does: it starts its own endpoint, and moto keeps one state per
+process (the session's endpoint already holds this one's)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import os
 import re
 import subprocess
 
-from devtools.demo import STACK
-from devtools.engine import pinned_version
+from devtools.demos.deploy import STACK
+from devtools.engine.pulumi_cli import pinned_version
 from infra.render import snapshot_path
 from policies.guardrails.offline import load_render
 from tests.support import ROOT, run_python
@@ -32,7 +32,7 @@ PROMISED = (
 
 def test_make_demo_runs_the_whole_story_and_every_check_holds() -> None:
     # run_python fails the test unless the module exits 0 (every check held).
-    out = run_python("import runpy; runpy.run_module('devtools.demo', run_name='__main__')")
+    out = run_python("import runpy; runpy.run_module('devtools.demos.deploy', run_name='__main__')")
     report = re.search(
         r"pulumi up '(\w+)' \((v[0-9.]+)\) -> (\d+) resources made -> (\d+)/(\d+) checks OK", out
     )
@@ -56,7 +56,7 @@ def test_make_demo_runs_the_whole_story_and_every_check_holds() -> None:
 def test_make_demo_says_what_its_first_minutes_do() -> None:
     """On a fresh clone (``-B``: every target out of date), each slow step is announced before
     it runs: the quiet pip install by a line of its own, the Go builds by the modules that do
-    them (:mod:`devtools.go_build`, tested in test_go_build.py), on stderr, so that their
+    them (:mod:`devtools.engine.go_build`, tested in test_go_build.py), on stderr, so that their
     stdout, the build's directory, can go to /dev/null."""
     # As from a shell: not a sub-make of `make test` (whose flags and directory lines differ).
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
@@ -67,7 +67,7 @@ def test_make_demo_says_what_its_first_minutes_do() -> None:
     said = [line for line in dry[:pip] if line.startswith("echo ")]
     assert len(said) == 1 and "Installing the Python packages" in said[0], dry
     assert "first time: about" in said[0]
-    for module in ("devtools.engine", "devtools.provider_plugin"):
-        runs = [line for line in dry if f"-m {module}" in line]
+    for module in ("devtools.engine", "devtools.engine.minio_plugin"):
+        runs = [line for line in dry if f"-m {module} " in line]  # not a module inside it
         assert runs and all(line.endswith(f"-m {module} > /dev/null") for line in runs), runs
-    assert dry[-1].endswith("-m devtools.demo")
+    assert dry[-1].endswith("-m devtools.demos.deploy")

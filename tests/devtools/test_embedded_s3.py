@@ -16,7 +16,7 @@ def test_requests_must_be_signed_by_a_known_key_and_stop_frees_the_port() -> Non
         """
         import socket
         from botocore.exceptions import ClientError
-        from devtools.embedded_s3 import Credentials, EmbeddedS3
+        from devtools.endpoint.embedded_s3 import Credentials, EmbeddedS3
         with EmbeddedS3() as endpoint:
             host, port = endpoint.endpoint.split(":")
             endpoint.s3().create_bucket(Bucket="voice-recordings")
@@ -46,8 +46,8 @@ def test_only_one_endpoint_per_process() -> None:
     out = run_python(
         """
         from unittest import mock
-        import devtools.embedded_s3 as module
-        from devtools.embedded_s3 import EmbeddedS3
+        import devtools.endpoint.embedded_s3 as module
+        from devtools.endpoint.embedded_s3 import EmbeddedS3
         with EmbeddedS3():
             try:
                 EmbeddedS3().start()
@@ -72,7 +72,7 @@ def test_presigned_urls_are_verified(tamper: str) -> None:
     out = run_python(
         f"""
         import time, requests
-        from devtools.embedded_s3 import EmbeddedS3
+        from devtools.endpoint.embedded_s3 import EmbeddedS3
         with EmbeddedS3() as endpoint:
             s3 = endpoint.s3()
             s3.create_bucket(Bucket="voice-recordings")
@@ -100,7 +100,7 @@ def test_tls_by_default_with_a_throwaway_ca_and_plain_http_on_request() -> None:
         """
         import os, requests
         from pathlib import Path
-        from devtools.embedded_s3 import EmbeddedS3
+        from devtools.endpoint.embedded_s3 import EmbeddedS3
         with EmbeddedS3() as endpoint:
             ca = Path(endpoint.ca_bundle)
             print("url:", endpoint.endpoint_url.split(":")[0])
@@ -147,7 +147,7 @@ def test_keep_alive_serves_requests_on_one_connection_even_after_an_unread_body(
     out = run_python(
         """
         import http.client, ssl
-        from devtools.embedded_s3 import EmbeddedS3
+        from devtools.endpoint.embedded_s3 import EmbeddedS3
         with EmbeddedS3(keep_alive=True) as endpoint:
             endpoint.s3().create_bucket(Bucket="voice-recordings")
             host, port = endpoint.endpoint.split(":")

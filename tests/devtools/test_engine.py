@@ -11,13 +11,14 @@ from typing import Any
 
 import pytest
 
-from devtools import engine, provider_plugin
+from devtools.engine import minio_plugin, pulumi_cli
+from infra.project import REPOSITORY
 
 
 def test_one_pin_for_the_sdk_the_cli_and_the_build() -> None:
-    pin = engine.pinned_version()
-    assert engine.go_module_version(engine.PKG_MODULE) == pin
-    assert engine.go_module_version(engine.SDK_MODULE) == pin
+    pin = pulumi_cli.pinned_version()
+    assert pulumi_cli.go_module_version(pulumi_cli.PKG_MODULE) == pin
+    assert pulumi_cli.go_module_version(pulumi_cli.SDK_MODULE) == pin
     # The Python SDK the program runs with is the one installed from constraints.txt.
     assert f"v{importlib.metadata.version('pulumi')}" == pin
 
@@ -25,34 +26,43 @@ def test_one_pin_for_the_sdk_the_cli_and_the_build() -> None:
 @pytest.fixture(scope="module")
 def built() -> Path:
     """The engine ``make engine`` built (``make test`` builds it before the tests)."""
-    found = engine.locate()
+    found = pulumi_cli.locate()
     if found is None:
         pytest.fail("the engine is not built: run `make engine`")
     return found
 
 
 def test_the_build_is_outside_the_clone_and_reports_the_pin(built: Path) -> None:
-    assert not built.resolve().is_relative_to(engine.REPOSITORY)
-    for name in engine.EXECUTABLES:
+    assert not built.resolve().is_relative_to(REPOSITORY)
+    for name in pulumi_cli.EXECUTABLES:
         assert os.access(built / name, os.X_OK), name
-    for executable, flag in ((engine.CLI, "version"), (engine.LANGUAGE_HOST, "-version")):
+    for executable, flag in ((pulumi_cli.CLI, "version"), (pulumi_cli.LANGUAGE_HOST, "-version")):
         done = subprocess.run(
             [str(built / executable), flag], capture_output=True, text=True, check=True
         )
-        assert done.stdout.strip() == engine.pinned_version()
+        assert done.stdout.strip() == pulumi_cli.pinned_version()
 
 
-@pytest.mark.parametrize("module", [engine, provider_plugin], ids=["engine", "provider"])
-def test_each_go_build_does_nothing_when_it_is_there(module: Any) -> None:
+# Each build, the make target that runs it and the module that target runs.
+GO_BUILDS = [
+    (pulumi_cli, "engine", "devtools.engine"),
+    (minio_plugin, "provider", minio_plugin.__name__),
+]
+
+
+@pytest.mark.parametrize(("module", "target", "command"), GO_BUILDS, ids=["engine", "provider"])
+def test_each_go_build_does_nothing_when_it_is_there(
+    module: Any, target: str, command: str
+) -> None:
     """``make engine`` and ``make provider`` only find a build that is there."""
     found = module.locate()
     if found is None:
-        pytest.fail(f"not built: run `make {module.__name__.rsplit('_', 1)[-1]}`")
+        pytest.fail(f"not built: run `make {target}`")
     # No Go on PATH: it can only succeed by finding the cached build.
     env = {**os.environ, "PATH": os.path.dirname(sys.executable)}
     done = subprocess.run(
-        [sys.executable, "-m", module.__name__],
-        cwd=engine.REPOSITORY,
+        [sys.executable, "-m", command],
+        cwd=REPOSITORY,
         env=env,
         capture_output=True,
         text=True,
@@ -65,6 +75,6 @@ def test_each_go_build_does_nothing_when_it_is_there(module: Any) -> None:
 
 
 def test_a_pin_that_moved_in_one_place_only_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "pinned_version", lambda: "v3.1.0")
-    with pytest.raises(engine.EngineError, match="move both"):
-        engine.build()
+    monkeypatch.setattr(pulumi_cli, "pinned_version", lambda: "v3.1.0")
+    with pytest.raises(pulumi_cli.EngineError, match="move both"):
+        pulumi_cli.build()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from devtools.engine_workspace import EngineWorkspace
+from devtools.engine.workspace import EngineWorkspace
 from infra.config import full_key
 from infra.project import PROJECT_FILE, REPOSITORY, stack_file_name, stack_names
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools import go_build
+from devtools.engine import go_build
 
 MAIN = 'package main\n\nimport "fmt"\n\nfunc main() {{ fmt.Println("{greeting}") }}\n'
 

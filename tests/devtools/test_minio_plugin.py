@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from devtools.embedded_s3 import EmbeddedS3
+from devtools.endpoint.embedded_s3 import EmbeddedS3
 from devtools.providers.properties import SECRET_SIGNATURE, SIGNATURE_KEY
 from infra import provider_contract as contract
 from infra import render_format

@@ -1,6 +1,6 @@
 """The embedded endpoint reads a policy's MinIO admin statements as MinIO does: the admin reads
 they allow are granted, as the IAM calls the ``minio`` plugin makes for them, and nothing else
-(devtools/moto_compat.py). CI's observer refreshes a stack with exactly these reads."""
+(devtools/endpoint/moto_compat.py). CI's observer refreshes a stack with exactly these reads."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from devtools.demo import error_code
-from devtools.embedded_s3 import Credentials, EmbeddedS3
-from devtools.moto_compat import ADMIN_STATEMENTS_TAG
+from devtools.demos.checks import error_code
+from devtools.endpoint.embedded_s3 import Credentials, EmbeddedS3
+from devtools.endpoint.moto_compat import ADMIN_STATEMENTS_TAG
 
 # As the plugin keeps a canned policy (tools/provider/minio/admin.go, addCannedPolicy): the S3
 # statements in the document, the admin ones in a tag.

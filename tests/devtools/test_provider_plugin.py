@@ -16,8 +16,8 @@ import pulumi
 import pytest
 from pulumi._types import input_type_py_to_pulumi_names
 
-from devtools import provider_plugin
-from devtools.engine import REPOSITORY
+from devtools.engine import minio_plugin
+from infra.project import REPOSITORY
 
 # What may never be built into the plugin (AGPL: read, never built, imported or vendored).
 FORBIDDEN_MODULES = (
@@ -30,7 +30,7 @@ FORBIDDEN_MODULES = (
 @pytest.fixture(scope="module")
 def built() -> Path:
     """The plugin ``make provider`` built (``make test`` builds it before the tests)."""
-    found = provider_plugin.locate()
+    found = minio_plugin.locate()
     if found is None:
         pytest.fail("the minio plugin is not built: run `make provider`")
     return found
@@ -45,18 +45,18 @@ def _build_info(executable: Path) -> str:
 
 def test_the_plugin_is_the_bridge_over_sdk_v2_at_pulumi_minios_versions(built: Path) -> None:
     assert not built.resolve().is_relative_to(REPOSITORY)
-    info = _build_info(built / provider_plugin.PLUGIN)
-    bridge = provider_plugin.required_version(provider_plugin.BRIDGE_MODULE)
+    info = _build_info(built / minio_plugin.PLUGIN)
+    bridge = minio_plugin.required_version(minio_plugin.BRIDGE_MODULE)
     assert bridge == "v3.135.0"  # pulumi-minio 0.17.1's provider/go.mod
-    assert re.search(rf"dep\s+{re.escape(provider_plugin.BRIDGE_MODULE)}\s+{bridge}\s", info)
+    assert re.search(rf"dep\s+{re.escape(minio_plugin.BRIDGE_MODULE)}\s+{bridge}\s", info)
     # terraform-plugin-sdk/v2, replaced by Pulumi's fork as the bridge's own go.mod replaces it.
-    assert re.search(rf"dep\s+{re.escape(provider_plugin.SDK_MODULE)}\s+v2\.", info)
-    assert re.search(rf"=>\s+{re.escape(provider_plugin.SDK_FORK)}\s+v2\.0\.0-", info)
+    assert re.search(rf"dep\s+{re.escape(minio_plugin.SDK_MODULE)}\s+v2\.", info)
+    assert re.search(rf"=>\s+{re.escape(minio_plugin.SDK_FORK)}\s+v2\.0\.0-", info)
     assert re.search(r"dep\s+github.com/minio/minio-go/v7\s+v7\.0\.63\s", info)
     for module in FORBIDDEN_MODULES:
         assert module not in info, module
     version = subprocess.run(
-        [str(built / provider_plugin.PLUGIN), "-version"], capture_output=True, text=True
+        [str(built / minio_plugin.PLUGIN), "-version"], capture_output=True, text=True
     )
     plugin_json = Path(importlib.import_module("pulumi_minio").__file__ or "").parent
     sdk = json.loads((plugin_json / "pulumi-plugin.json").read_text(encoding="utf-8"))
@@ -64,11 +64,11 @@ def test_the_plugin_is_the_bridge_over_sdk_v2_at_pulumi_minios_versions(built: P
 
 
 def test_the_committed_schema_is_what_tfgen_makes_of_our_provider(built: Path) -> None:
-    schema, metadata = provider_plugin.generate_schema(built)
-    assert json.loads(provider_plugin.SCHEMA.read_text(encoding="utf-8")) == schema, (
+    schema, metadata = minio_plugin.generate_schema(built)
+    assert json.loads(minio_plugin.SCHEMA.read_text(encoding="utf-8")) == schema, (
         "stale: run `make provider-schema`"
     )
-    assert json.loads(provider_plugin.METADATA.read_text(encoding="utf-8")) == metadata
+    assert json.loads(minio_plugin.METADATA.read_text(encoding="utf-8")) == metadata
 
 
 # -- the schema against the pulumi_minio 0.17.1 SDK the program is written with ---------------
@@ -149,7 +149,7 @@ def _schema_side(spec: dict[str, Any], properties: str, required: str) -> dict[s
     }
 
 
-SCHEMA = json.loads(provider_plugin.SCHEMA.read_text(encoding="utf-8"))
+SCHEMA = json.loads(minio_plugin.SCHEMA.read_text(encoding="utf-8"))
 
 
 def _sdk_class(token: str) -> tuple[type, type]:

@@ -16,7 +16,7 @@ import urllib3
 from minio import Minio
 from prometheus_client import CollectorRegistry
 
-from devtools.sink_s3 import SinkS3
+from devtools.fake_servers.sink import SinkS3
 from tests.support import GeneratedStream
 from voice_recordings import MinioUploader, StorageSettings
 from voice_recordings.checksums import UPLOAD_CHECKSUM

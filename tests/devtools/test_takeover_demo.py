@@ -1,4 +1,4 @@
-"""``make takeover-demo`` end to end: ``devtools.takeover_demo`` takes over the specification's
+"""``make takeover-demo`` end to end: ``devtools.demos.takeover`` takes over the specification's
 hand-made storage with the real engine (survey, decision, ``pulumi up`` importing it, tagging,
 the handover by ``pulumi up --replace``) and exits 0 only when every check held. It runs in this
 process on the session's endpoint (reset first), since the hand-made state is built through
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from devtools import takeover_demo
-from devtools.embedded_s3 import EmbeddedS3
+from devtools.demos import takeover
+from devtools.endpoint.embedded_s3 import EmbeddedS3
 
 # The checks the demo's story promises, each reported OK.
 PROMISED = (
@@ -33,7 +33,7 @@ PROMISED = (
 def test_make_takeover_demo_runs_the_whole_story(
     embedded_s3: EmbeddedS3, engine_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert takeover_demo.main(embedded_s3) == 0
+    assert takeover.main(embedded_s3) == 0
     out = capsys.readouterr().out
     assert "FAILED" not in out
     assert re.search(r"-> (\d+)/\1 checks OK", out)

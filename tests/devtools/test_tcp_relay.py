@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from devtools.tcp_relay import HOST, TcpRelay
+from devtools.sandbox.tcp_relay import HOST, TcpRelay
 
 
 class _Echo(socketserver.BaseRequestHandler):

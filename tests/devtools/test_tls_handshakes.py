@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from devtools.embedded_s3 import EmbeddedS3
+from devtools.endpoint.embedded_s3 import EmbeddedS3
 
 # A served request takes milliseconds; a stalled accept loop would hold it until the idle
 # clients give up (seconds), so a short read timeout makes the stall a failure.

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from devtools.embedded_s3 import EmbeddedS3
+from devtools.endpoint.embedded_s3 import EmbeddedS3
 from voice_recordings.checksums import (
     CRC32,
     REPLAY_CHECKSUM,

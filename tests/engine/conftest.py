@@ -3,7 +3,7 @@
 ``engine_dir`` (``tests/conftest.py``) is the pinned CLI with its language host (``make
 engine``); without it every engine test fails, saying how to build it. Each test module gets a
 clean embedded endpoint and a throwaway workspace
-(:class:`devtools.engine_workspace.EngineWorkspace`) with the stand-in ``minio`` and ``random``
+(:class:`devtools.engine.workspace.EngineWorkspace`) with the stand-in ``minio`` and ``random``
 plugins.
 """
 
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from devtools.embedded_s3 import EmbeddedS3
-from devtools.engine_workspace import (
+from devtools.endpoint.embedded_s3 import EmbeddedS3
+from devtools.engine.workspace import (
     EngineWorkspace,
     admin_env,
 )

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from devtools.engine import REPOSITORY
+from infra.project import REPOSITORY
 from policies.guardrails.analyzer import Requests, check_requests, project_config
 from policies.guardrails.model import MANDATORY
 from policies.guardrails.offline import check_render

@@ -9,7 +9,7 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-from devtools.clients import ServedEndpoint
+from devtools.endpoint.clients import ServedEndpoint
 from devtools.providers.properties import UNKNOWN
 from infra import render_format
 from policies.guardrails.analyzer import is_internal_key

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from devtools.embedded_s3 import EmbeddedS3
-from devtools.engine_workspace import (
+from devtools.endpoint.embedded_s3 import EmbeddedS3
+from devtools.engine.workspace import (
     EngineWorkspace,
     block_settings,
     embedded_stack_config,

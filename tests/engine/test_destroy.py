@@ -13,8 +13,8 @@ import datetime as dt
 
 import pytest
 
-from devtools.embedded_s3 import EmbeddedS3
-from devtools.engine_workspace import (
+from devtools.endpoint.embedded_s3 import EmbeddedS3
+from devtools.engine.workspace import (
     EngineWorkspace,
     block_settings,
     embedded_stack_config,

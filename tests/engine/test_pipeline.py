@@ -8,7 +8,7 @@ deploy.yml's ``up`` job with the admin's keys; the rest runs with the observer's
 
 The observer's ``admin:GetUser``/``admin:GetPolicy``/``admin:ListServiceAccounts`` are what its
 own policy grants it: the embedded endpoint reads them as the IAM calls the ``minio`` plugin
-makes for them (devtools/moto_compat.py), and nothing else.
+makes for them (devtools/endpoint/moto_compat.py), and nothing else.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from devtools.embedded_s3 import EmbeddedS3
-from devtools.engine_workspace import EngineWorkspace, PulumiRun, embedded_stack_config
+from devtools.endpoint.embedded_s3 import EmbeddedS3
+from devtools.engine.workspace import EngineWorkspace, PulumiRun, embedded_stack_config
 from tests.engine.stacks import server_snapshot
 from tests.workflows import GUARDRAIL_PACK, REPO, job_env, pipeline_command, workflow
 

@@ -19,18 +19,18 @@ from typing import Any
 
 import pytest
 
-from devtools.embedded_s3 import EmbeddedS3
-from devtools.engine import REPOSITORY
-from devtools.engine_workspace import (
+from devtools.endpoint.embedded_s3 import EmbeddedS3
+from devtools.endpoint.handmade import build_handmade
+from devtools.engine.workspace import (
     EngineWorkspace,
     PulumiRun,
     admin_env,
     embedded_stack_config,
 )
-from devtools.handmade import build_handmade
 from infra import render_format
 from infra.adoption import ADOPT_OVERRIDES
 from infra.config import full_key
+from infra.project import REPOSITORY
 from infra.provider_contract import CONTRACTS
 from infra.render import VARIANTS, render_stack
 from policies.guardrails.analyzer import (

@@ -7,9 +7,9 @@ import platform
 
 import pytest
 
-from devtools.embedded_s3 import EmbeddedS3
-from devtools.engine import pinned_version
-from devtools.engine_workspace import (
+from devtools.endpoint.embedded_s3 import EmbeddedS3
+from devtools.engine.pulumi_cli import pinned_version
+from devtools.engine.workspace import (
     EngineWorkspace,
     embedded_stack_config,
 )

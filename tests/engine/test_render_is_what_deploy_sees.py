@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from devtools.embedded_s3 import EmbeddedS3
-from devtools.engine_workspace import EngineWorkspace, embedded_stack_config
-from devtools.handmade import build_handmade
+from devtools.endpoint.embedded_s3 import EmbeddedS3
+from devtools.endpoint.handmade import build_handmade
+from devtools.engine.workspace import EngineWorkspace, embedded_stack_config
 from devtools.providers import random_provider
 from infra import provider_contract as contract
 from infra import render_format

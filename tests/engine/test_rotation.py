@@ -17,8 +17,8 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from devtools.embedded_s3 import EmbeddedS3
-from devtools.engine_workspace import EngineWorkspace, block_settings, embedded_stack_config
+from devtools.endpoint.embedded_s3 import EmbeddedS3
+from devtools.engine.workspace import EngineWorkspace, block_settings, embedded_stack_config
 from infra import render_format
 from voice_recordings import MinioUploader
 

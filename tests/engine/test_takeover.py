@@ -2,7 +2,7 @@
 
 The runbook's own commands run here, in its order (:data:`RUNBOOK`): each ``pulumi`` line as
 written, in a workspace whose ``prod`` stack points at an endpoint seeded with the
-specification's hand-made state (:func:`devtools.handmade.build_handmade`); each
+specification's hand-made state (:func:`devtools.endpoint.handmade.build_handmade`); each
 ``python -m infra.takeover`` line with the endpoint's address added; each ``mc`` line and
 ``docker exec ... voice-recordings check`` by what it does (the endpoint has no admin API; the
 check is the package's CLI with the new block). A runbook line this test does not know fails
@@ -27,8 +27,9 @@ from typing import Any
 import pytest
 import requests
 
-from devtools.embedded_s3 import Credentials, EmbeddedS3
-from devtools.engine_workspace import (
+from devtools.endpoint.embedded_s3 import Credentials, EmbeddedS3
+from devtools.endpoint.handmade import HandMadeState, build_handmade, stack_config_for
+from devtools.engine.workspace import (
     EngineWorkspace,
     PulumiFailed,
     PulumiRun,
@@ -37,7 +38,6 @@ from devtools.engine_workspace import (
     embedded_stack_config,
     parse_dotenv,
 )
-from devtools.handmade import HandMadeState, build_handmade, stack_config_for
 from infra import takeover
 from infra.config import full_key
 from infra.policies import UPLOADER_POLICY, policy_json

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from devtools.engine import REPOSITORY
 from infra.contract_check import check_render, resource_problems
+from infra.project import REPOSITORY
 from infra.provider_contract import CONTRACTS, env_variables, force_new_inputs
 from infra.provider_values import DELETE_MARKER
 from infra.render_format import LIFECYCLE, PROVIDER, VERSIONING

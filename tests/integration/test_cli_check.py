@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools.embedded_s3 import Credentials
+from devtools.endpoint.embedded_s3 import Credentials
 from tests.support import Target, disk_tree
 from voice_recordings import MinioUploader, cli
 from voice_recordings.cli import checks

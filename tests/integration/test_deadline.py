@@ -20,9 +20,9 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 import voice_recordings.bodies
-from devtools.busy_server import BusyServer
-from devtools.embedded_s3 import EmbeddedS3
-from devtools.stalling_servers import Behaviour, StallingServer
+from devtools.endpoint.embedded_s3 import EmbeddedS3
+from devtools.fake_servers.busy import BusyServer
+from devtools.fake_servers.stalling import Behaviour, StallingServer
 from tests.support import GeneratedStream, run_python
 from voice_recordings.deadline import WATCHDOG_THREAD_NAME
 from voice_recordings.errors import StorageError

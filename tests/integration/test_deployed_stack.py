@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from devtools.clients import Credentials
-from devtools.embedded_s3 import ADMIN_USER
-from devtools.engine_workspace import EngineWorkspace, admin_env
+from devtools.endpoint.clients import Credentials
+from devtools.endpoint.embedded_s3 import ADMIN_USER
+from devtools.engine.workspace import EngineWorkspace, admin_env
 from infra.config import full_key
 from infra.render_format import ATTACHMENT, IAM_POLICY, IAM_USER, SERVICE_ACCOUNT
 from tests.deployments import Deployment

@@ -31,9 +31,9 @@ from typing import Any, Final, Literal
 import pytest
 from prometheus_client import CollectorRegistry
 
-from devtools.busy_server import BusyServer
-from devtools.embedded_s3 import EmbeddedS3
-from devtools.stalling_servers import StallingServer
+from devtools.endpoint.embedded_s3 import EmbeddedS3
+from devtools.fake_servers.busy import BusyServer
+from devtools.fake_servers.stalling import StallingServer
 from tests.support import GeneratedStream
 from voice_recordings.bodies import Body
 from voice_recordings.metrics import upload_metrics

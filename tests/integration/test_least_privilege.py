@@ -11,7 +11,7 @@ behaviours are only proven on a real MinIO):
   endpoint, removing that action from the policy would not make an upload fail.
 - moto does not run lifecycle expiry: the lifecycle *configuration* is compared, not its effect.
 - presigned URLs, anonymous requests (bucket policies for principal ``*``) and checksum
-  verification are evaluated by our middleware (``devtools/request_auth.py``), not by moto.
+  verification are evaluated by our middleware (``devtools/endpoint/request_auth.py``), not by moto.
 - MinIO serves no AWS IAM API: the IAM cases run on the embedded endpoint only (skipped, with
   the reason, on a real MinIO).
 """

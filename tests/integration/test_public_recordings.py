@@ -2,8 +2,8 @@
 
 The ``dev`` stack with ``publicRecordings`` and its acknowledgement, deployed by ``pulumi up`` on
 an embedded endpoint. Anonymous requests are evaluated against the bucket policy by our middleware
-(``devtools/request_auth.py``), not by moto; a real MinIO is tested as deployed (its stack is not
-public by default), so this module skips there.
+(``devtools/endpoint/request_auth.py``), not by moto; a real MinIO is tested as deployed (its
+stack is not public by default), so this module skips there.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
-from devtools.embedded_s3 import EmbeddedS3
+from devtools.endpoint.embedded_s3 import EmbeddedS3
 from voice_recordings.metrics import REPLAY_ENTRIES, REPLAY_RUNS, upload_metrics
 from voice_recordings.uploader import MinioUploader
 

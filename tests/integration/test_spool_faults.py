@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
-from devtools.embedded_s3 import Credentials, EmbeddedS3
+from devtools.endpoint.embedded_s3 import Credentials, EmbeddedS3
 from tests.support import GeneratedStream, run_python
 from voice_recordings.checksums import REPLAY_CHECKSUM, UPLOAD_CHECKSUM
 from voice_recordings.diagnostics import FIX_CREDENTIALS, FIX_UNREACHABLE
@@ -387,7 +387,7 @@ def test_one_hundred_concurrent_awaitable_uploads_all_land(
 RESTART_SCENARIO = """
 import dataclasses, datetime as dt, hashlib, json, sys
 from pathlib import Path
-from devtools.embedded_s3 import EmbeddedS3
+from devtools.endpoint.embedded_s3 import EmbeddedS3
 from voice_recordings.uploader import MinioUploader
 from voice_recordings.spool.spool import Spool
 

@@ -1,5 +1,5 @@
 """The takeover tools (``python -m infra.takeover survey`` / ``tag-existing``) on the hand-made
-state of the specification, built on the embedded endpoint (:mod:`devtools.handmade`).
+state of the specification, built on the embedded endpoint (:mod:`devtools.endpoint.handmade`).
 
 Embedded endpoint only: the hand-made state is built through moto's backend.
 """
@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from devtools.embedded_s3 import EmbeddedS3
-from devtools.engine_workspace import admin_env
-from devtools.handmade import (
+from devtools.endpoint.embedded_s3 import EmbeddedS3
+from devtools.endpoint.handmade import (
     ANONYMOUS_DOWNLOAD_POLICY,
     HandMadeState,
     build_handmade,
     stack_config_for,
 )
+from devtools.engine.workspace import admin_env
 from infra import takeover
 from infra.config import full_key
 from infra.program import ADMIN_PASSWORD_ENV, ADMIN_USER_ENV

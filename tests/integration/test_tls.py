@@ -1,11 +1,11 @@
 """Production's transport: the runtime package over TLS, through its public interfaces.
 
-The embedded endpoint serves HTTPS with a certificate from a throwaway CA (devtools/tls.py); the
-settings carry that CA as ``MINIO_CA_BUNDLE``. Each certificate problem a deployment can meet is
-staged on the same endpoint: a client without the CA (the specification's "SSL Certificate Error",
-fixed by adding the CA), a certificate for another host, one about to expire
-(:meth:`EmbeddedS3.serving_certificate` presents it to new connections, as a server whose
-certificate was replaced).
+The embedded endpoint serves HTTPS with a certificate from a throwaway CA
+(devtools/endpoint/tls.py); the settings carry that CA as ``MINIO_CA_BUNDLE``. Each certificate
+problem a deployment can meet is staged on the same endpoint: a client without the CA (the
+specification's "SSL Certificate Error", fixed by adding the CA), a certificate for another host,
+one about to expire (:meth:`EmbeddedS3.serving_certificate` presents it to new connections, as a
+server whose certificate was replaced).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import IO, Any
 import pytest
 import requests
 
-from devtools.embedded_s3 import EmbeddedS3
+from devtools.endpoint.embedded_s3 import EmbeddedS3
 from tests.support import GeneratedStream
 from voice_recordings import MinioUploader, StorageSettings, cli, get_minio_uploader
 from voice_recordings.checksums import UPLOAD_CHECKSUM

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from devtools.embedded_s3 import Credentials, EmbeddedS3
+from devtools.endpoint.embedded_s3 import Credentials, EmbeddedS3
 from tests.support import GeneratedStream
 from voice_recordings import (
     KINDS,

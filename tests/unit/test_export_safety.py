@@ -21,7 +21,7 @@ from typing import Any, Final
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from devtools.embedded_s3 import EmbeddedS3
+from devtools.endpoint.embedded_s3 import EmbeddedS3
 from voice_recordings import MinioUploader, cli
 from voice_recordings.cli import export as export_command
 from voice_recordings.private_dirs import PRIVATE_MODE

@@ -28,8 +28,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from devtools.embedded_s3 import EmbeddedS3
-from devtools.stalling_servers import StallingServer
+from devtools.endpoint.embedded_s3 import EmbeddedS3
+from devtools.fake_servers.stalling import StallingServer
 from tests.spool_owners import OTHER_UID, add, chown_tree, replay_cli, shared_dir
 from tests.support import ROOT, offline_uploader
 from voice_recordings import MinioUploader, cli, diagnostics

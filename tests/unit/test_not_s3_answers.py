@@ -1,7 +1,7 @@
 """A server that answers 200 without being S3 never gets a recording marked "stored" (issue 19.1).
 
-Every shape of impostor answer (devtools.impostor_servers.ANSWERS), every shape of body (bytes,
-a small file sent in one PUT, a file and a stream over the multipart threshold): the upload
+Every shape of impostor answer (devtools.fake_servers.impostors.ANSWERS), every shape of body
+(bytes, a small file sent in one PUT, a file and a stream over the multipart threshold): the upload
 returns a spooled result holding every byte, and the CLI exits 3 with one line, no traceback.
 """
 
@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from devtools.impostor_servers import ANSWERS, Answer, ImpostorServer
+from devtools.fake_servers.impostors import ANSWERS, Answer, ImpostorServer
 from tests.support import ROOT, GeneratedStream
 from voice_recordings import MinioUploader, StorageSettings, cli
 from voice_recordings.cli import EXIT_SPOOLED

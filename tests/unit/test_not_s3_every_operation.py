@@ -1,6 +1,6 @@
 """Every command takes only S3's answers for S3's, for every operation it calls (issue 26.6).
 
-A console port or a catch-all proxy (devtools.impostor_servers) answers 200 to anything: an
+A console port or a catch-all proxy (devtools.fake_servers.impostors) answers 200 to anything: an
 empty listing must not read as "nothing stored" (``erase`` would say "would erase 0 version(s)"
 and exit 0), nor an empty 200 as "deleted". Each command, through the CLI, fails with one line
 naming the endpoint problem (FIX_NOT_S3); and every client operation the package calls is one
@@ -18,7 +18,7 @@ import pytest
 from botocore import xform_name
 from botocore.session import get_session
 
-from devtools.impostor_servers import ANSWERS, Answer, ImpostorServer
+from devtools.fake_servers.impostors import ANSWERS, Answer, ImpostorServer
 from tests.support import ROOT
 from voice_recordings import cli
 from voice_recordings.answers import CHECKED_OPERATIONS

@@ -9,7 +9,7 @@ from typing import Final
 
 import pytest
 
-from devtools.tls import ThrowawayCA
+from devtools.endpoint.tls import ThrowawayCA
 from infra.provider_contract import env_variables
 from voice_recordings import DEFAULT_BUCKET, DEFAULT_REGION, ConfigError, Env, StorageSettings
 from voice_recordings.settings import (

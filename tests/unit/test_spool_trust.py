@@ -22,7 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from devtools.embedded_s3 import EmbeddedS3
+from devtools.endpoint.embedded_s3 import EmbeddedS3
 from tests.spool_owners import OTHER_UID, WHEN, add, chown_tree, replay_cli, shared_dir
 from tests.support import offline_uploader, spool_entry
 from voice_recordings import MinioUploader, cli

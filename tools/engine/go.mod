@@ -1,5 +1,6 @@
 // The Pulumi CLI and engine this repository runs, and our Python language host: `make engine`
-// (devtools/engine.py). pkg/v3 and sdk/v3 stay at the one pin, constraints.txt's pulumi==X.Y.Z.
+// (devtools/engine/pulumi_cli.py). pkg/v3 and sdk/v3 stay at the one pin, constraints.txt's
+// pulumi==X.Y.Z.
 module github.com/netplay/voice-recordings/tools/engine
 
 go 1.26.6

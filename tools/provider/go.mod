@@ -1,6 +1,6 @@
 // The `minio` resource plugin the engine runs here: pulumi-terraform-bridge v3.135.0 (what
 // pulumi-minio 0.17.1 is built with) over our own Terraform provider `minio`
-// (terraform-plugin-sdk/v2). `make provider` (devtools/provider_build.py).
+// (terraform-plugin-sdk/v2). `make provider` (devtools/engine/minio_plugin.py).
 module github.com/netplay/voice-recordings/tools/provider
 
 go 1.26.6

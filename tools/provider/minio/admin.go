@@ -16,10 +16,10 @@ import (
 
 // admin stands in for madmin-go's AdminClient, the MinIO admin API v1.20.1 manages identities
 // with, on an endpoint that speaks IAM instead (the embedded endpoint is moto's server). The
-// mapping is devtools/embedded_s3.py's, which the tests read the server through: a MinIO user
-// is an IAM user whose secret is its login profile and whose status is a tag, a canned policy
-// is a local IAM policy whose MinIO admin statements (IAM cannot hold them) are a tag, a service
-// account is an access key of its parent user (status on/off = Active/Inactive).
+// mapping is devtools/endpoint/embedded_s3.py's, which the tests read the server through: a
+// MinIO user is an IAM user whose secret is its login profile and whose status is a tag, a canned
+// policy is a local IAM policy whose MinIO admin statements (IAM cannot hold them) are a tag, a
+// service account is an access key of its parent user (status on/off = Active/Inactive).
 type admin struct {
 	iam *iam.Client
 }

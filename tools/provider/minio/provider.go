@@ -1,8 +1,8 @@
 // Package minio is our Terraform provider `minio`: the schema of terraform-provider-minio v1.20.1
 // (what pulumi-minio 0.17.1 bridges) for the resources this repository uses or could use, with
-// resource functions that do on the embedded S3+IAM endpoint (devtools/embedded_s3.py) what
-// v1.20.1's do on MinIO. v1.20.1 is AGPL: it was read to learn what it does, and nothing of it
-// is built, imported or copied. Each function names the upstream file and function it follows.
+// resource functions that do on the embedded S3+IAM endpoint (devtools/endpoint/embedded_s3.py)
+// what v1.20.1's do on MinIO. v1.20.1 is AGPL: it was read to learn what it does, and nothing of
+// it is built, imported or copied. Each function names the upstream file and function it follows.
 package minio
 
 import (

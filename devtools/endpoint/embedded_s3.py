@@ -5,9 +5,9 @@ be signed by an IAM access key that exists on the server, and IAM policies are e
 documents are enforced on real signed requests. An admin identity is created before authentication
 is switched on; :attr:`EmbeddedS3.admin` holds its keys.
 
-TLS is on by default, as in production: a throwaway CA (:mod:`devtools.tls`) signs a certificate
-for ``127.0.0.1``/``localhost``, and :attr:`EmbeddedS3.ca_bundle` is the CA's PEM file, which
-:meth:`EmbeddedS3.settings` and :meth:`EmbeddedS3.env` hand on as ``MINIO_CA_BUNDLE``.
+TLS is on by default, as in production: a throwaway CA (:mod:`devtools.endpoint.tls`) signs a
+certificate for ``127.0.0.1``/``localhost``, and :attr:`EmbeddedS3.ca_bundle` is the CA's PEM
+file, which :meth:`EmbeddedS3.settings` and :meth:`EmbeddedS3.env` hand on as ``MINIO_CA_BUNDLE``.
 ``tls=False`` serves plain HTTP. Connections stay open across requests, as MinIO keeps them
 (``keep_alive=False``: werkzeug's close after every response).
 
@@ -30,17 +30,17 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from devtools import moto_compat
+from devtools.endpoint import moto_compat
 
 # Re-exported: the tests and demos take both from here, beside the endpoint.
-from devtools.clients import Credentials as Credentials
-from devtools.clients import plain_client as plain_client
-from devtools.moto_server import (
+from devtools.endpoint.clients import Credentials as Credentials
+from devtools.endpoint.clients import plain_client as plain_client
+from devtools.endpoint.moto_server import (
     AuthenticatingMotoServer,
     KeepAliveRequestHandler,
     QuickRequestHandler,
 )
-from devtools.tls import DEFAULT_VALIDITY, LOOPBACK_NAMES, ServerCertificate, ThrowawayCA
+from devtools.endpoint.tls import DEFAULT_VALIDITY, LOOPBACK_NAMES, ServerCertificate, ThrowawayCA
 from voice_recordings.settings import DEFAULT_BUCKET, DEFAULT_REGION, Env, StorageSettings
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ import threading
 from http.server import BaseHTTPRequestHandler
 from typing import Final
 
-from devtools.loopback_http import LoopbackHTTPServer, QuietServer
+from devtools.fake_servers.loopback_http import LoopbackHTTPServer, QuietServer
 
 SLOW_DOWN: Final = b"<Error><Code>SlowDown</Code><Message>busy</Message></Error>"
 

@@ -9,7 +9,7 @@ clone would, and ``pulumi stack init``
 and ``pulumi config set`` write there, never into the clone. Around it: a local file
 backend, passphrase-encrypted secrets with a generated passphrase, a ``PULUMI_HOME`` whose
 plugin cache holds, at the versions the SDKs ask for, the ``minio`` plugin built from the real
-bridge (:mod:`devtools.provider_plugin`) and the stand-in ``random`` plugin
+bridge (:mod:`devtools.engine.minio_plugin`) and the stand-in ``random`` plugin
 (:mod:`devtools.providers`), and nothing that reaches the internet.
 
 A test stack is a stack file's config with the endpoint pointed elsewhere through the stack's
@@ -27,15 +27,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from devtools import provider_plugin
-from devtools.clients import ServedEndpoint
-from devtools.engine import REPOSITORY
-from devtools.handmade import stack_config_for
+from devtools.endpoint.clients import ServedEndpoint
+from devtools.endpoint.handmade import stack_config_for
+from devtools.engine import minio_plugin
 from devtools.providers import plugins as stand_in_plugins
 from devtools.providers import random_provider
 from infra.config import full_key
 from infra.program import ADMIN_PASSWORD_ENV, ADMIN_USER_ENV
-from infra.project import make_project
+from infra.project import REPOSITORY, make_project
 from voice_recordings import StorageSettings
 from voice_recordings.settings import Env
 
@@ -95,7 +94,7 @@ class EngineWorkspace:
         self.state.mkdir(parents=True)
         # Pulumi.yaml's `virtualenv: .venv`: the interpreter running us (the clone's .venv).
         make_project(self.project, source=source, keep_secure=False)
-        provider_plugin.install(self.home / "plugins" / f"resource-minio-v{MINIO_PLUGIN_VERSION}")
+        minio_plugin.install(self.home / "plugins" / f"resource-minio-v{MINIO_PLUGIN_VERSION}")
         stand_in_plugins.install(
             self.home / "plugins" / f"resource-random-v{random_provider.VERSION}",
             only=random_provider.NAME,

@@ -1,6 +1,6 @@
 """Clients of the embedded endpoint that need nothing of moto: a key pair, a plain boto3 client.
 
-Kept apart from :mod:`devtools.embedded_s3` (which starts moto's server) so that what only
+Kept apart from :mod:`devtools.endpoint.embedded_s3` (which starts moto's server) so that what only
 talks to an endpoint (the stand-in provider plugins the engine starts for every command, a
 test's view of an endpoint in another process) does not import moto. Also what such an
 endpoint offers (:class:`ServedEndpoint`).
@@ -57,8 +57,8 @@ def plain_client(
 
 class ServedEndpoint(Protocol):
     """What a stack is pointed at and deployed with: an endpoint's address, TLS, CA and admin
-    (an :class:`~devtools.embedded_s3.EmbeddedS3`, or one in a child process:
-    :class:`~devtools.endpoint_process.EndpointProcess`)."""
+    (an :class:`~devtools.endpoint.embedded_s3.EmbeddedS3`, or one in a child process:
+    :class:`~devtools.endpoint.child_process.EndpointProcess`)."""
 
     @property
     def endpoint(self) -> str:

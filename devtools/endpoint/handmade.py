@@ -2,11 +2,12 @@
 
 Production already ran the specification's hand steps (``seed/minio-integration.pt.md``, "Via
 MinIO CLI (mc)" and "Via MinIO Console"). :func:`build_handmade` repeats exactly those steps on
-an :class:`~devtools.embedded_s3.EmbeddedS3`, as its admin, so the takeover can be proven here:
+an :class:`~devtools.endpoint.embedded_s3.EmbeddedS3`, as its admin, so the takeover can be
+proven here:
 
 - ``mc mb omniplay/voice-recordings``: ``CreateBucket`` (versioning off, no lifecycle);
 - ``mc admin user add omniplay voice-ai-service PASSWORD``: an IAM user and its name/password as
-  an S3 key pair (:meth:`~devtools.embedded_s3.EmbeddedS3.set_user_secret`), as on MinIO;
+  an S3 key pair (:meth:`~devtools.endpoint.embedded_s3.EmbeddedS3.set_user_secret`), as on MinIO;
 - ``mc admin policy add omniplay voice-ai-policy /tmp/voice-ai-policy.json``: an IAM policy with
   the specification's JSON, verbatim; ``mc admin policy set ... user=voice-ai-service``:
   ``AttachUserPolicy``;
@@ -28,8 +29,8 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from devtools.clients import ServedEndpoint
-from devtools.embedded_s3 import Credentials, EmbeddedS3
+from devtools.endpoint.clients import ServedEndpoint
+from devtools.endpoint.embedded_s3 import Credentials, EmbeddedS3
 from infra.config import full_key
 from voice_recordings import KINDS, TRANSCRIPT, VOICE, Kind, object_metadata
 from voice_recordings.keys import object_key

@@ -28,8 +28,8 @@ from types import TracebackType
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
-from devtools.loopback_http import LoopbackHTTPServer, QuietServer
-from devtools.tls import ThrowawayCA
+from devtools.endpoint.tls import ThrowawayCA
+from devtools.fake_servers.loopback_http import LoopbackHTTPServer, QuietServer
 from voice_recordings.settings import Env
 
 _BUFFER: Final = 1024 * 1024

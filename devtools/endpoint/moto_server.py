@@ -1,9 +1,9 @@
 """moto's threaded server as MinIO serves: Nagle off, connections kept open, requests signed.
 
-The HTTP plumbing under :class:`devtools.embedded_s3.EmbeddedS3`: a request handler with
+The HTTP plumbing under :class:`devtools.endpoint.embedded_s3.EmbeddedS3`: a request handler with
 TCP_NODELAY (:class:`QuickRequestHandler`), one that keeps connections open across requests
 (:class:`KeepAliveRequestHandler`), and moto's server with
-:class:`~devtools.request_auth.RequestAuthMiddleware` in front of its app
+:class:`~devtools.endpoint.request_auth.RequestAuthMiddleware` in front of its app
 (:class:`AuthenticatingMotoServer`).
 """
 
@@ -23,8 +23,8 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import DechunkedInput
 from werkzeug.wsgi import LimitedStream
 
-from devtools.request_auth import RequestAuthMiddleware
-from devtools.tls_server import TLSPerConnectionServer
+from devtools.endpoint.request_auth import RequestAuthMiddleware
+from devtools.endpoint.tls_server import TLSPerConnectionServer
 
 
 class QuickRequestHandler(MotoRequestHandler):
@@ -109,7 +109,7 @@ class AuthenticatingMotoServer(ThreadedMotoServer):
 
     def _server_entry(self) -> None:
         app = RequestAuthMiddleware(DomainDispatcherApplication(create_backend_app), self._admin)
-        # TLS per connection, off the accept loop (devtools/tls_server.py): werkzeug's own
+        # TLS per connection, off the accept loop (devtools/endpoint/tls_server.py): werkzeug's own
         # server shakes hands in accept(), where one idle client stalls every other.
         self._server = TLSPerConnectionServer(
             self._ip_address, self._port, app, self._handler, tls=self._ssl_context

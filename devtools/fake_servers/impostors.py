@@ -19,7 +19,7 @@ from __future__ import annotations
 from http.server import BaseHTTPRequestHandler
 from typing import Final, Literal
 
-from devtools.loopback_http import LoopbackHTTPServer, QuietServer
+from devtools.fake_servers.loopback_http import LoopbackHTTPServer, QuietServer
 from voice_recordings.checksums import BY_HEADER
 
 Answer = Literal["empty", "html", "xml", "etag", "wrong-checksum", "upload-id"]

@@ -24,16 +24,15 @@ import hashlib
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import requests
-from botocore.exceptions import ClientError
 
-from devtools import engine, provider_plugin
-from devtools.embedded_s3 import Credentials, EmbeddedS3
-from devtools.engine_workspace import (
+from devtools.demos.checks import Checks, error_code, short_type
+from devtools.endpoint.embedded_s3 import Credentials, EmbeddedS3
+from devtools.engine import minio_plugin, pulumi_cli
+from devtools.engine.workspace import (
     MINIO_PLUGIN_VERSION,
     EngineWorkspace,
     admin_env,
@@ -50,28 +49,6 @@ if TYPE_CHECKING:
 STACK = "dev"
 SAMPLE_AUDIO = b"ID3\x04\x00\x00\x00\x00\x00\x00" + bytes(range(256)) * 64
 SAMPLE_TRANSCRIPT = "Atendente virtual: Olá! Cliente: Quero falar com o suporte."
-
-
-class Checks:
-    """The demo's checks, in order; printed as they happen and summed up at the end."""
-
-    def __init__(self) -> None:
-        self.results: list[tuple[str, bool]] = []
-
-    def __call__(self, name: str, ok: bool) -> bool:
-        self.results.append((name, ok))
-        print(f"  [{'OK' if ok else 'FAILED'}] {name}")
-        return ok
-
-    @property
-    def all_ok(self) -> bool:
-        """True when there were checks and every one held."""
-        return bool(self.results) and all(ok for _, ok in self.results)
-
-
-def short_type(token: str) -> str:
-    """``minio:index/s3Bucket:S3Bucket`` -> ``S3Bucket``; ``pulumi:providers:minio`` kept."""
-    return token if token.startswith("pulumi:providers:") else token.rsplit(":", 1)[-1]
 
 
 def show(admin: S3Client, uploader: MinioUploader, key: str) -> None:
@@ -93,15 +70,6 @@ def show(admin: S3Client, uploader: MinioUploader, key: str) -> None:
     tag_text = ", ".join(f"{t['Key']}={t['Value']}" for t in tags)
     print(f"  tags          {tag_text}")
     print(f"  public URL    {uploader.public_url(key)}")
-
-
-def error_code(call: Callable[[], object]) -> str | None:
-    """The S3 error code ``call`` failed with, or None if it succeeded."""
-    try:
-        call()
-    except ClientError as exc:
-        return str(exc.response["Error"]["Code"])
-    return None
 
 
 def tls_refusal(url: str) -> str | None:
@@ -131,8 +99,8 @@ def main() -> int:
     """Run the demo; exit status 0 when every check held."""
     when = dt.datetime.now(dt.UTC)
     check = Checks()
-    engine_dir = engine.build()  # `make demo` built it already: then this only finds it
-    plugin_dir = provider_plugin.build()
+    engine_dir = pulumi_cli.build()  # `make demo` built it already: then this only finds it
+    plugin_dir = minio_plugin.build()
     with EmbeddedS3(authentication=True) as endpoint, tempfile.TemporaryDirectory() as root:
         print(f"Embedded S3+IAM endpoint on {endpoint.endpoint_url} (authentication on)")
         certificate = endpoint.certificate
@@ -146,7 +114,7 @@ def main() -> int:
         print(
             f"Pulumi engine {version} (CLI, engine and Python language host built here, "
             f"{engine_dir}); provider: minio {MINIO_PLUGIN_VERSION}, pulumi-terraform-bridge "
-            f"{provider_plugin.required_version(provider_plugin.BRIDGE_MODULE)} over our Terraform "
+            f"{minio_plugin.required_version(minio_plugin.BRIDGE_MODULE)} over our Terraform "
             f"provider ({plugin_dir}; tools/provider), on the embedded endpoint.\n"
         )
         workspace.init_stack(STACK, embedded_stack_config(endpoint))

@@ -23,9 +23,9 @@ import sys
 from pathlib import Path
 from typing import Final
 
-from devtools import go_build
+from devtools.engine import go_build
+from infra.project import REPOSITORY
 
-REPOSITORY: Final = Path(__file__).resolve().parents[1]
 MODULE_DIR: Final = REPOSITORY / "tools" / "engine"
 CONSTRAINTS: Final = REPOSITORY / "constraints.txt"
 PKG_MODULE: Final = "github.com/pulumi/pulumi/pkg/v3"
@@ -149,7 +149,3 @@ def main() -> int:
         print(f"make engine: {exc}", file=sys.stderr)
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

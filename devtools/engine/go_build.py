@@ -1,7 +1,7 @@
 """Building Go executables of ours into a cache outside the clone, once per source state.
 
-Shared by ``make engine`` (:mod:`devtools.engine`) and ``make provider``
-(:mod:`devtools.provider_plugin`): a build directory is keyed by a pin and a hash of the Go
+Shared by ``make engine`` (:mod:`devtools.engine.pulumi_cli`) and ``make provider``
+(:mod:`devtools.engine.minio_plugin`): a build directory is keyed by a pin and a hash of the Go
 module's files, is made in a staging directory and renamed into place whole (a half build is
 never "there"). A cold build downloads hundreds of modules and compiles thousands of packages for
 minutes: ``go build -v`` names each as it goes, and a line on stderr every

@@ -3,7 +3,7 @@
 moto keeps one state per process, and the tests' own endpoint (``embedded_s3``) is reset by
 the modules that need an empty server. A stack that ``pulumi up`` deployed once, to be shared by
 many test modules, therefore lives on a server in a child process: :class:`EndpointProcess`
-starts ``python -m devtools.endpoint_process``, which runs an :class:`EmbeddedS3` (TLS,
+starts ``python -m devtools.endpoint.child_process``, which runs an :class:`EmbeddedS3` (TLS,
 authentication on) and prints one JSON line (:func:`announce`) with its address, region, CA
 file and admin keys; the parent talks to it over HTTPS only, as the engine's plugins do. The
 child stops, and removes its CA files, when its standard input closes: with the parent.
@@ -12,7 +12,7 @@ Two options, sent as the first line of the child's standard input (never in its 
 environment, which other users can read): an admin secret of the parent's choosing (the admin
 then signs as ``embedded-admin`` with it, so several endpoints share one admin, as the sandbox's
 do), and ``handmade``: the child starts with the specification's hand-made state
-(:func:`devtools.handmade.build_handmade`), for a takeover, and announces its console key.
+(:func:`devtools.endpoint.handmade.build_handmade`), for a takeover, and announces its console key.
 """
 
 from __future__ import annotations
@@ -22,14 +22,14 @@ import subprocess
 import sys
 from typing import IO, TYPE_CHECKING, Any
 
-from devtools.clients import Credentials, plain_client
-from devtools.engine import REPOSITORY
+from devtools.endpoint.clients import Credentials, plain_client
+from infra.project import REPOSITORY
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
     from mypy_boto3_s3 import S3Client
 
-    from devtools.embedded_s3 import EmbeddedS3
+    from devtools.endpoint.embedded_s3 import EmbeddedS3
 
 STARTUP_TIMEOUT = 60.0
 
@@ -65,7 +65,7 @@ class EndpointProcess:
     def start(self) -> EndpointProcess:
         """Start the child and wait for its announcement; return self."""
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "devtools.endpoint_process"],
+            [sys.executable, "-m", "devtools.endpoint.child_process"],
             cwd=REPOSITORY,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -156,8 +156,8 @@ class EndpointProcess:
 
 def main() -> None:
     """Serve until standard input closes (the parent stopped or died)."""
-    from devtools.embedded_s3 import ADMIN_USER, EmbeddedS3  # moto: only in the child
-    from devtools.handmade import build_handmade
+    from devtools.endpoint.embedded_s3 import ADMIN_USER, EmbeddedS3  # moto: only in the child
+    from devtools.endpoint.handmade import build_handmade
 
     options = json.loads(sys.stdin.readline() or "{}")
     with EmbeddedS3(authentication=True) as endpoint:

@@ -23,8 +23,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Final
 
-from devtools import go_build
-from devtools.engine import REPOSITORY
+from devtools.engine import go_build
+from infra.project import REPOSITORY
 
 MODULE_DIR: Final = REPOSITORY / "tools" / "provider"
 BRIDGE_MODULE: Final = "github.com/pulumi/pulumi-terraform-bridge/v3"

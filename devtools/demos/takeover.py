@@ -1,8 +1,9 @@
 """`make takeover-demo`: the takeover of the hand-made storage, on one machine.
 
-1. The specification's hand-made server (:mod:`devtools.handmade`): bucket, user with a chosen
-   password, the specification's policy, the console's service account, old recordings without
-   the ``kind`` tag, and an anonymous-read bucket policy someone set for the public-URL flow.
+1. The specification's hand-made server (:mod:`devtools.endpoint.handmade`): bucket, user with a
+   chosen password, the specification's policy, the console's service account, old recordings
+   without the ``kind`` tag, and an anonymous-read bucket policy someone set for the public-URL
+   flow.
 2. Survey (``python -m infra.takeover survey``): the anonymous policy needs a decision (exit 1).
    The demo decides "go private" (``mc anonymous set none``): a public link stops playing.
    Surveyed again: safe (exit 0).
@@ -29,16 +30,16 @@ from pathlib import Path
 
 import requests
 
-from devtools import engine
-from devtools.demo import Checks, error_code, short_type
-from devtools.embedded_s3 import Credentials, EmbeddedS3
-from devtools.engine_workspace import (
+from devtools.demos.checks import Checks, error_code, short_type
+from devtools.endpoint.embedded_s3 import Credentials, EmbeddedS3
+from devtools.endpoint.handmade import build_handmade, stack_config_for
+from devtools.engine import pulumi_cli
+from devtools.engine.workspace import (
     EngineWorkspace,
     admin_env,
     block_settings,
     embedded_stack_config,
 )
-from devtools.handmade import build_handmade, stack_config_for
 from infra import takeover
 from infra.config import full_key
 from voice_recordings import KIND_TAG_KEY, MinioUploader, cli
@@ -69,7 +70,9 @@ def main(running: EmbeddedS3 | None = None) -> int:
     ``running``: an endpoint already running in this process (moto allows one per process),
     reset and used instead of starting one (the tests pass theirs).
     """
-    engine_dir = engine.build()  # `make takeover-demo` built it already: then this only finds it
+    engine_dir = (
+        pulumi_cli.build()
+    )  # `make takeover-demo` built it already: then this only finds it
     if running is not None:
         running.reset()
         return story(running, engine_dir)
