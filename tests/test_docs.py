@@ -109,6 +109,14 @@ def test_no_hand_written_table_restates_a_generated_one(doc: Path) -> None:
     assert copied == [], f"{doc.name}: say it in the declarations instead (make docs)"
 
 
+def test_make_docs_rewrites_only_what_is_between_the_markers() -> None:
+    block = BLOCKS[0]
+    text = f"before\n{block.begin}\n| stale |\n{block.end}\nafter\n"
+    assert (
+        block.written_into(text) == f"before\n{block.begin}\n{block.render()}{block.end}\nafter\n"
+    )
+
+
 def test_a_document_without_its_markers_is_refused() -> None:
     block = BLOCKS[0]
     with pytest.raises(ValueError, match="needs one <!-- BEGIN GENERATED: settings"):
