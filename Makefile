@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv engine provider provider-schema monitoring-tools demo takeover-demo sandbox test lint typecheck render guard review bench bench-handoff constraints clean
+.PHONY: help venv engine provider provider-schema monitoring-tools demo takeover-demo sandbox test lint typecheck render docs guard review bench bench-handoff constraints clean
 
 help:
 	@echo "make demo    - run the whole story on an embedded S3 endpoint"
@@ -16,6 +16,7 @@ help:
 	@echo "make monitoring-tools - install promtool (Debian's prometheus package) if it is missing"
 	@echo "make provider-schema - regenerate tools/provider's committed Pulumi schema with the bridge's tfgen"
 	@echo "make render  - regenerate the committed stack renders (policies/rendered/)"
+	@echo "make docs    - rewrite the docs' reference tables (settings, config, outputs, guardrails) from the code"
 	@echo "make guard   - the guardrails on the program's current renders; fails on a stale committed one (RENDER=file for one)"
 	@echo "make review  - what the change does, as tables: resources, grants, retention (BASE=origin/main)"
 	@echo "make bench   - uploader vs raw boto3 benchmark"
@@ -98,6 +99,11 @@ render: $(STAMP)
 	$(BIN)/python -m infra.render --stack dev --output policies/rendered/dev.json
 	$(BIN)/python -m infra.render --variant prod-adopt
 	$(BIN)/python -m infra.render --variant prod-company-retention
+
+# The docs' reference tables, written between their markers from the declarations in the code
+# (devtools/docs_tables.py); tests/test_docs.py fails on a stale one ("run make docs").
+docs: $(STAMP)
+	$(BIN)/python -m devtools.docs_tables
 
 # RENDER=<file> checks one render; default: the program's current renders, each rendered in memory
 # and compared with its committed policies/rendered/<name>.json (stale: fails, "run make render").

@@ -16,6 +16,7 @@ from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
 
 from infra import config_values
+from infra.config_values import ConfigKey
 from infra.config_values import StackConfigError as StackConfigError
 from infra.identities import NAME_PARTS, ROLE_BY_NAME, ROLES, IdentityNames, Role, always_first
 from infra.lifecycle_rules import LifecycleRule, lifecycle_rules
@@ -132,7 +133,7 @@ class StackConfig:
         if key in IDENTITY_KEYS:
             role, part = IDENTITY_KEYS[key]
             return getattr(self.identities[role], part)
-        return getattr(self, _FIELDS[key][0])
+        return getattr(self, CONFIG_KEYS[key].attr)
 
     def retention_days(self, kind: Kind) -> int:
         """Days an object of ``kind`` lives before the lifecycle expires it."""
@@ -160,7 +161,7 @@ class StackConfig:
 
     def to_json(self) -> dict[str, Any]:
         """The validated config as plain JSON, keyed by full key names (for the render)."""
-        values = {full_key(key): self.value(key) for key in _FIELDS}
+        values = {full_key(key): self.value(key) for key in CONFIG_KEYS}
         values[full_key(COMPANY_RETENTION_KEY)] = {
             str(company): dict(sorted(days.items()))
             for company, days in sorted(self.own_retention().items())
@@ -226,37 +227,59 @@ def _service_url(name: str, raw: str) -> str:
     return text
 
 
-_Rule = Callable[[str, str], Any]
 # The attribute of every identity name key: StackConfig.identities, by role (IDENTITY_KEYS).
 _IDENTITIES: Final = "identities"
 
-# config key -> (StackConfig attribute, rule). The one list of accepted keys.
-_FIELDS: Final[dict[str, tuple[str, _Rule]]] = {
-    "endpoint": ("endpoint", _endpoint),
-    "bucket": ("bucket", _bucket),
-    "ssl": ("ssl", config_values.boolean),
-    "region": ("region", _region),
-    "publicUrl": ("public_url", _public_url),
-    RETENTION_KEYS[VOICE]: ("recording_retention_days", config_values.whole_days),
-    RETENTION_KEYS[TRANSCRIPT]: ("transcript_retention_days", config_values.whole_days),
-    "noncurrentVersionExpirationDays": (
-        "noncurrent_version_expiration_days",
-        config_values.whole_days,
-    ),
-    COMPANY_RETENTION_KEY: ("company_retention", config_values.company_retention),
-    "omniplayReader": ("omniplay_reader", config_values.boolean),
-    "publicRecordings": ("public_recordings", config_values.boolean),
-    "acknowledgePublicRecordings": ("acknowledge_public_recordings", config_values.boolean),
-    **dict.fromkeys(IDENTITY_KEYS, (_IDENTITIES, config_values.identity_name)),
-    "encryptionKeyId": ("encryption_key_id", config_values.kms_key),
-    "omniplayApiUrl": ("omniplay_api_url", _service_url),
-    SERVICE_TOKEN_KEY: ("service_token", config_values.service_token),
-    "adoptExisting": ("adopt_existing", config_values.boolean),
-    "adoptServiceAccount": ("adopt_service_account", config_values.access_key),
-    "acknowledgeObjectLock": ("acknowledge_object_lock", config_values.boolean),
-    "caBundle": ("ca_bundle", config_values.ca_bundle),
+
+# Every config key, the one list of accepted keys, in the order the docs' table lists them.
+CONFIG_KEYS: Final[dict[str, ConfigKey]] = {
+    "endpoint": ConfigKey("endpoint", _endpoint,
+        "MinIO `host[:port]`, no scheme (`storage.netplay.net.br`, `localhost:9000`)"),
+    "bucket": ConfigKey("bucket", _bucket, "the bucket"),
+    "ssl": ConfigKey("ssl", config_values.boolean, "TLS to the endpoint"),
+    "region": ConfigKey("region", _region, "S3 region"),
+    "publicUrl": ConfigKey("public_url", _public_url,
+        "base of recording URLs (`MINIO_PUBLIC_URL`); `http://<endpoint>` without TLS"),
+    RETENTION_KEYS[VOICE]: ConfigKey("recording_retention_days", config_values.whole_days,
+        "recordings (tag `kind=voice`) expire after this many days"),
+    RETENTION_KEYS[TRANSCRIPT]: ConfigKey("transcript_retention_days", config_values.whole_days,
+        "transcripts (tag `kind=transcript`) expire after this many days"),
+    "noncurrentVersionExpirationDays": ConfigKey("noncurrent_version_expiration_days",
+        config_values.whole_days, "overwritten or deleted versions are kept this long"),
+    COMPANY_RETENTION_KEY: ConfigKey("company_retention", config_values.company_retention,
+        "company id -> kind -> days, for companies whose contract sets their own retention"),
+    "omniplayReader": ConfigKey("omniplay_reader", config_values.boolean,
+        "create OmniPlay's read-only identity (`s3:GetObject` only)"),
+    "publicRecordings": ConfigKey("public_recordings", config_values.boolean,
+        "anonymous `s3:GetObject` on `company_*/voice/*` (never transcripts, never listing)"),
+    "acknowledgePublicRecordings": ConfigKey("acknowledge_public_recordings",
+        config_values.boolean, "`true` when `publicRecordings` is: anyone with a URL plays it"),
+    **{role.key(suffix): ConfigKey(_IDENTITIES, config_values.identity_name, role.describe(part))
+       for role in ROLES for part, suffix in NAME_PARTS},
+    "encryptionKeyId": ConfigKey("encryption_key_id", config_values.kms_key,
+        "a key on the server's KMS (MinIO KES): the bucket encrypts with it (empty: no SSE)"),
+    "omniplayApiUrl": ConfigKey("omniplay_api_url", _service_url,
+        "OmniPlay's API base URL (`OMNIPLAY_API_URL`): https, or http to localhost only"),
+    SERVICE_TOKEN_KEY: ConfigKey("service_token", config_values.service_token,
+        "secret: the running integration's `VOICE_AI_SERVICE_TOKEN` (empty: generated)"),
+    "adoptExisting": ConfigKey("adopt_existing", config_values.boolean,
+        "import the hand-made bucket, uploader user, policy and attachment, not create them"),
+    "adoptServiceAccount": ConfigKey("adopt_service_account", config_values.access_key,
+        "access key of the console's service account to import too (needs `adoptExisting`)"),
+    "acknowledgeObjectLock": ConfigKey("acknowledge_object_lock", config_values.boolean,
+        "`true` only when the bucket has object lock and adopting it was decided"),
+    "caBundle": ConfigKey("ca_bundle", config_values.ca_bundle,
+        "PEM file of the server's CA, beside the system's CAs (empty: the system's only)"),
+}  # fmt: skip
+# The keys without a default: what the error calls each when it is missing.
+_OMNIPLAY_API: Final = (
+    "OmniPlay's API base URL (OMNIPLAY_API_URL, e.g. https://omniplay.netplay.net.br)"
+)
+REQUIRED_KEYS: Final = {
+    "endpoint": "host[:port] of the MinIO server",
+    "omniplayApiUrl": _OMNIPLAY_API,
 }
-KNOWN_KEYS: Final = tuple(full_key(key) for key in _FIELDS)
+KNOWN_KEYS: Final = tuple(full_key(key) for key in CONFIG_KEYS)
 
 
 def parse_stack_config(
@@ -290,27 +313,21 @@ def _typed_config(raw: Mapping[str, str]) -> StackConfig:
         namespace, _, short = key.partition(":")
         if namespace != NAMESPACE:
             continue
-        if short not in _FIELDS:
+        if short not in CONFIG_KEYS:
             # Compare the short names: the shared namespace would make every key look close.
-            close = difflib.get_close_matches(short, list(_FIELDS), n=1, cutoff=0.6)
+            close = difflib.get_close_matches(short, list(CONFIG_KEYS), n=1, cutoff=0.6)
             known = ", ".join(KNOWN_KEYS)
             hint = f": did you mean {full_key(close[0])}?" if close else f"; known keys: {known}"
             raise StackConfigError(f"{key} is not a known config key{hint}")
-        attr, rule = _FIELDS[short]
+        attr, rule, _ = CONFIG_KEYS[short]
         if attr == _IDENTITIES:
             role, part = IDENTITY_KEYS[short]
             names[role][part] = rule(key, raw[key])
         else:
             values[attr] = rule(key, raw[key])
-    if "endpoint" not in values:
-        raise StackConfigError(
-            f"{full_key('endpoint')} is required: host[:port] of the MinIO server, got nothing"
-        )
-    if "omniplay_api_url" not in values:
-        raise StackConfigError(
-            f"{full_key('omniplayApiUrl')} is required: OmniPlay's API base URL "
-            f"(OMNIPLAY_API_URL, e.g. https://omniplay.netplay.net.br), got nothing"
-        )
+    for key, what in REQUIRED_KEYS.items():
+        if CONFIG_KEYS[key].attr not in values:
+            raise StackConfigError(f"{full_key(key)} is required: {what}, got nothing")
     values[_IDENTITIES] = {
         role: replace(ROLE_BY_NAME[role].defaults, **given) for role, given in names.items()
     }

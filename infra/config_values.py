@@ -11,7 +11,7 @@ import difflib
 import json
 import re
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from voice_recordings import KINDS, Kind
 from voice_recordings.errors import InvalidInputError
@@ -22,6 +22,15 @@ MAX_RETENTION_DAYS: Final = 36500  # 100 years: anything longer is a typo, not a
 
 class StackConfigError(ValueError):
     """A stack config value is missing, malformed or unknown (one line: full key, rule, value)."""
+
+
+class ConfigKey(NamedTuple):
+    """One config key (``infra/config.py`` lists them): the ``StackConfig`` attribute it sets,
+    its rule and, in one line, what it means (docs/operating.md's table, ``make docs``)."""
+
+    attr: str
+    rule: Callable[[str, str], Any]
+    description: str
 
 
 def _has_space(text: str) -> bool:

@@ -53,6 +53,8 @@ class Role:
     actions: tuple[str, ...]  # all it may do (voice_recordings.permissions)
     outputs: str  # the prefix of its key outputs: <outputs>_access_key, <outputs>_secret_key
     defaults: IdentityNames
+    # Who it is, in a few words (the reference tables' rows of its keys and outputs).
+    description: str
     # The boolean config key that must be true for the stack to make it ("": always made).
     enabled_by: str = ""
     # adoptExisting imports this identity (the one the specification's hand steps made).
@@ -61,6 +63,16 @@ class Role:
     def key(self, suffix: str) -> str:
         """Its config key for one name: ``uploader`` + ``User`` -> ``uploaderUser``."""
         return f"{self.name}{suffix}"
+
+    def describe(self, part: str) -> str:
+        """What its config key for one name (``user``, ``service_account``, ``policy``) is, in
+        one line (the docs' table of config keys)."""
+        if part == "user":
+            only = f"; made only with `{self.enabled_by}`" if self.enabled_by else ""
+            return f"the user of {self.description}{only}"
+        if part == "service_account":
+            return f"its service account (its keys: `{self.access_key_output}`, ...)"
+        return f"its policy (`policies/{self.policy_file}.json`)"
 
     @property
     def access_key_output(self) -> str:
@@ -74,19 +86,21 @@ class Role:
 
 
 # The roles, in the order their config keys are listed and their resources are made. Each row:
-# name, policy file, actions, its key outputs' prefix, its default names; then the flag that
-# makes it optional, or that adoptExisting imports it.
+# name, policy file, actions, its key outputs' prefix, its default names, who it is; then the
+# flag that makes it optional, or that adoptExisting imports it.
 ROLES: Final = (
     Role("uploader", UPLOADER_POLICY, UPLOADER_ACTIONS, "voice_ai",
-         IdentityNames("voice-ai-service", "voice-ai-realtime", "voice-ai-policy"), adopted=True),
+         IdentityNames("voice-ai-service", "voice-ai-realtime", "voice-ai-policy"),
+         "the Voice AI service", adopted=True),
     Role("reader", READER_POLICY, READER_ACTIONS, "omniplay_reader",
-         IdentityNames.of("omniplay-reader"), enabled_by="omniplayReader"),
-    # The read-only identity CI's preview and drift jobs use.
+         IdentityNames.of("omniplay-reader"), "OmniPlay's read-only identity",
+         enabled_by="omniplayReader"),
     Role("observer", OBSERVER_POLICY, OBSERVER_ACTIONS, "observer",
-         IdentityNames.of("pulumi-observer")),
-    # The data-protection steward: erases and exports recordings.
+         IdentityNames.of("pulumi-observer"),
+         "the read-only observer of CI's preview and drift jobs"),
     Role("steward", STEWARD_POLICY, STEWARD_ACTIONS, "steward",
-         IdentityNames.of("recordings-steward")),
+         IdentityNames.of("recordings-steward"),
+         "the data-protection steward (it erases and exports recordings)"),
 )  # fmt: skip
 UPLOADER, READER, OBSERVER, STEWARD = ROLES
 ROLE_BY_NAME: Final = {role.name: role for role in ROLES}

@@ -1,5 +1,6 @@
-"""The documentation stays true: its examples run, its tables of settings and stack config are the
-code's (every name, no stale one, each default), and every link between the documents lands."""
+"""The documentation stays true: its examples run, its reference tables are the ones ``make docs``
+writes from the code (and state each default as the code behaves), nothing else restates them,
+and every link between the documents lands."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Final
 import pytest
 from prometheus_client import CollectorRegistry
 
+from devtools.docs_tables import BLOCKS, Block
 from infra.config import KNOWN_KEYS, full_key, parse_stack_config
 from infra.identities import ROLES
 from infra.render_format import SECRET_MARKER
@@ -69,7 +71,59 @@ def test_the_front_page_stays_a_front_page() -> None:
         assert f"(docs/{doc.name})" in read(README), doc.name
 
 
-# --- the settings table (runtime.md) against voice_recordings.settings ------------------------
+# --- the generated reference tables (devtools/docs_tables.py) ---------------------------------
+
+
+@pytest.mark.parametrize("block", BLOCKS, ids=lambda b: b.name)
+def test_each_generated_table_is_the_one_the_code_makes(block: Block) -> None:
+    assert block.current(), (
+        f"{block.doc.relative_to(REPO)}: the {block.name} table is stale: run make docs"
+    )
+
+
+def _generated_rows() -> set[tuple[str, str]]:
+    """The first two cells of every generated row: a name and its default, secrecy or level."""
+    return {(row[0], row[1]) for block in BLOCKS for row in table_rows(block.render())}
+
+
+def _generated_headers() -> set[str]:
+    return {block.render().splitlines()[0] for block in BLOCKS}
+
+
+def _outside_generated_blocks(doc: Path) -> str:
+    text = read(doc)
+    for block in BLOCKS:
+        if block.doc == doc:
+            before, _, rest = text.partition(block.begin)
+            text = before + rest.partition(block.end)[2]
+    return text
+
+
+@pytest.mark.parametrize("doc", DOCUMENTS, ids=lambda d: d.name)
+def test_no_hand_written_table_restates_a_generated_one(doc: Path) -> None:
+    # A table of the same columns, or a row of its own for a setting, key, output or rule that
+    # says what its generated row says: a copy that would drift.
+    text = _outside_generated_blocks(doc)
+    copied = [line for line in text.splitlines() if line.strip() in _generated_headers()]
+    copied += [row[0] for row in table_rows(text) if tuple(row[:2]) in _generated_rows()]
+    assert copied == [], f"{doc.name}: say it in the declarations instead (make docs)"
+
+
+def test_make_docs_rewrites_only_what_is_between_the_markers() -> None:
+    block = BLOCKS[0]
+    text = f"before\n{block.begin}\n| stale |\n{block.end}\nafter\n"
+    assert (
+        block.written_into(text) == f"before\n{block.begin}\n{block.render()}{block.end}\nafter\n"
+    )
+
+
+def test_a_document_without_its_markers_is_refused() -> None:
+    block = BLOCKS[0]
+    with pytest.raises(ValueError, match="needs one <!-- BEGIN GENERATED: settings"):
+        block.written_into("| variable | default | meaning |\n")
+
+
+# --- the settings table (runtime.md) states each default as StorageSettings behaves ------------
 
 _REQUIRED: Final = {
     Env.ENDPOINT: "storage.example.net",
@@ -131,7 +185,7 @@ def test_the_settings_table_states_each_default_the_code_uses(tmp_path: Path) ->
             assert stated == str(value), name
 
 
-# --- the stack config table (operating.md) against infra.config -------------------------------
+# --- the stack config table (operating.md) states each default as infra.config behaves --------
 
 
 def _config_rows() -> dict[str, str]:
@@ -163,7 +217,7 @@ def test_the_config_table_states_each_default_the_code_uses() -> None:
         assert stated == (str(value).lower() if isinstance(value, bool) else str(value)), key
 
 
-# --- the stack outputs table (operating.md) against the program's exports --------------------
+# --- the stack outputs table (operating.md, from infra/outputs.py) against the program's exports
 
 OUTPUTS_TABLE: Final = (OPERATING, "Stack outputs")
 

@@ -12,10 +12,11 @@ docstring its description (``model.py``):
 - ``rules_identities.py``: the identities (``infra/identities.py``) and their users.
 
 To add a rule: write its check with its declaration in its subject's module, then its failing
-case in tests/guardrails/cases.py and its row in docs/operating.md's rule table. Two runners call
-the catalogue: the CrossGuard policy pack inside ``pulumi preview`` (``pack.py``) and the offline
-checker over the committed renders (``offline.py``). Nothing here imports pulumi or
-pulumi_policy, so the offline runner works where the engine does not.
+case in tests/guardrails/cases.py, then run ``make docs`` (docs/operating.md's rule table is
+written from this catalogue). Two runners call the catalogue: the CrossGuard policy pack inside
+``pulumi preview`` (``pack.py``) and the offline checker over the committed renders
+(``offline.py``). Nothing here imports pulumi or pulumi_policy, so the offline runner works where
+the engine does not.
 """
 
 from __future__ import annotations
