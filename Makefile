@@ -91,8 +91,13 @@ MYPY_CACHE := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/voice-recordings/mypy
 typecheck: $(STAMP)
 	$(BIN)/mypy --cache-dir $(MYPY_CACHE) voice_recordings devtools infra policies benchmarks tests __main__.py
 
+# Three workers on the two cores: the workers wait on the engine's plugins and on servers often
+# enough that two left the cores idle about a quarter of the time. Whole files, longest first
+# (tests/conftest.py). The tests that measure latency (marked `alone`) run after the others,
+# with nothing beside them.
 test: lint typecheck engine provider monitoring-tools
-	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
+	$(BIN)/python -m pytest -n 3 --dist loadfile --no-loadscope-reorder -m "not alone"
+	$(BIN)/python -m pytest -m alone
 
 render: $(STAMP)
 	$(BIN)/python -m infra.render --stack prod --output policies/rendered/prod.json

@@ -45,7 +45,7 @@ def engine_dir() -> Path:
     return found
 
 
-# The longest files first. `make test` hands out whole files to two workers in collection order
+# The longest files first. `make test` hands out whole files to three workers in collection order
 # (`--dist loadfile --no-loadscope-reorder`; xdist's default order, most tests first, put the
 # engine's few long tests last, so one worker ran on alone for a minute). Files of a kind keep
 # their order; a file's tests stay together (module fixtures).
