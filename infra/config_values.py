@@ -116,15 +116,22 @@ def boolean(name: str, raw: str) -> bool:
     return text == "true"
 
 
+def _whole_match(raw: str, pattern: str, refusal: str) -> str:
+    """``raw`` if ``pattern`` matches all of it; else :class:`StackConfigError` ``refusal``."""
+    if not re.fullmatch(pattern, raw):
+        raise StackConfigError(refusal)
+    return raw
+
+
 def identity_name(name: str, raw: str) -> str:
     """A MinIO user, policy or service account name."""
     # MinIO accepts these characters in user, policy and service account names.
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9+=,.@_-]{2,63}", raw):
-        raise StackConfigError(
-            f"{name} must be 3 to 64 letters, digits or +=,.@_- starting with a letter or digit, "
-            f"got {raw!r}"
-        )
-    return raw
+    return _whole_match(
+        raw,
+        r"[A-Za-z0-9][A-Za-z0-9+=,.@_-]{2,63}",
+        f"{name} must be 3 to 64 letters, digits or +=,.@_- starting with a letter or digit, "
+        f"got {raw!r}",
+    )
 
 
 def _optional(name: str, raw: str, fits: Callable[[str], object], rule: str) -> str:
@@ -135,48 +142,51 @@ def _optional(name: str, raw: str, fits: Callable[[str], object], rule: str) -> 
     return text
 
 
+# The optional values' rules: what a value must be, said in the error.
+_KMS_KEY: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+KMS_KEY_RULE: Final = (
+    "the name of a key on the server's KMS (letters, digits, '.', '_', '-'), or empty for "
+    "no server-side encryption"
+)
+# A MinIO access key: 3 to 128 characters; the ones a console or `mc` generates are uppercase
+# letters and digits. Empty: no service account to adopt.
+_ACCESS_KEY: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{2,127}")
+ACCESS_KEY_RULE: Final = (
+    "the access key of the console's service account (3 to 128 letters, digits, '.', '_' "
+    "or '-'; see `mc admin user svcacct ls`), or empty"
+)
+CA_BUNDLE_RULE: Final = (
+    "the absolute path of a PEM file (e.g. /etc/ssl/netplay-ca.pem) on the machine that "
+    "runs pulumi, or empty for the system's CAs"
+)
+
+
 def kms_key(name: str, raw: str) -> str:
     """The name of a key on the server's KMS, or empty (no server-side encryption)."""
-    return _optional(
-        name,
-        raw,
-        re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}").fullmatch,
-        "the name of a key on the server's KMS (letters, digits, '.', '_', '-'), or empty for "
-        "no server-side encryption",
-    )
+    return _optional(name, raw, _KMS_KEY.fullmatch, KMS_KEY_RULE)
 
 
 def access_key(name: str, raw: str) -> str:
     """The access key of the console's service account to adopt, or empty."""
-    # A MinIO access key: 3 to 128 characters; the ones a console or `mc` generates are
-    # uppercase letters and digits. Empty: no service account to adopt.
-    return _optional(
-        name,
-        raw,
-        re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{2,127}").fullmatch,
-        "the access key of the console's service account (3 to 128 letters, digits, '.', '_' "
-        "or '-'; see `mc admin user svcacct ls`), or empty",
-    )
+    return _optional(name, raw, _ACCESS_KEY.fullmatch, ACCESS_KEY_RULE)
 
 
 def ca_bundle(name: str, raw: str) -> str:
     """The absolute path of a PEM file of CAs, or empty (the system's CAs)."""
-    return _optional(
-        name,
-        raw,
-        lambda text: text.startswith("/") and not _has_space(text),
-        "the absolute path of a PEM file (e.g. /etc/ssl/netplay-ca.pem) on the machine that "
-        "runs pulumi, or empty for the system's CAs",
-    )
+    return _optional(name, raw, _is_absolute_path, CA_BUNDLE_RULE)
+
+
+def _is_absolute_path(text: str) -> bool:
+    return text.startswith("/") and not _has_space(text)
 
 
 def service_token(name: str, raw: str) -> str:
     """The VOICE_AI_SERVICE_TOKEN to adopt (never echoed)."""
     # Never echo the value: this message reaches CI logs. It goes into dotenv lines, hence the
     # character set (no space, quote, '#' or '$' that a dotenv parser would interpret).
-    if not re.fullmatch(r"[A-Za-z0-9._~+/=-]{16,512}", raw):
-        raise StackConfigError(
-            f"{name} must be 16 to 512 letters, digits or ._~+/=- (the current "
-            f"VOICE_AI_SERVICE_TOKEN; value not shown, {len(raw)} characters given)"
-        )
-    return raw
+    return _whole_match(
+        raw,
+        r"[A-Za-z0-9._~+/=-]{16,512}",
+        f"{name} must be 16 to 512 letters, digits or ._~+/=- (the current "
+        f"VOICE_AI_SERVICE_TOKEN; value not shown, {len(raw)} characters given)",
+    )

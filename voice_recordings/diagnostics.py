@@ -21,6 +21,7 @@ from botocore.exceptions import (
 )
 
 from voice_recordings.answers import NotS3Answer
+from voice_recordings.errors import StorageError
 from voice_recordings.settings import MISSING_KEYS_MESSAGE
 
 
@@ -39,6 +40,17 @@ class Diagnosis:
 
     def __str__(self) -> str:
         return f"{self.summary}. Fix: {self.fix}"
+
+    def error(self, message: str, key: str, spool_error: str | None = None) -> StorageError:
+        """The :class:`StorageError` the caller gets for this failure of ``key``."""
+        return StorageError(
+            message,
+            key=key,
+            category=self.category,
+            fix=self.fix,
+            transient=self.transient,
+            spool_error=spool_error,
+        )
 
 
 ACCESS_DENIED_CODES: Final = frozenset({"AccessDenied", "403", "Forbidden", "AllAccessDisabled"})

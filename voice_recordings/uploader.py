@@ -276,13 +276,7 @@ class MinioUploader:
             # answer without an UploadId, a ValueError from a malformed header): the object is
             # not proven stored, so it is a failed attempt and the recording is spooled.
             diagnosis = diagnose(exc)
-            raise StorageError(
-                f"upload of {key} failed: {diagnosis}",
-                key=key,
-                category=diagnosis.category,
-                fix=diagnosis.fix,
-                transient=diagnosis.transient,
-            ) from exc
+            raise diagnosis.error(f"upload of {key} failed: {diagnosis}", key) from exc
 
     def _spool(
         self,
@@ -313,13 +307,10 @@ class MinioUploader:
                 spool_exc,
             )
             spool_error = f"{type(spool_exc).__name__}: {spool_exc}"
-            raise StorageError(
+            raise diagnosis.error(
                 f"{failure}; the spool at {self.spool.directory} also failed ({spool_error})",
-                key=key,
-                category=diagnosis.category,
-                fix=diagnosis.fix,
-                transient=diagnosis.transient,
-                spool_error=spool_error,
+                key,
+                spool_error,
             ) from failure
         # One line, with the fix; a non-transient failure (wrong keys, access denied) is not
         # retried in a loop: it needs a person, then `voice-recordings replay`.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -11,6 +12,12 @@ Severity = Literal["info", "action", "warning", "decision"]
 # "decision" findings make the survey exit 1: adopting as configured would change something
 # that someone must choose knowingly. "action" is a runbook step; "warning" needs a look.
 SEVERITIES: Final[tuple[Severity, ...]] = ("decision", "warning", "action", "info")
+
+
+def as_json(report: Any, **renamed: str) -> dict[str, Any]:
+    """A report dataclass's fields as a JSON object, in their order, those in ``renamed`` under
+    the name given there."""
+    return {renamed.get(k, k): v for k, v in dataclasses.asdict(report).items()}
 
 
 @dataclass(frozen=True)
@@ -24,12 +31,7 @@ class Finding:
 
     def to_json(self) -> dict[str, str]:
         """As a JSON object."""
-        return {
-            "id": self.id,
-            "severity": self.severity,
-            "message": self.message,
-            "action": self.action,
-        }
+        return as_json(self)
 
 
 @dataclass
@@ -67,17 +69,11 @@ class ObjectCounts:
 
     def to_json(self) -> dict[str, Any]:
         """As a JSON object (samples are the first N, in listing order)."""
-        return {
-            "total": self.total,
-            "conforming": self.conforming,
-            "untagged": self.untagged,
-            "mistagged": self.mistagged,
-            "nonconforming": self.nonconforming,
-            "nonconforming_keys": self.nonconforming_sample,
-            "erasure_markers": self.erasure_markers,
-            "untagged_sample": self.untagged_sample,
-            "mistagged_keys": self.mistagged_sample,
-        }
+        return as_json(
+            self,
+            nonconforming_sample="nonconforming_keys",
+            mistagged_sample="mistagged_keys",
+        )
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
+from infra.takeover.findings import as_json
 from infra.takeover.server import (
     DEFAULT_CONCURRENCY,
     DEFAULT_SAMPLE,
@@ -43,26 +44,17 @@ class TagReport:
     tagged: int = 0
     to_tag: int = 0  # dry run: would be tagged
     already_tagged: int = 0
-    nonconforming: list[str] = field(default_factory=list)
     nonconforming_count: int = 0
+    nonconforming: list[str] = field(default_factory=list)
     vanished: int = 0
     failed: list[str] = field(default_factory=list)
     sample: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """As a JSON object."""
-        return {
-            "applied": self.applied,
-            "scanned": self.scanned,
-            "tagged": self.tagged,
-            "to_tag": self.to_tag,
-            "already_tagged": self.already_tagged,
-            "nonconforming": self.nonconforming_count,
-            "nonconforming_keys": self.nonconforming,
-            "vanished": self.vanished,
-            "failed": self.failed,
-            "sample": self.sample,
-        }
+        return as_json(
+            self, nonconforming_count="nonconforming", nonconforming="nonconforming_keys"
+        )
 
 
 def _tag(s3: S3Client, bucket: str, item: StoredObject) -> str | None:

@@ -29,7 +29,7 @@ What the pack sees inside ``pulumi preview``, and how it is made to look like th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
 import pulumi.runtime
@@ -55,6 +55,7 @@ from policies.guardrails.model import (
     StackContext,
     StackRule,
     UnknownInput,
+    Violation,
     run_resource_rule,
     run_stack_rule,
 )
@@ -137,19 +138,24 @@ def _unknown(exc: UnknownInput) -> Exception:
     return policy_proxy.UnknownValueError(policy_proxy.UNKNOWN_STRING_VALUE, exc.path.split("."))
 
 
+def _report(run: Callable[[], Iterable[Violation]], report_violation: ReportViolation) -> None:
+    """Run a rule and report each violation it finds; an input not known yet stops the pack
+    with the fix (:func:`_unknown`)."""
+    try:
+        violations = run()
+    except UnknownInput as exc:
+        raise _unknown(exc) from None
+    for violation in violations:
+        report_violation(violation.message, None)
+
+
 def resource_policy(rule: ResourceRule, context: ContextSource) -> ResourceValidationPolicy:
     """A ResourceValidationPolicy that runs one resource rule."""
 
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         resource = resource_of(args)
-        if not rule.applies_to(resource):
-            return
-        try:
-            violations = run_resource_rule(rule, resource, context())
-        except UnknownInput as exc:
-            raise _unknown(exc) from None
-        for violation in violations:
-            report_violation(violation.message, None)
+        if rule.applies_to(resource):
+            _report(lambda: run_resource_rule(rule, resource, context()), report_violation)
 
     return ResourceValidationPolicy(
         name=rule.name,
@@ -163,12 +169,7 @@ def stack_policy(rule: StackRule, context: ContextSource) -> StackValidationPoli
     """A StackValidationPolicy that runs one stack rule."""
 
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        try:
-            violations = run_stack_rule(rule, stack_resources(args), context())
-        except UnknownInput as exc:
-            raise _unknown(exc) from None
-        for violation in violations:
-            report_violation(violation.message, None)
+        _report(lambda: run_stack_rule(rule, stack_resources(args), context()), report_violation)
 
     return StackValidationPolicy(
         name=rule.name,
