@@ -3,8 +3,8 @@
 ``engine_dir`` (``tests/conftest.py``) is the pinned CLI with its language host (``make
 engine``); without it every engine test fails, saying how to build it. Each test module gets a
 clean embedded endpoint and a throwaway workspace
-(:class:`devtools.engine.workspace.EngineWorkspace`) with the stand-in ``minio`` and ``random``
-plugins.
+(:class:`devtools.engine.workspace.EngineWorkspace`) with the bridged ``minio`` plugin (the real
+Terraform bridge over our stand-in provider functions) and the stand-in ``random`` plugin.
 """
 
 from __future__ import annotations
