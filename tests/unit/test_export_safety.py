@@ -13,7 +13,11 @@ import hashlib
 import io
 import json
 import os
+import signal
 import stat
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
@@ -22,6 +26,7 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 
 from devtools.endpoint.embedded_s3 import EmbeddedS3
+from tests.support import ROOT
 from voice_recordings import MinioUploader, cli
 from voice_recordings.cli import export as export_command
 from voice_recordings.private_dirs import PRIVATE_MODE
@@ -175,3 +180,51 @@ def test_ctrl_c_in_export_is_one_line_and_exit_130(
     assert err.count("\n") == 1 and "Traceback" not in err and str(to / MANIFEST) in err, err
     manifest = _manifest_matches_the_files(to)
     assert manifest["status"] == STATUS_INTERRUPTED and len(manifest["files"]) == 1
+
+
+VERSIONS: Final = 200
+
+
+@pytest.mark.parametrize("after", [0.0, 0.15], ids=["at-the-first-file", "further-on"])
+def test_a_real_ctrl_c_in_the_export_process_is_one_line_exit_130_and_a_true_manifest(
+    embedded_s3: EmbeddedS3, bucket: str, tmp_path: Path, after: float
+) -> None:
+    """SIGINT to a running ``voice-recordings export``, part way through many versions: the
+    signal lands wherever the process is (a read, a write, the manifest's rewrite), not at one
+    chosen call as above; still one line, exit 130, and a manifest true to the files there."""
+    embedded_s3.s3().put_bucket_versioning(
+        Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
+    )
+    uploader = MinioUploader(embedded_s3.settings(bucket=bucket, spool_dir=None))
+    for number in range(VERSIONS):
+        uploader.upload_audio(b"ID3 %d" % number, call_uuid=CALL, company_id=COMPANY, when=DAYS[0])
+    uploader.close()
+    to = tmp_path / "out"
+    command = ["export", "--company", str(COMPANY), "--call", CALL, "--to", str(to)]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "voice_recordings.cli", *command],
+        env={**os.environ, **embedded_s3.env(bucket=bucket), Env.SPOOL_DIR: "off"},
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not _files_listed(to / MANIFEST):
+        time.sleep(0.01)
+    time.sleep(after)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == cli.EXIT_INTERRUPTED, err
+    assert err.count("\n") == 1 and "Traceback" not in err and str(to / MANIFEST) in err, err
+    manifest = _manifest_matches_the_files(to)
+    assert manifest["status"] == STATUS_INTERRUPTED
+    assert 0 < len(manifest["files"]) < VERSIONS
+
+
+def _files_listed(manifest: Path) -> bool:
+    """True once the manifest (rewritten atomically as files are written) lists a file."""
+    try:
+        return bool(json.loads(manifest.read_text())["files"])
+    except (FileNotFoundError, KeyError):
+        return False
