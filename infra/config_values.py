@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, Final, NamedTuple
 
 from voice_recordings import KINDS, Kind
+from voice_recordings.endpoints import has_space_or_control
 from voice_recordings.errors import InvalidInputError
 from voice_recordings.keys import validate_company_id
 
@@ -31,11 +32,6 @@ class ConfigKey(NamedTuple):
     attr: str
     rule: Callable[[str, str], Any]
     description: str
-
-
-def _has_space(text: str) -> bool:
-    # Values end up in the service's dotenv block: a newline there would smuggle in a variable.
-    return any(c.isspace() or not c.isprintable() for c in text)
 
 
 def whole_days(name: str, raw: str) -> int:
@@ -177,7 +173,8 @@ def ca_bundle(name: str, raw: str) -> str:
 
 
 def _is_absolute_path(text: str) -> bool:
-    return text.startswith("/") and not _has_space(text)
+    # Values end up in the service's dotenv block: a newline there would smuggle in a variable.
+    return text.startswith("/") and not has_space_or_control(text)
 
 
 def service_token(name: str, raw: str) -> str:

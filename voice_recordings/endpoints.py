@@ -91,7 +91,8 @@ def parse_host_port(name: str, netloc: str, raw: str) -> str:
     return netloc
 
 
-def _has_spaces(text: str) -> bool:
+def has_space_or_control(text: str) -> bool:
+    """True when ``text`` holds a space or a character that does not print (a newline, NUL)."""
     return any(c.isspace() or not c.isprintable() for c in text)
 
 
@@ -132,7 +133,7 @@ def normalize_endpoint(
         raise ConfigError(
             f"{name} not configured: set it to host[:port], e.g. storage.netplay.net.br"
         )
-    if _has_spaces(text):
+    if has_space_or_control(text):
         raise ConfigError(f"{name} must be host[:port] without spaces, got {redact_url(text)!r}")
     scheme_ssl: bool | None = None
     scheme, sep, rest = text.partition("://")
@@ -168,7 +169,7 @@ def validate_http_url(name: str, raw: str, *, allow_path: bool = True) -> str:
         raise ConfigError(
             f"{name} must be an http(s) URL such as https://storage.netplay.net.br, got {shown}"
         )
-    if _has_spaces(text):
+    if has_space_or_control(text):
         raise ConfigError(f"{name} must not contain spaces, got {shown}")
     netloc, path = _authority_and_path(name, rest, text)
     parse_host_port(name, netloc, text)
