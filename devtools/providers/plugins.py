@@ -13,13 +13,16 @@ from devtools.providers.server import Plugin
 PLUGINS: Final[dict[str, Plugin]] = {
     random_provider.NAME: random_provider.PLUGIN,
 }
-REPOSITORY: Final = Path(__file__).resolve().parents[2]
 
 
 def install(directory: Path, only: str | None = None) -> Path:
     """Write ``pulumi-resource-<name>`` for every stand-in plugin (or the one named ``only``)
     into ``directory``; return it. A plugin cache entry (``$PULUMI_HOME/plugins/resource-<name>-
     v<version>``) holds one; a directory first on the engine's PATH may hold both."""
+    # Imported here: the plugin process imports this module for PLUGINS, and its start is paid
+    # on every preview (infra.project brings in PyYAML).
+    from infra.project import REPOSITORY
+
     directory.mkdir(parents=True, exist_ok=True)
     for name in [only] if only else PLUGINS:
         executable = directory / f"pulumi-resource-{name}"
